@@ -1,0 +1,64 @@
+/**
+ * NATS names: streams, subjects, consumers and headers. One place, so that the publisher
+ * and the consumer of a subject can never disagree about its spelling.
+ */
+
+/** JetStream streams. */
+export const Streams = {
+  /** Action intents, consumed by the orchestrator (work-queue retention). */
+  Intents: 'SB_INTENTS',
+  /** Events and results of intents, per conversation (limits retention, replayable). */
+  Events: 'SB_EVENTS',
+} as const;
+export type StreamName = (typeof Streams)[keyof typeof Streams];
+
+/** Subject tokens must not contain these; ids are validated before they become subjects. */
+const SUBJECT_TOKEN = /^[A-Za-z0-9_-]+$/;
+
+function token(kind: string, value: string): string {
+  if (!SUBJECT_TOKEN.test(value)) {
+    throw new TypeError(`${kind} '${value}' cannot be used in a NATS subject`);
+  }
+  return value;
+}
+
+/** Subject builders and wildcards. */
+export const Subjects = {
+  /** Wildcard bound to the intents stream. */
+  IntentsAll: 'sb.intent.>',
+  /** Wildcard bound to the events stream. */
+  EventsAll: 'sb.conv.>',
+  /** Where an intent for a conversation is published. */
+  intent: (tenantId: string, conversationId: string) =>
+    `sb.intent.${token('tenant id', tenantId)}.${token('conversation id', conversationId)}`,
+  /** Everything that happens in one conversation (for SSE). */
+  conversation: (conversationId: string) => `sb.conv.${token('conversation id', conversationId)}.>`,
+  /** One event of an intent. */
+  event: (conversationId: string, intentId: string) =>
+    `sb.conv.${token('conversation id', conversationId)}.event.${token('intent id', intentId)}`,
+  /** The single result of an intent. */
+  result: (conversationId: string, intentId: string) =>
+    `sb.conv.${token('conversation id', conversationId)}.result.${token('intent id', intentId)}`,
+} as const;
+
+/** Durable consumer names. */
+export const Consumers = {
+  Orchestrator: 'orchestrator',
+} as const;
+
+/** NATS header names. */
+export const Headers = {
+  /** JetStream's de-duplication header; always the intent id. */
+  MsgId: 'Nats-Msg-Id',
+  /** W3C trace context. */
+  TraceParent: 'traceparent',
+  TraceState: 'tracestate',
+  /** What a message on the events stream is: `event` or `result`. */
+  Kind: 'Sb-Kind',
+  Tenant: 'Sb-Tenant',
+  IntentId: 'Sb-Intent-Id',
+} as const;
+
+/** Values of the {@link Headers.Kind} header. */
+export const MessageKinds = { Event: 'event', Result: 'result' } as const;
+export type MessageKind = (typeof MessageKinds)[keyof typeof MessageKinds];

