@@ -1,3 +1,4 @@
+export { ConfigError, EnvReader } from './config.js';
 export {
   asSwitchboardError,
   NotFoundError,
@@ -6,4 +7,6 @@ export {
   ValidationError,
   type ValidationIssue,
 } from './errors.js';
+export { startHealthServer } from './health.js';
 export type { JsonObject, JsonValue } from './json.js';
+export { createLogger, type Logger } from './logger.js';

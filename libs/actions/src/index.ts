@@ -1,0 +1,113 @@
+/**
+ * `@switchboard/actions`: the canonical action model, the parsers/validators of the surface
+ * formats (declarative tools, typed actions), and the deterministic chain interpreter.
+ *
+ * Pure code — no I/O, clock or randomness — so it also runs inside Temporal workflows.
+ * JSON Schemas of the surface formats are in `schemas/` of this package.
+ */
+
+export { validateCanonicalAction } from './canonical.js';
+export {
+  DECLARATIVE_PARAMETER_TYPES,
+  type DeclarativeParameterType,
+  parseDeclarativeTool,
+  validateDeclarativeTool,
+} from './declarative.js';
+export type { ExpressionLimits } from './expressions.js';
+export {
+  type ChainError,
+  type ChainEvent,
+  type ChainState,
+  DEFAULT_INTERPRET_LIMITS,
+  type EffectExecutor,
+  type EffectRequest,
+  emptyState,
+  type InterpretInput,
+  type InterpretLimits,
+  type InterpretOptions,
+  type InterpretResult,
+  interpret,
+  rememberedOutput,
+  visibleOutputs,
+} from './interpreter.js';
+export {
+  type ActionSource,
+  ActionSources,
+  actionNameProblems,
+  type CanonicalAction,
+  type ConditionalStep,
+  type ContextDeleteStep,
+  type ContextGetStep,
+  type ContextSetStep,
+  DECLARATIVE_STEP_TYPES,
+  type FlagClearStep,
+  type FlagSetStep,
+  formatValueType,
+  type HandoffStep,
+  type ItemType,
+  isValidActionName,
+  isValidToolName,
+  type LogLevel,
+  LogLevels,
+  type LogStep,
+  labelFromName,
+  MAX_ACTION_NAME_LENGTH,
+  type OutputSpec,
+  type ParameterSpec,
+  type PropertyValue,
+  type ProviderStep,
+  type RespondMessageKeyStep,
+  type RespondMessageStep,
+  type RespondStep,
+  type RunMode,
+  RunModes,
+  type Step,
+  type StepType,
+  StepTypes,
+  type TargetScheme,
+  TargetSchemes,
+  type TransformStep,
+  type ValidateRule,
+  ValidateRules,
+  type ValidateStep,
+  type ValueType,
+  ValueTypes,
+  type WebhookStep,
+} from './model.js';
+export {
+  deleteAtPath,
+  getAtPath,
+  MAX_PATH_DEPTH,
+  MAX_PATH_LENGTH,
+  type ParsedPath,
+  type PathMode,
+  type PathParseResult,
+  parsePath,
+  resolvePath,
+  type ScopeName,
+  Scopes,
+  type ScopeView,
+  setAtPath,
+} from './paths.js';
+export { closestMatch, editDistance } from './suggest.js';
+export {
+  checkTemplate,
+  parseTemplate,
+  renderTemplate,
+  stringifyForTemplate,
+  type TemplatePart,
+  type TemplateProblem,
+  templatePaths,
+} from './templates.js';
+export { type ParsedTarget, parseTarget, parseTypedAction, validateTypedAction } from './typed.js';
+export { DefinitionLimits, patternProblem } from './validate.js';
+export { parseTypedTypeName, type TypeSpec, typeMismatch } from './value-types.js';
+export {
+  checkPropertyValue,
+  interpretStringValue,
+  propertyValuePaths,
+  quoteLiteral,
+  resolvePropertyValue,
+  type StringValueMeaning,
+  type ValueProblem,
+} from './values.js';

@@ -1,0 +1,142 @@
+import {
+  type JetStreamClient,
+  type JetStreamManager,
+  jetstream,
+  jetstreamManager,
+  type PubAck,
+  RetentionPolicy,
+  StorageType,
+} from '@nats-io/jetstream';
+import { connect, headers, type MsgHdrs, type NatsConnection, nanos } from '@nats-io/transport-node';
+import { UnavailableError } from '@switchboard/common';
+import { Headers, Streams, Subjects } from '@switchboard/contracts';
+
+/** A connection to the bus with its JetStream handles. */
+export interface Bus {
+  nc: NatsConnection;
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  /** Drains subscriptions and closes the connection. */
+  close(): Promise<void>;
+}
+
+/** Options of {@link connectBus}. */
+export interface BusOptions {
+  /** Connection name, shown in `nats-server` monitoring. */
+  name: string;
+  /** Keep reconnecting forever (services) instead of failing (tools). Default true. */
+  reconnectForever?: boolean;
+}
+
+/** Connects to NATS and returns JetStream handles. Fails fast if the server is unreachable. */
+export async function connectBus(url: string, options: BusOptions): Promise<Bus> {
+  let nc: NatsConnection;
+  try {
+    nc = await connect({
+      servers: url,
+      name: options.name,
+      maxReconnectAttempts: options.reconnectForever === false ? 10 : -1,
+      reconnectTimeWait: 250,
+    });
+  } catch (err) {
+    throw new UnavailableError(`cannot connect to NATS at ${url}: ${(err as Error).message}`, err, 'bus_unavailable');
+  }
+  const jsm = await jetstreamManager(nc);
+  const js = jetstream(nc);
+  return {
+    nc,
+    js,
+    jsm,
+    close: async () => {
+      if (!nc.isClosed()) await nc.drain();
+    },
+  };
+}
+
+/** Stream limits; the duplicate window bounds how long JetStream alone de-duplicates intents. */
+export interface StreamOptions {
+  /** JetStream de-duplication window for intents. Default 2 minutes. */
+  duplicateWindowMs?: number;
+  /** How long events and results are kept for replay (SSE reconnects). Default 24 h. */
+  eventsMaxAgeMs?: number;
+}
+
+/**
+ * Creates or updates the two streams. Idempotent; every service that publishes or consumes
+ * calls it on start, so start order does not matter.
+ */
+export async function ensureStreams(jsm: JetStreamManager, options: StreamOptions = {}): Promise<void> {
+  const dup = nanos(options.duplicateWindowMs ?? 120_000);
+  const intents = {
+    name: Streams.Intents,
+    subjects: [Subjects.IntentsAll],
+    retention: RetentionPolicy.Workqueue,
+    storage: StorageType.File,
+    duplicate_window: dup,
+  };
+  const events = {
+    name: Streams.Events,
+    subjects: [Subjects.EventsAll],
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    duplicate_window: dup,
+    max_age: nanos(options.eventsMaxAgeMs ?? 24 * 3600_000),
+    allow_direct: true,
+  };
+  for (const config of [intents, events]) {
+    try {
+      await jsm.streams.info(config.name);
+      await jsm.streams.update(config.name, config);
+    } catch (err) {
+      if (!/stream not found/i.test((err as Error).message)) throw err;
+      try {
+        await jsm.streams.add(config);
+      } catch (addErr) {
+        // Another service created it between our info and add.
+        if (!/already in use|exists/i.test((addErr as Error).message)) throw addErr;
+      }
+    }
+  }
+}
+
+/** Headers carrying the message id and W3C trace context. */
+export function busHeaders(
+  msgId: string,
+  trace: { traceparent: string; tracestate: string },
+  extra: Record<string, string> = {},
+): MsgHdrs {
+  const h = headers();
+  h.set(Headers.MsgId, msgId);
+  if (trace.traceparent) h.set(Headers.TraceParent, trace.traceparent);
+  if (trace.tracestate) h.set(Headers.TraceState, trace.tracestate);
+  for (const [k, v] of Object.entries(extra)) h.set(k, v);
+  return h;
+}
+
+/** Reads the W3C trace context out of NATS headers. */
+export function traceFromHeaders(h: MsgHdrs | undefined): { traceparent: string; tracestate: string } {
+  return { traceparent: h?.get(Headers.TraceParent) ?? '', tracestate: h?.get(Headers.TraceState) ?? '' };
+}
+
+/**
+ * Publishes with JetStream acknowledgement; `duplicate` in the ack tells whether the server
+ * dropped it as a repeat of an earlier message id.
+ */
+export async function publishDurable(
+  js: JetStreamClient,
+  subject: string,
+  payload: Uint8Array,
+  msgId: string,
+  trace: { traceparent: string; tracestate: string },
+  extra: Record<string, string> = {},
+): Promise<PubAck> {
+  try {
+    return await js.publish(subject, payload, {
+      msgID: msgId,
+      headers: busHeaders(msgId, trace, extra),
+      timeout: 5000,
+    });
+  } catch (err) {
+    throw new UnavailableError(`publish to ${subject} failed: ${(err as Error).message}`, err, 'bus_unavailable');
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * Activity contracts of the chain workflows. Workflows import these as types only; the
+ * implementations live in the worker services (webhook-worker, orchestrator, provider workers).
+ */
+import type { JsonValue } from '@switchboard/common';
+
+/** A call of a tenant's named webhook endpoint, made by the webhook worker. */
+export interface WebhookCall {
+  tenantId: string;
+  intentId: string;
+  /** Endpoint name, resolved per tenant in the endpoint table. */
+  endpoint: string;
+  /** JSON pointer of the step in the action, for idempotency keys and errors. */
+  stepPointer: string;
+  payload: JsonValue;
+}
+
+/** Activities served by `services/webhook-worker` on the webhook task queue. */
+export interface WebhookActivities {
+  /** Sends the payload; returns the parsed JSON response (or `{ status, body }` for non-JSON). */
+  callWebhook(call: WebhookCall): Promise<JsonValue>;
+}
+
+/** Identity of the intent an outcome belongs to. */
+export interface IntentRef {
+  intentId: string;
+  tenantId: string;
+  conversationId: string;
+  actionName: string;
+  traceparent: string;
+}
+
+/** One event as published on the bus (see `ActionEvent` in proto/). */
+export interface PublishedEvent {
+  seq: number;
+  kind: 'accepted' | 'respond' | 'handoff' | 'log' | 'progress' | 'effect' | 'call_control' | 'confirmation_required';
+  data: { [key: string]: JsonValue };
+  atMs: number;
+}
+
+/** The final outcome of an intent. */
+export interface FinalOutcome {
+  status: 'succeeded' | 'failed' | 'cancelled';
+  messages: string[];
+  /** Every event of the run, in order (earlier batches included). */
+  events: PublishedEvent[];
+  outputs: { [key: string]: JsonValue };
+  error?: { code: string; message: string; retryable: boolean; step?: string };
+  startedAtMs: number;
+  finishedAtMs: number;
+}
+
+/** A batch of events, and optionally the final outcome, of one intent. */
+export interface OutcomeBatch {
+  intent: IntentRef;
+  /** True for the first batch of the intent: marks the audit row running. */
+  first: boolean;
+  events: PublishedEvent[];
+  final?: FinalOutcome;
+}
+
+/**
+ * Local activities of the orchestrator (it holds the NATS connection and the database pool).
+ * Publishing is idempotent (per-event message ids), so local-activity retries never duplicate.
+ */
+export interface SessionActivities {
+  publishOutcome(batch: OutcomeBatch): Promise<void>;
+}

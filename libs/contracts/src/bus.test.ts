@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { Subjects } from './bus.js';
+import {
+  ActionIntentSchema,
+  ActionResultSchema,
+  ActionStatus,
+  create,
+  decodeIntent,
+  decodeResult,
+  encodeIntent,
+  encodeResult,
+  timestampFromMs,
+} from './index.js';
+
+describe('subjects', () => {
+  it('put conversations and intents into single tokens under the stream wildcards', () => {
+    expect(Subjects.intent('ten_1', 'conv_2')).toBe('sb.intent.ten_1.conv_2');
+    expect(Subjects.result('conv_2', 'int_3')).toBe('sb.conv.conv_2.result.int_3');
+    expect(Subjects.event('conv_2', 'int_3').startsWith('sb.conv.conv_2.')).toBe(true);
+    expect(Subjects.conversation('conv_2')).toBe('sb.conv.conv_2.>');
+  });
+
+  it('refuse ids that would change the subject structure', () => {
+    for (const bad of ['a.b', 'a*', '>', 'a b', '', 'a\n']) {
+      expect(() => Subjects.intent(bad, 'conv_1')).toThrow(/cannot be used in a NATS subject/);
+    }
+  });
+});
+
+describe('codec', () => {
+  it('round-trips an intent with JSON arguments and trace context', () => {
+    const intent = create(ActionIntentSchema, {
+      intentId: 'int_1',
+      tenantId: 'ten_1',
+      conversationId: 'conv_1',
+      actionName: 'save_meal',
+      arguments: { meal_type: 'lunch', dishes: ['soup'], n: 2, ok: true, none: null },
+      createdAt: timestampFromMs(1_700_000_000_123),
+      trace: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', tracestate: '' },
+    });
+    const back = decodeIntent(encodeIntent(intent));
+    expect(back.arguments).toEqual({ meal_type: 'lunch', dishes: ['soup'], n: 2, ok: true, none: null });
+    expect(back.trace?.traceparent).toBe(intent.trace?.traceparent);
+    expect(Number(back.createdAt?.seconds)).toBe(1_700_000_000);
+  });
+
+  it('round-trips a result', () => {
+    const result = create(ActionResultSchema, {
+      intentId: 'int_1',
+      status: ActionStatus.FAILED,
+      messages: ['Sorry'],
+      error: { code: 'webhook_rejected', message: 'no', retryable: false, step: '/actions/1' },
+    });
+    expect(decodeResult(encodeResult(result)).error?.code).toBe('webhook_rejected');
+  });
+});

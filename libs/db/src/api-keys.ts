@@ -1,0 +1,51 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { IdPrefixes, newId } from './ids.js';
+import type { Queryable } from './pool.js';
+
+/** A verified API key. */
+export interface ApiKeyPrincipal {
+  keyId: string;
+  tenantId: string;
+  scopes: string[];
+}
+
+const sha256 = (s: string) => createHash('sha256').update(s).digest();
+
+/**
+ * Creates an API key and returns the full secret once; only its hash is stored.
+ * Format: `sb_<keyId>_<secret>`, so the key id can be looked up without scanning.
+ */
+export async function createApiKey(
+  db: Queryable,
+  tenantId: string,
+  options: { label?: string; scopes?: string[]; secret?: string } = {},
+): Promise<{ keyId: string; key: string }> {
+  const keyId = newId(IdPrefixes.ApiKey);
+  const secret = options.secret ?? randomBytes(32).toString('base64url');
+  await db.query('INSERT INTO api_keys (id, tenant_id, secret_hash, label, scopes) VALUES ($1, $2, $3, $4, $5)', [
+    keyId,
+    tenantId,
+    sha256(secret),
+    options.label ?? '',
+    options.scopes ?? ['*'],
+  ]);
+  return { keyId, key: `sb_${keyId}_${secret}` };
+}
+
+/** Parses and verifies a presented key; `undefined` when unknown, revoked or wrong. */
+export async function verifyApiKey(db: Queryable, presented: string): Promise<ApiKeyPrincipal | undefined> {
+  const match = /^sb_(key_[0-9a-f]{24})_([A-Za-z0-9_-]{16,128})$/.exec(presented);
+  if (!match) return undefined;
+  const [, keyId, secret] = match as unknown as [string, string, string];
+  const { rows } = await db.query<{ tenant_id: string; secret_hash: Buffer; scopes: string[] }>(
+    'SELECT tenant_id, secret_hash, scopes FROM api_keys WHERE id = $1 AND revoked_at IS NULL',
+    [keyId],
+  );
+  const row = rows[0];
+  if (!row) return undefined;
+  const presentedHash = sha256(secret);
+  if (row.secret_hash.length !== presentedHash.length || !timingSafeEqual(row.secret_hash, presentedHash)) {
+    return undefined;
+  }
+  return { keyId, tenantId: row.tenant_id, scopes: row.scopes };
+}

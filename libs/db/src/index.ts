@@ -1,0 +1,31 @@
+export { type ApiKeyPrincipal, createApiKey, verifyApiKey } from './api-keys.js';
+export { type IdPrefix, IdPrefixes, intentIdForKey, newId } from './ids.js';
+export { migrate, migrationsDir } from './migrate.js';
+export { createPool, type Queryable, withTransaction } from './pool.js';
+export {
+  type ActionDefinitionRow,
+  type ActionRun,
+  type Agent,
+  type Conversation,
+  createConversation,
+  createTenant,
+  type Endpoint,
+  findAgentById,
+  findAgentByName,
+  findConversation,
+  findEndpoint,
+  findLatestAction,
+  findRun,
+  findTenantByName,
+  finishRun,
+  insertAcceptedRun,
+  listActionNames,
+  listRuns,
+  markRunStarted,
+  type RunStatus,
+  saveActionVersion,
+  TERMINAL_RUN_STATUSES,
+  type Tenant,
+  upsertAgent,
+  upsertEndpoint,
+} from './repositories.js';

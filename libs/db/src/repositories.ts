@@ -1,0 +1,316 @@
+import type { JsonObject, JsonValue } from '@switchboard/common';
+import { IdPrefixes, newId } from './ids.js';
+import type { Queryable } from './pool.js';
+
+/** A tenant. */
+export interface Tenant {
+  id: string;
+  name: string;
+}
+
+export async function createTenant(
+  db: Queryable,
+  name: string,
+  id: string = newId(IdPrefixes.Tenant),
+): Promise<Tenant> {
+  await db.query('INSERT INTO tenants (id, name) VALUES ($1, $2)', [id, name]);
+  return { id, name };
+}
+
+export async function findTenantByName(db: Queryable, name: string): Promise<Tenant | undefined> {
+  const { rows } = await db.query<Tenant>('SELECT id, name FROM tenants WHERE name = $1', [name]);
+  return rows[0];
+}
+
+/** An agent of a tenant. */
+export interface Agent {
+  id: string;
+  tenantId: string;
+  name: string;
+  instructions: string;
+}
+
+/** Creates or updates (by name) an agent. */
+export async function upsertAgent(db: Queryable, tenantId: string, name: string, instructions: string): Promise<Agent> {
+  const { rows } = await db.query<{ id: string }>(
+    `INSERT INTO agents (id, tenant_id, name, instructions) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (tenant_id, name) DO UPDATE SET instructions = EXCLUDED.instructions
+     RETURNING id`,
+    [newId(IdPrefixes.Agent), tenantId, name, instructions],
+  );
+  return { id: (rows[0] as { id: string }).id, tenantId, name, instructions };
+}
+
+export async function findAgentByName(db: Queryable, tenantId: string, name: string): Promise<Agent | undefined> {
+  const { rows } = await db.query<{ id: string; instructions: string }>(
+    'SELECT id, instructions FROM agents WHERE tenant_id = $1 AND name = $2',
+    [tenantId, name],
+  );
+  const row = rows[0];
+  return row ? { id: row.id, tenantId, name, instructions: row.instructions } : undefined;
+}
+
+export async function findAgentById(db: Queryable, tenantId: string, id: string): Promise<Agent | undefined> {
+  const { rows } = await db.query<{ name: string; instructions: string }>(
+    'SELECT name, instructions FROM agents WHERE tenant_id = $1 AND id = $2',
+    [tenantId, id],
+  );
+  const row = rows[0];
+  return row ? { id, tenantId, name: row.name, instructions: row.instructions } : undefined;
+}
+
+/** One saved version of an action definition. */
+export interface ActionDefinitionRow {
+  id: string;
+  agentId: string;
+  name: string;
+  version: number;
+  format: 'tool' | 'typed' | 'builtin';
+  source: JsonObject;
+  canonical: JsonObject;
+}
+
+/** Saves a new version of an action (version = previous + 1, atomically). */
+export async function saveActionVersion(
+  db: Queryable,
+  tenantId: string,
+  agentId: string,
+  def: { name: string; format: ActionDefinitionRow['format']; source: JsonObject; canonical: JsonObject },
+): Promise<ActionDefinitionRow> {
+  const id = newId(IdPrefixes.Action);
+  const { rows } = await db.query<{ version: number }>(
+    `INSERT INTO action_definitions (id, tenant_id, agent_id, name, version, format, source, canonical)
+     SELECT $1, $2, $3, $4, COALESCE(MAX(version), 0) + 1, $5, $6, $7
+       FROM action_definitions WHERE agent_id = $3 AND name = $4
+     RETURNING version`,
+    [id, tenantId, agentId, def.name, def.format, def.source, def.canonical],
+  );
+  return { id, agentId, version: (rows[0] as { version: number }).version, ...def };
+}
+
+/** The newest version of an action by exact (case-sensitive) name. */
+export async function findLatestAction(
+  db: Queryable,
+  tenantId: string,
+  agentId: string,
+  name: string,
+): Promise<ActionDefinitionRow | undefined> {
+  const { rows } = await db.query<{
+    id: string;
+    version: number;
+    format: ActionDefinitionRow['format'];
+    source: JsonObject;
+    canonical: JsonObject;
+  }>(
+    `SELECT id, version, format, source, canonical FROM action_definitions
+      WHERE tenant_id = $1 AND agent_id = $2 AND name = $3 ORDER BY version DESC LIMIT 1`,
+    [tenantId, agentId, name],
+  );
+  const row = rows[0];
+  return row ? { ...row, agentId, name } : undefined;
+}
+
+/** Names of the newest versions of all actions of an agent. */
+export async function listActionNames(db: Queryable, tenantId: string, agentId: string): Promise<string[]> {
+  const { rows } = await db.query<{ name: string }>(
+    'SELECT DISTINCT name FROM action_definitions WHERE tenant_id = $1 AND agent_id = $2 ORDER BY name',
+    [tenantId, agentId],
+  );
+  return rows.map((r) => r.name);
+}
+
+/** A tenant's webhook endpoint. */
+export interface Endpoint {
+  tenantId: string;
+  name: string;
+  url: string;
+  method: string;
+  headers: Record<string, string>;
+  timeoutMs: number;
+  allowPrivate: boolean;
+}
+
+export async function upsertEndpoint(db: Queryable, e: Endpoint): Promise<void> {
+  await db.query(
+    `INSERT INTO endpoints (tenant_id, name, url, method, headers, timeout_ms, allow_private)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)
+     ON CONFLICT (tenant_id, name) DO UPDATE SET url = EXCLUDED.url, method = EXCLUDED.method,
+       headers = EXCLUDED.headers, timeout_ms = EXCLUDED.timeout_ms, allow_private = EXCLUDED.allow_private,
+       updated_at = now()`,
+    [e.tenantId, e.name, e.url, e.method, e.headers, e.timeoutMs, e.allowPrivate],
+  );
+}
+
+export async function findEndpoint(db: Queryable, tenantId: string, name: string): Promise<Endpoint | undefined> {
+  const { rows } = await db.query<{
+    url: string;
+    method: string;
+    headers: Record<string, string>;
+    timeout_ms: number;
+    allow_private: boolean;
+  }>('SELECT url, method, headers, timeout_ms, allow_private FROM endpoints WHERE tenant_id = $1 AND name = $2', [
+    tenantId,
+    name,
+  ]);
+  const row = rows[0];
+  return row
+    ? {
+        tenantId,
+        name,
+        url: row.url,
+        method: row.method,
+        headers: row.headers,
+        timeoutMs: row.timeout_ms,
+        allowPrivate: row.allow_private,
+      }
+    : undefined;
+}
+
+/** A conversation. */
+export interface Conversation {
+  id: string;
+  tenantId: string;
+  agentId: string;
+  status: 'active' | 'ended';
+  contact: JsonObject;
+  createdAt: Date;
+}
+
+export async function createConversation(
+  db: Queryable,
+  tenantId: string,
+  agentId: string,
+  contact: JsonObject = {},
+): Promise<Conversation> {
+  const id = newId(IdPrefixes.Conversation);
+  const { rows } = await db.query<{ created_at: Date }>(
+    'INSERT INTO conversations (id, tenant_id, agent_id, contact) VALUES ($1, $2, $3, $4) RETURNING created_at',
+    [id, tenantId, agentId, contact],
+  );
+  return { id, tenantId, agentId, status: 'active', contact, createdAt: (rows[0] as { created_at: Date }).created_at };
+}
+
+/** Finds a conversation of this tenant; another tenant's conversation is not found. */
+export async function findConversation(db: Queryable, tenantId: string, id: string): Promise<Conversation | undefined> {
+  const { rows } = await db.query<{
+    agent_id: string;
+    status: 'active' | 'ended';
+    contact: JsonObject;
+    created_at: Date;
+  }>('SELECT agent_id, status, contact, created_at FROM conversations WHERE tenant_id = $1 AND id = $2', [
+    tenantId,
+    id,
+  ]);
+  const row = rows[0];
+  return row
+    ? { id, tenantId, agentId: row.agent_id, status: row.status, contact: row.contact, createdAt: row.created_at }
+    : undefined;
+}
+
+/** Status of an action run. */
+export type RunStatus = 'accepted' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+/** Terminal statuses: the run will not change any more. */
+export const TERMINAL_RUN_STATUSES: ReadonlySet<RunStatus> = new Set(['succeeded', 'failed', 'cancelled']);
+
+/** The audit row of one intent. */
+export interface ActionRun {
+  intentId: string;
+  tenantId: string;
+  conversationId: string;
+  actionName: string;
+  status: RunStatus;
+  arguments: JsonObject;
+  acceptedAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  durationMs: number | null;
+  errorCode: string | null;
+  errorMessage: string | null;
+  traceId: string | null;
+  result: JsonValue | null;
+}
+
+/**
+ * Records an accepted intent. Returns false when a row for this intent already existed (a
+ * retry with the same Idempotency-Key): the caller then waits for, or returns, that run.
+ */
+export async function insertAcceptedRun(
+  db: Queryable,
+  run: Pick<ActionRun, 'intentId' | 'tenantId' | 'conversationId' | 'actionName' | 'arguments' | 'traceId'>,
+): Promise<boolean> {
+  const res = await db.query(
+    `INSERT INTO action_runs (intent_id, tenant_id, conversation_id, action_name, status, arguments, trace_id)
+     VALUES ($1, $2, $3, $4, 'accepted', $5, $6) ON CONFLICT (intent_id) DO NOTHING`,
+    [run.intentId, run.tenantId, run.conversationId, run.actionName, run.arguments, run.traceId],
+  );
+  return res.rowCount === 1;
+}
+
+/** Marks a run as started (first time only). */
+export async function markRunStarted(db: Queryable, intentId: string, at: Date): Promise<void> {
+  await db.query(
+    `UPDATE action_runs SET status = 'running', started_at = $2 WHERE intent_id = $1 AND status = 'accepted'`,
+    [intentId, at],
+  );
+}
+
+/** Records the end of a run. Idempotent: a terminal row is never overwritten. */
+export async function finishRun(
+  db: Queryable,
+  intentId: string,
+  end: {
+    status: Extract<RunStatus, 'succeeded' | 'failed' | 'cancelled'>;
+    startedAt: Date;
+    finishedAt: Date;
+    errorCode?: string;
+    errorMessage?: string;
+    result: JsonValue;
+  },
+): Promise<void> {
+  await db.query(
+    `UPDATE action_runs SET status = $2, started_at = COALESCE(started_at, $3), finished_at = $4,
+        duration_ms = GREATEST(0, (EXTRACT(EPOCH FROM ($4::timestamptz - accepted_at)) * 1000)::integer),
+        error_code = $5, error_message = $6, result = $7
+      WHERE intent_id = $1 AND status NOT IN ('succeeded', 'failed', 'cancelled')`,
+    [intentId, end.status, end.startedAt, end.finishedAt, end.errorCode ?? null, end.errorMessage ?? null, end.result],
+  );
+}
+
+/** Reads one run of this tenant. */
+export async function findRun(db: Queryable, tenantId: string, intentId: string): Promise<ActionRun | undefined> {
+  const { rows } = await db.query('SELECT * FROM action_runs WHERE tenant_id = $1 AND intent_id = $2', [
+    tenantId,
+    intentId,
+  ]);
+  const row = rows[0];
+  return row ? mapRun(row) : undefined;
+}
+
+/** Runs of a conversation, oldest first. */
+export async function listRuns(db: Queryable, tenantId: string, conversationId: string): Promise<ActionRun[]> {
+  const { rows } = await db.query(
+    'SELECT * FROM action_runs WHERE tenant_id = $1 AND conversation_id = $2 ORDER BY accepted_at, intent_id',
+    [tenantId, conversationId],
+  );
+  return rows.map(mapRun);
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: a raw pg row
+function mapRun(row: any): ActionRun {
+  return {
+    intentId: row.intent_id,
+    tenantId: row.tenant_id,
+    conversationId: row.conversation_id,
+    actionName: row.action_name,
+    status: row.status,
+    arguments: row.arguments,
+    acceptedAt: row.accepted_at,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    durationMs: row.duration_ms,
+    errorCode: row.error_code,
+    errorMessage: row.error_message,
+    traceId: row.trace_id,
+    result: row.result,
+  };
+}

@@ -1,0 +1,126 @@
+#!/usr/bin/env node
+/**
+ * `npm run dev`: the whole stack on one machine with embedded defaults — NATS, Temporal and
+ * Postgres (unless NATS_URL / TEMPORAL_ADDRESS / DATABASE_URL point elsewhere), the webhook
+ * sink, demo data and every service as its own process. State persists in .switchboard/state.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createPool, migrate } from '@switchboard/db';
+import { startInfra } from './infra.js';
+import { freePort } from './ports.js';
+import { stopAll } from './process.js';
+import { seedDemo } from './seed.js';
+import { startServices } from './services.js';
+import { startSink } from './sink.js';
+import { binaryVersion, findBinary, MissingToolError, repoRoot } from './tools.js';
+
+const home = join(repoRoot, '.switchboard');
+const stateDir = join(home, 'state');
+const logDir = join(home, 'logs');
+const devFile = join(home, 'dev.json');
+
+async function portOr(preferred: number): Promise<number> {
+  // Prefer the well-known port so bookmarks work; fall back to a free one when taken.
+  const probe = await import('node:net').then(
+    ({ createServer }) =>
+      new Promise<boolean>((resolve) => {
+        const s = createServer();
+        s.once('error', () => resolve(false));
+        s.listen(preferred, '127.0.0.1', () => s.close(() => resolve(true)));
+      }),
+  );
+  return probe ? preferred : freePort();
+}
+
+async function main(): Promise<void> {
+  mkdirSync(logDir, { recursive: true });
+  const external = {
+    ...(process.env.NATS_URL ? { natsUrl: process.env.NATS_URL } : {}),
+    ...(process.env.TEMPORAL_ADDRESS ? { temporalAddress: process.env.TEMPORAL_ADDRESS } : {}),
+    ...(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : {}),
+  };
+  // Fail early, with one message naming what is missing and how to get it.
+  if (!external.natsUrl) findBinary('nats-server', 'NATS_SERVER_BIN');
+  if (!external.temporalAddress) findBinary('temporal', 'TEMPORAL_BIN');
+  console.log('switchboard dev: starting infrastructure…');
+  const infra = await startInfra({
+    stateDir,
+    logDir,
+    external,
+    temporalUiPort: await portOr(Number(process.env.TEMPORAL_UI_PORT ?? 8233)),
+  });
+  const stopEverything = async () => {
+    await services?.stop().catch(() => {});
+    await sink.close().catch(() => {});
+    await infra.stop().catch(() => {});
+    await stopAll();
+  };
+  let services: Awaited<ReturnType<typeof startServices>> | undefined;
+  const sink = await startSink(await portOr(Number(process.env.SINK_PORT ?? 8090)));
+  const shutdown = (signal: string) => {
+    console.log(`\nswitchboard dev: ${signal}, stopping…`);
+    void stopEverything().then(() => process.exit(0));
+  };
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  try {
+    const db = createPool(infra.databaseUrl, { applicationName: 'devstack' });
+    await migrate(db);
+    const previous = existsSync(devFile) ? (JSON.parse(readFileSync(devFile, 'utf8')) as { apiKey?: string }) : {};
+    const seed = await seedDemo(db, {
+      sinkUrl: sink.url,
+      ...(previous.apiKey ? { existingKey: previous.apiKey } : {}),
+    });
+    await db.end();
+    console.log('switchboard dev: starting services…');
+    services = await startServices({
+      natsUrl: infra.natsUrl,
+      temporalAddress: infra.temporalAddress,
+      databaseUrl: infra.databaseUrl,
+      apiPort: await portOr(Number(process.env.PORT ?? 8080)),
+      logDir,
+    });
+    const endpoints = {
+      apiUrl: services.apiUrl,
+      apiKey: seed.apiKey,
+      tenantId: seed.tenantId,
+      agent: seed.agentName,
+      natsUrl: infra.natsUrl,
+      temporalAddress: infra.temporalAddress,
+      temporalUiUrl: infra.temporalUiUrl ?? null,
+      databaseUrl: infra.databaseUrl,
+      sandboxes: { webhookSink: sink.url },
+      logs: logDir,
+      versions: {
+        natsServer: external.natsUrl ? 'external' : binaryVersion(findBinary('nats-server', 'NATS_SERVER_BIN')),
+        temporal: external.temporalAddress ? 'external' : binaryVersion(findBinary('temporal', 'TEMPORAL_BIN')),
+      },
+    };
+    writeFileSync(devFile, `${JSON.stringify(endpoints, null, 2)}\n`, { mode: 0o600 });
+    console.log(`
+Switchboard is running (endpoints in .switchboard/dev.json, logs in .switchboard/logs).
+  API          ${services.apiUrl}
+  Temporal UI  ${infra.temporalUiUrl ?? '(external Temporal)'}
+  Webhook sink ${sink.url}/_sink/requests
+
+Make a first tool call:
+  KEY=${seed.apiKey}
+  CONV=$(curl -s -X POST ${services.apiUrl}/v1/conversations -H "authorization: Bearer $KEY" \\
+    -H 'content-type: application/json' -d '{"agent":"demo"}' | sed -E 's/.*"id":"([^"]+)".*/\\1/')
+  curl -s -X POST ${services.apiUrl}/v1/conversations/$CONV/tool-calls -H "authorization: Bearer $KEY" \\
+    -H 'content-type: application/json' -H 'idempotency-key: first-call' \\
+    -d '{"name":"save_meal","arguments":{"meal_type":"lunch","dishes":["soup","bread"]}}'
+
+Press Ctrl-C to stop everything.`);
+  } catch (err) {
+    await stopEverything();
+    throw err;
+  }
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof MissingToolError) console.error(`switchboard dev: ${err.message}`);
+  else console.error('switchboard dev: failed to start:', err);
+  process.exit(1);
+});

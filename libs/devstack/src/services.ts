@@ -1,0 +1,106 @@
+import { join } from 'node:path';
+import { freePort, waitFor } from './ports.js';
+import { type ManagedProcess, spawnManaged } from './process.js';
+import { repoRoot } from './tools.js';
+
+/** The service processes of the stack. */
+export const ServiceNames = ['conversation', 'orchestrator', 'webhook-worker'] as const;
+export type ServiceName = (typeof ServiceNames)[number];
+
+/** Options of {@link startServices}. */
+export interface ServicesOptions {
+  natsUrl: string;
+  temporalAddress: string;
+  temporalNamespace?: string;
+  databaseUrl: string;
+  /** Port of the public API; a free one when absent. */
+  apiPort?: number;
+  logDir: string;
+  /** Extra environment for every service (e.g. OTEL_EXPORTER_OTLP_ENDPOINT). */
+  env?: NodeJS.ProcessEnv;
+  /** Which services to run. Default: all. */
+  only?: readonly ServiceName[];
+}
+
+/** Running services; each can be killed and restarted (chaos tests). */
+export interface Services {
+  apiUrl: string;
+  processes(): Record<string, ManagedProcess>;
+  /** SIGKILLs a service. */
+  kill(name: ServiceName): void;
+  /** Starts a service again (after a kill or stop) and waits until it is ready. */
+  restart(name: ServiceName): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts each service as its own Node process from its built `dist/main.js`, and waits for
+ * each one's `/healthz`. Services get the stack's endpoints through the same environment
+ * variables production uses.
+ */
+export async function startServices(options: ServicesOptions): Promise<Services> {
+  const names = options.only ?? ServiceNames;
+  const apiPort = options.apiPort ?? (await freePort());
+  const healthPorts: Record<string, number> = {};
+  for (const n of names) healthPorts[n] = n === 'conversation' ? apiPort : await freePort();
+  const procs: Record<string, ManagedProcess> = {};
+
+  const start = async (name: ServiceName) => {
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      ...options.env,
+      NATS_URL: options.natsUrl,
+      TEMPORAL_ADDRESS: options.temporalAddress,
+      TEMPORAL_NAMESPACE: options.temporalNamespace ?? 'default',
+      DATABASE_URL: options.databaseUrl,
+      ...(name === 'conversation'
+        ? { PORT: String(apiPort), HOST: '127.0.0.1' }
+        : { HEALTH_PORT: String(healthPorts[name]) }),
+    };
+    const proc = spawnManaged({
+      name,
+      command: process.execPath,
+      args: ['--enable-source-maps', join(repoRoot, 'services', name, 'dist', 'main.js')],
+      env,
+      logFile: join(options.logDir, `${name}.log`),
+      stopTimeoutMs: 30_000,
+    });
+    procs[name] = proc;
+    await waitFor(`${name} service`, async () => (await fetch(`http://127.0.0.1:${healthPorts[name]}/healthz`)).ok, {
+      isAlive: () => proc.alive(),
+      timeoutMs: 60_000,
+      intervalMs: 100,
+    }).catch((err: Error) => {
+      throw new Error(`${err.message}; see ${join(options.logDir, `${name}.log`)}`);
+    });
+  };
+
+  try {
+    // Workers first, so the first tool call finds someone polling its task queues.
+    await Promise.all(names.filter((n) => n !== 'conversation').map(start));
+    if (names.includes('conversation')) await start('conversation');
+  } catch (err) {
+    await Promise.all(Object.values(procs).map((p) => p.stop()));
+    throw err;
+  }
+
+  return {
+    apiUrl: `http://127.0.0.1:${apiPort}`,
+    processes: () => ({ ...procs }),
+    kill: (name) => procs[name]?.kill('SIGKILL'),
+    restart: async (name) => {
+      const old = procs[name];
+      if (old?.alive()) await old.stop();
+      await start(name);
+    },
+    stop: async () => {
+      // The API first, so no new work arrives, then the workers.
+      await procs.conversation?.stop();
+      await Promise.all(
+        Object.entries(procs)
+          .filter(([n]) => n !== 'conversation')
+          .map(([, p]) => p.stop()),
+      );
+    },
+  };
+}

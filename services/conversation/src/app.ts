@@ -1,0 +1,131 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Bus } from '@switchboard/bus';
+import { asSwitchboardError, type Logger, SwitchboardError } from '@switchboard/common';
+import { type ApiKeyPrincipal, type Queryable, verifyApiKey } from '@switchboard/db';
+import {
+  type Context,
+  context,
+  contextFromTraceHeaders,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  type Tracer,
+  trace,
+} from '@switchboard/telemetry';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { httpStatusOf, UnauthorizedError } from './errors.js';
+import { conversationRoutes } from './routes/conversations.routes.js';
+import { ToolCalls } from './tool-calls.js';
+
+/** Everything the app needs; `main.ts` builds these, tests pass their own. */
+export interface AppDeps {
+  db: Queryable;
+  bus: Bus;
+  tracer: Tracer;
+  toolCallTimeoutMs: number;
+  bodyLimitBytes?: number;
+  logger?: Logger | false;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    deps: AppDeps;
+    toolCalls: ToolCalls;
+  }
+  interface FastifyRequest {
+    principal: ApiKeyPrincipal;
+    otel: { span: Span; context: Context };
+  }
+}
+
+/**
+ * Builds the Fastify app without listening (tests use `app.inject()`; `main.ts` listens).
+ * Every `/v1` route is authenticated with a tenant API key and scoped to that tenant.
+ */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const options: FastifyServerOptions = {
+    bodyLimit: deps.bodyLimitBytes ?? 1_048_576,
+    ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
+    ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: false } },
+  };
+  const app = Fastify(options).withTypeProvider<TypeBoxTypeProvider>();
+  app.decorate('deps', deps);
+  app.decorate(
+    'toolCalls',
+    new ToolCalls({ db: deps.db, bus: deps.bus, tracer: deps.tracer, timeoutMs: deps.toolCallTimeoutMs }),
+  );
+
+  // One server span per request, parented by the caller's traceparent when it sends one.
+  app.addHook('onRequest', async (req) => {
+    const parent = contextFromTraceHeaders(
+      typeof req.headers.traceparent === 'string' ? req.headers.traceparent : undefined,
+      typeof req.headers.tracestate === 'string' ? req.headers.tracestate : undefined,
+    );
+    const route = req.routeOptions.url ?? req.url;
+    const span = deps.tracer.startSpan(
+      `${req.method} ${route}`,
+      { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method, 'http.route': route } },
+      parent,
+    );
+    req.otel = { span, context: trace.setSpan(parent, span) };
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    req.otel.span.setAttribute('http.response.status_code', reply.statusCode);
+    if (reply.statusCode >= 500) req.otel.span.setStatus({ code: SpanStatusCode.ERROR });
+    req.otel.span.end();
+  });
+
+  app.setErrorHandler((error, req, reply) => {
+    const err = error as Error & { validation?: unknown; statusCode?: number; code?: string };
+    if (err.validation) {
+      return reply.status(400).send({
+        error: {
+          code: 'validation_failed',
+          message: err.message,
+          retryable: false,
+          details: { issues: toIssues(err.validation) },
+        },
+      });
+    }
+    if (err instanceof SwitchboardError) {
+      return reply.status(httpStatusOf(err)).send({ error: err.toJSON() });
+    }
+    if (typeof err.statusCode === 'number' && err.statusCode < 500) {
+      const code = err.statusCode === 413 ? 'payload_too_large' : 'bad_request';
+      return reply.status(err.statusCode).send({ error: { code, message: err.message, retryable: false } });
+    }
+    req.log.error({ err }, 'unhandled error');
+    const wrapped = asSwitchboardError(err);
+    return reply.status(500).send({ error: { code: wrapped.code, message: 'internal error', retryable: false } });
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+
+  await app.register(
+    async (v1) => {
+      v1.addHook('onRequest', async (req) => {
+        const header = req.headers.authorization;
+        const token = typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7).trim() : '';
+        const principal = token === '' ? undefined : await verifyApiKey(deps.db, token);
+        if (!principal) throw new UnauthorizedError();
+        req.principal = principal;
+      });
+      await v1.register(conversationRoutes);
+    },
+    { prefix: '/v1' },
+  );
+  return app;
+}
+
+/** Runs `fn` inside the request's trace context, so spans and publishes nest under it. */
+export function inRequestContext<T>(ctx: Context, fn: () => Promise<T>): Promise<T> {
+  return context.with(ctx, fn);
+}
+
+function toIssues(validation: unknown): { pointer: string; message: string }[] {
+  if (!Array.isArray(validation)) return [];
+  return validation.map((v: { instancePath?: string; message?: string; params?: Record<string, unknown> }) => {
+    const extra = v.params?.additionalProperty ? ` ('${String(v.params.additionalProperty)}')` : '';
+    return { pointer: v.instancePath ?? '', message: `${v.message ?? 'invalid'}${extra}` };
+  });
+}

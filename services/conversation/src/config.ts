@@ -1,0 +1,29 @@
+import { EnvReader } from '@switchboard/common';
+
+/** Conversation service configuration, read once at start. */
+export interface ConversationConfig {
+  host: string;
+  port: number;
+  natsUrl: string;
+  databaseUrl: string;
+  /** How long a tool call waits for its result before answering 202 with the run to poll. */
+  toolCallTimeoutMs: number;
+  /** Largest request body, in bytes. */
+  bodyLimitBytes: number;
+  logLevel: string;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConversationConfig {
+  const r = new EnvReader(env);
+  const config: ConversationConfig = {
+    host: r.string('HOST', '127.0.0.1'),
+    port: r.int('PORT', 8080, 0, 65535),
+    natsUrl: r.string('NATS_URL'),
+    databaseUrl: r.string('DATABASE_URL'),
+    toolCallTimeoutMs: r.int('TOOL_CALL_TIMEOUT_MS', 30_000, 100, 600_000),
+    bodyLimitBytes: r.int('BODY_LIMIT_BYTES', 1_048_576, 1024, 50 * 1_048_576),
+    logLevel: r.string('LOG_LEVEL', 'info'),
+  };
+  r.done();
+  return config;
+}

@@ -1,0 +1,35 @@
+import { SwitchboardError } from '@switchboard/common';
+
+/** HTTP status for each stable error code; anything unknown is a 500. */
+const STATUS_BY_CODE: Record<string, number> = {
+  validation_failed: 400,
+  invalid_arguments: 400,
+  bad_request: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  payload_too_large: 413,
+  rate_limited: 429,
+  unavailable: 503,
+  bus_unavailable: 503,
+};
+
+/** The HTTP status for a SwitchboardError. */
+export function httpStatusOf(err: SwitchboardError): number {
+  return STATUS_BY_CODE[err.code] ?? (err.retryable ? 503 : 500);
+}
+
+/** 401: no or bad credentials. */
+export class UnauthorizedError extends SwitchboardError {
+  constructor(message = 'a valid API key is required (Authorization: Bearer sb_…)') {
+    super('unauthorized', message);
+  }
+}
+
+/** 409: the request conflicts with the resource's state. */
+export class ConflictError extends SwitchboardError {
+  constructor(message: string) {
+    super('conflict', message);
+  }
+}

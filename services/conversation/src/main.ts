@@ -1,0 +1,39 @@
+import { connectBus, ensureStreams } from '@switchboard/bus';
+import { createLogger } from '@switchboard/common';
+import { createPool, migrate } from '@switchboard/db';
+import { initTelemetry } from '@switchboard/telemetry';
+import { buildApp } from './app.js';
+import { loadConfig } from './config.js';
+
+const config = loadConfig();
+const log = createLogger('conversation', config.logLevel);
+const telemetry = initTelemetry('conversation');
+const db = createPool(config.databaseUrl, { applicationName: 'conversation', max: 20 });
+await migrate(db);
+const bus = await connectBus(config.natsUrl, { name: 'conversation' });
+await ensureStreams(bus.jsm);
+const app = await buildApp({
+  db,
+  bus,
+  tracer: telemetry.tracer,
+  toolCallTimeoutMs: config.toolCallTimeoutMs,
+  bodyLimitBytes: config.bodyLimitBytes,
+  logger: log,
+});
+const address = await app.listen({ host: config.host, port: config.port });
+log.info({ address }, 'conversation service listening');
+
+let closing = false;
+async function close(signal: string): Promise<void> {
+  if (closing) return;
+  closing = true;
+  log.info({ signal }, 'shutting down');
+  // Stop accepting requests and let in-flight ones finish, then release dependencies.
+  await app.close();
+  await bus.close();
+  await db.end();
+  await telemetry.shutdown();
+  process.exit(0);
+}
+process.once('SIGINT', () => void close('SIGINT'));
+process.once('SIGTERM', () => void close('SIGTERM'));

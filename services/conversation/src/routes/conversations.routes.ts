@@ -1,0 +1,164 @@
+import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
+import { type JsonObject, NotFoundError } from '@switchboard/common';
+import { createConversation, findAgentByName, findConversation, findRun, listRuns } from '@switchboard/db';
+import { inRequestContext } from '../app.js';
+import { fromStoredResult } from '../results.js';
+import { streamConversationEvents } from '../sse.js';
+
+const ConversationParams = Type.Object({ id: Type.String({ pattern: '^conv_[0-9a-f]{24}$' }) });
+const ErrorBody = Type.Object({
+  error: Type.Object({
+    code: Type.String(),
+    message: Type.String(),
+    retryable: Type.Boolean(),
+    details: Type.Optional(Type.Unknown()),
+  }),
+});
+const ToolCallResult = Type.Object({
+  id: Type.String(),
+  status: Type.Union([
+    Type.Literal('accepted'),
+    Type.Literal('running'),
+    Type.Literal('succeeded'),
+    Type.Literal('failed'),
+    Type.Literal('cancelled'),
+  ]),
+  messages: Type.Array(Type.String()),
+  events: Type.Array(
+    Type.Object({
+      seq: Type.Integer(),
+      kind: Type.String(),
+      data: Type.Record(Type.String(), Type.Unknown()),
+      at: Type.String(),
+    }),
+  ),
+  outputs: Type.Record(Type.String(), Type.Unknown()),
+  error: Type.Optional(
+    Type.Object({
+      code: Type.String(),
+      message: Type.String(),
+      retryable: Type.Boolean(),
+      step: Type.Optional(Type.String()),
+    }),
+  ),
+});
+
+/** Conversations, tool calls, runs and the event stream. */
+export const conversationRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.post(
+    '/conversations',
+    {
+      schema: {
+        body: Type.Object(
+          {
+            agent: Type.String({ minLength: 1, maxLength: 200, description: 'Agent name, exact and case-sensitive' }),
+            contact: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'Contact variables' })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 201: Type.Object({ id: Type.String(), agent: Type.String() }), 404: ErrorBody },
+      },
+    },
+    async (req, reply) => {
+      const agent = await findAgentByName(app.deps.db, req.principal.tenantId, req.body.agent);
+      if (!agent) throw new NotFoundError('agent', req.body.agent);
+      const conversation = await createConversation(
+        app.deps.db,
+        req.principal.tenantId,
+        agent.id,
+        (req.body.contact ?? {}) as JsonObject,
+      );
+      return reply.status(201).send({ id: conversation.id, agent: agent.name });
+    },
+  );
+
+  app.post(
+    '/conversations/:id/tool-calls',
+    {
+      schema: {
+        params: ConversationParams,
+        headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255 })) }),
+        body: Type.Object(
+          {
+            name: Type.String({ minLength: 1, maxLength: 200, description: 'Action name, exact and case-sensitive' }),
+            arguments: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: ToolCallResult, 202: ToolCallResult },
+      },
+    },
+    async (req, reply) => {
+      const key = req.headers['idempotency-key'];
+      const result = await inRequestContext(req.otel.context, () =>
+        app.toolCalls.call({
+          tenantId: req.principal.tenantId,
+          conversationId: req.params.id,
+          name: req.body.name,
+          arguments: (req.body.arguments ?? {}) as JsonObject,
+          ...(key !== undefined ? { idempotencyKey: key } : {}),
+        }),
+      );
+      const pending = result.status === 'running' || result.status === 'accepted';
+      if (pending) reply.header('location', `/v1/runs/${result.id}`);
+      return reply.status(pending ? 202 : 200).send(result);
+    },
+  );
+
+  app.get('/conversations/:id/runs', { schema: { params: ConversationParams } }, async (req) => {
+    const conversation = await findConversation(app.deps.db, req.principal.tenantId, req.params.id);
+    if (!conversation) throw new NotFoundError('conversation', req.params.id);
+    const runs = await listRuns(app.deps.db, req.principal.tenantId, req.params.id);
+    return {
+      runs: runs.map((r) => ({
+        id: r.intentId,
+        action: r.actionName,
+        status: r.status,
+        acceptedAt: r.acceptedAt.toISOString(),
+        startedAt: r.startedAt?.toISOString() ?? null,
+        finishedAt: r.finishedAt?.toISOString() ?? null,
+        durationMs: r.durationMs,
+        error: r.errorCode ? { code: r.errorCode, message: r.errorMessage } : null,
+        traceId: r.traceId,
+      })),
+    };
+  });
+
+  app.get(
+    '/runs/:id',
+    { schema: { params: Type.Object({ id: Type.String({ pattern: '^int_[0-9a-f]{24,32}$' }) }) } },
+    async (req) => {
+      const run = await findRun(app.deps.db, req.principal.tenantId, req.params.id);
+      if (!run) throw new NotFoundError('run', req.params.id);
+      return {
+        ...fromStoredResult(run.intentId, run.status, run.result),
+        action: run.actionName,
+        conversationId: run.conversationId,
+        durationMs: run.durationMs,
+        traceId: run.traceId,
+      };
+    },
+  );
+
+  app.get(
+    '/conversations/:id/events',
+    {
+      schema: {
+        params: ConversationParams,
+        headers: Type.Object({ 'last-event-id': Type.Optional(Type.String({ pattern: '^[0-9]+$' })) }),
+      },
+    },
+    async (req, reply) => {
+      const conversation = await findConversation(app.deps.db, req.principal.tenantId, req.params.id);
+      if (!conversation) throw new NotFoundError('conversation', req.params.id);
+      const last = req.headers['last-event-id'];
+      await streamConversationEvents(
+        app.deps.bus,
+        req,
+        reply,
+        req.params.id,
+        last === undefined ? undefined : Number(last),
+      );
+    },
+  );
+};

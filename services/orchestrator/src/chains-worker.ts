@@ -1,0 +1,40 @@
+import { existsSync } from 'node:fs';
+import { type SessionActivities, workflowBundlePath, workflowsPath } from '@switchboard/chains';
+import { type Telemetry, temporalWorkerTracing, workflowInterceptorModule } from '@switchboard/telemetry';
+import { type NativeConnection, Worker } from '@temporalio/worker';
+
+/** Options of {@link createChainsWorker}. */
+export interface ChainsWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  activities: SessionActivities;
+  telemetry: Telemetry;
+  maxWorkflowTasks: number;
+  maxCachedWorkflows: number;
+}
+
+/**
+ * The Temporal worker that runs the chain workflows. It loads the bundle pre-built at build
+ * time; only when that is missing (a source checkout that skipped the bundling step) does it
+ * bundle at start.
+ */
+export async function createChainsWorker(o: ChainsWorkerOptions): Promise<Worker> {
+  const source = existsSync(workflowBundlePath)
+    ? { workflowBundle: { codePath: workflowBundlePath } }
+    : { workflowsPath, interceptors: { workflowModules: [workflowInterceptorModule] } };
+  const tracing = temporalWorkerTracing(o.telemetry);
+  return Worker.create({
+    connection: o.connection,
+    namespace: o.namespace,
+    taskQueue: o.taskQueue,
+    ...source,
+    activities: o.activities,
+    sinks: tracing.sinks,
+    interceptors: { ...tracing.interceptors, ...('interceptors' in source ? source.interceptors : {}) },
+    maxConcurrentWorkflowTaskExecutions: o.maxWorkflowTasks,
+    maxConcurrentLocalActivityExecutions: o.maxWorkflowTasks,
+    maxCachedWorkflows: o.maxCachedWorkflows,
+    shutdownGraceTime: '10 seconds',
+  });
+}

@@ -1,0 +1,40 @@
+import { EnvReader } from '@switchboard/common';
+import { TaskQueues } from '@switchboard/contracts';
+
+/** Orchestrator configuration, read once at start. */
+export interface OrchestratorConfig {
+  natsUrl: string;
+  temporalAddress: string;
+  temporalNamespace: string;
+  databaseUrl: string;
+  /** Port of the `/healthz` endpoint; none when unset. */
+  healthPort: number | undefined;
+  /** Interface of the health endpoint (`0.0.0.0` in containers). */
+  healthHost: string;
+  /** Chain workflows' task queue. */
+  taskQueue: string;
+  /** Intents handed to Temporal concurrently (across conversations). */
+  maxInFlight: number;
+  /** Concurrent workflow tasks in this worker. */
+  maxWorkflowTasks: number;
+  /** Workflows kept in the sticky cache (memory vs. replay cost). */
+  maxCachedWorkflows: number;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): OrchestratorConfig {
+  const r = new EnvReader(env);
+  const config: OrchestratorConfig = {
+    natsUrl: r.string('NATS_URL'),
+    temporalAddress: r.string('TEMPORAL_ADDRESS'),
+    temporalNamespace: r.string('TEMPORAL_NAMESPACE', 'default'),
+    databaseUrl: r.string('DATABASE_URL'),
+    healthPort: r.optional('HEALTH_PORT') === undefined ? undefined : r.int('HEALTH_PORT', 0, 1, 65535),
+    healthHost: r.string('HEALTH_HOST', '127.0.0.1'),
+    taskQueue: r.string('CHAINS_TASK_QUEUE', TaskQueues.Chains),
+    maxInFlight: r.int('ORCHESTRATOR_MAX_IN_FLIGHT', 256, 1, 10_000),
+    maxWorkflowTasks: r.int('ORCHESTRATOR_MAX_WORKFLOW_TASKS', 100, 1, 10_000),
+    maxCachedWorkflows: r.int('ORCHESTRATOR_MAX_CACHED_WORKFLOWS', 2000, 0, 1_000_000),
+  };
+  r.done();
+  return config;
+}

@@ -1,0 +1,74 @@
+import { connectBus, ensureStreams } from '@switchboard/bus';
+import { createLogger, startHealthServer } from '@switchboard/common';
+import { createPool, migrate } from '@switchboard/db';
+import { initTelemetry, temporalClientInterceptor } from '@switchboard/telemetry';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { createChainsWorker } from './chains-worker.js';
+import { loadConfig } from './config.js';
+import { startIntentConsumer } from './intent-consumer.js';
+import { createSessionActivities } from './outcome.activities.js';
+
+let closing = false;
+const log = createLogger('orchestrator');
+const config = loadConfig();
+const telemetry = initTelemetry('orchestrator');
+
+const db = createPool(config.databaseUrl, { applicationName: 'orchestrator' });
+await migrate(db);
+const bus = await connectBus(config.natsUrl, { name: 'orchestrator' });
+await ensureStreams(bus.jsm);
+const clientConnection = await Connection.connect({ address: config.temporalAddress });
+const temporal = new Client({
+  connection: clientConnection,
+  namespace: config.temporalNamespace,
+  interceptors: { workflow: [temporalClientInterceptor()] },
+});
+const workerConnection = await NativeConnection.connect({ address: config.temporalAddress });
+const worker = await createChainsWorker({
+  connection: workerConnection,
+  namespace: config.temporalNamespace,
+  taskQueue: config.taskQueue,
+  activities: createSessionActivities({ bus, db }),
+  telemetry,
+  maxWorkflowTasks: config.maxWorkflowTasks,
+  maxCachedWorkflows: config.maxCachedWorkflows,
+});
+const running = worker.run();
+const consumer = await startIntentConsumer({
+  bus,
+  temporal,
+  db,
+  tracer: telemetry.tracer,
+  log,
+  taskQueue: config.taskQueue,
+  maxInFlight: config.maxInFlight,
+});
+const health =
+  config.healthPort === undefined
+    ? undefined
+    : await startHealthServer(config.healthPort, () => !closing, config.healthHost);
+log.info({ taskQueue: config.taskQueue }, 'orchestrator ready');
+
+async function close(signal: string): Promise<void> {
+  if (closing) return;
+  closing = true;
+  log.info({ signal }, 'shutting down');
+  health?.close();
+  // Stop taking intents first; in-flight ones finish or are redelivered to another replica.
+  await consumer.stop();
+  worker.shutdown();
+  await running.catch((err) => log.error({ err }, 'worker stopped with an error'));
+  await bus.close();
+  await clientConnection.close();
+  await workerConnection.close();
+  await db.end();
+  await telemetry.shutdown();
+  process.exit(0);
+}
+process.once('SIGINT', () => void close('SIGINT'));
+process.once('SIGTERM', () => void close('SIGTERM'));
+running.catch((err) => {
+  log.fatal({ err }, 'chains worker failed');
+  process.exit(1);
+});

@@ -1,0 +1,114 @@
+import { type Bus, publishDurable } from '@switchboard/bus';
+import type { OutcomeBatch, PublishedEvent, SessionActivities } from '@switchboard/chains';
+import {
+  type ActionEvent,
+  ActionEventKind,
+  ActionEventSchema,
+  ActionResultSchema,
+  ActionStatus,
+  create,
+  encodeEvent,
+  encodeResult,
+  MessageKinds,
+  Headers as SbHeaders,
+  Subjects,
+  timestampFromMs,
+} from '@switchboard/contracts';
+import { finishRun, markRunStarted, type Queryable } from '@switchboard/db';
+import { traceIdOf } from '@switchboard/telemetry';
+
+const KINDS: Record<PublishedEvent['kind'], ActionEventKind> = {
+  accepted: ActionEventKind.ACCEPTED,
+  respond: ActionEventKind.RESPOND,
+  handoff: ActionEventKind.HANDOFF,
+  log: ActionEventKind.LOG,
+  progress: ActionEventKind.PROGRESS,
+  effect: ActionEventKind.EFFECT,
+  call_control: ActionEventKind.CALL_CONTROL,
+  confirmation_required: ActionEventKind.CONFIRMATION_REQUIRED,
+};
+
+const STATUSES = {
+  succeeded: ActionStatus.SUCCEEDED,
+  failed: ActionStatus.FAILED,
+  cancelled: ActionStatus.CANCELLED,
+} as const;
+
+/**
+ * The orchestrator's local activities. Every publish carries a deterministic message id
+ * (`<intent>:<seq>`, `<intent>:result`), so a retried local activity is de-duplicated by
+ * JetStream, and the audit update ignores rows that are already terminal.
+ */
+export function createSessionActivities(deps: { bus: Bus; db: Queryable }): SessionActivities {
+  return {
+    async publishOutcome(batch: OutcomeBatch): Promise<void> {
+      const { intent } = batch;
+      const trace = { traceparent: intent.traceparent, tracestate: '' };
+      const first = batch.events[0];
+      if (batch.first && first) await markRunStarted(deps.db, intent.intentId, new Date(first.atMs));
+      const toEvent = (e: PublishedEvent): ActionEvent =>
+        create(ActionEventSchema, {
+          intentId: intent.intentId,
+          conversationId: intent.conversationId,
+          tenantId: intent.tenantId,
+          seq: e.seq,
+          kind: KINDS[e.kind],
+          data: e.data,
+          at: timestampFromMs(e.atMs),
+          trace,
+        });
+      // One connection preserves publish order, so pipelining keeps events in sequence.
+      await Promise.all(
+        batch.events.map((e) =>
+          publishDurable(
+            deps.bus.js,
+            Subjects.event(intent.conversationId, intent.intentId),
+            encodeEvent(toEvent(e)),
+            `${intent.intentId}:${e.seq}`,
+            trace,
+            { [SbHeaders.Kind]: MessageKinds.Event },
+          ),
+        ),
+      );
+      const final = batch.final;
+      if (final === undefined) return;
+      const result = create(ActionResultSchema, {
+        intentId: intent.intentId,
+        conversationId: intent.conversationId,
+        tenantId: intent.tenantId,
+        actionName: intent.actionName,
+        status: STATUSES[final.status],
+        messages: final.messages,
+        events: final.events.map(toEvent),
+        outputs: final.outputs,
+        ...(final.error ? { error: { ...final.error, step: final.error.step ?? '' } } : {}),
+        startedAt: timestampFromMs(final.startedAtMs),
+        finishedAt: timestampFromMs(final.finishedAtMs),
+        traceId: traceIdOf(intent.traceparent),
+      });
+      // The audit row is final before anyone can see the result on the bus, so a client that
+      // reads the run right after its response never sees it still "running".
+      await finishRun(deps.db, intent.intentId, {
+        status: final.status,
+        startedAt: new Date(final.startedAtMs),
+        finishedAt: new Date(final.finishedAtMs),
+        ...(final.error ? { errorCode: final.error.code, errorMessage: final.error.message } : {}),
+        result: {
+          status: final.status,
+          messages: final.messages,
+          outputs: final.outputs,
+          events: final.events.map((e) => ({ seq: e.seq, kind: e.kind, data: e.data, atMs: e.atMs })),
+          ...(final.error ? { error: final.error } : {}),
+        },
+      });
+      await publishDurable(
+        deps.bus.js,
+        Subjects.result(intent.conversationId, intent.intentId),
+        encodeResult(result),
+        `${intent.intentId}:result`,
+        trace,
+        { [SbHeaders.Kind]: MessageKinds.Result },
+      );
+    },
+  };
+}

@@ -1,0 +1,288 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connectBus, publishDurable } from '@switchboard/bus';
+import {
+  ActionIntentSchema,
+  Consumers,
+  create,
+  encodeIntent,
+  Streams,
+  Subjects,
+  timestampFromMs,
+} from '@switchboard/contracts';
+import { findLatestAction } from '@switchboard/db';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, startTestStack, type TestStack } from '../support/stack.js';
+
+// One stack for the file: NATS, Temporal, Postgres, and every service as its own process.
+let stack: TestStack;
+const logDir = mkdtempSync(join(tmpdir(), 'switchboard-e2e-logs-'));
+
+beforeAll(async () => {
+  stack = await startTestStack(logDir);
+}, 180_000);
+
+afterAll(async () => {
+  await stack?.stop();
+}, 60_000);
+
+async function newConversation(): Promise<string> {
+  const res = await stack.api('POST', '/v1/conversations', { agent: 'demo' });
+  expect(res.status).toBe(201);
+  return res.body.id as string;
+}
+
+const lunch = { meal_type: 'lunch', dishes: ['soup', 'bread'] };
+const mealCalls = () => stack.sink.requests().filter((r) => r.path === '/meal_log');
+
+describe('a save_meal tool call, end to end', () => {
+  it('responds with the templated message, fires the webhook and writes the audit row', async () => {
+    const conv = await newConversation();
+    const before = mealCalls().length;
+    const res = await stack.api('POST', `/v1/conversations/${conv}/tool-calls`, {
+      name: 'save_meal',
+      arguments: lunch,
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.status).toBe('succeeded');
+    expect(res.body.messages).toEqual(["Got it! I've logged your lunch."]);
+    expect(res.body.events.map((e: { kind: string }) => e.kind)).toContain('respond');
+
+    const calls = mealCalls().slice(before);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]?.method).toBe('POST');
+    expect(calls[0]?.body).toEqual({ meal: lunch });
+    expect(calls[0]?.headers['idempotency-key']).toMatch(/^int_[0-9a-f]+:\/actions\/1$/);
+
+    const { rows } = await stack.db.query('SELECT * FROM action_runs WHERE intent_id = $1', [res.body.id]);
+    expect(rows).toHaveLength(1);
+    const run = rows[0];
+    expect(run.status).toBe('succeeded');
+    expect(run.action_name).toBe('save_meal');
+    expect(run.conversation_id).toBe(conv);
+    expect(run.trace_id).toMatch(/^[0-9a-f]{32}$/);
+    expect(run.started_at).toBeInstanceOf(Date);
+    expect(run.finished_at.getTime()).toBeGreaterThanOrEqual(run.started_at.getTime());
+    expect(run.duration_ms).toBeGreaterThanOrEqual(0);
+    expect(run.error_code).toBeNull();
+  });
+
+  it('keeps conversation state across tool calls (context.set with [+] appends)', async () => {
+    const conv = await newConversation();
+    await stack.api('POST', `/v1/conversations/${conv}/tool-calls`, { name: 'save_meal', arguments: lunch });
+    const second = await stack.api('POST', `/v1/conversations/${conv}/tool-calls`, {
+      name: 'save_meal',
+      arguments: { meal_type: 'dinner', dishes: ['rice'] },
+    });
+    expect(second.body.messages).toEqual(["Got it! I've logged your dinner."]);
+    const { rows } = await stack.db.query(
+      `SELECT count(*)::int AS n FROM action_runs WHERE conversation_id = $1 AND status = 'succeeded'`,
+      [conv],
+    );
+    expect(rows[0].n).toBe(2);
+  });
+
+  it('runs the same Idempotency-Key once, and answers the repeat with the same result', async () => {
+    const conv = await newConversation();
+    const before = mealCalls().length;
+    const headers = { 'idempotency-key': `key-${conv}` };
+    const first = await stack.api(
+      'POST',
+      `/v1/conversations/${conv}/tool-calls`,
+      { name: 'save_meal', arguments: lunch },
+      headers,
+    );
+    const again = await stack.api(
+      'POST',
+      `/v1/conversations/${conv}/tool-calls`,
+      { name: 'save_meal', arguments: lunch },
+      headers,
+    );
+    expect(first.status).toBe(200);
+    expect(again.status).toBe(200);
+    expect(again.body.id).toBe(first.body.id);
+    expect(again.body.messages).toEqual(first.body.messages);
+    // Concurrent repeats too: both wait for the one run.
+    const key3 = { 'idempotency-key': `concurrent-${conv}` };
+    const [a, b] = await Promise.all([
+      stack.api('POST', `/v1/conversations/${conv}/tool-calls`, { name: 'save_meal', arguments: lunch }, key3),
+      stack.api('POST', `/v1/conversations/${conv}/tool-calls`, { name: 'save_meal', arguments: lunch }, key3),
+    ]);
+    expect(a.body.id).toBe(b.body.id);
+    expect(a.body.status).toBe('succeeded');
+    expect(b.body.status).toBe('succeeded');
+    expect(mealCalls().length - before).toBe(2);
+  });
+
+  it('does not run an intent again when NATS delivers it a second time', async () => {
+    const conv = await newConversation();
+    const res = await stack.api('POST', `/v1/conversations/${conv}/tool-calls`, {
+      name: 'save_meal',
+      arguments: lunch,
+    });
+    expect(res.body.status).toBe('succeeded');
+    const before = mealCalls().length;
+    // A copy under another message id gets past JetStream's de-duplication, as a redelivery
+    // after a lost ack would: the orchestrator and the session workflow must drop it.
+    const agent = await stack.db.query('SELECT id FROM agents WHERE tenant_id = $1 AND name = $2', [
+      stack.seed.tenantId,
+      'demo',
+    ]);
+    const action = await findLatestAction(stack.db, stack.seed.tenantId, agent.rows[0].id, 'save_meal');
+    const bus = await connectBus(stack.infra.natsUrl, { name: 'e2e-redelivery' });
+    try {
+      const intent = create(ActionIntentSchema, {
+        intentId: res.body.id,
+        tenantId: stack.seed.tenantId,
+        conversationId: conv,
+        agentId: agent.rows[0].id,
+        agentName: 'demo',
+        actionName: 'save_meal',
+        arguments: lunch,
+        action: action?.canonical ?? {},
+        createdAt: timestampFromMs(Date.now()),
+      });
+      await publishDurable(
+        bus.js,
+        Subjects.intent(stack.seed.tenantId, conv),
+        encodeIntent(intent),
+        `redelivery-${res.body.id}`,
+        {
+          traceparent: '',
+          tracestate: '',
+        },
+      );
+      await eventually(async () => {
+        const info = await bus.jsm.consumers.info(Streams.Intents, Consumers.Orchestrator);
+        return info.num_pending === 0 && info.num_ack_pending === 0 ? true : undefined;
+      });
+      // Give a wrongly re-run chain time to reach the sink before concluding it did not.
+      await new Promise((r) => setTimeout(r, 500));
+      expect(mealCalls().length).toBe(before);
+      const runs = await stack.db.query('SELECT count(*)::int AS n FROM action_runs WHERE intent_id = $1', [
+        res.body.id,
+      ]);
+      expect(runs.rows[0].n).toBe(1);
+    } finally {
+      await bus.close();
+    }
+  });
+
+  it('runs on_failure when the webhook rejects the call', async () => {
+    const conv = await newConversation();
+    stack.sink.fault({ status: 422, count: 1 });
+    const res = await stack.api('POST', `/v1/conversations/${conv}/tool-calls`, {
+      name: 'save_meal',
+      arguments: lunch,
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.status).toBe('failed');
+    expect(res.body.messages).toEqual(["Sorry, I couldn't save that meal."]);
+    expect(res.body.error.code).toBe('webhook_rejected');
+    const { rows } = await stack.db.query('SELECT status, error_code FROM action_runs WHERE intent_id = $1', [
+      res.body.id,
+    ]);
+    expect(rows[0]).toEqual({ status: 'failed', error_code: 'webhook_rejected' });
+  });
+
+  it('retries a webhook that answers 503 and succeeds once it recovers', async () => {
+    const conv = await newConversation();
+    const before = mealCalls().length;
+    stack.sink.fault({ status: 503, count: 2 });
+    const res = await stack.api('POST', `/v1/conversations/${conv}/tool-calls`, {
+      name: 'save_meal',
+      arguments: lunch,
+    });
+    expect(res.body.status).toBe('succeeded');
+    expect(mealCalls().length - before).toBe(3);
+  });
+
+  it('streams the events of a conversation as Server-Sent Events', async () => {
+    const conv = await newConversation();
+    const res = await stack.api('POST', `/v1/conversations/${conv}/tool-calls`, {
+      name: 'save_meal',
+      arguments: lunch,
+    });
+    const controller = new AbortController();
+    const sse = await fetch(`${stack.services.apiUrl}/v1/conversations/${conv}/events`, {
+      headers: { authorization: `Bearer ${stack.seed.apiKey}` },
+      signal: controller.signal,
+    });
+    expect(sse.headers.get('content-type')).toContain('text/event-stream');
+    const reader = (sse.body as ReadableStream<Uint8Array>).getReader();
+    let text = '';
+    while (!text.includes('event: result')) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+    controller.abort();
+    expect(text).toContain('event: accepted');
+    expect(text).toContain('event: respond');
+    expect(text).toContain("Got it! I've logged your lunch.");
+    expect(text).toContain(`"id":"${res.body.id}"`);
+    expect(text).toMatch(/^id: \d+$/m);
+  });
+
+  it('rejects bad input precisely and hides other tenants', async () => {
+    const conv = await newConversation();
+    const noKey = await fetch(`${stack.services.apiUrl}/v1/conversations/${conv}/tool-calls`, { method: 'POST' });
+    expect(noKey.status).toBe(401);
+    const unknown = await stack.api('POST', `/v1/conversations/${conv}/tool-calls`, {
+      name: 'Save_Meal',
+      arguments: {},
+    });
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error.details.known).toContain('save_meal');
+    const extra = await stack.api('POST', `/v1/conversations/${conv}/tool-calls`, { name: 'save_meal', argumentz: {} });
+    expect(extra.status).toBe(400);
+    expect(extra.body.error.code).toBe('validation_failed');
+    const missing = await stack.api('POST', '/v1/conversations/conv_000000000000000000000000/tool-calls', {
+      name: 'save_meal',
+    });
+    expect(missing.status).toBe(404);
+  });
+
+  it('traces one tool call from the HTTP request to the outgoing webhook', async () => {
+    const conv = await newConversation();
+    const res = await stack.api('POST', `/v1/conversations/${conv}/tool-calls`, {
+      name: 'save_meal',
+      arguments: lunch,
+    });
+    const { rows } = await stack.db.query('SELECT trace_id FROM action_runs WHERE intent_id = $1', [res.body.id]);
+    const traceId = rows[0].trace_id as string;
+    const chain = [
+      { service: 'conversation', name: /^POST \/v1\/conversations\/:id\/tool-calls$/ },
+      { service: 'conversation', name: /^publish SB_INTENTS$/ },
+      { service: 'orchestrator', name: /^consume SB_INTENTS$/ },
+      { service: 'orchestrator', name: /^chain save_meal$/ },
+      { service: 'orchestrator', name: /^StartActivity:callWebhook$/ },
+      { service: 'webhook-worker', name: /^RunActivity:callWebhook$/ },
+      { service: 'webhook-worker', name: /^POST meal_log$/ },
+    ];
+    const spans = await eventually(() => {
+      const mine = stack.otlp.spans().filter((s) => s.traceId === traceId);
+      return chain.every((c) => mine.some((s) => s.service === c.service && c.name.test(s.name))) ? mine : undefined;
+    }, 15_000);
+    const byId = new Map(spans.map((s) => [s.spanId, s]));
+    const ancestors = (spanId: string): string[] => {
+      const out: string[] = [];
+      let cur = byId.get(spanId);
+      while (cur?.parentSpanId) {
+        out.push(cur.parentSpanId);
+        cur = byId.get(cur.parentSpanId);
+      }
+      return out;
+    };
+    // Every hop descends from the one before it.
+    for (let i = 1; i < chain.length; i++) {
+      const child = spans.find((s) => s.service === chain[i]?.service && chain[i]?.name.test(s.name));
+      const parent = spans.find((s) => s.service === chain[i - 1]?.service && chain[i - 1]?.name.test(s.name));
+      expect(
+        child && parent && ancestors(child.spanId).includes(parent.spanId),
+        `${chain[i]?.name} under ${chain[i - 1]?.name}`,
+      ).toBe(true);
+    }
+  });
+});

@@ -1,0 +1,95 @@
+import { createPool, migrate } from '@switchboard/db';
+import {
+  type DemoSeed,
+  type Infra,
+  type Services,
+  type Sink,
+  seedDemo,
+  startInfra,
+  startServices,
+  startSink,
+} from '@switchboard/devstack';
+import type pg from 'pg';
+import { type OtlpReceiver, startOtlpReceiver } from './otlp-receiver.js';
+
+/** A JSON response; bodies are loosely typed because the assertions check them. */
+export interface ApiResponse {
+  status: number;
+  // biome-ignore lint/suspicious/noExplicitAny: response bodies are checked by the assertions
+  body: any;
+}
+
+/** The whole stack as separate processes, on free ports, for end-to-end tests. */
+export interface TestStack {
+  infra: Infra;
+  db: pg.Pool;
+  sink: Sink;
+  otlp: OtlpReceiver;
+  seed: DemoSeed;
+  services: Services;
+  /** Authenticated JSON request against the public API. */
+  api(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResponse>;
+  stop(): Promise<void>;
+}
+
+export async function startTestStack(logDir: string, options: { exportSpans?: boolean } = {}): Promise<TestStack> {
+  const infra = await startInfra({ logDir });
+  const stops: (() => Promise<unknown>)[] = [() => infra.stop()];
+  const stop = async () => {
+    for (const s of stops.reverse()) await s().catch(() => {});
+  };
+  try {
+    const db = createPool(infra.databaseUrl, { applicationName: 'e2e' });
+    stops.push(() => db.end());
+    await migrate(db);
+    const sink = await startSink();
+    stops.push(() => sink.close());
+    const otlp = await startOtlpReceiver();
+    stops.push(() => otlp.close());
+    const seed = await seedDemo(db, { sinkUrl: sink.url });
+    const services = await startServices({
+      natsUrl: infra.natsUrl,
+      temporalAddress: infra.temporalAddress,
+      databaseUrl: infra.databaseUrl,
+      logDir,
+      env: {
+        ...(options.exportSpans === false
+          ? {}
+          : { OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url, OTEL_BSP_SCHEDULE_DELAY: '100' }),
+        LOG_LEVEL: 'warn',
+      },
+    });
+    stops.push(() => services.stop());
+    const api: TestStack['api'] = async (method, path, body, headers = {}) => {
+      const res = await fetch(`${services.apiUrl}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${seed.apiKey}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...headers,
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      const text = await res.text();
+      return { status: res.status, body: text === '' ? undefined : JSON.parse(text) };
+    };
+    return { infra, db, sink, otlp, seed, services, api, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** Polls until `probe` returns a value, or fails after `timeoutMs`. */
+export async function eventually<T>(
+  probe: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 10_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
