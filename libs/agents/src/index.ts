@@ -1,0 +1,60 @@
+/**
+ * `@switchboard/agents`: agent instructions (Liquid templates over contact and call context),
+ * the instruction linter (action references against configured actions), and the export of
+ * actions to LLM tool formats (OpenAI, Anthropic, MCP).
+ *
+ * Pure code — no I/O — except that rendering reads the clock when no `now` is given.
+ */
+
+export {
+  type AnthropicTool,
+  CONFIRMATION_NOTE,
+  type ExportedTools,
+  type ExportToolsOptions,
+  exportTools,
+  type JsonSchema,
+  type JsonSchemaType,
+  type McpTool,
+  type McpToolAnnotations,
+  METADATA_KEY,
+  type OpenAITool,
+  type ParametersSchema,
+  parametersSchema,
+  type SwitchboardToolMetadata,
+  type ToolExportOptions,
+  type ToolFormat,
+  ToolFormats,
+  type ToolMetadata,
+  type ToolsByFormat,
+  toAnthropicTool,
+  toMcpTool,
+  toOpenAITool,
+  toolDescription,
+  toolMetadata,
+  type WithMetadata,
+} from './export.js';
+export {
+  checkInstructionsSyntax,
+  DEFAULT_INSTRUCTIONS_LIMITS,
+  InstructionsError,
+  type InstructionsErrorReason,
+  InstructionsErrorReasons,
+  type InstructionsSyntaxProblem,
+  type InstructionsVariables,
+  type RenderInstructionsOptions,
+  renderInstructions,
+} from './instructions.js';
+export {
+  type ActionReference,
+  findActionReferences,
+  type LintAction,
+  type LintCode,
+  LintCodes,
+  type LintIssue,
+  LintSeverities,
+  type LintSeverity,
+  lintInstructions,
+  type ReferenceForm,
+  ReferenceForms,
+} from './lint.js';
+export { assignToolNames, MAX_TOOL_NAME_LENGTH, TOOL_NAME_PATTERN, toolNameFor } from './tool-names.js';
