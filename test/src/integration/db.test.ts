@@ -26,7 +26,7 @@ let dir: string;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'switchboard-pg-'));
   chmodSync(dir, 0o755);
-  server = await startPostgres({ dataDir: join(dir, 'pg'), ephemeral: true });
+  server = await startPostgres({ dataDir: join(dir, 'pg'), logDir: join(dir, 'logs'), ephemeral: true });
   pool = createPool(server.url);
 }, 120_000);
 
