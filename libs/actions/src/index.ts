@@ -111,3 +111,86 @@ export {
   type StringValueMeaning,
   type ValueProblem,
 } from './values.js';
+
+// Built-in actions of the voice platform, their provider-operation contracts, and action status.
+// (A detached comment: the import sorter keeps this appended block as its own chunk.)
+
+export {
+  type AddressProblem,
+  e164Problem,
+  isE164,
+  isIanaTimeZone,
+  isSipUri,
+  MAX_SIP_URI_LENGTH,
+  parseSipUri,
+  parseTransferDestination,
+  publicUrlProblem,
+  type SipUri,
+  sipUriProblem,
+  suggestTimeZone,
+  type TransferDestination,
+} from './builtins/addresses.js';
+export {
+  type BuiltinReference,
+  builtinReferences,
+  parseBuiltinAction,
+  resolveBuiltinConfig,
+  validateBuiltinAction,
+} from './builtins/catalog.js';
+export { BuiltinFormWidgets } from './builtins/fields.js';
+export {
+  BUILTIN_CATALOG,
+  BUILTIN_KINDS,
+  BuiltinCategories,
+  type BuiltinCategory,
+  type BuiltinKind,
+  type BuiltinKindInfo,
+  BuiltinKinds,
+  type CredentialProvider,
+  CredentialProviders,
+} from './builtins/kinds.js';
+export {
+  applyResponseMapping,
+  BuiltinContextPaths,
+  type BuiltinOperation,
+  BuiltinOperations,
+  buildRequestPath,
+  type CalcomBookInput,
+  type CalcomBookResult,
+  type CalcomSlotsInput,
+  type CalcomSlotsResult,
+  type CrmContactRef,
+  type CrmLookupInput,
+  type CrmLookupResult,
+  type CrmTicketInput,
+  type CrmTicketResult,
+  type CrmUpdateInput,
+  type CrmUpdateResult,
+  type HttpAuth,
+  type HttpRequestInput,
+  joinTextParts,
+  type PathPart,
+  readResponsePath,
+  type SessionPauseInactivityInput,
+  type SessionPauseInactivityResult,
+  type SmsSendInput,
+  type SmsSendResult,
+  type TelephonyEndCallInput,
+  type TelephonyEndCallResult,
+  type TelephonyTransferInput,
+  type TelephonyTransferResult,
+  type TextParts,
+} from './builtins/operations.js';
+export { BUILTIN_SCHEMA_ID, builtinActionSchema, builtinConfigSchema } from './builtins/schema.js';
+export { isSecretName, secretValueKind } from './builtins/secrets.js';
+export {
+  type ActionReference,
+  type ActionStatus,
+  type ActionStatusContext,
+  ActionStatuses,
+  type ActionStatusReport,
+  actionStatus,
+  type ReferenceCheckResult,
+  type StatusProblem,
+  type StatusSubject,
+} from './builtins/status.js';

@@ -1,0 +1,161 @@
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import {
+  type CanonicalAction,
+  parseBuiltinAction,
+  parseDeclarativeTool,
+  parseTypedAction,
+  validateBuiltinAction,
+  validateDeclarativeTool,
+  validateTypedAction,
+} from '@switchboard/actions';
+import type { ValidationIssue } from '@switchboard/common';
+import { ValidationError } from '@switchboard/common/errors';
+
+/** The kinds of file the CLI reads. */
+export const FileKinds = {
+  Tool: 'tool',
+  Typed: 'typed',
+  Builtin: 'builtin',
+  Agent: 'agent',
+} as const;
+export type FileKind = (typeof FileKinds)[keyof typeof FileKinds];
+
+/** A problem located in a file: `file#/pointer: message`. */
+export interface FileProblem {
+  file: string;
+  pointer: string;
+  message: string;
+}
+
+/** An action definition found in a file (an agent file holds several). */
+export interface LoadedAction {
+  file: string;
+  /** Pointer of the definition inside its file (`''` for a file that is one definition). */
+  pointer: string;
+  action: CanonicalAction;
+}
+
+/** An agent file: instructions plus its actions, inline or as paths relative to the file. */
+export interface AgentFile {
+  name: string;
+  instructions: string;
+  actions: LoadedAction[];
+}
+
+/**
+ * Which format a definition is in. `$schema` decides when present; otherwise the shape does:
+ * built-ins have `type` + `config`, typed actions have `target`/`inputs`/`outputs` objects,
+ * agents have `instructions`, and the rest are declarative tools.
+ */
+export function detectKind(doc: unknown): FileKind {
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) return FileKinds.Tool;
+  const d = doc as Record<string, unknown>;
+  const schema = typeof d.$schema === 'string' ? d.$schema : '';
+  if (schema.includes('builtin-action')) return FileKinds.Builtin;
+  if (schema.includes('typed-action')) return FileKinds.Typed;
+  if (schema.includes('declarative-tool')) return FileKinds.Tool;
+  if (schema.includes('agent')) return FileKinds.Agent;
+  if (typeof d.instructions === 'string' && Array.isArray(d.actions)) return FileKinds.Agent;
+  if (typeof d.type === 'string' && 'config' in d) return FileKinds.Builtin;
+  if ('target' in d || (typeof d.inputs === 'object' && !Array.isArray(d.inputs)) || typeof d.outputs === 'object') {
+    return FileKinds.Typed;
+  }
+  return FileKinds.Tool;
+}
+
+const validators: Record<Exclude<FileKind, 'agent'>, (doc: unknown) => ValidationIssue[]> = {
+  tool: validateDeclarativeTool,
+  typed: validateTypedAction,
+  builtin: validateBuiltinAction,
+};
+const parsers: Record<Exclude<FileKind, 'agent'>, (doc: unknown) => CanonicalAction> = {
+  tool: parseDeclarativeTool,
+  typed: parseTypedAction,
+  builtin: parseBuiltinAction,
+};
+
+function issueMessage(i: ValidationIssue): string {
+  const parts = [i.message];
+  if (i.expected !== undefined && !i.message.includes(i.expected)) {
+    parts.push(`expected ${i.expected}${i.found !== undefined ? `, found ${i.found}` : ''}`);
+  }
+  if (i.suggestion !== undefined && !i.message.includes(i.suggestion)) parts.push(i.suggestion);
+  return parts.join(' — ');
+}
+
+function readJson(file: string): { doc?: unknown; problem?: FileProblem } {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    return {
+      problem: {
+        file,
+        pointer: '',
+        message: `cannot read the file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      },
+    };
+  }
+  try {
+    return { doc: JSON.parse(text) };
+  } catch (err) {
+    return { problem: { file, pointer: '', message: `not valid JSON: ${(err as Error).message}` } };
+  }
+}
+
+/** Validates one file of any kind; every problem is reported, not only the first. */
+export function validateFile(file: string): { kind?: FileKind; problems: FileProblem[]; actions: LoadedAction[] } {
+  const { doc, problem } = readJson(file);
+  if (problem) return { problems: [problem], actions: [] };
+  const kind = detectKind(doc);
+  if (kind === FileKinds.Agent) {
+    const agent = loadAgent(file, doc as Record<string, unknown>);
+    return { kind, problems: agent.problems, actions: agent.agent.actions };
+  }
+  const problems = validators[kind](doc).map((i) => ({ file, pointer: i.pointer, message: issueMessage(i) }));
+  if (problems.length > 0) return { kind, problems, actions: [] };
+  try {
+    return { kind, problems, actions: [{ file, pointer: '', action: parsers[kind](doc) }] };
+  } catch (err) {
+    if (err instanceof ValidationError) {
+      return {
+        kind,
+        problems: err.issues.map((i) => ({ file, pointer: i.pointer, message: issueMessage(i) })),
+        actions: [],
+      };
+    }
+    throw err;
+  }
+}
+
+/** Reads an agent file, validating each action it holds (inline or referenced by path). */
+export function loadAgent(file: string, doc: Record<string, unknown>): { agent: AgentFile; problems: FileProblem[] } {
+  const problems: FileProblem[] = [];
+  const actions: LoadedAction[] = [];
+  const name = typeof doc.name === 'string' ? doc.name : '';
+  if (name === '') problems.push({ file, pointer: '/name', message: 'an agent needs a non-empty name' });
+  const instructions = typeof doc.instructions === 'string' ? doc.instructions : '';
+  if (typeof doc.instructions !== 'string')
+    problems.push({ file, pointer: '/instructions', message: 'instructions must be a string' });
+  const list = Array.isArray(doc.actions) ? doc.actions : [];
+  if (!Array.isArray(doc.actions)) problems.push({ file, pointer: '/actions', message: 'actions must be an array' });
+  list.forEach((entry, i) => {
+    if (typeof entry === 'string') {
+      const path = resolve(dirname(file), entry);
+      const result = validateFile(path);
+      problems.push(...result.problems);
+      actions.push(...result.actions);
+      return;
+    }
+    const kind = detectKind(entry);
+    if (kind === FileKinds.Agent) {
+      problems.push({ file, pointer: `/actions/${i}`, message: 'an agent cannot contain another agent' });
+      return;
+    }
+    const issues = validators[kind](entry);
+    problems.push(...issues.map((x) => ({ file, pointer: `/actions/${i}${x.pointer}`, message: issueMessage(x) })));
+    if (issues.length === 0) actions.push({ file, pointer: `/actions/${i}`, action: parsers[kind](entry) });
+  });
+  return { agent: { name, instructions, actions }, problems };
+}
