@@ -6,10 +6,10 @@ const here = fileURLToPath(new URL('..', import.meta.url));
 const examples = fileURLToPath(new URL('../../actions/schemas/', import.meta.url));
 
 async function run(...argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s), cwd: here });
-  return { code, stdout, stderr };
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(argv, { stdout: (s) => out.push(s), stderr: (s) => err.push(s), cwd: here });
+  return { code, stdout: out.join(''), stderr: err.join('') };
 }
 
 describe('switchboard validate', () => {
