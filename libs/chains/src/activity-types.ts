@@ -21,6 +21,31 @@ export interface WebhookActivities {
   callWebhook(call: WebhookCall): Promise<JsonValue>;
 }
 
+/**
+ * A provider operation (e.g. `calcom.book`, `sms.send`) as an activity input. The activity's
+ * type name is the operation itself, served by the worker of the operation's family.
+ */
+export interface ProviderCall {
+  tenantId: string;
+  intentId: string;
+  conversationId: string;
+  /** JSON pointer of the step; with the intent id it forms the effect's idempotency key. */
+  stepPointer: string;
+  operation: string;
+  /** The operation's input as the chain resolved it (see `@switchboard/actions` operations). */
+  payload: JsonValue;
+  /** A test call: effects are recorded for one-call clean-up. */
+  sandbox: boolean;
+}
+
+/** The idempotency key of a provider call: stable across activity retries and redeliveries. */
+export function effectKey(call: Pick<ProviderCall, 'intentId' | 'stepPointer'>): string {
+  return `${call.intentId}:${call.stepPointer}`;
+}
+
+/** Activities of a provider worker, keyed by operation name. */
+export type ProviderActivities = Record<string, (call: ProviderCall) => Promise<JsonValue>>;
+
 /** Identity of the intent an outcome belongs to. */
 export interface IntentRef {
   intentId: string;

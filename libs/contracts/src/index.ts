@@ -21,5 +21,6 @@ export {
   sessionWorkflowId,
   type TaskQueue,
   TaskQueues,
+  taskQueueForOperation,
   WorkflowTypes,
 } from './temporal.js';

@@ -71,3 +71,27 @@ export const intentSignal = defineSignal<[SessionIntent]>('intent');
 export const endSessionSignal = defineSignal<[]>('endSession');
 /** Reads the session state (context, flags, remembered outputs) and counters. */
 export const sessionStateQuery = defineQuery<SessionSnapshot>('state');
+
+/**
+ * Which task queue serves a provider operation, by its family prefix. `session.*` operations
+ * are not activities: the session workflow answers them itself (they only emit call-control
+ * events to the voice runtime).
+ */
+export function taskQueueForOperation(operation: string): TaskQueue | 'session' | undefined {
+  const family = operation.slice(0, operation.indexOf('.'));
+  switch (family) {
+    case 'calcom':
+      return TaskQueues.Calcom;
+    case 'sms':
+    case 'telephony':
+      return TaskQueues.Telephony;
+    case 'crm':
+      return TaskQueues.Crm;
+    case 'http':
+      return TaskQueues.Webhook;
+    case 'session':
+      return 'session';
+    default:
+      return undefined;
+  }
+}

@@ -1,4 +1,19 @@
 export { type ApiKeyPrincipal, createApiKey, verifyApiKey } from './api-keys.js';
+export {
+  CredentialMissingError,
+  type CredentialProvider,
+  CredentialProviders,
+  type CredentialSecret,
+  generateKeyringSpec,
+  type Keyring,
+  listCredentials,
+  parseKeyring,
+  putCredential,
+  readCredential,
+  rotateCredentials,
+  setCredentialStatus,
+} from './credentials.js';
+export { claimEffect, completeEffect, type EffectRecord, noteEffectRef, releaseEffect } from './effects.js';
 export { type IdPrefix, IdPrefixes, intentIdForKey, newId } from './ids.js';
 export { migrate, migrationsDir } from './migrate.js';
 export { createPool, type Queryable, withTransaction } from './pool.js';

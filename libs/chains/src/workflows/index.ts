@@ -1,2 +1,4 @@
 // The workflow bundle's entry: every workflow a chains worker can run.
+
+export { type ProbeInput, type ProbeOutcome, providerProbe } from './provider-probe.workflow.js';
 export { conversationSession } from './session.workflow.js';

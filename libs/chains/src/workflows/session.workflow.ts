@@ -23,7 +23,9 @@ import {
   type SessionInput,
   type SessionIntent,
   sessionStateQuery,
+  type TaskQueue,
   TaskQueues,
+  taskQueueForOperation,
 } from '@switchboard/contracts/temporal';
 import {
   ActivityFailure,
@@ -36,7 +38,7 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { PublishedEvent, SessionActivities, WebhookActivities } from '../activity-types.js';
+import type { ProviderActivities, PublishedEvent, SessionActivities, WebhookActivities } from '../activity-types.js';
 
 /** A session with no tool call for this long completes; a new call starts a new run. */
 const IDLE_TIMEOUT = '24 hours';
@@ -55,6 +57,33 @@ const webhook = proxyActivities<WebhookActivities>({
     maximumAttempts: 5,
   },
 });
+
+/** Provider activities per task queue; the activity type is the operation name. */
+const providers = new Map<TaskQueue, ProviderActivities>();
+function providerQueue(queue: TaskQueue): ProviderActivities {
+  let proxy = providers.get(queue);
+  if (!proxy) {
+    proxy = proxyActivities<ProviderActivities>({
+      taskQueue: queue,
+      startToCloseTimeout: '30 seconds',
+      retry: {
+        initialInterval: '250 milliseconds',
+        backoffCoefficient: 2,
+        maximumInterval: '15 seconds',
+        maximumAttempts: 6,
+      },
+    });
+    providers.set(queue, proxy);
+  }
+  return proxy;
+}
+
+/** Operations whose success the voice runtime must act on (it owns the call leg). */
+const CALL_CONTROL: Record<string, string> = {
+  'telephony.transfer': 'transfer',
+  'telephony.end_call': 'end_call',
+  'session.pause_inactivity': 'pause_inactivity',
+};
 
 const session = proxyLocalActivities<SessionActivities>({
   startToCloseTimeout: '15 seconds',
@@ -151,11 +180,12 @@ async function execute(intent: SessionIntent, state: ChainState): Promise<Interp
     await session.publishOutcome({ intent: ref, first, events });
     first = false;
   };
-  const onEvent = (e: ChainEvent) => {
-    const published: PublishedEvent = { seq: seq++, ...toPublished(e), atMs: Date.now() };
+  const emit = (e: Pick<PublishedEvent, 'kind' | 'data'>) => {
+    const published: PublishedEvent = { seq: seq++, ...e, atMs: Date.now() };
     buffer.push(published);
     all.push(published);
   };
+  const onEvent = (e: ChainEvent) => emit(toPublished(e));
   const result = await interpret(
     {
       action: intent.action as never,
@@ -167,17 +197,41 @@ async function execute(intent: SessionIntent, state: ChainState): Promise<Interp
       async execute(request) {
         // Events before a side effect reach the caller before the (possibly slow) effect runs.
         await flush();
-        if (request.kind !== 'webhook' || request.endpoint === undefined) {
-          throw new SwitchboardError('unsupported_effect', `effect '${request.kind}' has no worker yet`);
-        }
         try {
-          return await webhook.callWebhook({
-            tenantId: intent.tenantId,
-            intentId: intent.intentId,
-            endpoint: request.endpoint,
-            stepPointer: request.stepPointer,
-            payload: request.payload,
-          });
+          if (request.kind === 'webhook' && request.endpoint !== undefined) {
+            return await webhook.callWebhook({
+              tenantId: intent.tenantId,
+              intentId: intent.intentId,
+              endpoint: request.endpoint,
+              stepPointer: request.stepPointer,
+              payload: request.payload,
+            });
+          }
+          const operation = request.operation ?? '';
+          const queue = request.kind === 'provider' ? taskQueueForOperation(operation) : undefined;
+          if (queue === undefined) {
+            throw new SwitchboardError(
+              'unsupported_effect',
+              `no worker serves '${request.kind}' operation '${operation}'`,
+            );
+          }
+          const result =
+            queue === 'session'
+              ? ({ status: 'ok' } as JsonValue)
+              : await providerQueue(queue)[operation]!({
+                  tenantId: intent.tenantId,
+                  intentId: intent.intentId,
+                  conversationId: intent.conversationId,
+                  stepPointer: request.stepPointer,
+                  operation,
+                  payload: request.payload,
+                  sandbox: intent.sandbox,
+                });
+          const control = CALL_CONTROL[operation];
+          if (control !== undefined) {
+            emit({ kind: 'call_control', data: { action: control, payload: request.payload, result } });
+          }
+          return result;
         } catch (err) {
           throw fromActivityFailure(err);
         }

@@ -1,0 +1,16 @@
+export { type CredentialAccess, createCredentialAccess } from './credentials.js';
+export {
+  errorForStatus,
+  ProviderError,
+  type ProviderErrorCode,
+  ProviderErrorCodes,
+  retryAfterMs,
+  toActivityFailure,
+} from './errors.js';
+export { createProviderHttp, type ProviderHttp, type ProviderRequest, type ProviderResponse } from './http.js';
+export {
+  type ProviderWorkerContext,
+  type ProviderWorkerSpec,
+  runProviderWorker,
+  withFailureMapping,
+} from './worker.js';

@@ -1,0 +1,126 @@
+import type { ProviderActivities } from '@switchboard/chains';
+import { createLogger, EnvReader, type Logger, startHealthServer } from '@switchboard/common';
+import { createPool, type Keyring, migrate, parseKeyring, type Queryable } from '@switchboard/db';
+import { initTelemetry, type Tracer, temporalWorkerTracing } from '@switchboard/telemetry';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { type CredentialAccess, createCredentialAccess } from './credentials.js';
+import { toActivityFailure } from './errors.js';
+import { createProviderHttp, type ProviderHttp } from './http.js';
+
+/** What a provider worker's activities are built from. */
+export interface ProviderWorkerContext {
+  /** The environment, for provider settings such as `CALCOM_API_URL` (read with {@link EnvReader}). */
+  env: NodeJS.ProcessEnv;
+  db: Queryable;
+  keyring: Keyring;
+  credentials: CredentialAccess;
+  http: ProviderHttp;
+  tracer: Tracer;
+  log: Logger;
+}
+
+/** Describes one provider worker service. */
+export interface ProviderWorkerSpec {
+  /** Service name for logs and traces, e.g. `calcom-worker`. */
+  service: string;
+  /** Env variable naming the task queue, and its default. */
+  taskQueueEnv: string;
+  defaultTaskQueue: string;
+  /** Env variable for the concurrent activity limit. */
+  concurrencyEnv: string;
+  defaultConcurrency?: number;
+  /** Builds the activities (keyed by operation name). */
+  createActivities(ctx: ProviderWorkerContext): ProviderActivities;
+}
+
+/**
+ * Wraps activities so every thrown error leaves as a Temporal failure with an explicit retry
+ * decision (see {@link toActivityFailure}).
+ */
+export function withFailureMapping(activities: ProviderActivities): ProviderActivities {
+  return Object.fromEntries(
+    Object.entries(activities).map(([name, fn]) => [
+      name,
+      async (call: Parameters<typeof fn>[0]) => {
+        try {
+          return await fn(call);
+        } catch (err) {
+          throw toActivityFailure(err);
+        }
+      },
+    ]),
+  );
+}
+
+/**
+ * The whole life of a provider worker process: config (failing on every missing variable at
+ * once), tracing, database (migrated), credentials keyring, the Temporal worker on its task
+ * queue, `/healthz`, and a graceful stop on SIGINT/SIGTERM that lets in-flight activities
+ * finish within the grace time (unfinished ones are retried by Temporal on another worker).
+ */
+export async function runProviderWorker(spec: ProviderWorkerSpec, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const r = new EnvReader(env);
+  const config = {
+    temporalAddress: r.string('TEMPORAL_ADDRESS'),
+    namespace: r.string('TEMPORAL_NAMESPACE', 'default'),
+    databaseUrl: r.string('DATABASE_URL'),
+    keys: r.string('CREDENTIALS_KEYS'),
+    taskQueue: r.string(spec.taskQueueEnv, spec.defaultTaskQueue),
+    concurrency: r.int(spec.concurrencyEnv, spec.defaultConcurrency ?? 100, 1, 10_000),
+    healthPort: r.optional('HEALTH_PORT') === undefined ? undefined : r.int('HEALTH_PORT', 0, 1, 65535),
+    healthHost: r.string('HEALTH_HOST', '127.0.0.1'),
+  };
+  r.done();
+  const keyring = parseKeyring(config.keys);
+  const log = createLogger(spec.service);
+  const telemetry = initTelemetry(spec.service, env);
+  const db = createPool(config.databaseUrl, { applicationName: spec.service });
+  await migrate(db);
+  const ctx: ProviderWorkerContext = {
+    env,
+    db,
+    keyring,
+    credentials: createCredentialAccess(db, keyring),
+    http: createProviderHttp({ tracer: telemetry.tracer }),
+    tracer: telemetry.tracer,
+    log,
+  };
+  const activities = withFailureMapping(spec.createActivities(ctx));
+  const connection = await NativeConnection.connect({ address: config.temporalAddress });
+  const tracing = temporalWorkerTracing(telemetry);
+  const worker = await Worker.create({
+    connection,
+    namespace: config.namespace,
+    taskQueue: config.taskQueue,
+    activities,
+    interceptors: tracing.interceptors,
+    maxConcurrentActivityTaskExecutions: config.concurrency,
+    shutdownGraceTime: '20 seconds',
+  });
+  const running = worker.run();
+  let closing = false;
+  const health =
+    config.healthPort === undefined
+      ? undefined
+      : await startHealthServer(config.healthPort, () => !closing, config.healthHost);
+  log.info({ taskQueue: config.taskQueue, operations: Object.keys(activities) }, `${spec.service} ready`);
+
+  const close = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    log.info({ signal }, 'shutting down');
+    health?.close();
+    worker.shutdown();
+    await running.catch((err) => log.error({ err }, 'worker stopped with an error'));
+    await connection.close();
+    await db.end();
+    await telemetry.shutdown();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void close('SIGINT'));
+  process.once('SIGTERM', () => void close('SIGTERM'));
+  running.catch((err) => {
+    log.fatal({ err }, 'worker failed');
+    process.exit(1);
+  });
+}
