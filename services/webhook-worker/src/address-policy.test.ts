@@ -1,6 +1,6 @@
+import { retryAfterMs } from '@switchboard/providers';
 import { describe, expect, it } from 'vitest';
 import { firstNonPublicAddress, isNonPublicAddress } from './address-policy.js';
-import { retryAfterMs } from './webhook.activities.js';
 
 describe('address policy', () => {
   it.each([

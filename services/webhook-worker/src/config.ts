@@ -1,34 +1,23 @@
 import { EnvReader } from '@switchboard/common';
-import { TaskQueues } from '@switchboard/contracts/temporal';
 
-/** Webhook worker configuration, read once at start. */
-export interface WebhookWorkerConfig {
-  temporalAddress: string;
-  temporalNamespace: string;
-  databaseUrl: string;
-  /** Port of the `/healthz` endpoint; none when unset. */
-  healthPort: number | undefined;
-  /** Interface of the health endpoint (`0.0.0.0` in containers). */
-  healthHost: string;
-  taskQueue: string;
-  /** Concurrent webhook calls in this process. */
-  maxConcurrent: number;
-  /** Largest response body read, in bytes; larger responses fail the call. */
+/**
+ * Settings of the webhook worker beyond those every provider worker reads (`runProviderWorker`
+ * reads the Temporal, database, credentials, task queue and concurrency variables).
+ */
+export interface WebhookWorkerOptions {
+  /** `WEBHOOK_MAX_RESPONSE_BYTES`: largest response body read; larger responses fail the call. */
   maxResponseBytes: number;
+  /** `WEBHOOK_MAX_REDIRECTS`: redirects `http.request` follows (0–5; webhooks follow none). */
+  maxRedirects: number;
 }
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): WebhookWorkerConfig {
+/** Reads {@link WebhookWorkerOptions}, failing with every bad variable named. */
+export function loadWebhookOptions(env: NodeJS.ProcessEnv = process.env): WebhookWorkerOptions {
   const r = new EnvReader(env);
-  const config: WebhookWorkerConfig = {
-    temporalAddress: r.string('TEMPORAL_ADDRESS'),
-    temporalNamespace: r.string('TEMPORAL_NAMESPACE', 'default'),
-    databaseUrl: r.string('DATABASE_URL'),
-    healthPort: r.optional('HEALTH_PORT') === undefined ? undefined : r.int('HEALTH_PORT', 0, 1, 65535),
-    healthHost: r.string('HEALTH_HOST', '127.0.0.1'),
-    taskQueue: r.string('WEBHOOK_TASK_QUEUE', TaskQueues.Webhook),
-    maxConcurrent: r.int('WEBHOOK_MAX_CONCURRENT', 200, 1, 10_000),
+  const options: WebhookWorkerOptions = {
     maxResponseBytes: r.int('WEBHOOK_MAX_RESPONSE_BYTES', 1_048_576, 1024, 100 * 1_048_576),
+    maxRedirects: r.int('WEBHOOK_MAX_REDIRECTS', 5, 0, 5),
   };
   r.done();
-  return config;
+  return options;
 }

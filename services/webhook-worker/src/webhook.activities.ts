@@ -1,20 +1,28 @@
-import type { WebhookActivities, WebhookCall } from '@switchboard/chains';
-import { toApplicationFailure } from '@switchboard/chains';
-import { type JsonValue, SwitchboardError } from '@switchboard/common';
-import { type Endpoint, findEndpoint, type Queryable } from '@switchboard/db';
-import { currentTraceHeaders, SpanKind, type Tracer, withSpan } from '@switchboard/telemetry';
-import { ApplicationFailure } from '@temporalio/common';
-import { firstNonPublicAddress } from './address-policy.js';
+import { BuiltinOperations } from '@switchboard/actions';
+import type { ProviderActivities, ProviderCall, WebhookActivities, WebhookCall } from '@switchboard/chains';
+import type { JsonValue } from '@switchboard/common';
+import type { Endpoint } from '@switchboard/db';
+import { ProviderError, retryAfterMs, toActivityFailure } from '@switchboard/providers';
+import {
+  endpointSigningCredential,
+  excerpt,
+  literalHeaders,
+  loadEndpoint,
+  parseBody,
+  sendWithSpan,
+  signer,
+  type WebhookDeps,
+} from './endpoints.js';
+import { runHttpRequest } from './http-request.js';
+import { OutboundError, type OutboundFailure, OutboundFailures, type OutboundResponse } from './outbound.js';
+import { Signing } from './signing.js';
 
-/** Dependencies of the webhook activities (injected so tests can pass their own). */
-export interface WebhookDeps {
-  db: Queryable;
-  tracer: Tracer;
-  maxResponseBytes: number;
-  fetch?: typeof fetch;
-}
+export type { WebhookDeps } from './endpoints.js';
 
-/** Stable codes of webhook failures. */
+/** Provider name on webhook errors. */
+const PROVIDER = 'webhook';
+
+/** Stable codes of webhook failures (unchanged: stored in action runs and shown to tenants). */
 export const WebhookErrorCodes = {
   EndpointNotFound: 'endpoint_not_found',
   EndpointForbidden: 'endpoint_forbidden',
@@ -27,176 +35,166 @@ export const WebhookErrorCodes = {
   ResponseTooLarge: 'webhook_response_too_large',
 } as const;
 
-/** Builds the activities served on the webhook task queue. */
-export function createWebhookActivities(deps: WebhookDeps): WebhookActivities {
-  const doFetch = deps.fetch ?? fetch;
+/** The activities of the webhook task queue: `callWebhook` and the `http.request` operation. */
+export interface WebhookWorkerActivities extends WebhookActivities {
+  [BuiltinOperations.HttpRequest]: (call: ProviderCall) => Promise<JsonValue>;
+}
+
+/**
+ * Builds the activities served on the webhook task queue. Every failure leaves as a Temporal
+ * failure with an explicit retry decision (`toActivityFailure`): a `Retry-After` becomes the
+ * next retry delay.
+ */
+export function createWebhookActivities(deps: WebhookDeps): WebhookWorkerActivities {
   return {
     async callWebhook(call: WebhookCall): Promise<JsonValue> {
       try {
-        const endpoint = await findEndpoint(deps.db, call.tenantId, call.endpoint);
-        if (!endpoint) {
-          throw new SwitchboardError(
-            WebhookErrorCodes.EndpointNotFound,
-            `webhook endpoint '${call.endpoint}' is not configured for this tenant`,
-          );
-        }
-        return await send(deps, doFetch, endpoint, call);
+        return await callWebhook(deps, call);
       } catch (err) {
-        throw toFailure(err);
+        throw toActivityFailure(err);
+      }
+    },
+    async [BuiltinOperations.HttpRequest](call: ProviderCall): Promise<JsonValue> {
+      try {
+        return await runHttpRequest(deps, call);
+      } catch (err) {
+        throw toActivityFailure(err);
       }
     },
   };
 }
 
-class RetryAfter extends SwitchboardError {
-  constructor(
-    code: string,
-    message: string,
-    readonly delayMs: number | undefined,
-  ) {
-    super(code, message, { retryable: true });
-  }
+/**
+ * The activities keyed by activity type, as `runProviderWorker` registers them. Temporal
+ * dispatches by name and passes what the workflow sent, so `callWebhook` still receives the
+ * `WebhookCall` its workflow proxy sends; only the static type is widened here.
+ */
+export function asProviderActivities(activities: WebhookWorkerActivities): ProviderActivities {
+  return activities as unknown as ProviderActivities;
 }
 
-async function send(
-  deps: WebhookDeps,
-  doFetch: typeof fetch,
-  endpoint: Endpoint,
-  call: WebhookCall,
-): Promise<JsonValue> {
-  const url = new URL(endpoint.url);
-  if (!endpoint.allowPrivate) {
-    const bad = await firstNonPublicAddress(url.hostname);
-    if (bad !== undefined) {
-      throw new SwitchboardError(
-        WebhookErrorCodes.EndpointForbidden,
-        `endpoint '${endpoint.name}' resolves to a non-public address (${bad}); allow it explicitly in the endpoint settings`,
-      );
-    }
+/**
+ * POSTs (or the endpoint's method) the payload as JSON to the endpoint URL. Redirects are not
+ * followed (a 3xx is a rejection, as before); a non-public address is refused unless the
+ * endpoint allows it. Signed when the endpoint names a signing credential.
+ */
+async function callWebhook(deps: WebhookDeps, call: WebhookCall): Promise<JsonValue> {
+  const endpoint = await loadEndpoint(deps.db, call.tenantId, call.endpoint);
+  if (!endpoint) {
+    throw new ProviderError(
+      PROVIDER,
+      WebhookErrorCodes.EndpointNotFound,
+      `webhook endpoint '${call.endpoint}' is not configured for this tenant`,
+    );
+  }
+  let url: URL;
+  try {
+    url = new URL(endpoint.url);
+  } catch {
+    throw new ProviderError(PROVIDER, WebhookErrorCodes.Rejected, `endpoint '${endpoint.name}' has an invalid URL`);
   }
   const method = endpoint.method.toUpperCase();
-  return withSpan(
-    deps.tracer,
-    `${method} ${endpoint.name}`,
-    {
-      kind: SpanKind.CLIENT,
-      attributes: {
-        'http.request.method': method,
-        'server.address': url.hostname,
-        'switchboard.endpoint': endpoint.name,
-      },
-    },
-    async (span) => {
-      const trace = currentTraceHeaders();
-      const headers: Record<string, string> = {
-        ...endpoint.headers,
+  const literal = literalHeaders(endpoint.headers ?? {});
+  if ('invalid' in literal) {
+    throw new ProviderError(PROVIDER, WebhookErrorCodes.Rejected, `endpoint header '${literal.invalid}' is invalid`);
+  }
+  const secrets: string[] = [];
+  const signingCredential = endpointSigningCredential(endpoint);
+  let sign: ((body: string) => Record<string, string>) | undefined;
+  if (signingCredential !== undefined) {
+    const secret = (await deps.credentials.get(call.tenantId, signingCredential, 'http'))[Signing.SecretField];
+    if (!secret) {
+      throw new ProviderError(
+        PROVIDER,
+        WebhookErrorCodes.Rejected,
+        `credential '${signingCredential}' has no '${Signing.SecretField}' field to sign with`,
+      );
+    }
+    secrets.push(secret);
+    sign = signer(secret);
+  }
+  const body = method === 'GET' || method === 'HEAD' ? undefined : JSON.stringify(call.payload);
+  let response: OutboundResponse;
+  try {
+    response = await sendWithSpan(deps.tracer, endpoint, {
+      method,
+      url,
+      headers: {
+        ...literal.plain,
         'content-type': 'application/json',
         accept: 'application/json',
         // Lets the receiver drop a repeat if our retry crosses its success.
         'idempotency-key': `${call.intentId}:${call.stepPointer}`,
-        traceparent: trace.traceparent,
-      };
-      if (trace.tracestate) headers.tracestate = trace.tracestate;
-      let response: Response;
-      try {
-        response = await doFetch(url, {
-          method,
-          headers,
-          ...(method === 'GET' || method === 'HEAD' ? {} : { body: JSON.stringify(call.payload) }),
-          signal: AbortSignal.timeout(endpoint.timeoutMs),
-          redirect: 'manual',
-        });
-      } catch (err) {
-        const name = (err as Error).name;
-        if (name === 'TimeoutError' || name === 'AbortError') {
-          throw new SwitchboardError(
-            WebhookErrorCodes.Timeout,
-            `'${endpoint.name}' did not answer within ${endpoint.timeoutMs} ms`,
-            {
-              retryable: true,
-            },
-          );
-        }
-        throw new SwitchboardError(
-          WebhookErrorCodes.Unreachable,
-          `'${endpoint.name}' is unreachable: ${(err as Error).message}`,
-          {
-            retryable: true,
-            cause: err,
-          },
-        );
-      }
-      span.setAttribute('http.response.status_code', response.status);
-      const text = await readBounded(response, deps.maxResponseBytes);
-      if (response.status === 429 || response.status >= 500) {
-        const code = response.status === 429 ? WebhookErrorCodes.RateLimited : WebhookErrorCodes.ServerError;
-        throw new RetryAfter(
-          code,
-          `'${endpoint.name}' answered ${response.status}`,
-          retryAfterMs(response.headers.get('retry-after')),
-        );
-      }
-      if (response.status === 401 || response.status === 403) {
-        throw new SwitchboardError(
-          WebhookErrorCodes.Unauthorized,
-          `'${endpoint.name}' refused our credentials (${response.status})`,
-        );
-      }
-      if (response.status >= 300) {
-        throw new SwitchboardError(
-          WebhookErrorCodes.Rejected,
-          `'${endpoint.name}' answered ${response.status}: ${text.slice(0, 200)}`,
-        );
-      }
-      if (text === '') return null;
-      const type = response.headers.get('content-type') ?? '';
-      if (type.includes('json')) {
-        try {
-          return JSON.parse(text) as JsonValue;
-        } catch {
-          throw new SwitchboardError(WebhookErrorCodes.Rejected, `'${endpoint.name}' sent invalid JSON`);
-        }
-      }
-      return { status: response.status, body: text };
-    },
-  );
-}
-
-async function readBounded(response: Response, max: number): Promise<string> {
-  if (!response.body) return '';
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > max) {
-      await reader.cancel();
-      throw new SwitchboardError(WebhookErrorCodes.ResponseTooLarge, `response larger than ${max} bytes`);
-    }
-    chunks.push(value);
+      },
+      secretHeaders: literal.secret,
+      ...(body === undefined ? {} : { body }),
+      ...(sign === undefined ? {} : { sign }),
+      timeoutMs: endpoint.timeoutMs,
+      maxResponseBytes: deps.maxResponseBytes,
+      allowPrivate: endpoint.allowPrivate,
+      maxRedirects: 0,
+    });
+  } catch (err) {
+    if (err instanceof OutboundError) throw webhookFailure(endpoint, err);
+    throw err;
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return judge(endpoint, response, secrets);
 }
 
-/** `Retry-After` as seconds or an HTTP date, in milliseconds; undefined when absent or bad. */
-export function retryAfterMs(value: string | null, now: number = Date.now()): number | undefined {
-  if (value === null || value.trim() === '') return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds) && seconds >= 0) return Math.min(seconds * 1000, 3_600_000);
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, Math.min(date - now, 3_600_000));
-}
-
-function toFailure(err: unknown): ApplicationFailure {
-  if (err instanceof RetryAfter && err.delayMs !== undefined) {
-    return ApplicationFailure.create({
-      type: err.code,
-      message: err.message,
-      nonRetryable: false,
-      nextRetryDelay: err.delayMs,
+function judge(endpoint: Endpoint, response: OutboundResponse, secrets: string[]): JsonValue {
+  const name = `'${endpoint.name}'`;
+  const status = response.status;
+  if (status === 429 || status >= 500) {
+    const code = status === 429 ? WebhookErrorCodes.RateLimited : WebhookErrorCodes.ServerError;
+    const retryAfter = retryAfterMs(response.headers.get('retry-after'));
+    throw new ProviderError(PROVIDER, code, `${name} answered ${status}`, {
+      retryable: true,
+      httpStatus: status,
+      ...(retryAfter === undefined ? {} : { retryAfterMs: retryAfter }),
     });
   }
-  return toApplicationFailure(err);
+  if (status === 401 || status === 403) {
+    throw new ProviderError(PROVIDER, WebhookErrorCodes.Unauthorized, `${name} refused our credentials (${status})`, {
+      httpStatus: status,
+    });
+  }
+  if (status >= 300 || status < 200) {
+    throw new ProviderError(
+      PROVIDER,
+      WebhookErrorCodes.Rejected,
+      `${name} answered ${status}: ${excerpt(response.text, secrets)}`,
+      {
+        httpStatus: status,
+      },
+    );
+  }
+  const parsed = parseBody(response);
+  if (!parsed.ok) throw new ProviderError(PROVIDER, WebhookErrorCodes.Rejected, `${name} sent invalid JSON`);
+  return parsed.value as JsonValue;
+}
+
+function webhookFailure(endpoint: Endpoint, err: OutboundError): ProviderError {
+  const name = `'${endpoint.name}'`;
+  const map: Record<OutboundFailure, () => ProviderError> = {
+    [OutboundFailures.Forbidden]: () =>
+      new ProviderError(
+        PROVIDER,
+        WebhookErrorCodes.EndpointForbidden,
+        `endpoint ${name} is refused by the address policy (${err.message}); allow it explicitly in the endpoint settings`,
+      ),
+    [OutboundFailures.Timeout]: () =>
+      new ProviderError(PROVIDER, WebhookErrorCodes.Timeout, `${name} did not answer within ${endpoint.timeoutMs} ms`, {
+        retryable: true,
+      }),
+    [OutboundFailures.Unreachable]: () =>
+      new ProviderError(PROVIDER, WebhookErrorCodes.Unreachable, `${name} is unreachable: ${err.message}`, {
+        retryable: true,
+        cause: err,
+      }),
+    [OutboundFailures.TooLarge]: () => new ProviderError(PROVIDER, WebhookErrorCodes.ResponseTooLarge, err.message),
+    [OutboundFailures.TooManyRedirects]: () => new ProviderError(PROVIDER, WebhookErrorCodes.Rejected, err.message),
+    [OutboundFailures.Invalid]: () =>
+      new ProviderError(PROVIDER, WebhookErrorCodes.Rejected, `${name}: ${err.message}`),
+  };
+  return map[err.reason]();
 }

@@ -1261,3 +1261,12 @@ describe('properties', () => {
     );
   });
 });
+
+describe('buildRequestPath', () => {
+  it('refuses values that would be dot segments climbing out of the base path', () => {
+    expect(() => buildRequestPath([{ text: '/orders/' }, { value: '..' }])).toThrow(/dot segment/);
+    expect(() => buildRequestPath([{ text: '/orders/' }, { value: '.' }])).toThrow(/dot segment/);
+    expect(buildRequestPath([{ text: '/orders/' }, { value: 'a/b?c' }])).toBe('/orders/a%2Fb%3Fc');
+    expect(buildRequestPath([{ text: '/orders/' }, { value: '...' }])).toBe('/orders/...');
+  });
+});

@@ -18,6 +18,7 @@
  *   (`401`/`403`), retryable ones for timeouts, `429` and `5xx`; idempotency keys derive from
  *   (intent id, `stepPointer`).
  */
+import { SwitchboardError } from '@switchboard/common/errors';
 import type { JsonObject, JsonValue } from '@switchboard/common';
 import { isPlainObject, ownSet } from '../json.js';
 import { getAtPath } from '../paths.js';
@@ -98,7 +99,15 @@ export function buildRequestPath(parts: unknown): string {
   for (const part of parts) {
     if (!isPlainObject(part)) continue;
     if (typeof part.text === 'string') out += part.text;
-    else out += encodeURIComponent(stringifyForTemplate(part.value));
+    else {
+      const encoded = encodeURIComponent(stringifyForTemplate(part.value));
+      // A value of '.' or '..' would be a dot segment climbing out of the endpoint's base path,
+      // and URL parsers treat '%2E%2E' the same way, so no encoding makes it safe: refuse it.
+      if (/^(\.|%2e){1,2}$/i.test(encoded)) {
+        throw new SwitchboardError('provider_invalid_input', `path value '${encoded}' would be a dot segment`);
+      }
+      out += encoded;
+    }
   }
   return out;
 }

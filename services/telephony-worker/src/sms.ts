@@ -1,0 +1,139 @@
+/**
+ * `sms.send`, exactly once.
+ *
+ * Twilio has no idempotency key for `POST Messages.json`, so the effect record
+ * (`effect_records`, key `<intent>:<step>`) decides:
+ *
+ * 1. `claimEffect` before sending. `done` → return the recorded result (a repeated tool call, or
+ *    a retry after a crash between completing and answering).
+ * 2. `started` with a message SID → an earlier attempt sent it: fetch that message and finish.
+ * 3. `started` without a SID → an earlier attempt may have sent it and lost the answer. Look at
+ *    Twilio first: the newest 50 messages to the same `To` (and from the same `From`), and take
+ *    the oldest one that is outbound, has exactly the same body and sender (number or
+ *    Messaging Service), was created no earlier than the claim minus `TELEPHONY_CLOCK_SLACK_MS`
+ *    (the clocks of Postgres and Twilio differ), and is not the recorded message of another
+ *    effect. Found → adopt it; not found → send. (Twilio's message resource does not echo
+ *    `StatusCallback`, so a callback marker cannot be matched; the body, sender, recipient and
+ *    time window are what can.)
+ * 4. Send; record the SID with `noteEffectRef` the moment it is known, then `completeEffect`.
+ * 5. `releaseEffect` only when the send certainly did not reach Twilio (see
+ *    `certainlyNotApplied`); otherwise the claim stays and step 3 runs on the retry.
+ *
+ * The residual risk is the usual one of look-before-retry: an identical text to the same number
+ * sent by someone else in the same minute, while this attempt's own send was lost before
+ * reaching Twilio, is taken for ours (one message delivered instead of two identical ones).
+ */
+import type { ProviderCall } from '@switchboard/chains';
+import { effectKey } from '@switchboard/chains';
+import type { JsonValue } from '@switchboard/common';
+import { claimEffect, completeEffect, noteEffectRef, releaseEffect } from '@switchboard/db';
+import { parseSmsInput, type SmsRequest } from './inputs.js';
+import {
+  certainlyNotApplied,
+  claimedAt,
+  refTakenElsewhere,
+  type TelephonyDeps,
+  twilioFor,
+  twilioTime,
+  withCredentialStatus,
+} from './shared.js';
+import type { TwilioClient, TwilioMessage } from './twilio-client.js';
+
+/** Result of `sms.send` (the `SmsSendResult` contract). */
+export interface SmsSendOutcome {
+  [key: string]: JsonValue;
+  message_sid: string;
+  status: string;
+}
+
+/** Performs `sms.send` for one provider call. */
+export async function sendSms(d: TelephonyDeps, call: ProviderCall): Promise<SmsSendOutcome> {
+  const input = parseSmsInput(call.payload);
+  const key = effectKey(call);
+  const db = d.ctx.db;
+  const record = await claimEffect(db, call.tenantId, key, call.operation);
+  if (record?.state === 'done') return record.result as SmsSendOutcome;
+  let twilio: Awaited<ReturnType<typeof twilioFor>>;
+  try {
+    twilio = await twilioFor(d, call.tenantId, input.credential);
+  } catch (err) {
+    // Nothing was sent: a fresh claim must not make a later, fixed attempt look for a ghost.
+    if (record === undefined) await releaseEffect(db, call.tenantId, key);
+    throw err;
+  }
+  const { client, credential } = twilio;
+  return withCredentialStatus(d, call.tenantId, credential, async () => {
+    let message: TwilioMessage | undefined;
+    if (record?.state === 'started') {
+      if (record.providerRef !== null) message = await client.fetchMessage(record.providerRef);
+      else message = await findEarlierSend(d, client, call, key, input);
+      if (message !== undefined) {
+        d.ctx.log.info(
+          {
+            operation: call.operation,
+            intentId: call.intentId,
+            stepPointer: call.stepPointer,
+            messageSid: message.sid,
+          },
+          'sms already sent by an earlier attempt',
+        );
+      }
+    }
+    if (message === undefined) {
+      try {
+        message = await client.sendMessage({
+          to: input.to,
+          ...(input.from !== undefined ? { from: input.from } : {}),
+          ...(input.messagingServiceSid !== undefined ? { messagingServiceSid: input.messagingServiceSid } : {}),
+          body: input.body,
+          ...(d.config.smsStatusCallbackUrl !== undefined ? { statusCallback: d.config.smsStatusCallbackUrl } : {}),
+        });
+      } catch (err) {
+        if (certainlyNotApplied(err)) await releaseEffect(db, call.tenantId, key);
+        throw err;
+      }
+      await noteEffectRef(db, call.tenantId, key, message.sid);
+      d.ctx.log.info(
+        {
+          operation: call.operation,
+          intentId: call.intentId,
+          stepPointer: call.stepPointer,
+          messageSid: message.sid,
+          status: message.status,
+          bodyLength: input.body.length,
+        },
+        'sms sent',
+      );
+    }
+    const result: SmsSendOutcome = { message_sid: message.sid, status: message.status };
+    await completeEffect(db, call.tenantId, key, result, message.sid);
+    return result;
+  });
+}
+
+async function findEarlierSend(
+  d: TelephonyDeps,
+  client: TwilioClient,
+  call: ProviderCall,
+  key: string,
+  input: SmsRequest,
+): Promise<TwilioMessage | undefined> {
+  const since = (await claimedAt(d.ctx.db, call.tenantId, key)) - d.config.clockSlackMs;
+  const recent = await client.listMessages({
+    to: input.to,
+    ...(input.from !== undefined ? { from: input.from } : {}),
+    pageSize: 50,
+  });
+  const candidates = recent
+    .filter((m) => m.direction.startsWith('outbound') && m.to === input.to && m.body === input.body)
+    .filter((m) =>
+      input.from !== undefined ? m.from === input.from : m.messaging_service_sid === input.messagingServiceSid,
+    )
+    .filter((m) => twilioTime(m.date_created) >= since)
+    // Oldest first: the first send of this effect is the one to keep.
+    .sort((a, b) => twilioTime(a.date_created) - twilioTime(b.date_created));
+  for (const m of candidates) {
+    if (!(await refTakenElsewhere(d.ctx.db, call.tenantId, key, m.sid))) return m;
+  }
+  return undefined;
+}
