@@ -194,3 +194,12 @@ export {
   type StatusProblem,
   type StatusSubject,
 } from './builtins/status.js';
+
+// Format detection across the three surface formats.
+export {
+  type ActionFormat,
+  ActionFormats,
+  detectActionFormat,
+  parseAnyAction,
+  validateAnyAction,
+} from './formats.js';

@@ -7,6 +7,12 @@
  */
 
 export {
+  type AgentDefinitionInput,
+  type CompiledAction,
+  type CompiledAgent,
+  compileAgentDefinition,
+} from './definition.js';
+export {
   type AnthropicTool,
   CONFIRMATION_NOTE,
   type ExportedTools,

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import {
   type CanonicalAction,
+  detectActionFormat,
   parseBuiltinAction,
   parseDeclarativeTool,
   parseTypedAction,
@@ -44,24 +45,18 @@ export interface AgentFile {
 }
 
 /**
- * Which format a definition is in. `$schema` decides when present; otherwise the shape does:
- * built-ins have `type` + `config`, typed actions have `target`/`inputs`/`outputs` objects,
- * agents have `instructions`, and the rest are declarative tools.
+ * Which kind of file this is: an agent (instructions plus actions) or one action definition in
+ * one of the three formats (see `detectActionFormat`).
  */
 export function detectKind(doc: unknown): FileKind {
-  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) return FileKinds.Tool;
-  const d = doc as Record<string, unknown>;
-  const schema = typeof d.$schema === 'string' ? d.$schema : '';
-  if (schema.includes('builtin-action')) return FileKinds.Builtin;
-  if (schema.includes('typed-action')) return FileKinds.Typed;
-  if (schema.includes('declarative-tool')) return FileKinds.Tool;
-  if (schema.includes('agent')) return FileKinds.Agent;
-  if (typeof d.instructions === 'string' && Array.isArray(d.actions)) return FileKinds.Agent;
-  if (typeof d.type === 'string' && 'config' in d) return FileKinds.Builtin;
-  if ('target' in d || (typeof d.inputs === 'object' && !Array.isArray(d.inputs)) || typeof d.outputs === 'object') {
-    return FileKinds.Typed;
+  if (doc !== null && typeof doc === 'object' && !Array.isArray(doc)) {
+    const d = doc as Record<string, unknown>;
+    const schema = typeof d.$schema === 'string' ? d.$schema : '';
+    if (schema.includes('agent') || (typeof d.instructions === 'string' && Array.isArray(d.actions))) {
+      return FileKinds.Agent;
+    }
   }
-  return FileKinds.Tool;
+  return detectActionFormat(doc);
 }
 
 const validators: Record<Exclude<FileKind, 'agent'>, (doc: unknown) => ValidationIssue[]> = {

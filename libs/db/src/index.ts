@@ -1,3 +1,13 @@
+export {
+  type AgentActionInput,
+  findPublishedAction,
+  listAgentActions,
+  listAgentVersions,
+  publishAgentVersion,
+  type SavedAgentVersion,
+  saveAgentVersion,
+  stableJson,
+} from './agent-versions.js';
 export { type ApiKeyPrincipal, createApiKey, verifyApiKey } from './api-keys.js';
 export {
   CredentialMissingError,
@@ -35,6 +45,8 @@ export {
   finishRun,
   insertAcceptedRun,
   listActionNames,
+  listAgents,
+  listEndpoints,
   listRuns,
   markRunStarted,
   type RunStatus,

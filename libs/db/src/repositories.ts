@@ -173,6 +173,8 @@ export interface Conversation {
   agentId: string;
   status: 'active' | 'ended';
   contact: JsonObject;
+  /** The voice call, when there is one: `{ sid, from, to }`. */
+  call: JsonObject;
   createdAt: Date;
 }
 
@@ -181,13 +183,22 @@ export async function createConversation(
   tenantId: string,
   agentId: string,
   contact: JsonObject = {},
+  call: JsonObject = {},
 ): Promise<Conversation> {
   const id = newId(IdPrefixes.Conversation);
   const { rows } = await db.query<{ created_at: Date }>(
-    'INSERT INTO conversations (id, tenant_id, agent_id, contact) VALUES ($1, $2, $3, $4) RETURNING created_at',
-    [id, tenantId, agentId, contact],
+    'INSERT INTO conversations (id, tenant_id, agent_id, contact, call) VALUES ($1, $2, $3, $4, $5) RETURNING created_at',
+    [id, tenantId, agentId, contact, call],
   );
-  return { id, tenantId, agentId, status: 'active', contact, createdAt: (rows[0] as { created_at: Date }).created_at };
+  return {
+    id,
+    tenantId,
+    agentId,
+    status: 'active',
+    contact,
+    call,
+    createdAt: (rows[0] as { created_at: Date }).created_at,
+  };
 }
 
 /** Finds a conversation of this tenant; another tenant's conversation is not found. */
@@ -196,14 +207,23 @@ export async function findConversation(db: Queryable, tenantId: string, id: stri
     agent_id: string;
     status: 'active' | 'ended';
     contact: JsonObject;
+    call: JsonObject;
     created_at: Date;
-  }>('SELECT agent_id, status, contact, created_at FROM conversations WHERE tenant_id = $1 AND id = $2', [
+  }>('SELECT agent_id, status, contact, call, created_at FROM conversations WHERE tenant_id = $1 AND id = $2', [
     tenantId,
     id,
   ]);
   const row = rows[0];
   return row
-    ? { id, tenantId, agentId: row.agent_id, status: row.status, contact: row.contact, createdAt: row.created_at }
+    ? {
+        id,
+        tenantId,
+        agentId: row.agent_id,
+        status: row.status,
+        contact: row.contact,
+        call: row.call,
+        createdAt: row.created_at,
+      }
     : undefined;
 }
 
@@ -313,4 +333,39 @@ function mapRun(row: any): ActionRun {
     traceId: row.trace_id,
     result: row.result,
   };
+}
+
+/** Agents of a tenant, by name. */
+export async function listAgents(
+  db: Queryable,
+  tenantId: string,
+): Promise<{ id: string; name: string; publishedVersion: number | null }[]> {
+  const { rows } = await db.query<{ id: string; name: string; published_version: number | null }>(
+    'SELECT id, name, published_version FROM agents WHERE tenant_id = $1 ORDER BY name',
+    [tenantId],
+  );
+  return rows.map((r) => ({ id: r.id, name: r.name, publishedVersion: r.published_version }));
+}
+
+/** Endpoints of a tenant, by name. */
+export async function listEndpoints(db: Queryable, tenantId: string): Promise<Endpoint[]> {
+  const { rows } = await db.query<{
+    name: string;
+    url: string;
+    method: string;
+    headers: Record<string, string>;
+    timeout_ms: number;
+    allow_private: boolean;
+  }>('SELECT name, url, method, headers, timeout_ms, allow_private FROM endpoints WHERE tenant_id = $1 ORDER BY name', [
+    tenantId,
+  ]);
+  return rows.map((r) => ({
+    tenantId,
+    name: r.name,
+    url: r.url,
+    method: r.method,
+    headers: r.headers,
+    timeoutMs: r.timeout_ms,
+    allowPrivate: r.allow_private,
+  }));
 }

@@ -1,7 +1,9 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Bus } from '@switchboard/bus';
 import { asSwitchboardError, type Logger, SwitchboardError } from '@switchboard/common';
-import { type ApiKeyPrincipal, type Queryable, verifyApiKey } from '@switchboard/db';
+import { type ApiKeyPrincipal, type Keyring, type Queryable, verifyApiKey } from '@switchboard/db';
 import {
   type Context,
   context,
@@ -14,7 +16,9 @@ import {
 } from '@switchboard/telemetry';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { httpStatusOf, UnauthorizedError } from './errors.js';
+import { agentRoutes } from './routes/agents.routes.js';
 import { conversationRoutes } from './routes/conversations.routes.js';
+import { settingsRoutes } from './routes/settings.routes.js';
 import { ToolCalls } from './tool-calls.js';
 
 /** Everything the app needs; `main.ts` builds these, tests pass their own. */
@@ -24,6 +28,8 @@ export interface AppDeps {
   tracer: Tracer;
   toolCallTimeoutMs: number;
   bodyLimitBytes?: number;
+  /** Encrypts credentials written through the API; without it, writing credentials answers 503. */
+  keyring?: Keyring;
   logger?: Logger | false;
 }
 
@@ -99,7 +105,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return reply.status(500).send({ error: { code: wrapped.code, message: 'internal error', retryable: false } });
   });
 
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Switchboard API', version: '1', description: 'Durable actions for conversational AI agents' },
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'sb_key_… API key' } } },
+      security: [{ apiKey: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
 
   await app.register(
     async (v1) => {
@@ -111,6 +126,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         req.principal = principal;
       });
       await v1.register(conversationRoutes);
+      await v1.register(agentRoutes);
+      await v1.register(settingsRoutes);
     },
     { prefix: '/v1' },
   );

@@ -11,6 +11,8 @@ export interface ConversationConfig {
   /** Largest request body, in bytes. */
   bodyLimitBytes: number;
   logLevel: string;
+  /** Keyring for credentials written through the API (`CREDENTIALS_KEYS`); optional. */
+  credentialsKeys: string | undefined;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConversationConfig {
@@ -23,6 +25,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConversationCo
     toolCallTimeoutMs: r.int('TOOL_CALL_TIMEOUT_MS', 30_000, 100, 600_000),
     bodyLimitBytes: r.int('BODY_LIMIT_BYTES', 1_048_576, 1024, 50 * 1_048_576),
     logLevel: r.string('LOG_LEVEL', 'info'),
+    credentialsKeys: r.optional('CREDENTIALS_KEYS'),
   };
   r.done();
   return config;

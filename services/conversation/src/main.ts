@@ -1,6 +1,6 @@
 import { connectBus, ensureStreams } from '@switchboard/bus';
 import { createLogger } from '@switchboard/common';
-import { createPool, migrate } from '@switchboard/db';
+import { createPool, migrate, parseKeyring } from '@switchboard/db';
 import { initTelemetry } from '@switchboard/telemetry';
 import { buildApp } from './app.js';
 import { loadConfig } from './config.js';
@@ -19,6 +19,7 @@ const app = await buildApp({
   toolCallTimeoutMs: config.toolCallTimeoutMs,
   bodyLimitBytes: config.bodyLimitBytes,
   logger: log,
+  ...(config.credentialsKeys ? { keyring: parseKeyring(config.credentialsKeys) } : {}),
 });
 const address = await app.listen({ host: config.host, port: config.port });
 log.info({ address }, 'conversation service listening');

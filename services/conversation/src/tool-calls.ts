@@ -13,12 +13,12 @@ import {
 import {
   findAgentById,
   findConversation,
-  findLatestAction,
+  findPublishedAction,
   findRun,
   IdPrefixes,
   insertAcceptedRun,
   intentIdForKey,
-  listActionNames,
+  listAgentActions,
   newId,
   type Queryable,
   TERMINAL_RUN_STATUSES,
@@ -73,9 +73,9 @@ export class ToolCalls {
     if (conversation.status === 'ended') throw new ConflictError('the conversation has ended');
     const agent = await findAgentById(db, req.tenantId, conversation.agentId);
     if (!agent) throw new NotFoundError('agent', conversation.agentId);
-    const action = await findLatestAction(db, req.tenantId, agent.id, req.name);
+    const action = await findPublishedAction(db, req.tenantId, agent.id, req.name);
     if (!action) {
-      const known = await listActionNames(db, req.tenantId, agent.id);
+      const known = (await listAgentActions(db, req.tenantId, agent.id)).map((a) => a.name);
       throw new SwitchboardError(
         'not_found',
         `agent '${agent.name}' has no action named '${req.name}' (names are case-sensitive)`,
@@ -111,7 +111,7 @@ export class ToolCalls {
             actionName: req.name,
             arguments: req.arguments,
             action: action.canonical,
-            callContext: { contact: conversation.contact, ...(req.callContext ?? {}) },
+            callContext: { contact: conversation.contact, call: conversation.call, ...(req.callContext ?? {}) },
             createdAt: timestampFromMs(Date.now()),
             trace,
           });

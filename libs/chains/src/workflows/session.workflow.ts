@@ -146,7 +146,12 @@ async function runIntent(intent: SessionIntent, state: ChainState): Promise<Chai
       try {
         span.setAttribute('switchboard.intent_id', intent.intentId);
         span.setAttribute('switchboard.conversation_id', intent.conversationId);
-        const result = await execute(intent, state);
+        // The call context (contact, call) is what the caller knows now; it overrides stale copies.
+        const withCall: ChainState = {
+          ...state,
+          context: { ...state.context, ...(intent.callContext as ChainState['context']) },
+        };
+        const result = await execute(intent, withCall);
         if (result.status === 'failed') {
           span.setStatus({ code: otel.SpanStatusCode.ERROR, message: result.error?.message ?? 'failed' });
         }

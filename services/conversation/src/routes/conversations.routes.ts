@@ -53,6 +53,20 @@ export const conversationRoutes: FastifyPluginAsyncTypebox = async (app) => {
           {
             agent: Type.String({ minLength: 1, maxLength: 200, description: 'Agent name, exact and case-sensitive' }),
             contact: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'Contact variables' })),
+            call: Type.Optional(
+              Type.Object(
+                {
+                  sid: Type.Optional(
+                    Type.String({ minLength: 1, maxLength: 64, description: 'Provider call id (Twilio CallSid)' }),
+                  ),
+                  from: Type.Optional(Type.String({ pattern: '^\\+[1-9][0-9]{7,14}$', description: 'Caller, E.164' })),
+                  to: Type.Optional(
+                    Type.String({ pattern: '^\\+[1-9][0-9]{7,14}$', description: 'Called number, E.164' }),
+                  ),
+                },
+                { additionalProperties: false, description: 'The voice call this conversation belongs to' },
+              ),
+            ),
           },
           { additionalProperties: false },
         ),
@@ -67,6 +81,7 @@ export const conversationRoutes: FastifyPluginAsyncTypebox = async (app) => {
         req.principal.tenantId,
         agent.id,
         (req.body.contact ?? {}) as JsonObject,
+        (req.body.call ?? {}) as JsonObject,
       );
       return reply.status(201).send({ id: conversation.id, agent: agent.name });
     },

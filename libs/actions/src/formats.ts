@@ -1,0 +1,47 @@
+import type { ValidationIssue } from '@switchboard/common';
+import { parseBuiltinAction, validateBuiltinAction } from './builtins/catalog.js';
+import { parseDeclarativeTool, validateDeclarativeTool } from './declarative.js';
+import type { CanonicalAction } from './model.js';
+import { parseTypedAction, validateTypedAction } from './typed.js';
+
+/** The three surface formats users write actions in. */
+export const ActionFormats = {
+  Tool: 'tool',
+  Typed: 'typed',
+  Builtin: 'builtin',
+} as const;
+export type ActionFormat = (typeof ActionFormats)[keyof typeof ActionFormats];
+
+/**
+ * Which format a definition is in. `$schema` decides when present; otherwise the shape does:
+ * built-ins have `type` + `config`, typed actions a `target` or `inputs`/`outputs` objects, and
+ * the rest are declarative tools (whose validator then reports precisely what is wrong).
+ */
+export function detectActionFormat(doc: unknown): ActionFormat {
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) return ActionFormats.Tool;
+  const d = doc as Record<string, unknown>;
+  const schema = typeof d.$schema === 'string' ? d.$schema : '';
+  if (schema.includes('builtin-action')) return ActionFormats.Builtin;
+  if (schema.includes('typed-action')) return ActionFormats.Typed;
+  if (schema.includes('declarative-tool')) return ActionFormats.Tool;
+  if (typeof d.type === 'string' && 'config' in d) return ActionFormats.Builtin;
+  const isObject = (v: unknown) => v !== null && typeof v === 'object' && !Array.isArray(v);
+  if ('target' in d || isObject(d.inputs) || isObject(d.outputs)) return ActionFormats.Typed;
+  return ActionFormats.Tool;
+}
+
+/** Validates a definition in whichever format it is written; every issue, with pointers. */
+export function validateAnyAction(doc: unknown): { format: ActionFormat; issues: ValidationIssue[] } {
+  const format = detectActionFormat(doc);
+  const validate = { tool: validateDeclarativeTool, typed: validateTypedAction, builtin: validateBuiltinAction }[
+    format
+  ];
+  return { format, issues: validate(doc) };
+}
+
+/** Parses a definition in whichever format it is written (throws `ValidationError`). */
+export function parseAnyAction(doc: unknown): { format: ActionFormat; action: CanonicalAction } {
+  const format = detectActionFormat(doc);
+  const parse = { tool: parseDeclarativeTool, typed: parseTypedAction, builtin: parseBuiltinAction }[format];
+  return { format, action: parse(doc) };
+}

@@ -1,0 +1,69 @@
+import { type ActionFormat, type CanonicalAction, parseAnyAction, validateAnyAction } from '@switchboard/actions';
+import type { JsonObject, ValidationIssue } from '@switchboard/common';
+import { checkInstructionsSyntax } from './instructions.js';
+import { type LintIssue, lintInstructions } from './lint.js';
+
+/** An agent as users write it: instructions and actions in any of the three formats. */
+export interface AgentDefinitionInput {
+  instructions: string;
+  actions: readonly unknown[];
+}
+
+/** A validated action, ready to store. */
+export interface CompiledAction {
+  name: string;
+  format: ActionFormat;
+  source: JsonObject;
+  canonical: CanonicalAction;
+}
+
+/** Result of {@link compileAgentDefinition}. */
+export interface CompiledAgent {
+  /** Problems that make the definition unusable (nothing may be saved while there are any). */
+  issues: ValidationIssue[];
+  actions: CompiledAction[];
+  /** Instruction lint (unknown / case / near-miss / unused references); advisory. */
+  lint: LintIssue[];
+}
+
+/**
+ * Validates a whole agent at once: every action (pointers prefixed with `/actions/<i>`),
+ * duplicate names (names are case-sensitive, so `Book` and `book` are two actions — but a
+ * voice agent hearing both is confused, so that is reported too), the Liquid syntax of the
+ * instructions, and the instruction lint against the actions.
+ */
+export function compileAgentDefinition(input: AgentDefinitionInput): CompiledAgent {
+  const issues: ValidationIssue[] = [];
+  const actions: CompiledAction[] = [];
+  input.actions.forEach((doc, i) => {
+    const { issues: found } = validateAnyAction(doc);
+    if (found.length > 0) {
+      issues.push(...found.map((x) => ({ ...x, pointer: `/actions/${i}${x.pointer}` })));
+      return;
+    }
+    const { format, action } = parseAnyAction(doc);
+    actions.push({ name: action.name, format, source: doc as JsonObject, canonical: action });
+  });
+  const seen = new Map<string, number>();
+  actions.forEach((a, i) => {
+    const key = a.name.toLowerCase();
+    const first = seen.get(key);
+    if (first !== undefined) {
+      issues.push({
+        pointer: `/actions/${i}/name`,
+        message: `action name '${a.name}' is already used by action ${first} ('${actions[first]?.name}')`,
+        suggestion: 'give every action a distinct name',
+      });
+    } else {
+      seen.set(key, i);
+    }
+  });
+  for (const p of checkInstructionsSyntax(input.instructions)) {
+    issues.push({ pointer: '/instructions', message: `line ${p.line}, column ${p.column}: ${p.message}` });
+  }
+  const lint = lintInstructions(
+    input.instructions,
+    actions.map((a) => ({ name: a.name, label: a.canonical.label })),
+  );
+  return { issues, actions, lint };
+}
