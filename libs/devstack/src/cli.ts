@@ -6,10 +6,11 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createPool, migrate } from '@switchboard/db';
+import { createPool, generateKeyringSpec, migrate, parseKeyring } from '@switchboard/db';
 import { startInfra } from './infra.js';
 import { freePort } from './ports.js';
 import { stopAll } from './process.js';
+import { startProviderSandboxes } from './sandboxes.js';
 import { seedDemo } from './seed.js';
 import { startServices } from './services.js';
 import { startSink } from './sink.js';
@@ -53,11 +54,17 @@ async function main(): Promise<void> {
   const stopEverything = async () => {
     await services?.stop().catch(() => {});
     await sink.close().catch(() => {});
+    await sandboxes.close().catch(() => {});
     await infra.stop().catch(() => {});
     await stopAll();
   };
   let services: Awaited<ReturnType<typeof startServices>> | undefined;
   const sink = await startSink(await portOr(Number(process.env.SINK_PORT ?? 8090)));
+  const sandboxes = await startProviderSandboxes({
+    calcom: await portOr(8091),
+    twilio: await portOr(8092),
+    hubspot: await portOr(8093),
+  });
   const shutdown = (signal: string) => {
     console.log(`\nswitchboard dev: ${signal}, stopping…`);
     void stopEverything().then(() => process.exit(0));
@@ -67,10 +74,16 @@ async function main(): Promise<void> {
   try {
     const db = createPool(infra.databaseUrl, { applicationName: 'devstack' });
     await migrate(db);
-    const previous = existsSync(devFile) ? (JSON.parse(readFileSync(devFile, 'utf8')) as { apiKey?: string }) : {};
+    const previous = existsSync(devFile)
+      ? (JSON.parse(readFileSync(devFile, 'utf8')) as { apiKey?: string; credentialsKeys?: string })
+      : {};
+    // The keyring must survive restarts with the data it encrypted: reuse the stored one.
+    const credentialsKeys = process.env.CREDENTIALS_KEYS ?? previous.credentialsKeys ?? generateKeyringSpec('dev');
     const seed = await seedDemo(db, {
       sinkUrl: sink.url,
       ...(previous.apiKey ? { existingKey: previous.apiKey } : {}),
+      keyring: parseKeyring(credentialsKeys),
+      credentials: sandboxes.credentials,
     });
     await db.end();
     console.log('switchboard dev: starting services…');
@@ -80,6 +93,7 @@ async function main(): Promise<void> {
       databaseUrl: infra.databaseUrl,
       apiPort: await portOr(Number(process.env.PORT ?? 8080)),
       logDir,
+      env: { CREDENTIALS_KEYS: credentialsKeys, ...sandboxes.env },
     });
     const endpoints = {
       apiUrl: services.apiUrl,
@@ -90,7 +104,8 @@ async function main(): Promise<void> {
       temporalAddress: infra.temporalAddress,
       temporalUiUrl: infra.temporalUiUrl ?? null,
       databaseUrl: infra.databaseUrl,
-      sandboxes: { webhookSink: sink.url },
+      credentialsKeys,
+      sandboxes: { webhookSink: sink.url, ...sandboxes.urls },
       logs: logDir,
       versions: {
         natsServer: external.natsUrl ? 'external' : binaryVersion(findBinary('nats-server', 'NATS_SERVER_BIN')),
@@ -103,6 +118,8 @@ Switchboard is running (endpoints in .switchboard/dev.json, logs in .switchboard
   API          ${services.apiUrl}
   Temporal UI  ${infra.temporalUiUrl ?? '(external Temporal)'}
   Webhook sink ${sink.url}/_sink/requests
+  Sandboxes    Cal.com ${sandboxes.urls.calcom}  Twilio ${sandboxes.urls.twilio}  HubSpot ${sandboxes.urls.hubspot}
+               (state at /_sandbox/state, faults at POST /_sandbox/faults)
 
 Make a first tool call:
   KEY=${seed.apiKey}

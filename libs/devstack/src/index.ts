@@ -3,6 +3,7 @@ export { type NatsOptions, type NatsServer, startNats } from './nats.js';
 export { freePort, waitFor } from './ports.js';
 export { type PostgresOptions, type PostgresServer, startPostgres } from './postgres.js';
 export { type ManagedOptions, type ManagedProcess, spawnManaged, stopAll } from './process.js';
+export { type ProviderSandboxes, type SandboxCredential, startProviderSandboxes } from './sandboxes.js';
 export { type DemoSeed, demoTool, seedDemo } from './seed.js';
 export { type ServiceName, ServiceNames, type Services, type ServicesOptions, startServices } from './services.js';
 export { type Sink, type SinkFault, type SinkRequest, startSink } from './sink.js';

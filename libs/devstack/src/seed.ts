@@ -1,15 +1,20 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseDeclarativeTool } from '@switchboard/actions';
+import { compileAgentDefinition } from '@switchboard/agents';
 import type { JsonObject } from '@switchboard/common';
 import {
+  type CredentialProvider,
+  type CredentialSecret,
   createApiKey,
   createTenant,
-  findLatestAction,
+  findAgentByName,
   findTenantByName,
+  type Keyring,
+  listAgentActions,
+  putCredential,
   type Queryable,
-  saveActionVersion,
-  upsertAgent,
+  saveAgentVersion,
+  stableJson,
   upsertEndpoint,
   verifyApiKey,
 } from '@switchboard/db';
@@ -35,19 +40,20 @@ export function demoTool(file: string): JsonObject {
  */
 export async function seedDemo(
   db: Queryable,
-  options: { sinkUrl: string; existingKey?: string; tenantName?: string },
+  options: {
+    sinkUrl: string;
+    existingKey?: string;
+    tenantName?: string;
+    /** Credentials to store (sandbox ones in dev), encrypted with `keyring`. */
+    credentials?: { name: string; provider: CredentialProvider; secret: CredentialSecret }[];
+    keyring?: Keyring;
+  },
 ): Promise<DemoSeed> {
   const tenantName = options.tenantName ?? 'dev';
   const tenant = (await findTenantByName(db, tenantName)) ?? (await createTenant(db, tenantName));
   let apiKey = options.existingKey;
   const valid = apiKey ? await verifyApiKey(db, apiKey) : undefined;
   if (!valid || valid.tenantId !== tenant.id) apiKey = (await createApiKey(db, tenant.id, { label: 'dev' })).key;
-  const agent = await upsertAgent(
-    db,
-    tenant.id,
-    'demo',
-    "You help users log their meals. When the user tells you what they ate, use the 'save_meal' action.",
-  );
   await upsertEndpoint(db, {
     tenantId: tenant.id,
     name: 'meal_log',
@@ -58,23 +64,60 @@ export async function seedDemo(
     // The sink runs on loopback, which tenant endpoints may reach only when allowed explicitly.
     allowPrivate: true,
   });
-  const source = demoTool('save_meal.tool.json');
-  const canonical = parseDeclarativeTool(source) as unknown as JsonObject;
-  const latest = await findLatestAction(db, tenant.id, agent.id, 'save_meal');
-  if (!latest || stableJson(latest.canonical) !== stableJson(canonical)) {
-    await saveActionVersion(db, tenant.id, agent.id, { name: 'save_meal', format: 'tool', source, canonical });
+  if (options.keyring) {
+    for (const c of options.credentials ?? []) {
+      await putCredential(db, options.keyring, { tenantId: tenant.id, ...c });
+    }
   }
-  return { tenantId: tenant.id, apiKey: apiKey as string, agentName: agent.name, agentId: agent.id };
+  const agent = await saveDemoAgent(db, tenant.id, 'demo', {
+    instructions: "You help users log their meals. When the user tells you what they ate, use the 'save_meal' action.",
+    actions: [demoTool('save_meal.tool.json')],
+  });
+  // The voice seed's appointment-booking workflow, on built-in actions (Cal.com, Twilio).
+  const receptionist = demoTool('receptionist/agent.json') as { instructions: string; actions: string[] };
+  await saveDemoAgent(db, tenant.id, 'receptionist', {
+    instructions: receptionist.instructions,
+    actions: receptionist.actions.map((file) => demoTool(`receptionist/${file}`)),
+  });
+  return { tenantId: tenant.id, apiKey: apiKey as string, agentName: 'demo', agentId: agent.agentId };
 }
 
-/** JSON with sorted keys: jsonb does not keep key order, so plain stringify cannot compare. */
-function stableJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
+/**
+ * Saves a demo agent through the same validated, versioned path as the API, and only when it
+ * differs from the published version (so restarts do not pile up versions).
+ */
+export async function saveDemoAgent(
+  db: Queryable,
+  tenantId: string,
+  name: string,
+  definition: { instructions: string; actions: JsonObject[] },
+): Promise<{ agentId: string; version: number }> {
+  const compiled = compileAgentDefinition(definition);
+  if (compiled.issues.length > 0) {
+    throw new Error(
+      `demo agent '${name}' is invalid: ${compiled.issues.map((i) => `${i.pointer}: ${i.message}`).join('; ')}`,
+    );
   }
-  return JSON.stringify(value);
+  const existing = await findAgentByName(db, tenantId, name);
+  if (existing) {
+    const published = await listAgentActions(db, tenantId, existing.id);
+    const same =
+      existing.instructions === definition.instructions &&
+      stableJson(published.map((a) => a.source).sort((a, b) => stableJson(a).localeCompare(stableJson(b)))) ===
+        stableJson(definition.actions.slice().sort((a, b) => stableJson(a).localeCompare(stableJson(b))));
+    if (same && published.length > 0) return { agentId: existing.id, version: 0 };
+  }
+  const saved = await saveAgentVersion(
+    db,
+    tenantId,
+    name,
+    definition.instructions,
+    compiled.actions.map((a) => ({
+      name: a.name,
+      format: a.format,
+      source: a.source,
+      canonical: a.canonical as unknown as JsonObject,
+    })),
+  );
+  return { agentId: saved.agentId, version: saved.version };
 }

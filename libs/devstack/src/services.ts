@@ -4,7 +4,14 @@ import { type ManagedProcess, spawnManaged } from './process.js';
 import { repoRoot } from './tools.js';
 
 /** The service processes of the stack. */
-export const ServiceNames = ['conversation', 'orchestrator', 'webhook-worker'] as const;
+export const ServiceNames = [
+  'conversation',
+  'orchestrator',
+  'webhook-worker',
+  'calcom-worker',
+  'telephony-worker',
+  'crm-worker',
+] as const;
 export type ServiceName = (typeof ServiceNames)[number];
 
 /** Options of {@link startServices}. */

@@ -2,6 +2,8 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  claimEffect,
+  completeEffect,
   createApiKey,
   createConversation,
   createPool,
@@ -9,9 +11,17 @@ import {
   findLatestAction,
   findRun,
   finishRun,
+  generateKeyringSpec,
   insertAcceptedRun,
+  listCredentials,
   migrate,
+  parseKeyring,
+  putCredential,
+  readCredential,
+  releaseEffect,
+  rotateCredentials,
   saveActionVersion,
+  setCredentialStatus,
   upsertAgent,
   verifyApiKey,
 } from '@switchboard/db';
@@ -40,7 +50,7 @@ describe('database', () => {
   it('applies migrations once, even when services start together', async () => {
     const results = await Promise.all([migrate(pool), migrate(pool), migrate(pool)]);
     const applied = results.flat();
-    expect(applied).toEqual([1]);
+    expect(applied).toEqual([1, 2, 3, 4]);
     expect(await migrate(pool)).toEqual([]);
   });
 
@@ -101,5 +111,103 @@ describe('database', () => {
     expect(stored?.result).toEqual({ messages: ['ok'] });
     const other = await createTenant(pool, 'other');
     expect(await findRun(pool, other.id, 'int_abc')).toBeUndefined();
+  });
+});
+
+describe('credentials at rest', () => {
+  it('encrypts with AES-256-GCM: no plaintext in the row, bound to its tenant and name', async () => {
+    const tenant = await createTenant(pool, 'creds');
+    const keyring = parseKeyring(generateKeyringSpec('k1'));
+    const secret = { apiKey: 'cal_live_supersecret_value_123' };
+    await putCredential(pool, keyring, { tenantId: tenant.id, name: 'calcom_main', provider: 'calcom', secret });
+    const { rows } = await pool.query('SELECT * FROM credentials WHERE tenant_id = $1', [tenant.id]);
+    expect(JSON.stringify(rows)).not.toContain('supersecret');
+    expect(rows[0].ciphertext.toString('utf8')).not.toContain('supersecret');
+    expect(await readCredential(pool, keyring, tenant.id, 'calcom_main')).toEqual({ provider: 'calcom', secret });
+    // A ciphertext moved to another name does not decrypt (AAD), nor under another key.
+    await pool.query(
+      `INSERT INTO credentials (tenant_id, name, provider, key_id, nonce, ciphertext, auth_tag)
+       SELECT tenant_id, 'copy', provider, key_id, nonce, ciphertext, auth_tag FROM credentials WHERE tenant_id = $1`,
+      [tenant.id],
+    );
+    await expect(readCredential(pool, keyring, tenant.id, 'copy')).rejects.toMatchObject({
+      code: 'credential_corrupt',
+    });
+    const other = parseKeyring(generateKeyringSpec('k1'));
+    await expect(readCredential(pool, other, tenant.id, 'calcom_main')).rejects.toMatchObject({
+      code: 'credential_corrupt',
+    });
+    await expect(readCredential(pool, keyring, tenant.id, 'nope')).rejects.toMatchObject({
+      code: 'credential_missing',
+    });
+  });
+
+  it('rotates to a new primary key and keeps reading old rows until then', async () => {
+    // Rotation covers every tenant's rows; start from none so other tests' keys do not matter.
+    await pool.query('DELETE FROM credentials');
+    const tenant = await createTenant(pool, 'rotation');
+    const oldSpec = generateKeyringSpec('old');
+    const old = parseKeyring(oldSpec);
+    await putCredential(pool, old, {
+      tenantId: tenant.id,
+      name: 'tw',
+      provider: 'twilio',
+      secret: { accountSid: 'AC1', authToken: 't' },
+    });
+    const both = parseKeyring(`${generateKeyringSpec('new')},${oldSpec}`);
+    expect(both.primaryId).toBe('new');
+    expect((await readCredential(pool, both, tenant.id, 'tw')).secret.authToken).toBe('t');
+    expect(await rotateCredentials(pool, both)).toBeGreaterThanOrEqual(1);
+    const { rows } = await pool.query('SELECT key_id FROM credentials WHERE tenant_id = $1', [tenant.id]);
+    expect(rows[0].key_id).toBe('new');
+    const onlyNew = parseKeyring(`new:${both.keys.get('new')?.toString('base64')}`);
+    expect((await readCredential(pool, onlyNew, tenant.id, 'tw')).secret.accountSid).toBe('AC1');
+  });
+
+  it('rejects malformed keyrings without printing key material', () => {
+    expect(() => parseKeyring('')).toThrow(/no key/);
+    expect(() => parseKeyring('k:c2hvcnQ=')).toThrow(/entry 1 must be/);
+    try {
+      parseKeyring('bad id:c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA==');
+    } catch (err) {
+      expect((err as Error).message).not.toContain('c2VjcmV0');
+    }
+  });
+
+  it('records what the provider said about a credential, never the secret', async () => {
+    const tenant = await createTenant(pool, 'status');
+    const keyring = parseKeyring(generateKeyringSpec());
+    await putCredential(pool, keyring, {
+      tenantId: tenant.id,
+      name: 'hs',
+      provider: 'hubspot',
+      secret: { accessToken: 'pat-xyz' },
+    });
+    await setCredentialStatus(pool, tenant.id, 'hs', 'auth_failed', 'hubspot answered 401: expired token');
+    const list = await listCredentials(pool, tenant.id);
+    expect(list).toEqual([
+      { name: 'hs', provider: 'hubspot', status: 'auth_failed', statusReason: 'hubspot answered 401: expired token' },
+    ]);
+    expect(JSON.stringify(list)).not.toContain('pat-xyz');
+  });
+});
+
+describe('effect records', () => {
+  it('let exactly one attempt claim an effect, and later ones see its outcome', async () => {
+    const tenant = await createTenant(pool, 'effects');
+    const claims = await Promise.all([1, 2, 3].map(() => claimEffect(pool, tenant.id, 'int_1:/actions/0', 'sms.send')));
+    expect(claims.filter((c) => c === undefined)).toHaveLength(1);
+    expect(claims.filter((c) => c?.state === 'started')).toHaveLength(2);
+    await completeEffect(pool, tenant.id, 'int_1:/actions/0', { message_sid: 'SM1' }, 'SM1');
+    expect(await claimEffect(pool, tenant.id, 'int_1:/actions/0', 'sms.send')).toEqual({
+      state: 'done',
+      providerRef: 'SM1',
+      result: { message_sid: 'SM1' },
+    });
+    await releaseEffect(pool, tenant.id, 'int_1:/actions/0');
+    expect((await claimEffect(pool, tenant.id, 'int_1:/actions/0', 'sms.send'))?.state).toBe('done');
+    expect(await claimEffect(pool, tenant.id, 'int_2:/actions/0', 'sms.send')).toBeUndefined();
+    await releaseEffect(pool, tenant.id, 'int_2:/actions/0');
+    expect(await claimEffect(pool, tenant.id, 'int_2:/actions/0', 'sms.send')).toBeUndefined();
   });
 });

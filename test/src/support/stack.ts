@@ -1,11 +1,13 @@
-import { createPool, migrate } from '@switchboard/db';
+import { createPool, generateKeyringSpec, migrate, parseKeyring } from '@switchboard/db';
 import {
   type DemoSeed,
   type Infra,
+  type ProviderSandboxes,
   type Services,
   type Sink,
   seedDemo,
   startInfra,
+  startProviderSandboxes,
   startServices,
   startSink,
 } from '@switchboard/devstack';
@@ -24,6 +26,7 @@ export interface TestStack {
   infra: Infra;
   db: pg.Pool;
   sink: Sink;
+  sandboxes: ProviderSandboxes;
   otlp: OtlpReceiver;
   seed: DemoSeed;
   services: Services;
@@ -40,19 +43,30 @@ export async function startTestStack(logDir: string, options: { exportSpans?: bo
   };
   try {
     const db = createPool(infra.databaseUrl, { applicationName: 'e2e' });
+    // Postgres stops before idle pooled connections notice; their 57P01 errors are expected then.
+    db.on('error', () => {});
     stops.push(() => db.end());
     await migrate(db);
     const sink = await startSink();
     stops.push(() => sink.close());
+    const sandboxes = await startProviderSandboxes();
+    stops.push(() => sandboxes.close());
     const otlp = await startOtlpReceiver();
     stops.push(() => otlp.close());
-    const seed = await seedDemo(db, { sinkUrl: sink.url });
+    const credentialsKeys = generateKeyringSpec('test');
+    const seed = await seedDemo(db, {
+      sinkUrl: sink.url,
+      keyring: parseKeyring(credentialsKeys),
+      credentials: sandboxes.credentials,
+    });
     const services = await startServices({
       natsUrl: infra.natsUrl,
       temporalAddress: infra.temporalAddress,
       databaseUrl: infra.databaseUrl,
       logDir,
       env: {
+        CREDENTIALS_KEYS: credentialsKeys,
+        ...sandboxes.env,
         ...(options.exportSpans === false
           ? {}
           : { OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url, OTEL_BSP_SCHEDULE_DELAY: '100' }),
@@ -73,7 +87,7 @@ export async function startTestStack(logDir: string, options: { exportSpans?: bo
       const text = await res.text();
       return { status: res.status, body: text === '' ? undefined : JSON.parse(text) };
     };
-    return { infra, db, sink, otlp, seed, services, api, stop };
+    return { infra, db, sink, sandboxes, otlp, seed, services, api, stop };
   } catch (err) {
     await stop();
     throw err;
