@@ -18,8 +18,9 @@
  *   (`401`/`403`), retryable ones for timeouts, `429` and `5xx`; idempotency keys derive from
  *   (intent id, `stepPointer`).
  */
-import { SwitchboardError } from '@switchboard/common/errors';
+
 import type { JsonObject, JsonValue } from '@switchboard/common';
+import { SwitchboardError } from '@switchboard/common/errors';
 import { isPlainObject, ownSet } from '../json.js';
 import { getAtPath } from '../paths.js';
 import { stringifyForTemplate } from '../templates.js';
