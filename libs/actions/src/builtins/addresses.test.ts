@@ -18,8 +18,7 @@ describe('E.164', () => {
     '+4915112345678',
     '+61291234567',
     '+8613800138000',
-    '+12345678', // 8 digits: the shortest allowed
-    '+123456789012345', // 15 digits: the longest allowed
+    '+6591234567', // Singapore mobile: 8 national digits
   ])('accepts %s', (number) => {
     expect(isE164(number)).toBe(true);
     expect(e164Problem(number)).toBeUndefined();
@@ -32,6 +31,10 @@ describe('E.164', () => {
     ['+1.555.123.4567', 'an E.164 number has no spaces, dots, dashes or parentheses', '+15551234567'],
     ['0044207183875', "an E.164 number starts with '+', not the international prefix 00", '+44207183875'],
     ['+1234567', "an E.164 number has 8 to 15 digits after the '+', this one has 7", undefined],
+    // Structurally fine, but impossible per the numbering metadata (libphonenumber-js).
+    ['+12345678', "'+12345678' has the wrong number of digits for country code +1", undefined],
+    ['+123456789012345', "'+123456789012345' has the wrong number of digits for country code +1", undefined],
+    ['+99912345678', "'+99912345678' does not start with a known country calling code", undefined],
     ['+1234567890123456', "an E.164 number has 8 to 15 digits after the '+', this one has 16", undefined],
     ['tel:+15551234567', "write the number without the 'tel:' prefix", '+15551234567'],
     ['+1555CALLNOW', "an E.164 number is '+' followed by digits only", undefined],

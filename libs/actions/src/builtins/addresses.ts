@@ -2,14 +2,16 @@
  * Addresses the built-in actions accept: E.164 phone numbers, SIP URIs, IANA time zones and
  * public http(s) URLs.
  *
- * `libphonenumber-js` is not installed in this repository, so E.164 is checked here, strictly
- * and structurally (`+`, a country code that does not start with 0, 8–15 digits in all), which
- * is exactly what Twilio's `<Dial><Number>` and `Messages.To` require. It does not check that a
- * number is assigned in its country's numbering plan; the carrier is the authority on that, and
- * a wrong-but-well-formed number fails the call rather than the configuration.
+ * E.164 is checked structurally (`+`, a country code that does not start with 0, 8–15 digits),
+ * which is what Twilio's `<Dial><Number>` and `Messages.To` require, and then with the maintained
+ * `libphonenumber-js` metadata: the country code must exist and the number must have a possible
+ * length for it (`isPossible`). We deliberately do not require `isValid` (assigned ranges): the
+ * seed's own examples use fictional 555 numbers, and the carrier is the authority on assignment.
  *
  * Every check is pure and runs in a Temporal workflow sandbox (only `Intl`, no I/O).
  */
+
+import { parsePhoneNumberFromString } from 'libphonenumber-js/min';
 
 /** A problem with an address, with a likely fix when there is one. */
 export interface AddressProblem {
@@ -21,9 +23,22 @@ export interface AddressProblem {
 
 const E164 = /^\+[1-9][0-9]{7,14}$/;
 
-/** True for an E.164 number: `+`, then 8 to 15 digits, the first one 1–9 (`+15551234567`). */
+/** Why a structurally fine number is still impossible, per libphonenumber's metadata. */
+function metadataProblem(value: string): string | undefined {
+  const parsed = parsePhoneNumberFromString(value);
+  if (parsed === undefined) return `'${value}' does not start with a known country calling code`;
+  if (!parsed.isPossible() || parsed.number !== value) {
+    return `'${value}' has the wrong number of digits for country code +${parsed.countryCallingCode}`;
+  }
+  return undefined;
+}
+
+/**
+ * True for an E.164 number: `+`, then 8 to 15 digits, the first one 1–9, with a known country
+ * calling code and a possible length for it (`+15551234567`).
+ */
 export function isE164(value: string): boolean {
-  return E164.test(value);
+  return E164.test(value) && metadataProblem(value) === undefined;
 }
 
 /**
@@ -32,7 +47,10 @@ export function isE164(value: string): boolean {
  * and add `+1` to a ten-digit number that looks North American; they never guess other country codes.
  */
 export function e164Problem(value: string): AddressProblem | undefined {
-  if (isE164(value)) return undefined;
+  if (E164.test(value)) {
+    const problem = metadataProblem(value);
+    return problem === undefined ? undefined : { message: problem };
+  }
   const compact = value.replace(/[\s().\-/]/g, '');
   if (compact.length === 0) return { message: 'a phone number must not be empty' };
   if (/^\+?[0-9]+$/.test(compact) && compact !== value && isE164(compact)) {

@@ -105,7 +105,10 @@ export function buildRequestPath(parts: unknown): string {
       // A value of '.' or '..' would be a dot segment climbing out of the endpoint's base path,
       // and URL parsers treat '%2E%2E' the same way, so no encoding makes it safe: refuse it.
       if (/^(\.|%2e){1,2}$/i.test(encoded)) {
-        throw new SwitchboardError('provider_invalid_input', `path value '${encoded}' would be a dot segment`);
+        throw new SwitchboardError(
+          'provider_invalid_input',
+          `the request path has a '.' or '..' segment (value '${encoded}')`,
+        );
       }
       out += encoded;
     }
