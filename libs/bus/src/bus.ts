@@ -62,7 +62,7 @@ export interface StreamOptions {
 }
 
 /**
- * Creates or updates the two streams. Idempotent; every service that publishes or consumes
+ * Creates or updates the streams (intents, events, inbound webhooks). Idempotent; every service that publishes or consumes
  * calls it on start, so start order does not matter.
  */
 export async function ensureStreams(jsm: JetStreamManager, options: StreamOptions = {}): Promise<void> {
@@ -83,7 +83,15 @@ export async function ensureStreams(jsm: JetStreamManager, options: StreamOption
     max_age: nanos(options.eventsMaxAgeMs ?? 24 * 3600_000),
     allow_direct: true,
   };
-  for (const config of [intents, events]) {
+  const inbound = {
+    name: Streams.Inbound,
+    subjects: [Subjects.InboundAll],
+    retention: RetentionPolicy.Workqueue,
+    storage: StorageType.File,
+    // Twilio retries a webhook for up to a few minutes; message ids are its own ids.
+    duplicate_window: nanos(Math.max(options.duplicateWindowMs ?? 120_000, 600_000)),
+  };
+  for (const config of [intents, events, inbound]) {
     try {
       await jsm.streams.info(config.name);
       await jsm.streams.update(config.name, config);

@@ -9,6 +9,8 @@ export const Streams = {
   Intents: 'SB_INTENTS',
   /** Events and results of intents, per conversation (limits retention, replayable). */
   Events: 'SB_EVENTS',
+  /** Verified provider webhooks (inbound SMS, call status), consumed by the orchestrator (work-queue retention). */
+  Inbound: 'SB_INBOUND',
 } as const;
 export type StreamName = (typeof Streams)[keyof typeof Streams];
 
@@ -22,12 +24,20 @@ function token(kind: string, value: string): string {
   return value;
 }
 
+/** Last token of an inbound subject: what the webhook reports. */
+export type InboundSubjectKind = 'sms' | 'call_status';
+
 /** Subject builders and wildcards. */
 export const Subjects = {
   /** Wildcard bound to the intents stream. */
   IntentsAll: 'sb.intent.>',
   /** Wildcard bound to the events stream. */
   EventsAll: 'sb.conv.>',
+  /** Wildcard bound to the inbound stream. */
+  InboundAll: 'sb.inbound.>',
+  /** Where a verified provider webhook of a tenant is published. */
+  inbound: (tenantId: string, kind: InboundSubjectKind) =>
+    `sb.inbound.${token('tenant id', tenantId)}.${token('inbound kind', kind)}`,
   /** Where an intent for a conversation is published. */
   intent: (tenantId: string, conversationId: string) =>
     `sb.intent.${token('tenant id', tenantId)}.${token('conversation id', conversationId)}`,
@@ -44,6 +54,8 @@ export const Subjects = {
 /** Durable consumer names. */
 export const Consumers = {
   Orchestrator: 'orchestrator',
+  /** The orchestrator's consumer of {@link Streams.Inbound}. */
+  OrchestratorInbound: 'orchestrator-inbound',
 } as const;
 
 /** NATS header names. */

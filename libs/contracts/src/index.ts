@@ -1,4 +1,16 @@
-export { Consumers, Headers, type MessageKind, MessageKinds, type StreamName, Streams, Subjects } from './bus.js';
+import { fromBinary, toBinary } from '@bufbuild/protobuf';
+import { type InboundEvent, InboundEventSchema } from './gen/switchboard/bus/v1/bus_pb.js';
+
+export {
+  Consumers,
+  Headers,
+  type InboundSubjectKind,
+  type MessageKind,
+  MessageKinds,
+  type StreamName,
+  Streams,
+  Subjects,
+} from './bus.js';
 export {
   create,
   decodeEvent,
@@ -12,15 +24,29 @@ export {
 } from './codec.js';
 export * from './gen/switchboard/bus/v1/bus_pb.js';
 export {
+  type CallStatusUpdate,
+  callStatusSignal,
   endSessionSignal,
+  type InboundSms,
+  inboundSmsSignal,
   intentSignal,
   type SessionInput,
   type SessionIntent,
   type SessionSnapshot,
+  type SmsThreadInput,
+  type SmsThreadState,
   sessionStateQuery,
   sessionWorkflowId,
+  smsThreadStateQuery,
+  smsThreadWorkflowId,
+  subscribeSmsSignal,
   type TaskQueue,
   TaskQueues,
   taskQueueForOperation,
+  unsubscribeSmsSignal,
   WorkflowTypes,
 } from './temporal.js';
+
+/** Binary protobuf encoding of {@link InboundEvent} (the payload on `SB_INBOUND`). */
+export const encodeInbound = (m: InboundEvent): Uint8Array => toBinary(InboundEventSchema, m);
+export const decodeInbound = (b: Uint8Array): InboundEvent => fromBinary(InboundEventSchema, b);

@@ -17,6 +17,8 @@ export type TaskQueue = (typeof TaskQueues)[keyof typeof TaskQueues];
 /** Workflow type names (the exported function names in `@switchboard/chains/workflows`). */
 export const WorkflowTypes = {
   ConversationSession: 'conversationSession',
+  /** One per tenant + SMS counterpart: the inbound SMS thread with that number. */
+  SmsThread: 'smsThread',
 } as const;
 
 /** Workflow id of a conversation's session: one per tenant + conversation. */
@@ -71,6 +73,81 @@ export const intentSignal = defineSignal<[SessionIntent]>('intent');
 export const endSessionSignal = defineSignal<[]>('endSession');
 /** Reads the session state (context, flags, remembered outputs) and counters. */
 export const sessionStateQuery = defineQuery<SessionSnapshot>('state');
+
+/** A call status callback as the session workflow receives it. */
+export interface CallStatusUpdate {
+  /** Provider call id (Twilio CallSid). */
+  callSid: string;
+  /** Provider status, e.g. `ringing`, `in-progress`, `completed`, `busy`, `no-answer`, `failed`. */
+  status: string;
+  /** Epoch milliseconds at which the webhook was received. */
+  at: number;
+}
+
+/**
+ * Tells a conversation's session the latest status of its call; the session keeps it in
+ * `state.context.call.status` (and `statusAt`) so chains see it. Signal only (never starts a session).
+ */
+export const callStatusSignal = defineSignal<[CallStatusUpdate]>('callStatus');
+
+/** Workflow id of the SMS thread between a tenant and one counterpart number (E.164). */
+export function smsThreadWorkflowId(tenantId: string, phone: string): string {
+  return `sms:${tenantId}:${phone}`;
+}
+
+/** An inbound SMS as workflows receive it (plain JSON, converted from the bus `InboundEvent`). */
+export interface InboundSms {
+  /** Provider message id (Twilio MessageSid); de-duplicates webhook retries. */
+  messageSid: string;
+  tenantId: string;
+  /** The counterpart (sender). */
+  from: string;
+  /** The tenant's number the SMS was sent to. */
+  to: string;
+  body: string;
+  /** Epoch milliseconds at which the webhook was received. */
+  receivedAtMs: number;
+  /** Credential whose auth token verified the webhook. */
+  credential: string;
+}
+
+/** Input of a new (or continued-as-new) SMS thread workflow. */
+export interface SmsThreadInput {
+  tenantId: string;
+  /** The counterpart number (E.164). */
+  phone: string;
+  /** Carried across continue-as-new; absent on the first run. */
+  carried?: {
+    messages: InboundSms[];
+    subscribers: string[];
+    recentSids: string[];
+    received: number;
+  };
+}
+
+/** Snapshot returned by {@link smsThreadStateQuery}. */
+export interface SmsThreadState {
+  tenantId: string;
+  phone: string;
+  /** The last messages (at most 50), oldest first. */
+  messages: InboundSms[];
+  /** Workflow ids inbound SMS are forwarded to. */
+  subscribers: string[];
+  /** Distinct messages received over the thread's life. */
+  received: number;
+}
+
+/**
+ * Delivers an inbound SMS: to the SMS thread (signal-with-start by the orchestrator), and from
+ * the thread to every subscribed workflow.
+ */
+export const inboundSmsSignal = defineSignal<[InboundSms]>('inboundSms');
+/** Subscribes a workflow (by workflow id) to a thread's future inbound SMS. */
+export const subscribeSmsSignal = defineSignal<[string]>('subscribeSms');
+/** Removes a subscription made with {@link subscribeSmsSignal}. */
+export const unsubscribeSmsSignal = defineSignal<[string]>('unsubscribeSms');
+/** Reads an SMS thread's recent messages and subscribers. */
+export const smsThreadStateQuery = defineQuery<SmsThreadState>('smsThreadState');
 
 /**
  * Which task queue serves a provider operation, by its family prefix. `session.*` operations

@@ -38,6 +38,7 @@ export {
   findAgentById,
   findAgentByName,
   findConversation,
+  findConversationByCallSid,
   findEndpoint,
   findLatestAction,
   findRun,

@@ -227,6 +227,41 @@ export async function findConversation(db: Queryable, tenantId: string, id: stri
     : undefined;
 }
 
+/**
+ * Finds the conversation of this tenant whose voice call has this provider call id
+ * (`call.sid`); the newest one if several share it. Another tenant's call is not found.
+ */
+export async function findConversationByCallSid(
+  db: Queryable,
+  tenantId: string,
+  callSid: string,
+): Promise<Conversation | undefined> {
+  const { rows } = await db.query<{
+    id: string;
+    agent_id: string;
+    status: 'active' | 'ended';
+    contact: JsonObject;
+    call: JsonObject;
+    created_at: Date;
+  }>(
+    `SELECT id, agent_id, status, contact, call, created_at FROM conversations
+      WHERE tenant_id = $1 AND call->>'sid' = $2 ORDER BY created_at DESC LIMIT 1`,
+    [tenantId, callSid],
+  );
+  const row = rows[0];
+  return row
+    ? {
+        id: row.id,
+        tenantId,
+        agentId: row.agent_id,
+        status: row.status,
+        contact: row.contact,
+        call: row.call,
+        createdAt: row.created_at,
+      }
+    : undefined;
+}
+
 /** Status of an action run. */
 export type RunStatus = 'accepted' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 /** Terminal statuses: the run will not change any more. */

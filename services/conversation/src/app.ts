@@ -18,6 +18,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { httpStatusOf, UnauthorizedError } from './errors.js';
 import { agentRoutes } from './routes/agents.routes.js';
 import { conversationRoutes } from './routes/conversations.routes.js';
+import { inboundRoutes } from './routes/inbound.routes.js';
 import { settingsRoutes } from './routes/settings.routes.js';
 import { ToolCalls } from './tool-calls.js';
 
@@ -28,8 +29,13 @@ export interface AppDeps {
   tracer: Tracer;
   toolCallTimeoutMs: number;
   bodyLimitBytes?: number;
-  /** Encrypts credentials written through the API; without it, writing credentials answers 503. */
+  /**
+   * Encrypts credentials written through the API and decrypts the ones inbound webhooks are
+   * verified with; without it, both answer 503.
+   */
   keyring?: Keyring;
+  /** Scheme and host Twilio calls inbound webhooks on (`PUBLIC_BASE_URL`); default: the request's own. */
+  publicBaseUrl?: string;
   logger?: Logger | false;
 }
 
@@ -46,7 +52,8 @@ declare module 'fastify' {
 
 /**
  * Builds the Fastify app without listening (tests use `app.inject()`; `main.ts` listens).
- * Every `/v1` route is authenticated with a tenant API key and scoped to that tenant.
+ * Every `/v1` route is authenticated with a tenant API key and scoped to that tenant, except
+ * the provider webhooks under `/v1/inbound`, which are authenticated by their signatures.
  */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const options: FastifyServerOptions = {
@@ -115,6 +122,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+
+  // Provider webhooks: authenticated by the provider's signature, not an API key, so they are
+  // registered outside the authenticated `/v1` scope below (its hook does not apply to them).
+  await app.register(inboundRoutes, { prefix: '/v1/inbound', publicBaseUrl: deps.publicBaseUrl });
 
   await app.register(
     async (v1) => {

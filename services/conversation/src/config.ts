@@ -1,4 +1,4 @@
-import { EnvReader } from '@switchboard/common';
+import { ConfigError, EnvReader } from '@switchboard/common';
 
 /** Conversation service configuration, read once at start. */
 export interface ConversationConfig {
@@ -13,6 +13,12 @@ export interface ConversationConfig {
   logLevel: string;
   /** Keyring for credentials written through the API (`CREDENTIALS_KEYS`); optional. */
   credentialsKeys: string | undefined;
+  /**
+   * Public scheme + host (+ path prefix) Twilio calls inbound webhooks on, e.g.
+   * `https://switchboard.example.com` (`PUBLIC_BASE_URL`); signatures are computed over it.
+   * Default: `http://<Host header>` of each request.
+   */
+  publicBaseUrl: string | undefined;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConversationConfig {
@@ -26,7 +32,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConversationCo
     bodyLimitBytes: r.int('BODY_LIMIT_BYTES', 1_048_576, 1024, 50 * 1_048_576),
     logLevel: r.string('LOG_LEVEL', 'info'),
     credentialsKeys: r.optional('CREDENTIALS_KEYS'),
+    publicBaseUrl: r.optional('PUBLIC_BASE_URL'),
   };
   r.done();
+  if (config.publicBaseUrl !== undefined && !/^https?:\/\/[^/?#\s]+(\/[^?#\s]*)?$/i.test(config.publicBaseUrl)) {
+    throw new ConfigError([`PUBLIC_BASE_URL must be an http(s) URL without query, got '${config.publicBaseUrl}'`]);
+  }
   return config;
 }

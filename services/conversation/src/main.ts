@@ -20,6 +20,7 @@ const app = await buildApp({
   bodyLimitBytes: config.bodyLimitBytes,
   logger: log,
   ...(config.credentialsKeys ? { keyring: parseKeyring(config.credentialsKeys) } : {}),
+  ...(config.publicBaseUrl ? { publicBaseUrl: config.publicBaseUrl } : {}),
 });
 const address = await app.listen({ host: config.host, port: config.port });
 log.info({ address }, 'conversation service listening');

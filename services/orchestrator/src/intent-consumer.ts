@@ -1,6 +1,3 @@
-import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
-import { AckPolicy, DeliverPolicy } from '@nats-io/jetstream';
-import { nanos } from '@nats-io/transport-node';
 import { type Bus, traceFromHeaders } from '@switchboard/bus';
 import type { Logger } from '@switchboard/common';
 import {
@@ -17,6 +14,7 @@ import {
 import type { Queryable } from '@switchboard/db';
 import { contextFromTraceHeaders, currentTraceHeaders, SpanKind, type Tracer, withSpan } from '@switchboard/telemetry';
 import type { Client } from '@temporalio/client';
+import { type LaneConsumer, startLaneConsumer } from './lane-consumer.js';
 
 /** Dependencies of {@link startIntentConsumer}. */
 export interface IntentConsumerDeps {
@@ -30,16 +28,7 @@ export interface IntentConsumerDeps {
 }
 
 /** A running consumer; `stop()` stops pulling and waits for in-flight intents. */
-export interface IntentConsumer {
-  stop(): Promise<void>;
-  /** Intents handed to Temporal since start (for logs and tests). */
-  handed(): number;
-}
-
-/** Redelivery back-off for an intent Temporal did not accept: 0.25 s, 0.5 s, … up to 10 s. */
-function backoffMs(deliveryCount: number): number {
-  return Math.min(10_000, 250 * 2 ** Math.max(0, deliveryCount - 1));
-}
+export type IntentConsumer = LaneConsumer;
 
 /**
  * Consumes intents from JetStream and hands each to its conversation's session workflow with
@@ -48,47 +37,24 @@ function backoffMs(deliveryCount: number): number {
  * handed over one after another, in stream order; different conversations go in parallel.
  */
 export async function startIntentConsumer(deps: IntentConsumerDeps): Promise<IntentConsumer> {
-  await deps.bus.jsm.consumers
-    .add(Streams.Intents, {
-      durable_name: Consumers.Orchestrator,
-      ack_policy: AckPolicy.Explicit,
-      deliver_policy: DeliverPolicy.All,
-      ack_wait: nanos(30_000),
-      max_ack_pending: deps.maxInFlight * 4,
-    })
-    .catch(async (err: Error) => {
-      // Already exists with another config (e.g. a changed limit): update it in place.
-      if (!/already in use|exists/i.test(err.message)) throw err;
-    });
-  const consumer = await deps.bus.js.consumers.get(Streams.Intents, Consumers.Orchestrator);
-  const messages: ConsumerMessages = await consumer.consume({ max_messages: deps.maxInFlight });
-  const lanes = new Map<string, Promise<void>>();
-  const inFlight = new Set<Promise<void>>();
-  let handed = 0;
-  let slots = deps.maxInFlight;
-  let wake: (() => void) | undefined;
-
-  const handle = async (msg: JsMsg): Promise<void> => {
-    let intent: ActionIntent;
-    try {
-      intent = decodeIntent(msg.data);
-    } catch (err) {
-      // A message that cannot be decoded never will be: terminate it instead of looping.
-      deps.log.error({ err, seq: msg.seq, subject: msg.subject }, 'undecodable intent terminated');
-      msg.term('undecodable');
-      return;
-    }
-    const parent = contextFromTraceHeaders(
-      traceFromHeaders(msg.headers).traceparent,
-      traceFromHeaders(msg.headers).tracestate,
-    );
-    try {
+  return startLaneConsumer<ActionIntent>({
+    bus: deps.bus,
+    log: deps.log,
+    stream: Streams.Intents,
+    durable: Consumers.Orchestrator,
+    maxInFlight: deps.maxInFlight,
+    decode: (msg) => decodeIntent(msg.data),
+    // The lane key is the subject's conversation: one promise chain per conversation.
+    laneOf: (_intent, msg) => msg.subject,
+    describe: (intent) => ({ intentId: intent.intentId }),
+    handle: async (intent, msg) => {
+      const { traceparent, tracestate } = traceFromHeaders(msg.headers);
       await withSpan(
         deps.tracer,
         `consume ${Streams.Intents}`,
         {
           kind: SpanKind.CONSUMER,
-          parent,
+          parent: contextFromTraceHeaders(traceparent, tracestate),
           attributes: {
             'messaging.system': 'nats',
             'messaging.destination.name': msg.subject,
@@ -104,49 +70,8 @@ export async function startIntentConsumer(deps: IntentConsumerDeps): Promise<Int
           await signal(deps, intent);
         },
       );
-      msg.ack();
-      handed++;
-    } catch (err) {
-      deps.log.warn(
-        { err, intentId: intent.intentId, delivery: msg.info.deliveryCount },
-        'intent not accepted by Temporal; will retry',
-      );
-      msg.nak(backoffMs(msg.info.deliveryCount));
-    }
-  };
-
-  const loop = (async () => {
-    for await (const msg of messages) {
-      while (slots === 0) {
-        await new Promise<void>((r) => {
-          wake = r;
-        });
-      }
-      slots--;
-      // The lane key is the subject's conversation: one promise chain per conversation.
-      const lane = msg.subject;
-      const previous = lanes.get(lane) ?? Promise.resolve();
-      const task = previous.then(() => handle(msg));
-      lanes.set(lane, task);
-      const tracked = task.finally(() => {
-        slots++;
-        inFlight.delete(tracked);
-        if (lanes.get(lane) === task) lanes.delete(lane);
-        wake?.();
-        wake = undefined;
-      });
-      inFlight.add(tracked);
-    }
-  })();
-
-  return {
-    handed: () => handed,
-    async stop() {
-      messages.stop();
-      await loop.catch(() => {});
-      await Promise.allSettled([...inFlight]);
     },
-  };
+  });
 }
 
 async function alreadyFinished(db: Queryable, intentId: string): Promise<boolean> {

@@ -6,6 +6,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { createChainsWorker } from './chains-worker.js';
 import { loadConfig } from './config.js';
+import { startInboundConsumer } from './inbound-consumer.js';
 import { startIntentConsumer } from './intent-consumer.js';
 import { createSessionActivities } from './outcome.activities.js';
 
@@ -44,6 +45,15 @@ const consumer = await startIntentConsumer({
   taskQueue: config.taskQueue,
   maxInFlight: config.maxInFlight,
 });
+const inbound = await startInboundConsumer({
+  bus,
+  temporal,
+  db,
+  tracer: telemetry.tracer,
+  log,
+  taskQueue: config.taskQueue,
+  maxInFlight: config.maxInFlight,
+});
 const health =
   config.healthPort === undefined
     ? undefined
@@ -56,7 +66,7 @@ async function close(signal: string): Promise<void> {
   log.info({ signal }, 'shutting down');
   health?.close();
   // Stop taking intents first; in-flight ones finish or are redelivered to another replica.
-  await consumer.stop();
+  await Promise.all([consumer.stop(), inbound.stop()]);
   worker.shutdown();
   await running.catch((err) => log.error({ err }, 'worker stopped with an error'));
   await bus.close();

@@ -2,3 +2,4 @@
 
 export { type ProbeInput, type ProbeOutcome, providerProbe } from './provider-probe.workflow.js';
 export { conversationSession } from './session.workflow.js';
+export { smsThread } from './sms-thread.workflow.js';

@@ -18,6 +18,8 @@ import { type ChainEvent, type ChainState, emptyState, type InterpretResult, int
 import type { JsonValue } from '@switchboard/common';
 import { SwitchboardError } from '@switchboard/common/errors';
 import {
+  type CallStatusUpdate,
+  callStatusSignal,
   endSessionSignal,
   intentSignal,
   type SessionInput,
@@ -96,11 +98,20 @@ export async function conversationSession(input: SessionInput): Promise<void> {
   const pending: SessionIntent[] = [...(input.carried?.pending ?? [])];
   let ended = false;
   let processed = 0;
+  // The latest call status callback; applied to the state after every intent, because an
+  // intent's run (and its call context) replaces the state it started from.
+  let callStatus: CallStatusUpdate | undefined;
 
   const seen = (id: string) => recent.includes(id) || pending.some((p) => p.intentId === id);
   setHandler(intentSignal, (intent) => {
     // A redelivered or re-signalled intent (orchestrator crash before ack) is dropped here.
     if (!seen(intent.intentId)) pending.push(intent);
+  });
+  setHandler(callStatusSignal, (update) => {
+    // Twilio's callbacks can arrive out of order; the latest one (by receipt time) wins.
+    if (callStatus !== undefined && update.at < callStatus.at) return;
+    callStatus = update;
+    state = withCallStatus(state, update);
   });
   setHandler(endSessionSignal, () => {
     ended = true;
@@ -121,7 +132,8 @@ export async function conversationSession(input: SessionInput): Promise<void> {
     }
     recent.push(intent.intentId);
     if (recent.length > RECENT_IDS) recent.splice(0, recent.length - RECENT_IDS);
-    state = await runIntent(intent, state);
+    state = await runIntent(intent, state, callStatus);
+    if (callStatus !== undefined) state = withCallStatus(state, callStatus);
     processed++;
     if (processed >= MAX_INTENTS_PER_RUN || workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
@@ -134,8 +146,32 @@ export async function conversationSession(input: SessionInput): Promise<void> {
   }
 }
 
+/** The state with `context.call.status` / `statusAt` set from a call status callback. */
+function withCallStatus(state: ChainState, update: CallStatusUpdate): ChainState {
+  const current = state.context.call;
+  const call = current !== null && typeof current === 'object' && !Array.isArray(current) ? current : {};
+  // A status of another call (the caller replaced the call context) does not apply.
+  if (call.sid !== undefined && call.sid !== update.callSid) return state;
+  return {
+    ...state,
+    context: {
+      ...state.context,
+      call: {
+        ...call,
+        ...(call.sid === undefined ? { sid: update.callSid } : {}),
+        status: update.status,
+        statusAt: update.at,
+      },
+    },
+  };
+}
+
 /** Runs one intent inside its own trace (the caller's), publishing events and the outcome. */
-async function runIntent(intent: SessionIntent, state: ChainState): Promise<ChainState> {
+async function runIntent(
+  intent: SessionIntent,
+  state: ChainState,
+  callStatus: CallStatusUpdate | undefined,
+): Promise<ChainState> {
   const parent = otel.propagation.extract(otel.ROOT_CONTEXT, {
     traceparent: intent.traceparent,
     ...(intent.tracestate ? { tracestate: intent.tracestate } : {}),
@@ -147,10 +183,12 @@ async function runIntent(intent: SessionIntent, state: ChainState): Promise<Chai
         span.setAttribute('switchboard.intent_id', intent.intentId);
         span.setAttribute('switchboard.conversation_id', intent.conversationId);
         // The call context (contact, call) is what the caller knows now; it overrides stale copies.
-        const withCall: ChainState = {
+        const merged: ChainState = {
           ...state,
           context: { ...state.context, ...(intent.callContext as ChainState['context']) },
         };
+        // The caller's call context does not know the latest status callback; keep it visible.
+        const withCall = callStatus === undefined ? merged : withCallStatus(merged, callStatus);
         const result = await execute(intent, withCall);
         if (result.status === 'failed') {
           span.setStatus({ code: otel.SpanStatusCode.ERROR, message: result.error?.message ?? 'failed' });

@@ -16,7 +16,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file switchboard/bus/v1/bus.proto.
  */
 export const file_switchboard_bus_v1_bus: GenFile = /*@__PURE__*/
-  fileDesc("Chxzd2l0Y2hib2FyZC9idXMvdjEvYnVzLnByb3RvEhJzd2l0Y2hib2FyZC5idXMudjEiNwoMVHJhY2VDb250ZXh0EhMKC3RyYWNlcGFyZW50GAEgASgJEhIKCnRyYWNlc3RhdGUYAiABKAki/gIKDEFjdGlvbkludGVudBIRCglpbnRlbnRfaWQYASABKAkSEQoJdGVuYW50X2lkGAIgASgJEhcKD2NvbnZlcnNhdGlvbl9pZBgDIAEoCRIQCghhZ2VudF9pZBgEIAEoCRISCgphZ2VudF9uYW1lGAUgASgJEhMKC2FjdGlvbl9uYW1lGAYgASgJEioKCWFyZ3VtZW50cxgHIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSJwoGYWN0aW9uGAggASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIuCgpjcmVhdGVkX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgV0cmFjZRgKIAEoCzIgLnN3aXRjaGJvYXJkLmJ1cy52MS5UcmFjZUNvbnRleHQSLQoMY2FsbF9jb250ZXh0GAsgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIPCgdzYW5kYm94GAwgASgIIowCCgtBY3Rpb25FdmVudBIRCglpbnRlbnRfaWQYASABKAkSFwoPY29udmVyc2F0aW9uX2lkGAIgASgJEhEKCXRlbmFudF9pZBgDIAEoCRILCgNzZXEYBCABKA0SMQoEa2luZBgFIAEoDjIjLnN3aXRjaGJvYXJkLmJ1cy52MS5BY3Rpb25FdmVudEtpbmQSJQoEZGF0YRgGIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSJgoCYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KBXRyYWNlGAggASgLMiAuc3dpdGNoYm9hcmQuYnVzLnYxLlRyYWNlQ29udGV4dCJNCgtBY3Rpb25FcnJvchIMCgRjb2RlGAEgASgJEg8KB21lc3NhZ2UYAiABKAkSEQoJcmV0cnlhYmxlGAMgASgIEgwKBHN0ZXAYBCABKAkipAMKDEFjdGlvblJlc3VsdBIRCglpbnRlbnRfaWQYASABKAkSFwoPY29udmVyc2F0aW9uX2lkGAIgASgJEhEKCXRlbmFudF9pZBgDIAEoCRITCgthY3Rpb25fbmFtZRgEIAEoCRIwCgZzdGF0dXMYBSABKA4yIC5zd2l0Y2hib2FyZC5idXMudjEuQWN0aW9uU3RhdHVzEhAKCG1lc3NhZ2VzGAYgAygJEi8KBmV2ZW50cxgHIAMoCzIfLnN3aXRjaGJvYXJkLmJ1cy52MS5BY3Rpb25FdmVudBIoCgdvdXRwdXRzGAggASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIuCgVlcnJvchgJIAEoCzIfLnN3aXRjaGJvYXJkLmJ1cy52MS5BY3Rpb25FcnJvchIuCgpzdGFydGVkX2F0GAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtmaW5pc2hlZF9hdBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIdHJhY2VfaWQYDCABKAkqvAIKD0FjdGlvbkV2ZW50S2luZBIhCh1BQ1RJT05fRVZFTlRfS0lORF9VTlNQRUNJRklFRBAAEh4KGkFDVElPTl9FVkVOVF9LSU5EX0FDQ0VQVEVEEAESHQoZQUNUSU9OX0VWRU5UX0tJTkRfUkVTUE9ORBACEh0KGUFDVElPTl9FVkVOVF9LSU5EX0hBTkRPRkYQAxIZChVBQ1RJT05fRVZFTlRfS0lORF9MT0cQBBIeChpBQ1RJT05fRVZFTlRfS0lORF9QUk9HUkVTUxAFEhwKGEFDVElPTl9FVkVOVF9LSU5EX0VGRkVDVBAGEiIKHkFDVElPTl9FVkVOVF9LSU5EX0NBTExfQ09OVFJPTBAHEisKJ0FDVElPTl9FVkVOVF9LSU5EX0NPTkZJUk1BVElPTl9SRVFVSVJFRBAIKoEBCgxBY3Rpb25TdGF0dXMSHQoZQUNUSU9OX1NUQVRVU19VTlNQRUNJRklFRBAAEhsKF0FDVElPTl9TVEFUVVNfU1VDQ0VFREVEEAESGAoUQUNUSU9OX1NUQVRVU19GQUlMRUQQAhIbChdBQ1RJT05fU1RBVFVTX0NBTkNFTExFRBADYgZwcm90bzM", [file_google_protobuf_struct, file_google_protobuf_timestamp]);
+  fileDesc("Chxzd2l0Y2hib2FyZC9idXMvdjEvYnVzLnByb3RvEhJzd2l0Y2hib2FyZC5idXMudjEiNwoMVHJhY2VDb250ZXh0EhMKC3RyYWNlcGFyZW50GAEgASgJEhIKCnRyYWNlc3RhdGUYAiABKAki/gIKDEFjdGlvbkludGVudBIRCglpbnRlbnRfaWQYASABKAkSEQoJdGVuYW50X2lkGAIgASgJEhcKD2NvbnZlcnNhdGlvbl9pZBgDIAEoCRIQCghhZ2VudF9pZBgEIAEoCRISCgphZ2VudF9uYW1lGAUgASgJEhMKC2FjdGlvbl9uYW1lGAYgASgJEioKCWFyZ3VtZW50cxgHIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSJwoGYWN0aW9uGAggASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIuCgpjcmVhdGVkX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgV0cmFjZRgKIAEoCzIgLnN3aXRjaGJvYXJkLmJ1cy52MS5UcmFjZUNvbnRleHQSLQoMY2FsbF9jb250ZXh0GAsgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIPCgdzYW5kYm94GAwgASgIIowCCgtBY3Rpb25FdmVudBIRCglpbnRlbnRfaWQYASABKAkSFwoPY29udmVyc2F0aW9uX2lkGAIgASgJEhEKCXRlbmFudF9pZBgDIAEoCRILCgNzZXEYBCABKA0SMQoEa2luZBgFIAEoDjIjLnN3aXRjaGJvYXJkLmJ1cy52MS5BY3Rpb25FdmVudEtpbmQSJQoEZGF0YRgGIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSJgoCYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KBXRyYWNlGAggASgLMiAuc3dpdGNoYm9hcmQuYnVzLnYxLlRyYWNlQ29udGV4dCJNCgtBY3Rpb25FcnJvchIMCgRjb2RlGAEgASgJEg8KB21lc3NhZ2UYAiABKAkSEQoJcmV0cnlhYmxlGAMgASgIEgwKBHN0ZXAYBCABKAkipAMKDEFjdGlvblJlc3VsdBIRCglpbnRlbnRfaWQYASABKAkSFwoPY29udmVyc2F0aW9uX2lkGAIgASgJEhEKCXRlbmFudF9pZBgDIAEoCRITCgthY3Rpb25fbmFtZRgEIAEoCRIwCgZzdGF0dXMYBSABKA4yIC5zd2l0Y2hib2FyZC5idXMudjEuQWN0aW9uU3RhdHVzEhAKCG1lc3NhZ2VzGAYgAygJEi8KBmV2ZW50cxgHIAMoCzIfLnN3aXRjaGJvYXJkLmJ1cy52MS5BY3Rpb25FdmVudBIoCgdvdXRwdXRzGAggASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIuCgVlcnJvchgJIAEoCzIfLnN3aXRjaGJvYXJkLmJ1cy52MS5BY3Rpb25FcnJvchIuCgpzdGFydGVkX2F0GAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtmaW5pc2hlZF9hdBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIdHJhY2VfaWQYDCABKAki3wIKDEluYm91bmRFdmVudBIKCgJpZBgBIAEoCRIRCgl0ZW5hbnRfaWQYAiABKAkSLQoEa2luZBgDIAEoDjIfLnN3aXRjaGJvYXJkLmJ1cy52MS5JbmJvdW5kS2luZBIMCgRmcm9tGAQgASgJEgoKAnRvGAUgASgJEgwKBGJvZHkYBiABKAkSEAoIY2FsbF9zaWQYByABKAkSEwoLY2FsbF9zdGF0dXMYCCABKAkSEwoLbWVzc2FnZV9zaWQYCSABKAkSJwoGZmllbGRzGAogASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIvCgtyZWNlaXZlZF9hdBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoFdHJhY2UYDCABKAsyIC5zd2l0Y2hib2FyZC5idXMudjEuVHJhY2VDb250ZXh0EhIKCmNyZWRlbnRpYWwYDSABKAkqvAIKD0FjdGlvbkV2ZW50S2luZBIhCh1BQ1RJT05fRVZFTlRfS0lORF9VTlNQRUNJRklFRBAAEh4KGkFDVElPTl9FVkVOVF9LSU5EX0FDQ0VQVEVEEAESHQoZQUNUSU9OX0VWRU5UX0tJTkRfUkVTUE9ORBACEh0KGUFDVElPTl9FVkVOVF9LSU5EX0hBTkRPRkYQAxIZChVBQ1RJT05fRVZFTlRfS0lORF9MT0cQBBIeChpBQ1RJT05fRVZFTlRfS0lORF9QUk9HUkVTUxAFEhwKGEFDVElPTl9FVkVOVF9LSU5EX0VGRkVDVBAGEiIKHkFDVElPTl9FVkVOVF9LSU5EX0NBTExfQ09OVFJPTBAHEisKJ0FDVElPTl9FVkVOVF9LSU5EX0NPTkZJUk1BVElPTl9SRVFVSVJFRBAIKoEBCgxBY3Rpb25TdGF0dXMSHQoZQUNUSU9OX1NUQVRVU19VTlNQRUNJRklFRBAAEhsKF0FDVElPTl9TVEFUVVNfU1VDQ0VFREVEEAESGAoUQUNUSU9OX1NUQVRVU19GQUlMRUQQAhIbChdBQ1RJT05fU1RBVFVTX0NBTkNFTExFRBADKl8KC0luYm91bmRLaW5kEhwKGElOQk9VTkRfS0lORF9VTlNQRUNJRklFRBAAEhQKEElOQk9VTkRfS0lORF9TTVMQARIcChhJTkJPVU5EX0tJTkRfQ0FMTF9TVEFUVVMQAmIGcHJvdG8z", [file_google_protobuf_struct, file_google_protobuf_timestamp]);
 
 /**
  * W3C trace context of the hop that produced the message. Also sent as NATS headers; kept
@@ -305,6 +305,101 @@ export const ActionResultSchema: GenMessage<ActionResult> = /*@__PURE__*/
   messageDesc(file_switchboard_bus_v1_bus, 4);
 
 /**
+ * A verified provider webhook (Twilio inbound SMS, call status callback), published by the
+ * conversation service on SB_INBOUND and delivered by the orchestrator to workflows as signals.
+ *
+ * @generated from message switchboard.bus.v1.InboundEvent
+ */
+export type InboundEvent = Message<"switchboard.bus.v1.InboundEvent"> & {
+  /**
+   * Unique id; the JetStream Nats-Msg-Id is the provider's own id (MessageSid, or
+   * CallSid:CallStatus), so the provider's webhook retries are dropped as duplicates.
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: string tenant_id = 2;
+   */
+  tenantId: string;
+
+  /**
+   * @generated from field: switchboard.bus.v1.InboundKind kind = 3;
+   */
+  kind: InboundKind;
+
+  /**
+   * E.164 numbers as the provider sent them.
+   *
+   * @generated from field: string from = 4;
+   */
+  from: string;
+
+  /**
+   * @generated from field: string to = 5;
+   */
+  to: string;
+
+  /**
+   * SMS text (kind SMS).
+   *
+   * @generated from field: string body = 6;
+   */
+  body: string;
+
+  /**
+   * Call id and status (kind CALL_STATUS).
+   *
+   * @generated from field: string call_sid = 7;
+   */
+  callSid: string;
+
+  /**
+   * @generated from field: string call_status = 8;
+   */
+  callStatus: string;
+
+  /**
+   * Provider message id (kind SMS).
+   *
+   * @generated from field: string message_sid = 9;
+   */
+  messageSid: string;
+
+  /**
+   * Every form field of the webhook, as sent (a repeated field is a list).
+   *
+   * @generated from field: google.protobuf.Struct fields = 10;
+   */
+  fields?: JsonObject | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp received_at = 11;
+   */
+  receivedAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: switchboard.bus.v1.TraceContext trace = 12;
+   */
+  trace?: TraceContext | undefined;
+
+  /**
+   * Name of the tenant credential whose auth token verified the webhook.
+   *
+   * @generated from field: string credential = 13;
+   */
+  credential: string;
+};
+
+/**
+ * Describes the message switchboard.bus.v1.InboundEvent.
+ * Use `create(InboundEventSchema)` to create a new message.
+ */
+export const InboundEventSchema: GenMessage<InboundEvent> = /*@__PURE__*/
+  messageDesc(file_switchboard_bus_v1_bus, 5);
+
+/**
  * Kinds of event a chain emits while it runs.
  *
  * @generated from enum switchboard.bus.v1.ActionEventKind
@@ -394,4 +489,36 @@ export enum ActionStatus {
  */
 export const ActionStatusSchema: GenEnum<ActionStatus> = /*@__PURE__*/
   enumDesc(file_switchboard_bus_v1_bus, 1);
+
+/**
+ * What an inbound provider webhook reports.
+ *
+ * @generated from enum switchboard.bus.v1.InboundKind
+ */
+export enum InboundKind {
+  /**
+   * @generated from enum value: INBOUND_KIND_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * An SMS sent to one of the tenant's numbers.
+   *
+   * @generated from enum value: INBOUND_KIND_SMS = 1;
+   */
+  SMS = 1,
+
+  /**
+   * A status change of a call (Twilio status callback).
+   *
+   * @generated from enum value: INBOUND_KIND_CALL_STATUS = 2;
+   */
+  CALL_STATUS = 2,
+}
+
+/**
+ * Describes the enum switchboard.bus.v1.InboundKind.
+ */
+export const InboundKindSchema: GenEnum<InboundKind> = /*@__PURE__*/
+  enumDesc(file_switchboard_bus_v1_bus, 2);
 

@@ -1,0 +1,113 @@
+/**
+ * The SMS thread workflow: one per tenant + counterpart number, fed by signal-with-start of
+ * `inboundSms` from the orchestrator (verified Twilio webhooks). It keeps the last messages
+ * for queries, drops provider retries by message sid, and forwards every new message to the
+ * workflows that subscribed (e.g. a booking waiting for a "YES"), in arrival order.
+ */
+
+import {
+  type InboundSms,
+  inboundSmsSignal,
+  type SmsThreadInput,
+  smsThreadStateQuery,
+  subscribeSmsSignal,
+  unsubscribeSmsSignal,
+} from '@switchboard/contracts/temporal';
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  log,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+
+/** Messages kept for the state query. */
+const KEPT_MESSAGES = 50;
+/** Message sids remembered for de-duplication (across continue-as-new). */
+const RECENT_SIDS = 500;
+/** New messages handled per run before continuing as new. */
+const MAX_MESSAGES_PER_RUN = 100;
+/** Subscribers kept; the oldest is dropped beyond this. */
+const MAX_SUBSCRIBERS = 100;
+/** A thread with no inbound SMS for this long completes; the next SMS starts a new one. */
+const IDLE_TIMEOUT = '30 days';
+
+export async function smsThread(input: SmsThreadInput): Promise<void> {
+  const messages: InboundSms[] = [...(input.carried?.messages ?? [])];
+  const subscribers: string[] = [...(input.carried?.subscribers ?? [])];
+  const recentSids: string[] = [...(input.carried?.recentSids ?? [])];
+  let received = input.carried?.received ?? 0;
+  const pending: InboundSms[] = [];
+  const self = workflowInfo().workflowId;
+
+  setHandler(inboundSmsSignal, (sms) => {
+    if (recentSids.includes(sms.messageSid)) return;
+    recentSids.push(sms.messageSid);
+    if (recentSids.length > RECENT_SIDS) recentSids.splice(0, recentSids.length - RECENT_SIDS);
+    received++;
+    messages.push(sms);
+    if (messages.length > KEPT_MESSAGES) messages.splice(0, messages.length - KEPT_MESSAGES);
+    pending.push(sms);
+  });
+  setHandler(subscribeSmsSignal, (workflowId) => {
+    // A thread forwarding to itself would loop.
+    if (workflowId === self || workflowId === '' || subscribers.includes(workflowId)) return;
+    subscribers.push(workflowId);
+    if (subscribers.length > MAX_SUBSCRIBERS) subscribers.splice(0, subscribers.length - MAX_SUBSCRIBERS);
+  });
+  setHandler(unsubscribeSmsSignal, (workflowId) => {
+    const at = subscribers.indexOf(workflowId);
+    if (at >= 0) subscribers.splice(at, 1);
+  });
+  setHandler(smsThreadStateQuery, () => ({
+    tenantId: input.tenantId,
+    phone: input.phone,
+    messages: [...messages],
+    subscribers: [...subscribers],
+    received,
+  }));
+
+  let handled = 0;
+  for (;;) {
+    const woke = await condition(() => pending.length > 0, IDLE_TIMEOUT);
+    const sms = pending.shift();
+    if (sms === undefined) {
+      if (!woke) return;
+      continue;
+    }
+    await forward(sms, subscribers);
+    handled++;
+    if (pending.length === 0 && (handled >= MAX_MESSAGES_PER_RUN || workflowInfo().continueAsNewSuggested)) {
+      await condition(allHandlersFinished);
+      // A message that arrived while handlers finished is forwarded before continuing.
+      if (pending.length > 0) continue;
+      await continueAsNew<typeof smsThread>({
+        tenantId: input.tenantId,
+        phone: input.phone,
+        carried: { messages, subscribers, recentSids, received },
+      });
+    }
+  }
+}
+
+/** Signals every subscriber; one that no longer exists is unsubscribed. */
+async function forward(sms: InboundSms, subscribers: string[]): Promise<void> {
+  const targets = [...subscribers];
+  const outcomes = await Promise.allSettled(
+    targets.map((id) => getExternalWorkflowHandle(id).signal(inboundSmsSignal, sms)),
+  );
+  outcomes.forEach((outcome, i) => {
+    if (outcome.status === 'fulfilled') return;
+    const id = targets[i] as string;
+    const message = outcome.reason instanceof Error ? outcome.reason.message : String(outcome.reason);
+    if (/not found/i.test(message)) {
+      const at = subscribers.indexOf(id);
+      if (at >= 0) subscribers.splice(at, 1);
+      log.info('sms subscriber gone; unsubscribed', { subscriber: id });
+    } else {
+      log.warn('forwarding an inbound sms failed', { subscriber: id, error: message });
+    }
+  });
+}

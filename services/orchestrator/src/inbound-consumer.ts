@@ -1,0 +1,125 @@
+import { type Bus, traceFromHeaders } from '@switchboard/bus';
+import type { Logger } from '@switchboard/common';
+import {
+  type CallStatusUpdate,
+  Consumers,
+  callStatusSignal,
+  decodeInbound,
+  type InboundEvent,
+  InboundKind,
+  type InboundSms,
+  inboundSmsSignal,
+  type SmsThreadInput,
+  Streams,
+  sessionWorkflowId,
+  smsThreadWorkflowId,
+  WorkflowTypes,
+} from '@switchboard/contracts';
+import { findConversationByCallSid, type Queryable } from '@switchboard/db';
+import { contextFromTraceHeaders, SpanKind, type Tracer, withSpan } from '@switchboard/telemetry';
+import { type Client, WorkflowNotFoundError } from '@temporalio/client';
+import { type LaneConsumer, startLaneConsumer } from './lane-consumer.js';
+
+/** Dependencies of {@link startInboundConsumer}. */
+export interface InboundConsumerDeps {
+  bus: Bus;
+  temporal: Client;
+  db: Queryable;
+  tracer: Tracer;
+  log: Logger;
+  taskQueue: string;
+  maxInFlight: number;
+}
+
+/**
+ * Consumes verified provider webhooks (`SB_INBOUND`) and delivers them to Temporal as signals:
+ * an inbound SMS with signal-with-start to the `smsThread` of its tenant and sender; a call
+ * status callback to the session workflow of the conversation whose `call.sid` it names (a
+ * plain signal: no session is started for it, and a missing one is not an error). Acked only
+ * after Temporal accepted the signal; nak'ed with back-off otherwise. One lane per SMS thread
+ * and per call, so their webhooks are delivered in stream order.
+ */
+export async function startInboundConsumer(deps: InboundConsumerDeps): Promise<LaneConsumer> {
+  return startLaneConsumer<InboundEvent>({
+    bus: deps.bus,
+    log: deps.log,
+    stream: Streams.Inbound,
+    durable: Consumers.OrchestratorInbound,
+    maxInFlight: deps.maxInFlight,
+    decode: (msg) => {
+      const event = decodeInbound(msg.data);
+      if (event.tenantId === '' || event.kind === InboundKind.UNSPECIFIED) {
+        throw new TypeError('inbound event without tenant or kind');
+      }
+      return event;
+    },
+    laneOf: (event) =>
+      event.kind === InboundKind.SMS
+        ? `sms:${event.tenantId}:${event.from}`
+        : `call:${event.tenantId}:${event.callSid}`,
+    describe: (event) => ({ inboundId: event.id, tenantId: event.tenantId }),
+    handle: async (event, msg) => {
+      const { traceparent, tracestate } = traceFromHeaders(msg.headers);
+      await withSpan(
+        deps.tracer,
+        `consume ${Streams.Inbound}`,
+        {
+          kind: SpanKind.CONSUMER,
+          parent: contextFromTraceHeaders(traceparent, tracestate),
+          attributes: {
+            'messaging.system': 'nats',
+            'messaging.destination.name': msg.subject,
+            'switchboard.inbound_id': event.id,
+            'messaging.delivery_count': msg.info.deliveryCount,
+          },
+        },
+        () => deliver(deps, event),
+      );
+    },
+  });
+}
+
+async function deliver(deps: InboundConsumerDeps, event: InboundEvent): Promise<void> {
+  const receivedAtMs = event.receivedAt
+    ? Number(event.receivedAt.seconds) * 1000 + Math.floor(event.receivedAt.nanos / 1e6)
+    : Date.now();
+  if (event.kind === InboundKind.SMS) {
+    const sms: InboundSms = {
+      messageSid: event.messageSid,
+      tenantId: event.tenantId,
+      from: event.from,
+      to: event.to,
+      body: event.body,
+      receivedAtMs,
+      credential: event.credential,
+    };
+    const input: SmsThreadInput = { tenantId: event.tenantId, phone: event.from };
+    await deps.temporal.workflow.signalWithStart(WorkflowTypes.SmsThread, {
+      workflowId: smsThreadWorkflowId(event.tenantId, event.from),
+      taskQueue: deps.taskQueue,
+      args: [input],
+      signal: inboundSmsSignal,
+      signalArgs: [sms],
+    });
+    return;
+  }
+  if (event.kind === InboundKind.CALL_STATUS) {
+    const conversationId = (await findConversationByCallSid(deps.db, event.tenantId, event.callSid))?.id;
+    if (conversationId === undefined) {
+      deps.log.info({ tenantId: event.tenantId, callSid: event.callSid }, 'call status for no known conversation');
+      return;
+    }
+    const update: CallStatusUpdate = { callSid: event.callSid, status: event.callStatus, at: receivedAtMs };
+    try {
+      await deps.temporal.workflow
+        .getHandle(sessionWorkflowId(event.tenantId, conversationId))
+        .signal(callStatusSignal, update);
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+      // No running session (never started, or finished): nothing holds the call's state.
+      deps.log.info({ conversationId, callSid: event.callSid }, 'call status for a conversation without a session');
+    }
+    return;
+  }
+  deps.log.warn({ inboundId: event.id, kind: event.kind }, 'inbound event of unknown kind dropped');
+}
