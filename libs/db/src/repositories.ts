@@ -201,30 +201,37 @@ export async function createConversation(
   };
 }
 
+interface ConversationRow {
+  id: string;
+  tenant_id: string;
+  agent_id: string;
+  status: 'active' | 'ended';
+  contact: JsonObject;
+  call: JsonObject;
+  created_at: Date;
+}
+
+const CONVERSATION_COLUMNS = 'id, tenant_id, agent_id, status, contact, call, created_at';
+
+function mapConversation(row: ConversationRow): Conversation {
+  return {
+    id: row.id,
+    tenantId: row.tenant_id,
+    agentId: row.agent_id,
+    status: row.status,
+    contact: row.contact,
+    call: row.call,
+    createdAt: row.created_at,
+  };
+}
+
 /** Finds a conversation of this tenant; another tenant's conversation is not found. */
 export async function findConversation(db: Queryable, tenantId: string, id: string): Promise<Conversation | undefined> {
-  const { rows } = await db.query<{
-    agent_id: string;
-    status: 'active' | 'ended';
-    contact: JsonObject;
-    call: JsonObject;
-    created_at: Date;
-  }>('SELECT agent_id, status, contact, call, created_at FROM conversations WHERE tenant_id = $1 AND id = $2', [
-    tenantId,
-    id,
-  ]);
-  const row = rows[0];
-  return row
-    ? {
-        id,
-        tenantId,
-        agentId: row.agent_id,
-        status: row.status,
-        contact: row.contact,
-        call: row.call,
-        createdAt: row.created_at,
-      }
-    : undefined;
+  const { rows } = await db.query<ConversationRow>(
+    `SELECT ${CONVERSATION_COLUMNS} FROM conversations WHERE tenant_id = $1 AND id = $2`,
+    [tenantId, id],
+  );
+  return rows[0] ? mapConversation(rows[0]) : undefined;
 }
 
 /**
@@ -236,30 +243,12 @@ export async function findConversationByCallSid(
   tenantId: string,
   callSid: string,
 ): Promise<Conversation | undefined> {
-  const { rows } = await db.query<{
-    id: string;
-    agent_id: string;
-    status: 'active' | 'ended';
-    contact: JsonObject;
-    call: JsonObject;
-    created_at: Date;
-  }>(
-    `SELECT id, agent_id, status, contact, call, created_at FROM conversations
+  const { rows } = await db.query<ConversationRow>(
+    `SELECT ${CONVERSATION_COLUMNS} FROM conversations
       WHERE tenant_id = $1 AND call->>'sid' = $2 ORDER BY created_at DESC LIMIT 1`,
     [tenantId, callSid],
   );
-  const row = rows[0];
-  return row
-    ? {
-        id: row.id,
-        tenantId,
-        agentId: row.agent_id,
-        status: row.status,
-        contact: row.contact,
-        call: row.call,
-        createdAt: row.created_at,
-      }
-    : undefined;
+  return rows[0] ? mapConversation(rows[0]) : undefined;
 }
 
 /** Status of an action run. */
