@@ -100,7 +100,7 @@ export async function conversationSession(input: SessionInput): Promise<void> {
   let processed = 0;
   // The latest call status callback; applied to the state after every intent, because an
   // intent's run (and its call context) replaces the state it started from.
-  let callStatus: CallStatusUpdate | undefined;
+  let callStatus: CallStatusUpdate | undefined = carriedCallStatus(state);
 
   const seen = (id: string) => recent.includes(id) || pending.some((p) => p.intentId === id);
   setHandler(intentSignal, (intent) => {
@@ -144,6 +144,16 @@ export async function conversationSession(input: SessionInput): Promise<void> {
       });
     }
   }
+}
+
+/** The call status a previous run (before continue-as-new) recorded in the state, if any. */
+function carriedCallStatus(state: ChainState): CallStatusUpdate | undefined {
+  const call = state.context.call;
+  if (call === null || typeof call !== 'object' || Array.isArray(call)) return undefined;
+  const { sid, status, statusAt } = call;
+  return typeof sid === 'string' && typeof status === 'string' && typeof statusAt === 'number'
+    ? { callSid: sid, status, at: statusAt }
+    : undefined;
 }
 
 /** The state with `context.call.status` / `statusAt` set from a call status callback. */
