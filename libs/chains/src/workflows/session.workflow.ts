@@ -45,7 +45,7 @@ import type { ProviderActivities, PublishedEvent, SessionActivities, WebhookActi
 /** A session with no tool call for this long completes; a new call starts a new run. */
 const IDLE_TIMEOUT = '24 hours';
 /** Intents handled per run before continuing as new, to keep history small. */
-const MAX_INTENTS_PER_RUN = 200;
+const MAX_INTENTS_PER_RUN = 100;
 /** Intent ids remembered for de-duplication across redeliveries and continue-as-new. */
 const RECENT_IDS = 1000;
 
@@ -125,6 +125,18 @@ export async function conversationSession(input: SessionInput): Promise<void> {
 
   for (;;) {
     const woke = await condition(() => pending.length > 0 || ended, IDLE_TIMEOUT);
+    if (pending.length > 0 && (processed >= MAX_INTENTS_PER_RUN || workflowInfo().continueAsNewSuggested)) {
+      // Continue-as-new when the next intent has arrived, not right after publishing a result:
+      // a client that calls again as soon as it has the result would otherwise race the
+      // continue-as-new task with its signal, and the rejected task forces a full replay
+      // (seconds at a few thousand events). Here the waking signal is already in history.
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof conversationSession>({
+        tenantId: input.tenantId,
+        conversationId: input.conversationId,
+        carried: { state: state as unknown as Record<string, unknown>, recentIntentIds: recent, pending },
+      });
+    }
     const intent = pending.shift();
     if (intent === undefined) {
       if (ended || !woke) return;
@@ -135,14 +147,6 @@ export async function conversationSession(input: SessionInput): Promise<void> {
     state = await runIntent(intent, state, callStatus);
     if (callStatus !== undefined) state = withCallStatus(state, callStatus);
     processed++;
-    if (processed >= MAX_INTENTS_PER_RUN || workflowInfo().continueAsNewSuggested) {
-      await condition(allHandlersFinished);
-      await continueAsNew<typeof conversationSession>({
-        tenantId: input.tenantId,
-        conversationId: input.conversationId,
-        carried: { state: state as unknown as Record<string, unknown>, recentIntentIds: recent, pending },
-      });
-    }
   }
 }
 
