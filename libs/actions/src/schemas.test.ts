@@ -6,6 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { validateDeclarativeTool } from './declarative.js';
+import { schemaErrors } from './json-schema.test-support.js';
 import { validateTypedAction } from './typed.js';
 
 type Schema = boolean | { [keyword: string]: unknown };
@@ -59,74 +60,6 @@ function keywordsOf(schema: Schema, out = new Set<string>()): Set<string> {
   return out;
 }
 
-function typeOf(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'array';
-  if (typeof value === 'number') return Number.isInteger(value) ? 'integer' : 'number';
-  return typeof value;
-}
-
-/** Returns the JSON pointers where `value` violates `schema` (empty when it conforms). */
-function check(schema: Schema, value: unknown, root: Record<string, unknown>, at = ''): string[] {
-  if (schema === true) return [];
-  if (schema === false) return [at];
-  const errors: string[] = [];
-  const s = schema;
-  if (typeof s.$ref === 'string') {
-    const name = s.$ref.replace('#/$defs/', '');
-    errors.push(...check((root.$defs as Record<string, Schema>)[name] as Schema, value, root, at));
-  }
-  if (s.type !== undefined) {
-    const types = Array.isArray(s.type) ? (s.type as string[]) : [s.type as string];
-    const actual = typeOf(value);
-    if (!types.includes(actual) && !(actual === 'integer' && types.includes('number')))
-      return [...errors, `${at} (type)`];
-  }
-  if (s.enum !== undefined && !(s.enum as unknown[]).some((e) => JSON.stringify(e) === JSON.stringify(value)))
-    errors.push(`${at} (enum)`);
-  if (s.const !== undefined && JSON.stringify(s.const) !== JSON.stringify(value)) errors.push(`${at} (const)`);
-  if (typeof value === 'string') {
-    if (typeof s.minLength === 'number' && [...value].length < s.minLength) errors.push(`${at} (minLength)`);
-    if (typeof s.maxLength === 'number' && [...value].length > s.maxLength) errors.push(`${at} (maxLength)`);
-    if (typeof s.pattern === 'string' && !new RegExp(s.pattern, 'u').test(value)) errors.push(`${at} (pattern)`);
-  }
-  if (typeof value === 'number' && typeof s.minimum === 'number' && value < s.minimum) errors.push(`${at} (minimum)`);
-  if (Array.isArray(value)) {
-    if (typeof s.minItems === 'number' && value.length < s.minItems) errors.push(`${at} (minItems)`);
-    if (s.items !== undefined)
-      value.forEach((item, i) => {
-        errors.push(...check(s.items as Schema, item, root, `${at}/${i}`));
-      });
-  }
-  if (typeOf(value) === 'object') {
-    const obj = value as Record<string, unknown>;
-    const props = (s.properties ?? {}) as Record<string, Schema>;
-    for (const key of (s.required ?? []) as string[])
-      if (!Object.hasOwn(obj, key)) errors.push(`${at}/${key} (required)`);
-    for (const [key, member] of Object.entries(obj)) {
-      if (s.propertyNames !== undefined)
-        errors.push(...check(s.propertyNames as Schema, key, root, `${at}/${key} (name)`));
-      if (Object.hasOwn(props, key)) errors.push(...check(props[key] as Schema, member, root, `${at}/${key}`));
-      else if (s.additionalProperties !== undefined)
-        errors.push(...check(s.additionalProperties as Schema, member, root, `${at}/${key}`));
-    }
-  }
-  for (const sub of (s.allOf ?? []) as Schema[]) errors.push(...check(sub, value, root, at));
-  if (s.anyOf !== undefined && !(s.anyOf as Schema[]).some((sub) => check(sub, value, root, at).length === 0))
-    errors.push(`${at} (anyOf)`);
-  if (
-    s.oneOf !== undefined &&
-    (s.oneOf as Schema[]).filter((sub) => check(sub, value, root, at).length === 0).length !== 1
-  )
-    errors.push(`${at} (oneOf)`);
-  if (s.not !== undefined && check(s.not as Schema, value, root, at).length === 0) errors.push(`${at} (not)`);
-  if (s.if !== undefined) {
-    const branch = check(s.if as Schema, value, root, at).length === 0 ? s.then : s.else;
-    if (branch !== undefined) errors.push(...check(branch as Schema, value, root, at));
-  }
-  return errors;
-}
-
 describe('JSON Schemas', () => {
   it.each([
     ['declarative-tool.schema.json', declarativeSchema],
@@ -164,10 +97,10 @@ describe('JSON Schemas', () => {
 
   it.each(examples)('example %s validates against its schema and its validator', (file, doc) => {
     if (file.endsWith('.tool.json')) {
-      expect(check(declarativeSchema, doc, declarativeSchema)).toEqual([]);
+      expect(schemaErrors(declarativeSchema as object, doc)).toEqual([]);
       expect(validateDeclarativeTool(doc)).toEqual([]);
     } else {
-      expect(check(typedSchema, doc, typedSchema)).toEqual([]);
+      expect(schemaErrors(typedSchema as object, doc)).toEqual([]);
       expect(validateTypedAction(doc)).toEqual([]);
     }
   });
@@ -189,7 +122,7 @@ describe('JSON Schemas', () => {
     ];
     for (const doc of cases) {
       expect(validateDeclarativeTool(doc).length).toBeGreaterThan(0);
-      expect(check(declarativeSchema, doc, declarativeSchema).length).toBeGreaterThan(0);
+      expect(schemaErrors(declarativeSchema as object, doc).length).toBeGreaterThan(0);
     }
   });
 
@@ -209,7 +142,7 @@ describe('JSON Schemas', () => {
     ];
     for (const doc of cases) {
       expect(validateTypedAction(doc).length).toBeGreaterThan(0);
-      expect(check(typedSchema, doc, typedSchema).length).toBeGreaterThan(0);
+      expect(schemaErrors(typedSchema as object, doc).length).toBeGreaterThan(0);
     }
   });
 });

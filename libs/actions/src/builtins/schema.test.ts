@@ -6,6 +6,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { schemaErrors } from '../json-schema.test-support.js';
 import { validateBuiltinAction } from './catalog.js';
 import { KIND_DEFINITIONS } from './definitions.js';
 import { BUILTIN_KINDS } from './kinds.js';
@@ -70,83 +71,6 @@ function keywordsOf(schema: Schema, out = new Set<string>()): Set<string> {
   return out;
 }
 
-function typeOf(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'array';
-  if (typeof value === 'number') return Number.isInteger(value) ? 'integer' : 'number';
-  return typeof value;
-}
-
-/** Returns where `value` violates `schema` (empty when it conforms). */
-function check(schema: Schema, value: unknown, root: Record<string, unknown>, at = ''): string[] {
-  if (schema === true) return [];
-  if (schema === false) return [at];
-  const s = schema;
-  const errors: string[] = [];
-  if (typeof s.$ref === 'string') {
-    const name = s.$ref.replace('#/$defs/', '');
-    errors.push(...check((root.$defs as Record<string, Schema>)[name] as Schema, value, root, at));
-  }
-  if (s.type !== undefined) {
-    const types = Array.isArray(s.type) ? (s.type as string[]) : [s.type as string];
-    const actual = typeOf(value);
-    if (!types.includes(actual) && !(actual === 'integer' && types.includes('number')))
-      return [...errors, `${at} (type)`];
-  }
-  if (s.enum !== undefined && !(s.enum as unknown[]).some((e) => JSON.stringify(e) === JSON.stringify(value)))
-    errors.push(`${at} (enum)`);
-  if (s.const !== undefined && JSON.stringify(s.const) !== JSON.stringify(value)) errors.push(`${at} (const)`);
-  if (typeof value === 'string') {
-    if (typeof s.minLength === 'number' && [...value].length < s.minLength) errors.push(`${at} (minLength)`);
-    if (typeof s.maxLength === 'number' && [...value].length > s.maxLength) errors.push(`${at} (maxLength)`);
-    if (typeof s.pattern === 'string' && !new RegExp(s.pattern, 'u').test(value)) errors.push(`${at} (pattern)`);
-  }
-  if (typeof value === 'number') {
-    if (typeof s.minimum === 'number' && value < s.minimum) errors.push(`${at} (minimum)`);
-    if (typeof s.maximum === 'number' && value > s.maximum) errors.push(`${at} (maximum)`);
-  }
-  if (Array.isArray(value)) {
-    if (typeof s.minItems === 'number' && value.length < s.minItems) errors.push(`${at} (minItems)`);
-    if (typeof s.maxItems === 'number' && value.length > s.maxItems) errors.push(`${at} (maxItems)`);
-    if (s.uniqueItems === true && new Set(value.map((v) => JSON.stringify(v))).size !== value.length)
-      errors.push(`${at} (uniqueItems)`);
-    if (s.items !== undefined)
-      value.forEach((item, i) => {
-        errors.push(...check(s.items as Schema, item, root, `${at}/${i}`));
-      });
-  }
-  if (typeOf(value) === 'object') {
-    const obj = value as Record<string, unknown>;
-    const props = (s.properties ?? {}) as Record<string, Schema>;
-    const count = Object.keys(obj).length;
-    if (typeof s.minProperties === 'number' && count < s.minProperties) errors.push(`${at} (minProperties)`);
-    if (typeof s.maxProperties === 'number' && count > s.maxProperties) errors.push(`${at} (maxProperties)`);
-    for (const key of (s.required ?? []) as string[])
-      if (!Object.hasOwn(obj, key)) errors.push(`${at}/${key} (required)`);
-    for (const [key, member] of Object.entries(obj)) {
-      if (s.propertyNames !== undefined)
-        errors.push(...check(s.propertyNames as Schema, key, root, `${at}/${key} (name)`));
-      if (Object.hasOwn(props, key)) errors.push(...check(props[key] as Schema, member, root, `${at}/${key}`));
-      else if (s.additionalProperties !== undefined)
-        errors.push(...check(s.additionalProperties as Schema, member, root, `${at}/${key}`));
-    }
-  }
-  for (const sub of (s.allOf ?? []) as Schema[]) errors.push(...check(sub, value, root, at));
-  if (s.anyOf !== undefined && !(s.anyOf as Schema[]).some((sub) => check(sub, value, root, at).length === 0))
-    errors.push(`${at} (anyOf)`);
-  if (
-    s.oneOf !== undefined &&
-    (s.oneOf as Schema[]).filter((sub) => check(sub, value, root, at).length === 0).length !== 1
-  )
-    errors.push(`${at} (oneOf)`);
-  if (s.not !== undefined && check(s.not as Schema, value, root, at).length === 0) errors.push(`${at} (not)`);
-  if (s.if !== undefined) {
-    const branch = check(s.if as Schema, value, root, at).length === 0 ? s.then : s.else;
-    if (branch !== undefined) errors.push(...check(branch as Schema, value, root, at));
-  }
-  return errors;
-}
-
 describe('builtin-action.schema.json', () => {
   it('is exactly what builtinActionSchema() generates (regenerate the file after changing a field)', () => {
     expect(fileSchema).toEqual(JSON.parse(JSON.stringify(builtinActionSchema())));
@@ -165,9 +89,9 @@ describe('builtin-action.schema.json', () => {
   });
 
   it.each(examples)('example %s validates against the schema, its kind form and the validator', (_file, doc) => {
-    expect(check(fileSchema as Schema, doc, fileSchema)).toEqual([]);
+    expect(schemaErrors(fileSchema, doc)).toEqual([]);
     const form = builtinConfigSchema(doc.type as (typeof BUILTIN_KINDS)[number]);
-    expect(check(form, doc, form)).toEqual([]);
+    expect(schemaErrors(form as object, doc)).toEqual([]);
     expect(validateBuiltinAction(doc)).toEqual([]);
   });
 
@@ -231,7 +155,7 @@ describe('builtin-action.schema.json', () => {
     ];
     for (const doc of cases) {
       expect(validateBuiltinAction(doc).length, JSON.stringify(doc)).toBeGreaterThan(0);
-      expect(check(fileSchema as Schema, doc, fileSchema).length, JSON.stringify(doc)).toBeGreaterThan(0);
+      expect(schemaErrors(fileSchema, doc).length, JSON.stringify(doc)).toBeGreaterThan(0);
     }
   });
 });
@@ -252,7 +176,7 @@ describe('builtinConfigSchema', () => {
     for (const [key, setting] of Object.entries(config.properties)) {
       expect(typeof setting.title, key).toBe('string');
       expect(typeof setting.description, key).toBe('string');
-      if (setting.default !== undefined) expect(check(setting, setting.default, form), key).toEqual([]);
+      if (setting.default !== undefined) expect(schemaErrors(setting as object, setting.default), key).toEqual([]);
     }
     const required = Object.entries(KIND_DEFINITIONS[kind].fields)
       .filter(([, spec]) => spec.required === true)
