@@ -20,3 +20,22 @@ export function schemaErrors(schema: object, doc: unknown): string[] {
   }
   return validate(doc) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message ?? ''}`.trim());
 }
+
+/** A JSON Schema (or boolean schema), loosely typed for walking. */
+export type Schema = boolean | { [keyword: string]: unknown };
+
+const SCHEMA_VALUED = new Set(['additionalProperties', 'propertyNames', 'items', 'not', 'if', 'then', 'else']);
+const SCHEMA_LISTS = new Set(['allOf', 'anyOf', 'oneOf']);
+const SCHEMA_MAPS = new Set(['properties', '$defs']);
+
+/** Every keyword used anywhere in a schema (to keep published schemas to a known keyword set). */
+export function keywordsOf(schema: Schema, out = new Set<string>()): Set<string> {
+  if (typeof schema === 'boolean') return out;
+  for (const [key, value] of Object.entries(schema)) {
+    out.add(key);
+    if (SCHEMA_VALUED.has(key)) keywordsOf(value as Schema, out);
+    if (SCHEMA_LISTS.has(key)) for (const s of value as Schema[]) keywordsOf(s, out);
+    if (SCHEMA_MAPS.has(key)) for (const s of Object.values(value as Record<string, Schema>)) keywordsOf(s, out);
+  }
+  return out;
+}

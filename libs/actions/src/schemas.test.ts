@@ -6,10 +6,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { validateDeclarativeTool } from './declarative.js';
-import { schemaErrors } from './json-schema.test-support.js';
+import { keywordsOf, type Schema, schemaErrors } from './json-schema.test-support.js';
 import { validateTypedAction } from './typed.js';
-
-type Schema = boolean | { [keyword: string]: unknown };
 
 const schemasDir = new URL('../schemas/', import.meta.url);
 const load = (name: string): Record<string, unknown> => JSON.parse(readFileSync(new URL(name, schemasDir), 'utf8'));
@@ -45,20 +43,6 @@ const KNOWN = new Set([
   'then',
   'else',
 ]);
-const SCHEMA_VALUED = new Set(['additionalProperties', 'propertyNames', 'items', 'not', 'if', 'then', 'else']);
-const SCHEMA_LISTS = new Set(['allOf', 'anyOf', 'oneOf']);
-const SCHEMA_MAPS = new Set(['properties', '$defs']);
-
-function keywordsOf(schema: Schema, out = new Set<string>()): Set<string> {
-  if (typeof schema === 'boolean') return out;
-  for (const [key, value] of Object.entries(schema)) {
-    out.add(key);
-    if (SCHEMA_VALUED.has(key)) keywordsOf(value as Schema, out);
-    if (SCHEMA_LISTS.has(key)) for (const s of value as Schema[]) keywordsOf(s, out);
-    if (SCHEMA_MAPS.has(key)) for (const s of Object.values(value as Record<string, Schema>)) keywordsOf(s, out);
-  }
-  return out;
-}
 
 describe('JSON Schemas', () => {
   it.each([

@@ -1,4 +1,4 @@
-import { type Bus, traceFromHeaders } from '@switchboard/bus';
+import type { Bus } from '@switchboard/bus';
 import type { Logger } from '@switchboard/common';
 import {
   type CallStatusUpdate,
@@ -16,7 +16,7 @@ import {
   WorkflowTypes,
 } from '@switchboard/contracts';
 import { findConversationByCallSid, type Queryable } from '@switchboard/db';
-import { contextFromTraceHeaders, SpanKind, type Tracer, withSpan } from '@switchboard/telemetry';
+import type { Tracer } from '@switchboard/telemetry';
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { type LaneConsumer, startLaneConsumer } from './lane-consumer.js';
 
@@ -43,6 +43,7 @@ export async function startInboundConsumer(deps: InboundConsumerDeps): Promise<L
   return startLaneConsumer<InboundEvent>({
     bus: deps.bus,
     log: deps.log,
+    tracer: deps.tracer,
     stream: Streams.Inbound,
     durable: Consumers.OrchestratorInbound,
     maxInFlight: deps.maxInFlight,
@@ -58,24 +59,8 @@ export async function startInboundConsumer(deps: InboundConsumerDeps): Promise<L
         ? `sms:${event.tenantId}:${event.from}`
         : `call:${event.tenantId}:${event.callSid}`,
     describe: (event) => ({ inboundId: event.id, tenantId: event.tenantId }),
-    handle: async (event, msg) => {
-      const { traceparent, tracestate } = traceFromHeaders(msg.headers);
-      await withSpan(
-        deps.tracer,
-        `consume ${Streams.Inbound}`,
-        {
-          kind: SpanKind.CONSUMER,
-          parent: contextFromTraceHeaders(traceparent, tracestate),
-          attributes: {
-            'messaging.system': 'nats',
-            'messaging.destination.name': msg.subject,
-            'switchboard.inbound_id': event.id,
-            'messaging.delivery_count': msg.info.deliveryCount,
-          },
-        },
-        () => deliver(deps, event),
-      );
-    },
+    spanAttributes: (event) => ({ 'switchboard.inbound_id': event.id }),
+    handle: (event) => deliver(deps, event),
   });
 }
 

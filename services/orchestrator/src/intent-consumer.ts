@@ -1,4 +1,4 @@
-import { type Bus, traceFromHeaders } from '@switchboard/bus';
+import type { Bus } from '@switchboard/bus';
 import type { Logger } from '@switchboard/common';
 import {
   type ActionIntent,
@@ -12,7 +12,7 @@ import {
   WorkflowTypes,
 } from '@switchboard/contracts';
 import type { Queryable } from '@switchboard/db';
-import { contextFromTraceHeaders, currentTraceHeaders, SpanKind, type Tracer, withSpan } from '@switchboard/telemetry';
+import { currentTraceHeaders, type Tracer } from '@switchboard/telemetry';
 import type { Client } from '@temporalio/client';
 import { type LaneConsumer, startLaneConsumer } from './lane-consumer.js';
 
@@ -40,6 +40,7 @@ export async function startIntentConsumer(deps: IntentConsumerDeps): Promise<Int
   return startLaneConsumer<ActionIntent>({
     bus: deps.bus,
     log: deps.log,
+    tracer: deps.tracer,
     stream: Streams.Intents,
     durable: Consumers.Orchestrator,
     maxInFlight: deps.maxInFlight,
@@ -47,29 +48,13 @@ export async function startIntentConsumer(deps: IntentConsumerDeps): Promise<Int
     // The lane key is the subject's conversation: one promise chain per conversation.
     laneOf: (_intent, msg) => msg.subject,
     describe: (intent) => ({ intentId: intent.intentId }),
-    handle: async (intent, msg) => {
-      const { traceparent, tracestate } = traceFromHeaders(msg.headers);
-      await withSpan(
-        deps.tracer,
-        `consume ${Streams.Intents}`,
-        {
-          kind: SpanKind.CONSUMER,
-          parent: contextFromTraceHeaders(traceparent, tracestate),
-          attributes: {
-            'messaging.system': 'nats',
-            'messaging.destination.name': msg.subject,
-            'switchboard.intent_id': intent.intentId,
-            'messaging.delivery_count': msg.info.deliveryCount,
-          },
-        },
-        async () => {
-          if (await alreadyFinished(deps.db, intent.intentId)) {
-            deps.log.info({ intentId: intent.intentId }, 'intent already finished; redelivery dropped');
-            return;
-          }
-          await signal(deps, intent);
-        },
-      );
+    spanAttributes: (intent) => ({ 'switchboard.intent_id': intent.intentId }),
+    handle: async (intent) => {
+      if (await alreadyFinished(deps.db, intent.intentId)) {
+        deps.log.info({ intentId: intent.intentId }, 'intent already finished; redelivery dropped');
+        return;
+      }
+      await signal(deps, intent);
     },
   });
 }

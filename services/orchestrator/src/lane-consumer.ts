@@ -1,13 +1,16 @@
 import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import { AckPolicy, DeliverPolicy } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
-import type { Bus } from '@switchboard/bus';
+import { type Bus, traceFromHeaders } from '@switchboard/bus';
 import type { Logger } from '@switchboard/common';
+import { contextFromTraceHeaders, SpanKind, type Tracer, withSpan } from '@switchboard/telemetry';
 
 /** What {@link startLaneConsumer} needs: where to pull from and what to do with a message. */
 export interface LaneConsumerOptions<T> {
   bus: Bus;
   log: Logger;
+  /** Every message is handled inside a CONSUMER span continuing the publisher's trace. */
+  tracer: Tracer;
   stream: string;
   durable: string;
   /** Messages handled concurrently (across lanes). */
@@ -21,6 +24,8 @@ export interface LaneConsumerOptions<T> {
    * Must only resolve once the receiver (Temporal) has durably accepted it.
    */
   handle(value: T, msg: JsMsg): Promise<void>;
+  /** Attributes of the message's consume span (e.g. the intent id). */
+  spanAttributes(value: T): Record<string, string>;
   /** Log context for a message that failed. */
   describe(value: T): Record<string, unknown>;
 }
@@ -67,7 +72,22 @@ export async function startLaneConsumer<T>(options: LaneConsumerOptions<T>): Pro
 
   const handle = async (value: T, msg: JsMsg): Promise<void> => {
     try {
-      await options.handle(value, msg);
+      const { traceparent, tracestate } = traceFromHeaders(msg.headers);
+      await withSpan(
+        options.tracer,
+        `consume ${options.stream}`,
+        {
+          kind: SpanKind.CONSUMER,
+          parent: contextFromTraceHeaders(traceparent, tracestate),
+          attributes: {
+            'messaging.system': 'nats',
+            'messaging.destination.name': msg.subject,
+            'messaging.delivery_count': msg.info.deliveryCount,
+            ...options.spanAttributes(value),
+          },
+        },
+        () => options.handle(value, msg),
+      );
       msg.ack();
       handed++;
     } catch (err) {

@@ -6,13 +6,11 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { schemaErrors } from '../json-schema.test-support.js';
+import { keywordsOf, type Schema, schemaErrors } from '../json-schema.test-support.js';
 import { validateBuiltinAction } from './catalog.js';
 import { KIND_DEFINITIONS } from './definitions.js';
 import { BUILTIN_KINDS } from './kinds.js';
 import { BUILTIN_SCHEMA_ID, builtinActionSchema, builtinConfigSchema } from './schema.js';
-
-type Schema = boolean | { [keyword: string]: unknown };
 
 const schemasDir = new URL('../../schemas/', import.meta.url);
 const fileSchema = JSON.parse(readFileSync(new URL('builtin-action.schema.json', schemasDir), 'utf8')) as Record<
@@ -56,20 +54,6 @@ const ASSERTIONS = new Set([
   'else',
 ]);
 const ANNOTATIONS = new Set(['$schema', '$id', '$defs', 'title', 'description', 'default']);
-const SCHEMA_VALUED = new Set(['additionalProperties', 'propertyNames', 'items', 'not', 'if', 'then', 'else']);
-const SCHEMA_LISTS = new Set(['allOf', 'anyOf', 'oneOf']);
-const SCHEMA_MAPS = new Set(['properties', '$defs']);
-
-function keywordsOf(schema: Schema, out = new Set<string>()): Set<string> {
-  if (typeof schema === 'boolean') return out;
-  for (const [key, value] of Object.entries(schema)) {
-    out.add(key);
-    if (SCHEMA_VALUED.has(key)) keywordsOf(value as Schema, out);
-    if (SCHEMA_LISTS.has(key)) for (const s of value as Schema[]) keywordsOf(s, out);
-    if (SCHEMA_MAPS.has(key)) for (const s of Object.values(value as Record<string, Schema>)) keywordsOf(s, out);
-  }
-  return out;
-}
 
 describe('builtin-action.schema.json', () => {
   it('is exactly what builtinActionSchema() generates (regenerate the file after changing a field)', () => {
