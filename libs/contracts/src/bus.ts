@@ -72,5 +72,10 @@ export const Headers = {
 } as const;
 
 /** Values of the {@link Headers.Kind} header. */
-export const MessageKinds = { Event: 'event', Result: 'result' } as const;
+export const MessageKinds = {
+  Event: 'event',
+  Result: 'result',
+  /** A `ConversationControl` on an intent subject (absent header there means an `ActionIntent`). */
+  Control: 'control',
+} as const;
 export type MessageKind = (typeof MessageKinds)[keyof typeof MessageKinds];

@@ -7,6 +7,8 @@ import {
   ActionIntentSchema,
   type ActionResult,
   ActionResultSchema,
+  type ConversationControl,
+  ConversationControlSchema,
 } from './gen/switchboard/bus/v1/bus_pb.js';
 
 /** Binary protobuf encoding of bus messages; the wire format of every NATS payload. */
@@ -16,5 +18,7 @@ export const encodeEvent = (m: ActionEvent): Uint8Array => toBinary(ActionEventS
 export const decodeEvent = (b: Uint8Array): ActionEvent => fromBinary(ActionEventSchema, b);
 export const encodeResult = (m: ActionResult): Uint8Array => toBinary(ActionResultSchema, m);
 export const decodeResult = (b: Uint8Array): ActionResult => fromBinary(ActionResultSchema, b);
+export const encodeControl = (m: ConversationControl): Uint8Array => toBinary(ConversationControlSchema, m);
+export const decodeControl = (b: Uint8Array): ConversationControl => fromBinary(ConversationControlSchema, b);
 
 export { create, timestampDate, timestampFromMs };

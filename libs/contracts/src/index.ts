@@ -13,9 +13,11 @@ export {
 } from './bus.js';
 export {
   create,
+  decodeControl,
   decodeEvent,
   decodeIntent,
   decodeResult,
+  encodeControl,
   encodeEvent,
   encodeIntent,
   encodeResult,
@@ -24,14 +26,20 @@ export {
 } from './codec.js';
 export * from './gen/switchboard/bus/v1/bus_pb.js';
 export {
+  type BookingLifecycleTimings,
   type CallStatusUpdate,
   callStatusSignal,
+  controlSignal,
+  DefaultSessionSettings,
   endSessionSignal,
   type InboundSms,
   inboundSmsSignal,
   intentSignal,
+  type SessionControl,
+  type SessionControlKind,
   type SessionInput,
   type SessionIntent,
+  type SessionSettings,
   type SessionSnapshot,
   type SmsThreadInput,
   type SmsThreadState,

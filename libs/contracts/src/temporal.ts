@@ -45,6 +45,50 @@ export interface SessionIntent {
   traceparent: string;
   tracestate: string;
   sandbox: boolean;
+  /** Executor settings from the orchestrator's configuration; defaults apply when absent. */
+  settings?: SessionSettings;
+}
+
+/** Timings of a booking lifecycle (see the `bookingLifecycle` workflow). */
+export interface BookingLifecycleTimings {
+  /** An unconfirmed booking is cancelled this long after it was made (never after its start). */
+  confirmWithinMs: number;
+  /** The reminder SMS goes this long before the appointment starts. */
+  reminderBeforeMs: number;
+}
+
+/** Executor settings the orchestrator attaches to every intent (from its configuration). */
+export interface SessionSettings {
+  /** How long an action that requires confirmation waits for the user's answer. */
+  confirmationTimeoutMs: number;
+  /** An effect still running after this long emits one "still working" progress event. */
+  stillWorkingAfterMs: number;
+  /** How long an end call waits for the runtime's "delivered" before it hangs up anyway. */
+  endCallDeliveryTimeoutMs: number;
+  /** Timings of booking lifecycles started by the intent. */
+  lifecycle: BookingLifecycleTimings;
+}
+
+/** Defaults of {@link SessionSettings}. */
+export const DefaultSessionSettings: SessionSettings = {
+  confirmationTimeoutMs: 120_000,
+  stillWorkingAfterMs: 2_500,
+  endCallDeliveryTimeoutMs: 15_000,
+  lifecycle: { confirmWithinMs: 24 * 3_600_000, reminderBeforeMs: 24 * 3_600_000 },
+};
+
+/** What a control signal asks (see `ConversationControl` in proto/). */
+export type SessionControlKind = 'confirm' | 'decline' | 'cancel' | 'delivered';
+
+/** A control message as the session workflow receives it. */
+export interface SessionControl {
+  /** Unique id (de-duplicates redeliveries). */
+  controlId: string;
+  kind: SessionControlKind;
+  /** The tool call it concerns. */
+  intentId: string;
+  /** Epoch milliseconds at which the API accepted it. */
+  atMs: number;
 }
 
 /** Input of a new (or continued-as-new) session workflow. */
@@ -69,6 +113,8 @@ export interface SessionSnapshot {
 
 /** Delivers an intent to a conversation's session (used with signal-with-start). */
 export const intentSignal = defineSignal<[SessionIntent]>('intent');
+/** Confirms, declines or cancels a tool call, or reports its final message delivered. */
+export const controlSignal = defineSignal<[SessionControl]>('control');
 /** Ends the session after the pending intents are done. */
 export const endSessionSignal = defineSignal<[]>('endSession');
 /** Reads the session state (context, flags, remembered outputs) and counters. */

@@ -88,13 +88,16 @@ export async function startPostgres(options: PostgresOptions): Promise<PostgresS
     `postgres on port ${port}`,
     async () => {
       const client = new pg.Client({ connectionString: adminUrl });
-      await client.connect();
+      // While the server starts, a refused or reset connection may also surface as an 'error'
+      // event after connect() rejected; without a listener that is an uncaught exception.
+      client.on('error', () => {});
       try {
+        await client.connect();
         const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
         if (found.rowCount === 0) await client.query(`CREATE DATABASE "${database.replaceAll('"', '')}"`);
         return true;
       } finally {
-        await client.end();
+        await client.end().catch(() => {});
       }
     },
     { isAlive: () => proc.alive(), timeoutMs: 60_000, intervalMs: 150 },

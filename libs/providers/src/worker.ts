@@ -74,7 +74,10 @@ export async function runProviderWorker(spec: ProviderWorkerSpec, env: NodeJS.Pr
   const keyring = parseKeyring(config.keys);
   const log = createLogger(spec.service);
   const telemetry = initTelemetry(spec.service, env);
-  const db = createPool(config.databaseUrl, { applicationName: spec.service });
+  const db = createPool(config.databaseUrl, {
+    applicationName: spec.service,
+    onIdleError: (err) => log.warn({ err }, 'idle database connection lost'),
+  });
   await migrate(db);
   const ctx: ProviderWorkerContext = {
     env,

@@ -8,7 +8,11 @@ import { loadConfig } from './config.js';
 const config = loadConfig();
 const log = createLogger('conversation', config.logLevel);
 const telemetry = initTelemetry('conversation');
-const db = createPool(config.databaseUrl, { applicationName: 'conversation', max: 20 });
+const db = createPool(config.databaseUrl, {
+  applicationName: 'conversation',
+  max: 20,
+  onIdleError: (err) => log.warn({ err }, 'idle database connection lost'),
+});
 await migrate(db);
 const bus = await connectBus(config.natsUrl, { name: 'conversation' });
 await ensureStreams(bus.jsm);

@@ -15,7 +15,10 @@ const log = createLogger('orchestrator');
 const config = loadConfig();
 const telemetry = initTelemetry('orchestrator');
 
-const db = createPool(config.databaseUrl, { applicationName: 'orchestrator' });
+const db = createPool(config.databaseUrl, {
+  applicationName: 'orchestrator',
+  onIdleError: (err) => log.warn({ err }, 'idle database connection lost'),
+});
 await migrate(db);
 const bus = await connectBus(config.natsUrl, { name: 'orchestrator' });
 await ensureStreams(bus.jsm);

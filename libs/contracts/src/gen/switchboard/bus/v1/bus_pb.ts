@@ -16,7 +16,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file switchboard/bus/v1/bus.proto.
  */
 export const file_switchboard_bus_v1_bus: GenFile = /*@__PURE__*/
-  fileDesc("Chxzd2l0Y2hib2FyZC9idXMvdjEvYnVzLnByb3RvEhJzd2l0Y2hib2FyZC5idXMudjEiNwoMVHJhY2VDb250ZXh0EhMKC3RyYWNlcGFyZW50GAEgASgJEhIKCnRyYWNlc3RhdGUYAiABKAki/gIKDEFjdGlvbkludGVudBIRCglpbnRlbnRfaWQYASABKAkSEQoJdGVuYW50X2lkGAIgASgJEhcKD2NvbnZlcnNhdGlvbl9pZBgDIAEoCRIQCghhZ2VudF9pZBgEIAEoCRISCgphZ2VudF9uYW1lGAUgASgJEhMKC2FjdGlvbl9uYW1lGAYgASgJEioKCWFyZ3VtZW50cxgHIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSJwoGYWN0aW9uGAggASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIuCgpjcmVhdGVkX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgV0cmFjZRgKIAEoCzIgLnN3aXRjaGJvYXJkLmJ1cy52MS5UcmFjZUNvbnRleHQSLQoMY2FsbF9jb250ZXh0GAsgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIPCgdzYW5kYm94GAwgASgIIowCCgtBY3Rpb25FdmVudBIRCglpbnRlbnRfaWQYASABKAkSFwoPY29udmVyc2F0aW9uX2lkGAIgASgJEhEKCXRlbmFudF9pZBgDIAEoCRILCgNzZXEYBCABKA0SMQoEa2luZBgFIAEoDjIjLnN3aXRjaGJvYXJkLmJ1cy52MS5BY3Rpb25FdmVudEtpbmQSJQoEZGF0YRgGIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSJgoCYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KBXRyYWNlGAggASgLMiAuc3dpdGNoYm9hcmQuYnVzLnYxLlRyYWNlQ29udGV4dCJNCgtBY3Rpb25FcnJvchIMCgRjb2RlGAEgASgJEg8KB21lc3NhZ2UYAiABKAkSEQoJcmV0cnlhYmxlGAMgASgIEgwKBHN0ZXAYBCABKAkipAMKDEFjdGlvblJlc3VsdBIRCglpbnRlbnRfaWQYASABKAkSFwoPY29udmVyc2F0aW9uX2lkGAIgASgJEhEKCXRlbmFudF9pZBgDIAEoCRITCgthY3Rpb25fbmFtZRgEIAEoCRIwCgZzdGF0dXMYBSABKA4yIC5zd2l0Y2hib2FyZC5idXMudjEuQWN0aW9uU3RhdHVzEhAKCG1lc3NhZ2VzGAYgAygJEi8KBmV2ZW50cxgHIAMoCzIfLnN3aXRjaGJvYXJkLmJ1cy52MS5BY3Rpb25FdmVudBIoCgdvdXRwdXRzGAggASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIuCgVlcnJvchgJIAEoCzIfLnN3aXRjaGJvYXJkLmJ1cy52MS5BY3Rpb25FcnJvchIuCgpzdGFydGVkX2F0GAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtmaW5pc2hlZF9hdBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIdHJhY2VfaWQYDCABKAki3wIKDEluYm91bmRFdmVudBIKCgJpZBgBIAEoCRIRCgl0ZW5hbnRfaWQYAiABKAkSLQoEa2luZBgDIAEoDjIfLnN3aXRjaGJvYXJkLmJ1cy52MS5JbmJvdW5kS2luZBIMCgRmcm9tGAQgASgJEgoKAnRvGAUgASgJEgwKBGJvZHkYBiABKAkSEAoIY2FsbF9zaWQYByABKAkSEwoLY2FsbF9zdGF0dXMYCCABKAkSEwoLbWVzc2FnZV9zaWQYCSABKAkSJwoGZmllbGRzGAogASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIvCgtyZWNlaXZlZF9hdBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoFdHJhY2UYDCABKAsyIC5zd2l0Y2hib2FyZC5idXMudjEuVHJhY2VDb250ZXh0EhIKCmNyZWRlbnRpYWwYDSABKAkqvAIKD0FjdGlvbkV2ZW50S2luZBIhCh1BQ1RJT05fRVZFTlRfS0lORF9VTlNQRUNJRklFRBAAEh4KGkFDVElPTl9FVkVOVF9LSU5EX0FDQ0VQVEVEEAESHQoZQUNUSU9OX0VWRU5UX0tJTkRfUkVTUE9ORBACEh0KGUFDVElPTl9FVkVOVF9LSU5EX0hBTkRPRkYQAxIZChVBQ1RJT05fRVZFTlRfS0lORF9MT0cQBBIeChpBQ1RJT05fRVZFTlRfS0lORF9QUk9HUkVTUxAFEhwKGEFDVElPTl9FVkVOVF9LSU5EX0VGRkVDVBAGEiIKHkFDVElPTl9FVkVOVF9LSU5EX0NBTExfQ09OVFJPTBAHEisKJ0FDVElPTl9FVkVOVF9LSU5EX0NPTkZJUk1BVElPTl9SRVFVSVJFRBAIKoEBCgxBY3Rpb25TdGF0dXMSHQoZQUNUSU9OX1NUQVRVU19VTlNQRUNJRklFRBAAEhsKF0FDVElPTl9TVEFUVVNfU1VDQ0VFREVEEAESGAoUQUNUSU9OX1NUQVRVU19GQUlMRUQQAhIbChdBQ1RJT05fU1RBVFVTX0NBTkNFTExFRBADKl8KC0luYm91bmRLaW5kEhwKGElOQk9VTkRfS0lORF9VTlNQRUNJRklFRBAAEhQKEElOQk9VTkRfS0lORF9TTVMQARIcChhJTkJPVU5EX0tJTkRfQ0FMTF9TVEFUVVMQAmIGcHJvdG8z", [file_google_protobuf_struct, file_google_protobuf_timestamp]);
+  fileDesc("Chxzd2l0Y2hib2FyZC9idXMvdjEvYnVzLnByb3RvEhJzd2l0Y2hib2FyZC5idXMudjEiNwoMVHJhY2VDb250ZXh0EhMKC3RyYWNlcGFyZW50GAEgASgJEhIKCnRyYWNlc3RhdGUYAiABKAki/gIKDEFjdGlvbkludGVudBIRCglpbnRlbnRfaWQYASABKAkSEQoJdGVuYW50X2lkGAIgASgJEhcKD2NvbnZlcnNhdGlvbl9pZBgDIAEoCRIQCghhZ2VudF9pZBgEIAEoCRISCgphZ2VudF9uYW1lGAUgASgJEhMKC2FjdGlvbl9uYW1lGAYgASgJEioKCWFyZ3VtZW50cxgHIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSJwoGYWN0aW9uGAggASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIuCgpjcmVhdGVkX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgV0cmFjZRgKIAEoCzIgLnN3aXRjaGJvYXJkLmJ1cy52MS5UcmFjZUNvbnRleHQSLQoMY2FsbF9jb250ZXh0GAsgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIPCgdzYW5kYm94GAwgASgIIowCCgtBY3Rpb25FdmVudBIRCglpbnRlbnRfaWQYASABKAkSFwoPY29udmVyc2F0aW9uX2lkGAIgASgJEhEKCXRlbmFudF9pZBgDIAEoCRILCgNzZXEYBCABKA0SMQoEa2luZBgFIAEoDjIjLnN3aXRjaGJvYXJkLmJ1cy52MS5BY3Rpb25FdmVudEtpbmQSJQoEZGF0YRgGIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSJgoCYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KBXRyYWNlGAggASgLMiAuc3dpdGNoYm9hcmQuYnVzLnYxLlRyYWNlQ29udGV4dCJNCgtBY3Rpb25FcnJvchIMCgRjb2RlGAEgASgJEg8KB21lc3NhZ2UYAiABKAkSEQoJcmV0cnlhYmxlGAMgASgIEgwKBHN0ZXAYBCABKAkipAMKDEFjdGlvblJlc3VsdBIRCglpbnRlbnRfaWQYASABKAkSFwoPY29udmVyc2F0aW9uX2lkGAIgASgJEhEKCXRlbmFudF9pZBgDIAEoCRITCgthY3Rpb25fbmFtZRgEIAEoCRIwCgZzdGF0dXMYBSABKA4yIC5zd2l0Y2hib2FyZC5idXMudjEuQWN0aW9uU3RhdHVzEhAKCG1lc3NhZ2VzGAYgAygJEi8KBmV2ZW50cxgHIAMoCzIfLnN3aXRjaGJvYXJkLmJ1cy52MS5BY3Rpb25FdmVudBIoCgdvdXRwdXRzGAggASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIuCgVlcnJvchgJIAEoCzIfLnN3aXRjaGJvYXJkLmJ1cy52MS5BY3Rpb25FcnJvchIuCgpzdGFydGVkX2F0GAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtmaW5pc2hlZF9hdBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIdHJhY2VfaWQYDCABKAki+AEKE0NvbnZlcnNhdGlvbkNvbnRyb2wSEgoKY29udHJvbF9pZBgBIAEoCRIRCgl0ZW5hbnRfaWQYAiABKAkSFwoPY29udmVyc2F0aW9uX2lkGAMgASgJEhEKCWludGVudF9pZBgEIAEoCRItCgRraW5kGAUgASgOMh8uc3dpdGNoYm9hcmQuYnVzLnYxLkNvbnRyb2xLaW5kEi4KCmNyZWF0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KBXRyYWNlGAcgASgLMiAuc3dpdGNoYm9hcmQuYnVzLnYxLlRyYWNlQ29udGV4dCLfAgoMSW5ib3VuZEV2ZW50EgoKAmlkGAEgASgJEhEKCXRlbmFudF9pZBgCIAEoCRItCgRraW5kGAMgASgOMh8uc3dpdGNoYm9hcmQuYnVzLnYxLkluYm91bmRLaW5kEgwKBGZyb20YBCABKAkSCgoCdG8YBSABKAkSDAoEYm9keRgGIAEoCRIQCghjYWxsX3NpZBgHIAEoCRITCgtjYWxsX3N0YXR1cxgIIAEoCRITCgttZXNzYWdlX3NpZBgJIAEoCRInCgZmaWVsZHMYCiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0Ei8KC3JlY2VpdmVkX2F0GAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgV0cmFjZRgMIAEoCzIgLnN3aXRjaGJvYXJkLmJ1cy52MS5UcmFjZUNvbnRleHQSEgoKY3JlZGVudGlhbBgNIAEoCSq8AgoPQWN0aW9uRXZlbnRLaW5kEiEKHUFDVElPTl9FVkVOVF9LSU5EX1VOU1BFQ0lGSUVEEAASHgoaQUNUSU9OX0VWRU5UX0tJTkRfQUNDRVBURUQQARIdChlBQ1RJT05fRVZFTlRfS0lORF9SRVNQT05EEAISHQoZQUNUSU9OX0VWRU5UX0tJTkRfSEFORE9GRhADEhkKFUFDVElPTl9FVkVOVF9LSU5EX0xPRxAEEh4KGkFDVElPTl9FVkVOVF9LSU5EX1BST0dSRVNTEAUSHAoYQUNUSU9OX0VWRU5UX0tJTkRfRUZGRUNUEAYSIgoeQUNUSU9OX0VWRU5UX0tJTkRfQ0FMTF9DT05UUk9MEAcSKwonQUNUSU9OX0VWRU5UX0tJTkRfQ09ORklSTUFUSU9OX1JFUVVJUkVEEAgqgQEKDEFjdGlvblN0YXR1cxIdChlBQ1RJT05fU1RBVFVTX1VOU1BFQ0lGSUVEEAASGwoXQUNUSU9OX1NUQVRVU19TVUNDRUVERUQQARIYChRBQ1RJT05fU1RBVFVTX0ZBSUxFRBACEhsKF0FDVElPTl9TVEFUVVNfQ0FOQ0VMTEVEEAMqsQEKC0NvbnRyb2xLaW5kEhwKGENPTlRST0xfS0lORF9VTlNQRUNJRklFRBAAEhgKFENPTlRST0xfS0lORF9DT05GSVJNEAESGAoUQ09OVFJPTF9LSU5EX0RFQ0xJTkUQAhIXChNDT05UUk9MX0tJTkRfQ0FOQ0VMEAMSGgoWQ09OVFJPTF9LSU5EX0RFTElWRVJFRBAEEhsKF0NPTlRST0xfS0lORF9DT01QRU5TQVRFEAUqXwoLSW5ib3VuZEtpbmQSHAoYSU5CT1VORF9LSU5EX1VOU1BFQ0lGSUVEEAASFAoQSU5CT1VORF9LSU5EX1NNUxABEhwKGElOQk9VTkRfS0lORF9DQUxMX1NUQVRVUxACYgZwcm90bzM", [file_google_protobuf_struct, file_google_protobuf_timestamp]);
 
 /**
  * W3C trace context of the hop that produced the message. Also sent as NATS headers; kept
@@ -305,6 +305,61 @@ export const ActionResultSchema: GenMessage<ActionResult> = /*@__PURE__*/
   messageDesc(file_switchboard_bus_v1_bus, 4);
 
 /**
+ * A request about work already on its way (confirm, cancel, ...), from the API to the
+ * orchestrator. Published on the conversation's intent subject with `Sb-Kind: control`, so it
+ * shares the conversation's lane (and order) with its intents.
+ *
+ * @generated from message switchboard.bus.v1.ConversationControl
+ */
+export type ConversationControl = Message<"switchboard.bus.v1.ConversationControl"> & {
+  /**
+   * Unique id; also the Nats-Msg-Id, so a retried API call publishes once.
+   *
+   * @generated from field: string control_id = 1;
+   */
+  controlId: string;
+
+  /**
+   * @generated from field: string tenant_id = 2;
+   */
+  tenantId: string;
+
+  /**
+   * @generated from field: string conversation_id = 3;
+   */
+  conversationId: string;
+
+  /**
+   * The tool call it concerns (empty for COMPENSATE).
+   *
+   * @generated from field: string intent_id = 4;
+   */
+  intentId: string;
+
+  /**
+   * @generated from field: switchboard.bus.v1.ControlKind kind = 5;
+   */
+  kind: ControlKind;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp created_at = 6;
+   */
+  createdAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: switchboard.bus.v1.TraceContext trace = 7;
+   */
+  trace?: TraceContext | undefined;
+};
+
+/**
+ * Describes the message switchboard.bus.v1.ConversationControl.
+ * Use `create(ConversationControlSchema)` to create a new message.
+ */
+export const ConversationControlSchema: GenMessage<ConversationControl> = /*@__PURE__*/
+  messageDesc(file_switchboard_bus_v1_bus, 5);
+
+/**
  * A verified provider webhook (Twilio inbound SMS, call status callback), published by the
  * conversation service on SB_INBOUND and delivered by the orchestrator to workflows as signals.
  *
@@ -397,7 +452,7 @@ export type InboundEvent = Message<"switchboard.bus.v1.InboundEvent"> & {
  * Use `create(InboundEventSchema)` to create a new message.
  */
 export const InboundEventSchema: GenMessage<InboundEvent> = /*@__PURE__*/
-  messageDesc(file_switchboard_bus_v1_bus, 5);
+  messageDesc(file_switchboard_bus_v1_bus, 6);
 
 /**
  * Kinds of event a chain emits while it runs.
@@ -491,6 +546,59 @@ export const ActionStatusSchema: GenEnum<ActionStatus> = /*@__PURE__*/
   enumDesc(file_switchboard_bus_v1_bus, 1);
 
 /**
+ * What a control message asks of a conversation's session.
+ *
+ * @generated from enum switchboard.bus.v1.ControlKind
+ */
+export enum ControlKind {
+  /**
+   * @generated from enum value: CONTROL_KIND_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * The user confirmed an action that requires confirmation (intent_id).
+   *
+   * @generated from enum value: CONTROL_KIND_CONFIRM = 1;
+   */
+  CONFIRM = 1,
+
+  /**
+   * The user declined it: the action ends `cancelled` without running.
+   *
+   * @generated from enum value: CONTROL_KIND_DECLINE = 2;
+   */
+  DECLINE = 2,
+
+  /**
+   * Barge-in: cancel the tool call unless its side effect already started.
+   *
+   * @generated from enum value: CONTROL_KIND_CANCEL = 3;
+   */
+  CANCEL = 3,
+
+  /**
+   * The voice runtime delivered the run's final message (an end call may now hang up).
+   *
+   * @generated from enum value: CONTROL_KIND_DELIVERED = 4;
+   */
+  DELIVERED = 4,
+
+  /**
+   * Undo every side effect of a test (sandbox) conversation, newest first.
+   *
+   * @generated from enum value: CONTROL_KIND_COMPENSATE = 5;
+   */
+  COMPENSATE = 5,
+}
+
+/**
+ * Describes the enum switchboard.bus.v1.ControlKind.
+ */
+export const ControlKindSchema: GenEnum<ControlKind> = /*@__PURE__*/
+  enumDesc(file_switchboard_bus_v1_bus, 2);
+
+/**
  * What an inbound provider webhook reports.
  *
  * @generated from enum switchboard.bus.v1.InboundKind
@@ -520,5 +628,5 @@ export enum InboundKind {
  * Describes the enum switchboard.bus.v1.InboundKind.
  */
 export const InboundKindSchema: GenEnum<InboundKind> = /*@__PURE__*/
-  enumDesc(file_switchboard_bus_v1_bus, 2);
+  enumDesc(file_switchboard_bus_v1_bus, 3);
 
