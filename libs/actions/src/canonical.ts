@@ -5,9 +5,15 @@
  */
 import type { ValidationIssue } from '@switchboard/common';
 import { describeFound, isPlainObject, ownGet, pointerJoin } from './json.js';
-import { ActionSources, isValidActionName, isValidToolName, RunModes, ValueTypes } from './model.js';
+import { ActionSources, type EffectPolicy, isValidActionName, isValidToolName, RunModes, ValueTypes } from './model.js';
 import { parseTarget } from './typed.js';
-import { checkOptionalString, checkUnknownProperties, IssueCollector, validateChain } from './validate.js';
+import {
+  checkEffectPolicy,
+  checkOptionalString,
+  checkUnknownProperties,
+  IssueCollector,
+  validateChain,
+} from './validate.js';
 import { ITEM_TYPES } from './value-types.js';
 
 const ACTION_KEYS = [
@@ -25,6 +31,7 @@ const ACTION_KEYS = [
   'progressMessage',
   'target',
   'run',
+  'effectPolicy',
 ] as const;
 const PARAMETER_KEYS = [
   'name',
@@ -110,10 +117,21 @@ export function validateCanonicalAction(value: unknown): ValidationIssue[] {
     if (typeof ownGet(spec, 'filterFromAgent') !== 'boolean')
       out.add(pointerJoin(pointer, 'filterFromAgent'), "'filterFromAgent' must be a boolean");
   });
+  let effectDefault: EffectPolicy | undefined;
+  const effectPolicy = ownGet(value, 'effectPolicy');
+  if (effectPolicy !== undefined) {
+    if (isPlainObject(effectPolicy)) effectDefault = checkEffectPolicy(effectPolicy, '/effectPolicy', out, 'camel');
+    else
+      out.add('/effectPolicy', "'effectPolicy' must be an object", {
+        expected: 'an object with timeoutMs and/or retry',
+        found: describeFound(effectPolicy),
+      });
+  }
   const counter = { steps: 0, reported: false };
-  validateChain(ownGet(value, 'steps'), '/steps', out, { allowProvider: true, inFailure: false }, counter);
-  validateChain(ownGet(value, 'onSuccess'), '/onSuccess', out, { allowProvider: true, inFailure: false }, counter);
-  validateChain(ownGet(value, 'onFailure'), '/onFailure', out, { allowProvider: true, inFailure: true }, counter);
+  const main = { allowProvider: true, inFailure: false, effectDefault };
+  validateChain(ownGet(value, 'steps'), '/steps', out, main, counter);
+  validateChain(ownGet(value, 'onSuccess'), '/onSuccess', out, main, counter);
+  validateChain(ownGet(value, 'onFailure'), '/onFailure', out, { ...main, inFailure: true }, counter);
   return out.issues;
 }
 

@@ -9,6 +9,10 @@
  *   "on_success": [{ "type": "respond", "message": "Got it!" }] }
  * ```
  *
+ * Effects: `webhook` steps take an optional `timeout_ms` and `retry` (`max_attempts`,
+ * `initial_interval_ms`, `backoff`, `max_interval_ms`); the same two properties at the top
+ * level are the default of every webhook step, overridden field by field by the step's own.
+ *
  * Naming: a tool name may be a display name ("Transfer to Support") because agent
  * instructions quote tools by their exact name; it must be non-empty, at most 80 characters,
  * without surrounding whitespace or control characters ({@link isValidToolName}). Parameter
@@ -25,8 +29,10 @@ import {
   type Step,
   type ValueType,
 } from './model.js';
+import { readEffectPolicy } from './policy.js';
 import { closestMatch } from './suggest.js';
 import {
+  checkEffectPolicy,
   checkOptionalString,
   checkUnknownProperties,
   IssueCollector,
@@ -44,6 +50,8 @@ const TOOL_PROPERTIES = [
   'actions',
   'on_success',
   'on_failure',
+  'timeout_ms',
+  'retry',
 ] as const;
 const PARAMETER_PROPERTIES = ['name', 'type', 'required', 'enum', 'description', 'default'] as const;
 /** Parameter types of the declarative format, as the Agent Studio reference lists them. */
@@ -102,14 +110,16 @@ export function validateDeclarativeTool(json: unknown): ValidationIssue[] {
   const parameters = ownGet(json, 'parameters');
   if (parameters !== undefined) validateParameters(parameters, out);
 
+  const effectDefault = checkEffectPolicy(json, '', out, 'snake');
   const counter = { steps: 0, reported: false };
   for (const key of ['actions', 'on_success'] as const) {
     const chain = ownGet(json, key);
-    if (chain !== undefined) validateChain(chain, `/${key}`, out, { allowProvider: false, inFailure: false }, counter);
+    if (chain !== undefined)
+      validateChain(chain, `/${key}`, out, { allowProvider: false, inFailure: false, effectDefault }, counter);
   }
   const onFailure = ownGet(json, 'on_failure');
   if (onFailure !== undefined)
-    validateChain(onFailure, '/on_failure', out, { allowProvider: false, inFailure: true }, counter);
+    validateChain(onFailure, '/on_failure', out, { allowProvider: false, inFailure: true, effectDefault }, counter);
   return out.issues;
 }
 
@@ -135,7 +145,7 @@ export function parseDeclarativeTool(json: unknown): CanonicalAction {
     const value = ownGet(doc, key);
     return value === undefined ? [] : (cloneJson(value) as unknown as Step[]);
   };
-  return {
+  const action: CanonicalAction = {
     name,
     label: /\s/.test(name) ? name : labelFromName(name),
     description: doc.description as string,
@@ -148,6 +158,9 @@ export function parseDeclarativeTool(json: unknown): CanonicalAction {
     requireUserConfirmation: false,
     includeInProgressIndicator: false,
   };
+  const effectPolicy = readEffectPolicy(doc, 'snake').policy;
+  if (effectPolicy !== undefined) action.effectPolicy = effectPolicy;
+  return action;
 }
 
 function toParameterSpec(raw: Record<string, unknown>): ParameterSpec {

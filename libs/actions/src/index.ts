@@ -40,6 +40,10 @@ export {
   type ContextGetStep,
   type ContextSetStep,
   DECLARATIVE_STEP_TYPES,
+  type EffectPolicy,
+  EffectPolicyLimits,
+  type EffectPolicySpec,
+  type EffectRetryPolicy,
   type FlagClearStep,
   type FlagSetStep,
   formatValueType,
@@ -59,6 +63,7 @@ export {
   type RespondMessageKeyStep,
   type RespondMessageStep,
   type RespondStep,
+  type RetryPolicySpec,
   type RunMode,
   RunModes,
   type Step,
@@ -89,6 +94,13 @@ export {
   type ScopeView,
   setAtPath,
 } from './paths.js';
+export {
+  mergeEffectPolicies,
+  type PolicyNaming,
+  type PolicyProblem,
+  readEffectPolicy,
+  retryIntervalProblem,
+} from './policy.js';
 export { closestMatch, editDistance } from './suggest.js';
 export {
   checkTemplate,

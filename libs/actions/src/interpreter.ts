@@ -50,7 +50,16 @@ import type { JsonObject, JsonValue } from '@switchboard/common';
 import { asSwitchboardError, SwitchboardError } from '@switchboard/common/errors';
 import { type CompiledExpression, compileExpression, type ExpressionLimits } from './expressions.js';
 import { cloneJson, FORBIDDEN_KEYS, isPlainObject, ownGet, ownSet, toJsonValue } from './json.js';
-import type { CanonicalAction, LogLevel, OutputSpec, Step, ValidateRule } from './model.js';
+import type {
+  CanonicalAction,
+  EffectPolicy,
+  LogLevel,
+  OutputSpec,
+  ProviderStep,
+  Step,
+  ValidateRule,
+  WebhookStep,
+} from './model.js';
 import {
   deleteAtPath,
   getAtPath,
@@ -60,6 +69,7 @@ import {
   type ScopeView,
   setAtPath,
 } from './paths.js';
+import { mergeEffectPolicies, readEffectPolicy, retryIntervalProblem } from './policy.js';
 import { checkRule, defaultRuleMessage } from './rules.js';
 import { renderTemplate, stringifyForTemplate } from './templates.js';
 import { patternProblem } from './validate.js';
@@ -95,6 +105,17 @@ export interface EffectRequest {
   operation?: string;
   /** The resolved payload (webhook) or input (provider); `null` when a webhook has none. */
   payload: JsonValue;
+  /**
+   * Timeout and retry policy of this effect: the step's own `timeout_ms`/`retry` merged over
+   * the action's {@link CanonicalAction.effectPolicy}, field by field (a field the step sets
+   * wins, inside `retry` too; the others come from the action). Absent when neither sets
+   * anything; fields absent here are the executor's defaults to choose. Values are within
+   * `EffectPolicyLimits`, and `retry.maximumIntervalMs >= retry.initialIntervalMs`
+   * when both are present (a definition breaking either fails the step with
+   * `invalid_definition` instead). An executor filling in its own defaults must keep that order
+   * itself (e.g. lower its default initial interval to a short `maximumIntervalMs`).
+   */
+  policy?: EffectPolicy;
 }
 
 /** Performs effects. Throws a `SwitchboardError` on failure (its `retryable` is kept). */
@@ -307,7 +328,7 @@ class Run {
       case 'webhook': {
         const payload = step.payload === undefined ? null : (resolvePropertyValue(step.payload, view) ?? null);
         await this.effect(
-          { kind: 'webhook', stepPointer: pointer, endpoint: step.endpoint, payload },
+          withPolicy({ kind: 'webhook', stepPointer: pointer, endpoint: step.endpoint, payload }, this.policyOf(step)),
           step.endpoint,
           step.result_key,
         );
@@ -316,7 +337,10 @@ class Run {
       case 'provider': {
         const payload = isPlainObject(step.input) ? (resolvePropertyValue(step.input, view) ?? {}) : {};
         await this.effect(
-          { kind: 'provider', stepPointer: pointer, operation: step.operation, payload },
+          withPolicy(
+            { kind: 'provider', stepPointer: pointer, operation: step.operation, payload },
+            this.policyOf(step),
+          ),
           step.operation,
           step.result_key,
         );
@@ -366,6 +390,42 @@ class Run {
           `unknown step type '${String((step as { type?: unknown }).type)}'`,
         );
     }
+  }
+
+  /**
+   * The policy a webhook/provider step runs with (see {@link EffectRequest.policy}). Definitions
+   * reach the interpreter without validation (stored JSON), so a policy Temporal would refuse is
+   * reported here as `invalid_definition` rather than failing the workflow task.
+   */
+  private policyOf(step: WebhookStep | ProviderStep): EffectPolicy | undefined {
+    const own = readEffectPolicy(step as unknown as Record<string, unknown>, 'snake');
+    const ownProblem = own.problems[0];
+    if (ownProblem !== undefined) {
+      throw new SwitchboardError(
+        'invalid_definition',
+        `invalid effect policy (${ownProblem.at.join('.')}): ${ownProblem.message}`,
+      );
+    }
+    const merged = mergeEffectPolicies(this.actionPolicy(), own.policy);
+    const conflict = retryIntervalProblem(merged);
+    if (conflict !== undefined) throw new SwitchboardError('invalid_definition', `invalid effect policy: ${conflict}`);
+    return merged;
+  }
+
+  private actionPolicy(): EffectPolicy | undefined {
+    const raw: unknown = this.input.action.effectPolicy;
+    if (raw === undefined) return undefined;
+    if (!isPlainObject(raw))
+      throw new SwitchboardError('invalid_definition', 'invalid effect policy (effectPolicy): must be an object');
+    const { policy, problems } = readEffectPolicy(raw, 'camel');
+    const problem = problems[0];
+    if (problem !== undefined) {
+      throw new SwitchboardError(
+        'invalid_definition',
+        `invalid effect policy (effectPolicy.${problem.at.join('.')}): ${problem.message}`,
+      );
+    }
+    return policy;
   }
 
   private async effect(request: EffectRequest, name: string, resultKey: string | undefined): Promise<void> {
@@ -434,6 +494,11 @@ class Run {
         throw new SwitchboardError('invalid_path', `the '${path.scope}' scope is read-only`);
     }
   }
+}
+
+function withPolicy(request: EffectRequest, policy: EffectPolicy | undefined): EffectRequest {
+  if (policy !== undefined) request.policy = policy;
+  return request;
 }
 
 function writePath(text: string): ParsedPath {

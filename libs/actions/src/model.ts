@@ -9,8 +9,8 @@
  * that matter, no functions).
  *
  * Steps keep the snake_case property names of the Agent Studio format (`message_key`,
- * `result_key`, `error_message`), so a step written in a declarative tool is canonical step JSON
- * as-is.
+ * `result_key`, `error_message`, and the effect policy `timeout_ms` / `retry` of webhook and
+ * provider steps), so a step written in a declarative tool is canonical step JSON as-is.
  */
 import type { JsonValue } from '@switchboard/common';
 
@@ -203,8 +203,69 @@ export interface HandoffStep {
   /** Optional `{{template}}` said before the transfer. */
   message?: string;
 }
+/**
+ * How the executor runs one side effect (a webhook or provider call): its timeout and retry
+ * policy, in the canonical camelCase form. Every field is optional; the executor applies its
+ * own defaults to what is absent. Bounds are in {@link EffectPolicyLimits}.
+ *
+ * The policy of an effect is the step's own policy merged over the action's
+ * {@link CanonicalAction.effectPolicy}, field by field (see `EffectRequest.policy`).
+ */
+export interface EffectPolicy {
+  /** Time allowed for one attempt, in milliseconds (Temporal: `startToCloseTimeout`). */
+  timeoutMs?: number;
+  retry?: EffectRetryPolicy;
+}
+
+/** Retry policy of an effect (Temporal's `RetryPolicy`, with milliseconds). */
+export interface EffectRetryPolicy {
+  /** Attempts in total, the first included; `1` means no retry. */
+  maxAttempts?: number;
+  /** Wait before the first retry, in milliseconds. */
+  initialIntervalMs?: number;
+  /** Factor applied to the wait after each retry. */
+  backoffCoefficient?: number;
+  /** Upper bound of the wait between retries, in milliseconds; at least `initialIntervalMs`. */
+  maximumIntervalMs?: number;
+}
+
+/**
+ * A retry policy as written in the surface formats and in steps (snake_case, like every step
+ * property). It maps one to one onto {@link EffectRetryPolicy}.
+ */
+export interface RetryPolicySpec {
+  /** {@link EffectRetryPolicy.maxAttempts}. */
+  max_attempts?: number;
+  /** {@link EffectRetryPolicy.initialIntervalMs}. */
+  initial_interval_ms?: number;
+  /** {@link EffectRetryPolicy.backoffCoefficient}. */
+  backoff?: number;
+  /** {@link EffectRetryPolicy.maximumIntervalMs}. */
+  max_interval_ms?: number;
+}
+
+/**
+ * Bounds of every {@link EffectPolicy} field (inclusive). Validators refuse values outside
+ * them; all but `backoffCoefficient` are integers.
+ */
+export const EffectPolicyLimits = {
+  timeoutMs: { min: 100, max: 600_000 },
+  maxAttempts: { min: 1, max: 20 },
+  initialIntervalMs: { min: 10, max: 60_000 },
+  backoffCoefficient: { min: 1, max: 10 },
+  maximumIntervalMs: { min: 100, max: 600_000 },
+} as const;
+
+/** The optional effect-policy properties of `webhook` and `provider` steps. */
+export interface EffectPolicySpec {
+  /** {@link EffectPolicy.timeoutMs}; overrides the action's default. */
+  timeout_ms?: number;
+  /** Retry policy; each field present overrides the same field of the action's default. */
+  retry?: RetryPolicySpec;
+}
+
 /** `webhook`: calls a tenant-configured endpoint (by name) through the effect executor. */
-export interface WebhookStep {
+export interface WebhookStep extends EffectPolicySpec {
   type: 'webhook';
   /** Endpoint name, resolved per tenant (Settings > Webhook Endpoints). */
   endpoint: string;
@@ -250,7 +311,7 @@ export interface LogStep {
  * Internal `provider` step: a built-in provider operation, executed like a webhook through the
  * effect executor (an activity on that provider's task queue).
  */
-export interface ProviderStep {
+export interface ProviderStep extends EffectPolicySpec {
   type: 'provider';
   /** `family.operation`, e.g. `calcom.book`, `twilio.sms`, `hubspot.contact_lookup`. */
   operation: string;
@@ -316,6 +377,11 @@ export interface CanonicalAction {
   target?: string;
   /** When the action runs (typed actions); absent means `tool`. */
   run?: RunMode;
+  /**
+   * Default policy of every effect (webhook/provider step) of the action; a step's own
+   * `timeout_ms`/`retry` fields override it field by field. Absent: executor defaults.
+   */
+  effectPolicy?: EffectPolicy;
 }
 
 /** Maximum length of any action name. */

@@ -34,6 +34,7 @@ const KNOWN = new Set([
   'minLength',
   'maxLength',
   'minimum',
+  'maximum',
   'pattern',
   'allOf',
   'anyOf',
@@ -89,6 +90,28 @@ describe('JSON Schemas', () => {
     }
   });
 
+  it('accepts effect policies at their bounds in both formats', () => {
+    const low = { max_attempts: 1, initial_interval_ms: 10, backoff: 1, max_interval_ms: 100 };
+    const high = { max_attempts: 20, initial_interval_ms: 60000, backoff: 10, max_interval_ms: 600000 };
+    for (const [timeout, retry] of [
+      [100, low],
+      [600000, high],
+    ] as const) {
+      const tool = {
+        name: 't',
+        description: 'd',
+        timeout_ms: timeout,
+        retry,
+        actions: [{ type: 'webhook', endpoint: 'x', timeout_ms: timeout, retry }],
+      };
+      expect(validateDeclarativeTool(tool)).toEqual([]);
+      expect(schemaErrors(declarativeSchema as object, tool)).toEqual([]);
+      const typed = { name: 'a', target: 'webhook://x', timeout_ms: timeout, retry };
+      expect(validateTypedAction(typed)).toEqual([]);
+      expect(schemaErrors(typedSchema as object, typed)).toEqual([]);
+    }
+  });
+
   it('rejects the same mistakes as the declarative validator', () => {
     const cases: unknown[] = [
       { name: 't', description: 'd', actions: [{ type: 'context.sett', key: 'a', value: 1 }] },
@@ -103,6 +126,23 @@ describe('JSON Schemas', () => {
       { name: 't', description: 'd', parameters: [{ name: 'x', type: 'integer' }] },
       { name: ' t', description: 'd' },
       { name: 't' },
+      // Effect policies: bounds, integers, unknown keys, on steps and at the top level.
+      { name: 't', description: 'd', actions: [{ type: 'webhook', endpoint: 'x', timeout_ms: 99 }] },
+      { name: 't', description: 'd', actions: [{ type: 'webhook', endpoint: 'x', timeout_ms: 600001 }] },
+      { name: 't', description: 'd', actions: [{ type: 'webhook', endpoint: 'x', timeout_ms: 1000.5 }] },
+      { name: 't', description: 'd', actions: [{ type: 'webhook', endpoint: 'x', timeoutMs: 1000 }] },
+      { name: 't', description: 'd', actions: [{ type: 'webhook', endpoint: 'x', retry: 3 }] },
+      { name: 't', description: 'd', actions: [{ type: 'webhook', endpoint: 'x', retry: { max_attempts: 0 } }] },
+      { name: 't', description: 'd', actions: [{ type: 'webhook', endpoint: 'x', retry: { max_attempts: 21 } }] },
+      { name: 't', description: 'd', actions: [{ type: 'webhook', endpoint: 'x', retry: { max_atempts: 2 } }] },
+      { name: 't', description: 'd', retry: { initial_interval_ms: 9 } },
+      { name: 't', description: 'd', retry: { initial_interval_ms: 60001 } },
+      { name: 't', description: 'd', retry: { backoff: 0.5 } },
+      { name: 't', description: 'd', retry: { backoff: 10.5 } },
+      { name: 't', description: 'd', retry: { max_interval_ms: 99 } },
+      { name: 't', description: 'd', retry: { max_interval_ms: 600001 } },
+      { name: 't', description: 'd', retry: { backoff_coefficient: 2 } },
+      { name: 't', description: 'd', timeout_ms: '5000' },
     ];
     for (const doc of cases) {
       expect(validateDeclarativeTool(doc).length).toBeGreaterThan(0);
@@ -123,6 +163,12 @@ describe('JSON Schemas', () => {
       { ...base, outputs: { 'bad-name': { type: 'string' } } },
       { ...base, run: 'always' },
       { name: 'x' },
+      { ...base, timeout_ms: 50 },
+      { ...base, timeout_ms: 700000 },
+      { ...base, retry: { max_attempts: 1.5 } },
+      { ...base, retry: { backoff: 11 } },
+      { ...base, retry: { maxAttempts: 3 } },
+      { ...base, retry: [] },
     ];
     for (const doc of cases) {
       expect(validateTypedAction(doc).length).toBeGreaterThan(0);

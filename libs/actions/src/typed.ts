@@ -23,6 +23,10 @@
  * - `complex_data_type_name` is required on `object` outputs, allowed on `object` and
  *   `list[object]` inputs/outputs, and refused elsewhere.
  * - `is_required` defaults to false.
+ * - `timeout_ms` and `retry` (`max_attempts`, `initial_interval_ms`, `backoff`,
+ *   `max_interval_ms`) set the policy of the target's webhook/provider call; they become the
+ *   action's `effectPolicy`, so they also apply once a `tool://` or `workflow://` target is
+ *   resolved into steps (whose own policy, if any, wins field by field).
  */
 import type { ValidationIssue } from '@switchboard/common';
 import { ValidationError } from '@switchboard/common/errors';
@@ -41,8 +45,10 @@ import {
   type TargetScheme,
   TargetSchemes,
 } from './model.js';
+import { readEffectPolicy } from './policy.js';
 import { closestMatch } from './suggest.js';
 import {
+  checkEffectPolicy,
   checkOptionalBoolean,
   checkOptionalString,
   checkTemplateProperty,
@@ -64,6 +70,8 @@ const ACTION_PROPERTIES = [
   'include_in_progress_indicator',
   'progress_indicator_message',
   'run',
+  'timeout_ms',
+  'retry',
 ] as const;
 const INPUT_PROPERTIES = ['type', 'description', 'label', 'is_required', 'complex_data_type_name'] as const;
 const OUTPUT_PROPERTIES = [
@@ -157,6 +165,7 @@ export function validateTypedAction(json: unknown): ValidationIssue[] {
   }
   checkFields(ownGet(json, 'inputs'), '/inputs', 'input', out);
   checkFields(ownGet(json, 'outputs'), '/outputs', 'output', out);
+  checkEffectPolicy(json, '', out, 'snake');
   return out.issues;
 }
 
@@ -195,6 +204,8 @@ export function parseTypedAction(json: unknown): CanonicalAction {
   };
   if (typeof doc.progress_indicator_message === 'string') action.progressMessage = doc.progress_indicator_message;
   if (typeof doc.run === 'string') action.run = doc.run as RunMode;
+  const effectPolicy = readEffectPolicy(doc, 'snake').policy;
+  if (effectPolicy !== undefined) action.effectPolicy = effectPolicy;
   return action;
 }
 

@@ -10,8 +10,16 @@
 import type { ValidationIssue } from '@switchboard/common';
 import { checkExpression, expressionVariables } from './expressions.js';
 import { describeFound, isPlainObject, ownGet, pointerJoin } from './json.js';
-import { DECLARATIVE_STEP_TYPES, LogLevels, type StepType, StepTypes, ValidateRules } from './model.js';
+import {
+  DECLARATIVE_STEP_TYPES,
+  type EffectPolicy,
+  LogLevels,
+  type StepType,
+  StepTypes,
+  ValidateRules,
+} from './model.js';
 import { type PathMode, parsePath, Scopes } from './paths.js';
+import { mergeEffectPolicies, type PolicyNaming, readEffectPolicy, retryIntervalProblem } from './policy.js';
 import { closestMatch } from './suggest.js';
 import { parseTemplate } from './templates.js';
 import { checkPropertyValue, nearMissProblem, propertyValuePaths } from './values.js';
@@ -51,6 +59,11 @@ export interface ChainContext {
   allowProvider: boolean;
   /** True inside `on_failure`, the only place the `error` scope exists. */
   inFailure: boolean;
+  /**
+   * The action's default effect policy (its valid fields), so that each webhook/provider step
+   * is checked with the policy it will really run with (the step's merged over this).
+   */
+  effectDefault?: EffectPolicy;
 }
 
 interface WalkState extends ChainContext {
@@ -70,12 +83,12 @@ const STEP_SHAPES: ReadonlyMap<string, { required: readonly string[]; optional: 
   ['flag.clear', { required: ['flag'], optional: [] }],
   ['respond', { required: [], optional: ['message', 'message_key'] }],
   ['handoff', { required: ['target'], optional: ['message'] }],
-  ['webhook', { required: ['endpoint'], optional: ['payload', 'result_key'] }],
+  ['webhook', { required: ['endpoint'], optional: ['payload', 'result_key', 'timeout_ms', 'retry'] }],
   ['conditional', { required: ['condition', 'then'], optional: ['else'] }],
   ['validate', { required: ['field', 'rule'], optional: ['value', 'error_message'] }],
   ['transform', { required: ['input', 'expression', 'output'], optional: [] }],
   ['log', { required: ['level', 'message'], optional: ['data'] }],
-  ['provider', { required: ['operation', 'input'], optional: ['result_key'] }],
+  ['provider', { required: ['operation', 'input'], optional: ['result_key', 'timeout_ms', 'retry'] }],
 ]);
 
 const VALIDATE_RULES: readonly string[] = Object.values(ValidateRules);
@@ -255,6 +268,7 @@ function checkStepProperties(
       if (get('payload') !== undefined) checkValueProperty(get('payload'), at('payload'), out, state);
       if (get('result_key') !== undefined)
         checkPathProperty(get('result_key'), at('result_key'), out, state, 'write', true);
+      checkStepPolicy(step, pointer, out, state);
       return;
     }
     case 'provider': {
@@ -273,6 +287,7 @@ function checkStepProperties(
       }
       if (get('result_key') !== undefined)
         checkPathProperty(get('result_key'), at('result_key'), out, state, 'write', true);
+      checkStepPolicy(step, pointer, out, state);
       return;
     }
     case 'conditional': {
@@ -314,6 +329,57 @@ function checkStepProperties(
       return;
     }
   }
+}
+
+/**
+ * Checks the `timeout_ms`/`retry` of a webhook or provider step, then the policy the step will
+ * run with: a step interval that conflicts with the action's default is reported at the step's
+ * field (a conflict inside the step is already reported by {@link readEffectPolicy}).
+ */
+function checkStepPolicy(step: Record<string, unknown>, pointer: string, out: IssueCollector, state: WalkState): void {
+  const own = checkEffectPolicy(step, pointer, out, 'snake');
+  const initial = own?.retry?.initialIntervalMs;
+  const maximum = own?.retry?.maximumIntervalMs;
+  if ((initial === undefined) === (maximum === undefined)) return;
+  const merged = mergeEffectPolicies(state.effectDefault, own);
+  if (retryIntervalProblem(merged) === undefined) return;
+  if (initial !== undefined) {
+    const limit = merged?.retry?.maximumIntervalMs;
+    out.add(
+      pointerJoin(pointer, 'retry', 'initial_interval_ms'),
+      `'initial_interval_ms' (${initial}) is above the action's default max_interval_ms (${limit}); the first wait cannot exceed the longest one — lower it or set 'max_interval_ms' on this step too`,
+      { expected: `at most ${limit}`, found: describeFound(initial) },
+    );
+  } else {
+    const floor = merged?.retry?.initialIntervalMs;
+    out.add(
+      pointerJoin(pointer, 'retry', 'max_interval_ms'),
+      `'max_interval_ms' (${maximum}) is below the action's default initial_interval_ms (${floor}); the longest wait cannot be shorter than the first one — raise it or set 'initial_interval_ms' on this step too`,
+      { expected: `at least ${floor}`, found: describeFound(maximum) },
+    );
+  }
+}
+
+/**
+ * Checks the effect-policy properties of `holder` at `pointer` (see {@link readEffectPolicy}
+ * for the namings) and returns its valid part. Exported for the surface formats' top-level
+ * defaults and the canonical `effectPolicy`.
+ */
+export function checkEffectPolicy(
+  holder: Record<string, unknown>,
+  pointer: string,
+  out: IssueCollector,
+  naming: PolicyNaming,
+): EffectPolicy | undefined {
+  const { policy, problems } = readEffectPolicy(holder, naming);
+  for (const problem of problems) {
+    out.add(pointerJoin(pointer, ...problem.at), problem.message, {
+      expected: problem.expected,
+      found: problem.found,
+      suggestion: problem.suggestion,
+    });
+  }
+  return policy;
 }
 
 function checkValidateStep(

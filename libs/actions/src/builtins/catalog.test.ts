@@ -859,6 +859,8 @@ describe('custom_api', () => {
           annual_revenue: 'data.company.metrics.annualRevenue',
         },
       },
+      // The attempt outlives the configured 5 s HTTP timeout by the worker margin.
+      policy: { timeoutMs: 10_000 },
     });
     expect(buildRequestPath((executor.requests[0]?.payload as Record<string, JsonValue>).path)).toBe(
       '/companies/acme.com%2F..%2Fx%3Fy',
@@ -902,6 +904,7 @@ describe('custom_api', () => {
       body: { when: 'tomorrow' },
       timeout_ms: 10000,
     });
+    expect(executor.requests[0]?.policy).toEqual({ timeoutMs: 15_000 });
     expect(result.outputs).toEqual({ log_callback_request: { ok: true } });
   });
 

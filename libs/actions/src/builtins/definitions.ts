@@ -167,6 +167,9 @@ function readsParam(config: BuiltinConfig, keys: readonly string[], name: string
   });
 }
 
+/** Time an `http.request` attempt gets beyond the configured HTTP timeout (worker overhead). */
+const HTTP_ATTEMPT_MARGIN_MS = 5_000;
+
 function provider(operation: string, input: Record<string, JsonValue>, resultKeyValue?: string): Step {
   return {
     type: 'provider',
@@ -901,7 +904,8 @@ const customApi: KindDefinition = {
     input.auth = quotedAuth;
     if (config.body !== undefined) input.body = config.body;
     else if (!BODYLESS.includes(method)) input.body = 'params';
-    input.timeout_ms = num(config, 'timeout_ms') ?? 10_000;
+    const httpTimeoutMs = num(config, 'timeout_ms') ?? 10_000;
+    input.timeout_ms = httpTimeoutMs;
     if (isPlainObject(config.response_mapping)) {
       const mapping: JsonObject = {};
       for (const output of Object.keys(config.response_mapping)) {
@@ -910,7 +914,12 @@ const customApi: KindDefinition = {
       input.response_mapping = mapping;
     }
     return {
-      steps: [provider(BuiltinOperations.HttpRequest, input, key), { type: 'context.get', key }],
+      steps: [
+        // The attempt must outlive the API's own timeout (up to 30 s), whatever the executor's
+        // default, or the worker's clean timeout error would never be the one reported.
+        { ...provider(BuiltinOperations.HttpRequest, input, key), timeout_ms: httpTimeoutMs + HTTP_ATTEMPT_MARGIN_MS },
+        { type: 'context.get', key },
+      ],
       onSuccess: respondIf(str(config, 'success_message')),
       onFailure: respondIf(str(config, 'failure_message')),
       outputs: [],
