@@ -74,7 +74,9 @@ export async function smsThread(input: SmsThreadInput): Promise<void> {
     const woke = await condition(() => pending.length > 0, IDLE_TIMEOUT);
     const sms = pending.shift();
     if (sms === undefined) {
-      if (!woke) return;
+      // A thread with subscribers (a booking lifecycle waiting for a reply) stays open: closed,
+      // a late reply would start a new thread that does not know them.
+      if (!woke && subscribers.length === 0) return;
       continue;
     }
     await forward(sms, subscribers);
