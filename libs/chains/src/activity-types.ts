@@ -13,6 +13,10 @@ export interface WebhookCall {
   /** JSON pointer of the step in the action, for idempotency keys and errors. */
   stepPointer: string;
   payload: JsonValue;
+  /** The conversation; with `sandbox`, a test call's webhook is recorded as irreversible. */
+  conversationId?: string;
+  /** A test call: the (irreversible) effect is recorded for the clean-up report. */
+  sandbox?: boolean;
 }
 
 /** Activities served by `services/webhook-worker` on the webhook task queue. */
@@ -58,7 +62,17 @@ export interface IntentRef {
 /** One event as published on the bus (see `ActionEvent` in proto/). */
 export interface PublishedEvent {
   seq: number;
-  kind: 'accepted' | 'respond' | 'handoff' | 'log' | 'progress' | 'effect' | 'call_control' | 'confirmation_required';
+  kind:
+    | 'accepted'
+    | 'respond'
+    | 'handoff'
+    | 'log'
+    | 'progress'
+    | 'effect'
+    | 'call_control'
+    | 'confirmation_required'
+    | 'failed'
+    | 'cancelled';
   data: { [key: string]: JsonValue };
   atMs: number;
 }

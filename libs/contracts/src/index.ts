@@ -26,6 +26,15 @@ export {
 } from './codec.js';
 export * from './gen/switchboard/bus/v1/bus_pb.js';
 export {
+  type BookingLifecycleEvent,
+  type BookingLifecycleInput,
+  type BookingLifecycleState,
+  type BookingLifecycleStatus,
+  BookingLifecycleWorkflowType,
+  bookingLifecycleStateQuery,
+  bookingLifecycleWorkflowId,
+} from './lifecycle.js';
+export {
   type BookingLifecycleTimings,
   type CallStatusUpdate,
   callStatusSignal,

@@ -100,6 +100,10 @@ export interface SessionInput {
     state: Record<string, unknown>;
     recentIntentIds: string[];
     pending: SessionIntent[];
+    /** Control messages received (confirmations, cancels, deliveries), bounded. */
+    controls?: SessionControl[];
+    /** Bookings made whose lifecycle has not started yet (see the session workflow). */
+    bookings?: Record<string, unknown>[];
   };
 }
 
@@ -218,3 +222,5 @@ export function taskQueueForOperation(operation: string): TaskQueue | 'session' 
       return undefined;
   }
 }
+
+export * from './lifecycle.js';

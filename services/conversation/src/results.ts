@@ -1,10 +1,16 @@
 import type { JsonObject, JsonValue } from '@switchboard/common';
-import { ActionEventKind, type ActionResult, ActionStatus, timestampDate } from '@switchboard/contracts';
+import {
+  type ActionEvent,
+  ActionEventKind,
+  type ActionResult,
+  ActionStatus,
+  timestampDate,
+} from '@switchboard/contracts';
 
 /** A tool call's outcome as the HTTP API returns it. */
 export interface ToolCallResponse {
   id: string;
-  status: 'accepted' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+  status: 'accepted' | 'running' | 'awaiting_confirmation' | 'succeeded' | 'failed' | 'cancelled';
   messages: string[];
   events: { seq: number; kind: string; data: JsonObject; at: string }[];
   outputs: JsonObject;
@@ -23,18 +29,23 @@ export function eventKindName(kind: ActionEventKind): string {
   return (ActionEventKind[kind] ?? 'UNSPECIFIED').toLowerCase();
 }
 
+/** Maps a bus event to the API shape. */
+export function fromBusEvent(e: ActionEvent): ToolCallResponse['events'][number] {
+  return {
+    seq: e.seq,
+    kind: eventKindName(e.kind),
+    data: e.data ?? {},
+    at: e.at ? timestampDate(e.at).toISOString() : '',
+  };
+}
+
 /** Maps a bus result to the API shape. */
 export function fromBusResult(r: ActionResult): ToolCallResponse {
   return {
     id: r.intentId,
     status: STATUS[r.status],
     messages: r.messages,
-    events: r.events.map((e) => ({
-      seq: e.seq,
-      kind: eventKindName(e.kind),
-      data: e.data ?? {},
-      at: e.at ? timestampDate(e.at).toISOString() : '',
-    })),
+    events: r.events.map(fromBusEvent),
     outputs: r.outputs ?? {},
     ...(r.error
       ? {

@@ -1,10 +1,17 @@
+import { createHash } from 'node:crypto';
 import { type Bus, publishDurable } from '@switchboard/bus';
 import { type JsonObject, NotFoundError, SwitchboardError } from '@switchboard/common';
 import {
+  ActionEventKind,
   ActionIntentSchema,
+  ControlKind,
+  ConversationControlSchema,
   create,
+  decodeEvent,
   decodeResult,
+  encodeControl,
   encodeIntent,
+  MessageKinds,
   Headers as SbHeaders,
   Streams,
   Subjects,
@@ -25,7 +32,34 @@ import {
 } from '@switchboard/db';
 import { currentTraceHeaders, SpanKind, type Tracer, traceIdOf, withSpan } from '@switchboard/telemetry';
 import { ConflictError } from './errors.js';
-import { fromBusResult, fromStoredResult, type ToolCallResponse } from './results.js';
+import { fromBusEvent, fromBusResult, fromStoredResult, type ToolCallResponse } from './results.js';
+
+/** What a control request asks of a tool call (see `ConversationControl` in proto/). */
+export type ControlRequestKind = 'confirm' | 'decline' | 'cancel' | 'delivered';
+
+/** A control request as the API receives it. */
+export interface ControlRequest {
+  tenantId: string;
+  conversationId: string;
+  /** The tool call (run) it concerns. */
+  intentId: string;
+  kind: ControlRequestKind;
+}
+
+const CONTROL_KINDS: Record<ControlRequestKind, ControlKind> = {
+  confirm: ControlKind.CONFIRM,
+  decline: ControlKind.DECLINE,
+  cancel: ControlKind.CANCEL,
+  delivered: ControlKind.DELIVERED,
+};
+
+/**
+ * The id of a control: one per (tool call, kind), so a retried API request is one message
+ * (JetStream de-duplication) and one signal (the session de-duplicates by id).
+ */
+export function controlIdFor(intentId: string, kind: ControlRequestKind): string {
+  return `ctl_${createHash('sha256').update(`${intentId}\u0000${kind}`).digest('hex').slice(0, 32)}`;
+}
 
 /** Dependencies of {@link ToolCalls}. */
 export interface ToolCallDeps {
@@ -90,9 +124,8 @@ export class ToolCalls {
       { kind: SpanKind.PRODUCER, attributes: { 'messaging.system': 'nats', 'switchboard.intent_id': intentId } },
       async () => {
         const trace = currentTraceHeaders();
-        const subject = Subjects.result(req.conversationId, intentId);
         // Subscribe before publishing, so a fast result cannot slip past us.
-        const sub = this.deps.bus.nc.subscribe(subject, { max: 1 });
+        const sub = this.subscribeToIntent(req.conversationId, intentId);
         try {
           const inserted = await insertAcceptedRun(db, {
             intentId,
@@ -114,6 +147,7 @@ export class ToolCalls {
             callContext: { contact: conversation.contact, call: conversation.call, ...(req.callContext ?? {}) },
             createdAt: timestampFromMs(Date.now()),
             trace,
+            sandbox: conversation.sandbox,
           });
           try {
             await publishDurable(
@@ -133,16 +167,80 @@ export class ToolCalls {
             throw err;
           }
           if (!inserted) {
-            // A retry of a call in progress: its result may already be on the stream.
-            const stored = await this.lastResult(req.conversationId, intentId);
+            // A retry of a call in progress: its result (or its question) may already be out.
+            const stored = await this.lastOutcome(req.conversationId, intentId);
             if (stored) return stored;
           }
-          return await this.waitForResult(sub, intentId);
+          return await this.waitForOutcome(sub, intentId);
         } finally {
           sub.unsubscribe();
         }
       },
     );
+  }
+
+  /**
+   * Sends a control (confirm, decline, cancel, delivered) for a tool call of the conversation
+   * and, except for `delivered`, waits (bounded) for the tool call's outcome.
+   */
+  async control(req: ControlRequest): Promise<ToolCallResponse> {
+    const { db } = this.deps;
+    const run = await findRun(db, req.tenantId, req.intentId);
+    if (!run || run.conversationId !== req.conversationId) throw new NotFoundError('tool call', req.intentId);
+    // A finished call answers with its outcome (a retried confirmation, a cancel that came too
+    // late); only `delivered` still matters after the result (a pending end call waits for it).
+    if (TERMINAL_RUN_STATUSES.has(run.status) && req.kind !== 'delivered') {
+      return fromStoredResult(req.intentId, run.status, run.result);
+    }
+    const controlId = controlIdFor(req.intentId, req.kind);
+    const sub = req.kind === 'delivered' ? undefined : this.subscribeToIntent(req.conversationId, req.intentId);
+    try {
+      const trace = currentTraceHeaders();
+      const control = create(ConversationControlSchema, {
+        controlId,
+        tenantId: req.tenantId,
+        conversationId: req.conversationId,
+        intentId: req.intentId,
+        kind: CONTROL_KINDS[req.kind],
+        createdAt: timestampFromMs(Date.now()),
+        trace,
+      });
+      await publishDurable(
+        this.deps.bus.js,
+        Subjects.intent(req.tenantId, req.conversationId),
+        encodeControl(control),
+        controlId,
+        trace,
+        { [SbHeaders.Tenant]: req.tenantId, [SbHeaders.Kind]: MessageKinds.Control },
+      );
+      if (sub === undefined) {
+        return fromStoredResult(req.intentId, run.status, run.result);
+      }
+      // The question is already out; only a result ends the wait now.
+      const last = await this.lastResult(req.conversationId, req.intentId);
+      return last ?? (await this.waitForOutcome(sub, req.intentId, { resultsOnly: true }));
+    } finally {
+      sub?.unsubscribe();
+    }
+  }
+
+  /** Results and events of one intent (`sb.conv.<conversation>.*.<intent>`). */
+  private subscribeToIntent(conversationId: string, intentId: string) {
+    const result = Subjects.result(conversationId, intentId);
+    const wildcard = result.replace(`.result.${intentId}`, `.*.${intentId}`);
+    return this.deps.bus.nc.subscribe(wildcard);
+  }
+
+  /** The result of an intent, or the confirmation it waits for, if either is on the stream. */
+  private async lastOutcome(conversationId: string, intentId: string): Promise<ToolCallResponse | undefined> {
+    const result = await this.lastResult(conversationId, intentId);
+    if (result) return result;
+    const msg = await this.deps.bus.jsm.direct
+      .getMessage(Streams.Events, { last_by_subj: Subjects.event(conversationId, intentId) })
+      .catch(() => null);
+    if (!msg) return undefined;
+    const event = decodeEvent(msg.data);
+    return event.kind === ActionEventKind.CONFIRMATION_REQUIRED ? awaitingConfirmation(intentId, event) : undefined;
   }
 
   private async lastResult(conversationId: string, intentId: string): Promise<ToolCallResponse | undefined> {
@@ -152,13 +250,29 @@ export class ToolCalls {
     return msg ? fromBusResult(decodeResult(msg.data)) : undefined;
   }
 
-  private async waitForResult(sub: AsyncIterable<{ data: Uint8Array }>, intentId: string): Promise<ToolCallResponse> {
+  /**
+   * Waits (bounded) for the intent's result, or for its confirmation request: a tool call that
+   * needs the user's confirmation answers at once with `awaiting_confirmation`.
+   */
+  private async waitForOutcome(
+    sub: AsyncIterable<{ data: Uint8Array; headers?: { get(name: string): string } | undefined }>,
+    intentId: string,
+    options: { resultsOnly?: boolean } = {},
+  ): Promise<ToolCallResponse> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<undefined>((resolve) => {
       timer = setTimeout(() => resolve(undefined), this.deps.timeoutMs);
     });
     const first = (async () => {
-      for await (const m of sub) return fromBusResult(decodeResult(m.data));
+      for await (const m of sub) {
+        if (m.headers?.get(SbHeaders.Kind) === MessageKinds.Event) {
+          if (options.resultsOnly) continue;
+          const event = decodeEvent(m.data);
+          if (event.kind === ActionEventKind.CONFIRMATION_REQUIRED) return awaitingConfirmation(intentId, event);
+          continue;
+        }
+        return fromBusResult(decodeResult(m.data));
+      }
       return undefined;
     })();
     try {
@@ -170,4 +284,9 @@ export class ToolCalls {
       clearTimeout(timer);
     }
   }
+}
+
+/** The answer to a tool call that waits for the user's confirmation. */
+function awaitingConfirmation(intentId: string, event: Parameters<typeof fromBusEvent>[0]): ToolCallResponse {
+  return { id: intentId, status: 'awaiting_confirmation', messages: [], events: [fromBusEvent(event)], outputs: {} };
 }

@@ -1,5 +1,5 @@
 import { EnvReader } from '@switchboard/common';
-import { TaskQueues } from '@switchboard/contracts';
+import { DefaultSessionSettings, type SessionSettings, TaskQueues } from '@switchboard/contracts';
 
 /** Orchestrator configuration, read once at start. */
 export interface OrchestratorConfig {
@@ -19,6 +19,8 @@ export interface OrchestratorConfig {
   maxWorkflowTasks: number;
   /** Workflows kept in the sticky cache (memory vs. replay cost). */
   maxCachedWorkflows: number;
+  /** Executor settings attached to every intent (confirmation, "still working", end call, lifecycle). */
+  session: SessionSettings;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): OrchestratorConfig {
@@ -34,6 +36,35 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OrchestratorCo
     maxInFlight: r.int('ORCHESTRATOR_MAX_IN_FLIGHT', 256, 1, 10_000),
     maxWorkflowTasks: r.int('ORCHESTRATOR_MAX_WORKFLOW_TASKS', 100, 1, 10_000),
     maxCachedWorkflows: r.int('ORCHESTRATOR_MAX_CACHED_WORKFLOWS', 2000, 0, 1_000_000),
+    session: {
+      confirmationTimeoutMs: r.int(
+        'CONFIRMATION_TIMEOUT_MS',
+        DefaultSessionSettings.confirmationTimeoutMs,
+        1_000,
+        86_400_000,
+      ),
+      stillWorkingAfterMs: r.int('STILL_WORKING_AFTER_MS', DefaultSessionSettings.stillWorkingAfterMs, 100, 600_000),
+      endCallDeliveryTimeoutMs: r.int(
+        'END_CALL_DELIVERY_TIMEOUT_MS',
+        DefaultSessionSettings.endCallDeliveryTimeoutMs,
+        0,
+        600_000,
+      ),
+      lifecycle: {
+        confirmWithinMs: r.int(
+          'BOOKING_CONFIRM_WITHIN_MS',
+          DefaultSessionSettings.lifecycle.confirmWithinMs,
+          1_000,
+          30 * 86_400_000,
+        ),
+        reminderBeforeMs: r.int(
+          'BOOKING_REMINDER_BEFORE_MS',
+          DefaultSessionSettings.lifecycle.reminderBeforeMs,
+          0,
+          30 * 86_400_000,
+        ),
+      },
+    },
   };
   r.done();
   return config;

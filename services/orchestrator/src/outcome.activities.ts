@@ -26,6 +26,8 @@ const KINDS: Record<PublishedEvent['kind'], ActionEventKind> = {
   effect: ActionEventKind.EFFECT,
   call_control: ActionEventKind.CALL_CONTROL,
   confirmation_required: ActionEventKind.CONFIRMATION_REQUIRED,
+  failed: ActionEventKind.FAILED,
+  cancelled: ActionEventKind.CANCELLED,
 };
 
 const STATUSES = {

@@ -2,7 +2,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestStack, type TestStack } from '../support/stack.js';
+import { eventually, startTestStack, type TestStack } from '../support/stack.js';
+import { postTwilioWebhook, smsFields } from '../support/twilio-webhooks.js';
 
 // The voice seed's appointment-booking workflow on built-in actions, through every process:
 // conversation → NATS → orchestrator → Temporal → calcom-worker / telephony-worker → sandboxes.
@@ -66,6 +67,48 @@ describe('appointment booking workflow', () => {
     const sent = JSON.stringify(stack.sandboxes.twilio.state());
     expect(sent).toContain(sms.body.outputs.message_sid);
     expect(sent).toContain('+15551112222');
+  });
+
+  it('hands the booking to a lifecycle that outlives the call: an SMS "NO" cancels it in Cal.com', async () => {
+    const conv = await receptionistCall();
+    const phone = '+15551112222';
+    const availability = await tool(conv, 'Check Availability', { start_date: nextMonday() });
+    const slot = availability.body.outputs.slots.at(-1);
+    const booked = await tool(conv, 'Book Consultation', {
+      start: slot.start,
+      name: 'Ada Lovelace',
+      email: 'ada@example.com',
+    });
+    expect(booked.body.status).toBe('succeeded');
+    const uid = booked.body.outputs.booking_uid;
+    const texts = () =>
+      stack.sandboxes.twilio
+        .state()
+        .messages.filter((m) => m.to === phone)
+        .map((m) => String(m.body));
+    const before = texts().length;
+    const sms = await tool(conv, 'Send SMS Confirmation', {});
+    expect(sms.body.status).toBe('succeeded');
+    expect(sms.body.events).toContainEqual(
+      expect.objectContaining({ kind: 'log', data: expect.objectContaining({ message: 'booking lifecycle started' }) }),
+    );
+    // The lifecycle asks for a confirmation by SMS on its own...
+    const request = await eventually(
+      () =>
+        texts()
+          .slice(before + 1)
+          .find((t) => /YES/.test(t)),
+      15_000,
+    );
+    expect(request).toMatch(/NO/);
+    // ...and the customer's "NO" (a signed Twilio webhook) cancels the booking and says so.
+    expect((await postTwilioWebhook(stack, 'sms', smsFields(stack, phone, ' no '))).status).toBe(200);
+    await eventually(
+      () =>
+        stack.sandboxes.calcom.state().bookings.find((b) => b.uid === uid)?.status === 'cancelled' ? true : undefined,
+      15_000,
+    );
+    await eventually(() => (texts().some((t) => /cancel/i.test(t) && t !== request) ? true : undefined), 15_000);
   });
 
   it('reports a taken slot as a failure the agent can speak, and retries a provider outage', async () => {

@@ -20,6 +20,7 @@ import { twilioSignature } from '@switchboard/sandboxes/twilio';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startTestStack, type TestStack } from '../support/stack.js';
+import { smsFields as inboundSms, postTwilioWebhook, twilioSecret as secretOf } from '../support/twilio-webhooks.js';
 
 // One stack for the file: NATS, Temporal, Postgres, and every service as its own process.
 let stack: TestStack;
@@ -38,42 +39,16 @@ afterAll(async () => {
   await stack?.stop();
 }, 60_000);
 
-/** The dev tenant's `twilio_main` credential (see `libs/devstack/src/sandboxes.ts`). */
 function twilioSecret(): { accountSid: string; authToken: string } {
-  const secret = stack.sandboxes.credentials.find((c) => c.name === 'twilio_main')?.secret;
-  return { accountSid: secret?.accountSid ?? '', authToken: secret?.authToken ?? '' };
+  return secretOf(stack);
 }
 
-/** Posts a Twilio-style form webhook, signed over the URL it is sent to unless told otherwise. */
-async function webhook(
-  kind: 'sms' | 'call-status',
-  fields: Record<string, string>,
-  signature?: string,
-): Promise<{ status: number; body: string; contentType: string | null }> {
-  const url = `${stack.services.apiUrl}/v1/inbound/twilio/${stack.seed.tenantId}/twilio_main/${kind}`;
-  const params = Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, [v]]));
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      'x-twilio-signature': signature ?? twilioSignature(twilioSecret().authToken, url, params),
-    },
-    body: new URLSearchParams(fields).toString(),
-  });
-  return { status: res.status, body: await res.text(), contentType: res.headers.get('content-type') };
+function webhook(kind: 'sms' | 'call-status', fields: Record<string, string>, signature?: string) {
+  return postTwilioWebhook(stack, kind, fields, signature);
 }
 
-let sidCounter = 0;
 function smsFields(from: string, body: string): Record<string, string> {
-  const sid = `SM${(Date.now().toString(16) + (sidCounter++).toString(16)).padStart(32, '0')}`;
-  return {
-    MessageSid: sid,
-    SmsSid: sid,
-    AccountSid: twilioSecret().accountSid,
-    From: from,
-    To: '+15559870000',
-    Body: body,
-  };
+  return inboundSms(stack, from, body);
 }
 
 async function threadState(phone: string): Promise<SmsThreadState | undefined> {

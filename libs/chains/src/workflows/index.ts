@@ -1,5 +1,7 @@
 // The workflow bundle's entry: every workflow a chains worker can run.
 
+export { bookingLifecycle } from './booking-lifecycle.workflow.js';
 export { type ProbeInput, type ProbeOutcome, providerProbe } from './provider-probe.workflow.js';
+export { sandboxCompensation } from './sandbox-compensation.workflow.js';
 export { conversationSession } from './session.workflow.js';
 export { smsThread } from './sms-thread.workflow.js';

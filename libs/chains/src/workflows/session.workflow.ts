@@ -14,18 +14,31 @@
  */
 
 import * as otel from '@opentelemetry/api';
-import { type ChainEvent, type ChainState, emptyState, type InterpretResult, interpret } from '@switchboard/actions';
+import {
+  type CanonicalAction,
+  type ChainEvent,
+  type ChainState,
+  type EffectPolicy,
+  type EffectRequest,
+  emptyState,
+  interpret,
+} from '@switchboard/actions';
 import type { JsonValue } from '@switchboard/common';
 import { SwitchboardError } from '@switchboard/common/errors';
 import {
+  type BookingLifecycleInput,
+  bookingLifecycleWorkflowId,
   type CallStatusUpdate,
   callStatusSignal,
+  controlSignal,
+  DefaultSessionSettings,
   endSessionSignal,
   intentSignal,
+  type SessionControl,
   type SessionInput,
   type SessionIntent,
+  type SessionSettings,
   sessionStateQuery,
-  type TaskQueue,
   TaskQueues,
   taskQueueForOperation,
 } from '@switchboard/contracts/temporal';
@@ -40,7 +53,15 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { ProviderActivities, PublishedEvent, SessionActivities, WebhookActivities } from '../activity-types.js';
+import type {
+  FinalOutcome,
+  ProviderActivities,
+  PublishedEvent,
+  SessionActivities,
+  WebhookActivities,
+} from '../activity-types.js';
+import { activityOptionsFor, type EffectDefaults, PROVIDER_DEFAULTS, WEBHOOK_DEFAULTS } from '../policy.js';
+import { startBookingLifecycle } from './booking-lifecycle.workflow.js';
 
 /** A session with no tool call for this long completes; a new call starts a new run. */
 const IDLE_TIMEOUT = '24 hours';
@@ -49,35 +70,16 @@ const MAX_INTENTS_PER_RUN = 100;
 /** Intent ids remembered for de-duplication across redeliveries and continue-as-new. */
 const RECENT_IDS = 1000;
 
-const webhook = proxyActivities<WebhookActivities>({
-  taskQueue: TaskQueues.Webhook,
-  startToCloseTimeout: '30 seconds',
-  retry: {
-    initialInterval: '200 milliseconds',
-    backoffCoefficient: 2,
-    maximumInterval: '10 seconds',
-    maximumAttempts: 5,
-  },
-});
-
-/** Provider activities per task queue; the activity type is the operation name. */
-const providers = new Map<TaskQueue, ProviderActivities>();
-function providerQueue(queue: TaskQueue): ProviderActivities {
-  let proxy = providers.get(queue);
-  if (!proxy) {
-    proxy = proxyActivities<ProviderActivities>({
-      taskQueue: queue,
-      startToCloseTimeout: '30 seconds',
-      retry: {
-        initialInterval: '250 milliseconds',
-        backoffCoefficient: 2,
-        maximumInterval: '15 seconds',
-        maximumAttempts: 6,
-      },
-    });
-    providers.set(queue, proxy);
+/** Activity proxies by queue and policy (a definition has few distinct policies). */
+const proxies = new Map<string, unknown>();
+function proxyFor<T>(queue: string, policy: EffectPolicy | undefined, defaults: EffectDefaults): T {
+  const key = `${queue}\u0000${policy === undefined ? '' : JSON.stringify(policy)}`;
+  let proxy = proxies.get(key);
+  if (proxy === undefined) {
+    proxy = proxyActivities(activityOptionsFor(queue, defaults, policy));
+    proxies.set(key, proxy);
   }
-  return proxy;
+  return proxy as T;
 }
 
 /** Operations whose success the voice runtime must act on (it owns the call leg). */
@@ -92,10 +94,104 @@ const session = proxyLocalActivities<SessionActivities>({
   retry: { initialInterval: '100 milliseconds', maximumInterval: '5 seconds', maximumAttempts: 20 },
 });
 
+/** Control messages remembered (for intents not run yet, and de-duplication). */
+const RECENT_CONTROLS = 500;
+
+/**
+ * What the conversation's controls said so far: confirmations, declines, cancels and
+ * deliveries, by intent id. Kept by the session (and carried across continue-as-new) because a
+ * control may arrive before the session reaches its intent.
+ */
+class Controls {
+  private readonly list: SessionControl[];
+  constructor(carried: SessionControl[] = []) {
+    this.list = [...carried];
+  }
+  add(control: SessionControl): void {
+    if (this.list.some((c) => c.controlId === control.controlId)) return;
+    this.list.push(control);
+    if (this.list.length > RECENT_CONTROLS) this.list.splice(0, this.list.length - RECENT_CONTROLS);
+  }
+  private has(intentId: string, kind: SessionControl['kind']): boolean {
+    return this.list.some((c) => c.intentId === intentId && c.kind === kind);
+  }
+  cancelled(intentId: string): boolean {
+    return this.has(intentId, 'cancel');
+  }
+  delivered(intentId: string): boolean {
+    return this.has(intentId, 'delivered');
+  }
+  /** The user's first answer to a confirmation request. */
+  decision(intentId: string): 'confirm' | 'decline' | undefined {
+    const first = this.list.find((c) => c.intentId === intentId && (c.kind === 'confirm' || c.kind === 'decline'));
+    return first?.kind as 'confirm' | 'decline' | undefined;
+  }
+  carry(): SessionControl[] {
+    return [...this.list];
+  }
+}
+
+/**
+ * Bookings this conversation made that have no lifecycle yet. A lifecycle needs to text the
+ * customer, so it starts once the conversation has sent an SMS (the booking agent's "SMS
+ * confirmation" step): from then on the credential, sender and number are known.
+ */
+class Bookings {
+  private readonly list: BookingLifecycleInput[];
+  constructor(carried: Record<string, unknown>[] = []) {
+    this.list = carried as unknown as BookingLifecycleInput[];
+  }
+  /** Remembers a booking `calcom.book` made. */
+  booked(intent: SessionIntent, payload: JsonValue, result: JsonValue): void {
+    const p = asObject(payload);
+    const r = asObject(result);
+    const attendee = asObject(p.attendee);
+    if (typeof r.booking_uid !== 'string' || typeof r.start !== 'string') return;
+    this.list.push({
+      tenantId: intent.tenantId,
+      conversationId: intent.conversationId,
+      intentId: intent.intentId,
+      bookingUid: r.booking_uid,
+      start: r.start,
+      timeZone: String(attendee.time_zone ?? p.time_zone ?? 'UTC'),
+      phone: typeof attendee.phone_number === 'string' ? attendee.phone_number : '',
+      attendeeName: String(attendee.name ?? ''),
+      calcomCredential: String(p.credential ?? ''),
+      smsCredential: '',
+      ...(typeof p.event_type_id === 'number' ? { eventTypeId: p.event_type_id } : {}),
+      bookedAtMs: Date.now(),
+      timings: { ...(intent.settings?.lifecycle ?? DefaultSessionSettings.lifecycle) },
+      sandbox: intent.sandbox,
+    });
+  }
+  /** The bookings whose lifecycle can start now that an SMS went to `payload.to`; forgets them. */
+  takeForSms(payload: JsonValue): BookingLifecycleInput[] {
+    const p = asObject(payload);
+    if (typeof p.to !== 'string' || typeof p.credential !== 'string') return [];
+    const taken = this.list.splice(0, this.list.length);
+    return taken.map((b) => ({
+      ...b,
+      phone: p.to as string,
+      smsCredential: p.credential as string,
+      ...(typeof p.from === 'string' ? { smsFrom: p.from } : {}),
+      ...(typeof p.messaging_service_sid === 'string' ? { smsMessagingServiceSid: p.messaging_service_sid } : {}),
+    }));
+  }
+  carry(): Record<string, unknown>[] {
+    return this.list as unknown as Record<string, unknown>[];
+  }
+}
+
+function asObject(value: JsonValue | undefined): { [key: string]: JsonValue } {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? value : {};
+}
+
 export async function conversationSession(input: SessionInput): Promise<void> {
   let state = (input.carried?.state as ChainState | undefined) ?? emptyState();
   const recent: string[] = [...(input.carried?.recentIntentIds ?? [])];
   const pending: SessionIntent[] = [...(input.carried?.pending ?? [])];
+  const controls = new Controls(input.carried?.controls);
+  const bookings = new Bookings(input.carried?.bookings);
   let ended = false;
   let processed = 0;
   // The latest call status callback; applied to the state after every intent, because an
@@ -107,6 +203,7 @@ export async function conversationSession(input: SessionInput): Promise<void> {
     // A redelivered or re-signalled intent (orchestrator crash before ack) is dropped here.
     if (!seen(intent.intentId)) pending.push(intent);
   });
+  setHandler(controlSignal, (control) => controls.add(control));
   setHandler(callStatusSignal, (update) => {
     // Twilio's callbacks can arrive out of order; the latest one (by receipt time) wins.
     if (callStatus !== undefined && update.at < callStatus.at) return;
@@ -134,7 +231,13 @@ export async function conversationSession(input: SessionInput): Promise<void> {
       await continueAsNew<typeof conversationSession>({
         tenantId: input.tenantId,
         conversationId: input.conversationId,
-        carried: { state: state as unknown as Record<string, unknown>, recentIntentIds: recent, pending },
+        carried: {
+          state: state as unknown as Record<string, unknown>,
+          recentIntentIds: recent,
+          pending,
+          controls: controls.carry(),
+          bookings: bookings.carry(),
+        },
       });
     }
     const intent = pending.shift();
@@ -144,7 +247,7 @@ export async function conversationSession(input: SessionInput): Promise<void> {
     }
     recent.push(intent.intentId);
     if (recent.length > RECENT_IDS) recent.splice(0, recent.length - RECENT_IDS);
-    state = await runIntent(intent, state, callStatus);
+    state = await runIntent(intent, state, callStatus, controls, bookings);
     if (callStatus !== undefined) state = withCallStatus(state, callStatus);
     processed++;
   }
@@ -185,6 +288,8 @@ async function runIntent(
   intent: SessionIntent,
   state: ChainState,
   callStatus: CallStatusUpdate | undefined,
+  controls: Controls,
+  bookings: Bookings,
 ): Promise<ChainState> {
   const parent = otel.propagation.extract(otel.ROOT_CONTEXT, {
     traceparent: intent.traceparent,
@@ -203,11 +308,13 @@ async function runIntent(
         };
         // The caller's call context does not know the latest status callback; keep it visible.
         const withCall = callStatus === undefined ? merged : withCallStatus(merged, callStatus);
-        const result = await execute(intent, withCall);
+        const result = await execute(intent, withCall, controls, bookings);
+        span.setAttribute('switchboard.status', result.status);
         if (result.status === 'failed') {
           span.setStatus({ code: otel.SpanStatusCode.ERROR, message: result.error?.message ?? 'failed' });
         }
-        return result.state;
+        // A cancelled run leaves nothing behind: not even the pure steps it ran before the cancel.
+        return result.status === 'cancelled' ? state : result.state;
       } finally {
         span.end();
       }
@@ -215,7 +322,29 @@ async function runIntent(
   );
 }
 
-async function execute(intent: SessionIntent, state: ChainState): Promise<InterpretResult> {
+/** How one intent ended, as the session keeps it. */
+interface ExecuteResult {
+  status: 'succeeded' | 'failed' | 'cancelled';
+  state: ChainState;
+  error?: { code: string; message: string };
+}
+
+/** Operations whose outcome the runtime must hear about, and whose failure modes differ. */
+const TRANSFER = 'telephony.transfer';
+const END_CALL = 'telephony.end_call';
+const CALCOM_BOOK = 'calcom.book';
+const SMS_SEND = 'sms.send';
+/** Warm transfer outcomes that mean the caller is still with us: the chain falls back. */
+const TRANSFER_FALLBACK = new Set(['busy', 'no-answer', 'no_answer', 'failed', 'canceled']);
+
+async function execute(
+  intent: SessionIntent,
+  state: ChainState,
+  controls: Controls,
+  bookings: Bookings,
+): Promise<ExecuteResult> {
+  const settings: SessionSettings = { ...DefaultSessionSettings, ...intent.settings };
+  const action = intent.action as unknown as CanonicalAction;
   const startedAtMs = Date.now();
   const ref = {
     intentId: intent.intentId,
@@ -226,10 +355,8 @@ async function execute(intent: SessionIntent, state: ChainState): Promise<Interp
   };
   let seq = 0;
   let first = true;
-  const all: PublishedEvent[] = [
-    { seq: seq++, kind: 'accepted', data: { action: intent.actionName }, atMs: startedAtMs },
-  ];
-  let buffer: PublishedEvent[] = [...all];
+  const all: PublishedEvent[] = [];
+  let buffer: PublishedEvent[] = [];
   const flush = async () => {
     if (buffer.length === 0 && !first) return;
     const events = buffer;
@@ -242,6 +369,78 @@ async function execute(intent: SessionIntent, state: ChainState): Promise<Interp
     buffer.push(published);
     all.push(published);
   };
+  const finish = async (final: {
+    status: FinalOutcome['status'];
+    messages: string[];
+    outputs: FinalOutcome['outputs'];
+    error?: FinalOutcome['error'];
+  }) => {
+    if (final.status === 'failed' && final.error) {
+      emit({ kind: 'failed', data: { ...final.error } });
+    } else if (final.status === 'cancelled') {
+      emit({ kind: 'cancelled', data: { ...(final.error ?? {}) } });
+    }
+    // The runtime paused its inactivity timer for this action; the action is over now.
+    emit({ kind: 'call_control', data: { action: 'resume_inactivity', automatic: true } });
+    await session.publishOutcome({
+      intent: ref,
+      first,
+      events: buffer,
+      final: { ...final, events: all, startedAtMs, finishedAtMs: Date.now() },
+    });
+    first = false;
+    buffer = [];
+  };
+
+  emit({ kind: 'accepted', data: { action: intent.actionName } });
+  // While an action runs the caller hears nothing from the agent: the runtime must not treat
+  // the silence as the caller's inactivity.
+  emit({ kind: 'call_control', data: { action: 'pause_inactivity', automatic: true } });
+
+  if (controls.cancelled(intent.intentId)) {
+    await finish({
+      status: 'cancelled',
+      messages: [],
+      outputs: {},
+      error: { code: 'cancelled', message: 'cancelled by the caller before it started', retryable: false },
+    });
+    return { status: 'cancelled', state };
+  }
+
+  if (action.requireUserConfirmation) {
+    emit({
+      kind: 'confirmation_required',
+      data: {
+        action: intent.actionName,
+        label: action.label ?? intent.actionName,
+        arguments: intent.arguments as JsonValue,
+        timeout_ms: settings.confirmationTimeoutMs,
+      },
+    });
+    await flush();
+    const answered = await condition(
+      () => controls.decision(intent.intentId) !== undefined || controls.cancelled(intent.intentId),
+      settings.confirmationTimeoutMs,
+    );
+    const decision = controls.decision(intent.intentId);
+    if (!answered || decision !== 'confirm') {
+      const error = !answered
+        ? {
+            code: 'confirmation_timeout',
+            message: `no confirmation within ${Math.round(settings.confirmationTimeoutMs / 1000)} s; the action did not run`,
+            retryable: true,
+          }
+        : decision === 'decline'
+          ? { code: 'user_declined', message: 'the user declined; the action did not run', retryable: false }
+          : { code: 'cancelled', message: 'cancelled by the caller before it started', retryable: false };
+      await finish({ status: answered ? 'cancelled' : 'failed', messages: [], outputs: {}, error });
+      return { status: answered ? 'cancelled' : 'failed', state, error };
+    }
+  }
+
+  let effectsStarted = 0;
+  let cancelledBeforeEffects = false;
+  const deferredEndCalls: EffectRequest[] = [];
   const onEvent = (e: ChainEvent) => emit(toPublished(e));
   const result = await interpret(
     {
@@ -254,41 +453,75 @@ async function execute(intent: SessionIntent, state: ChainState): Promise<Interp
       async execute(request) {
         // Events before a side effect reach the caller before the (possibly slow) effect runs.
         await flush();
+        if (effectsStarted === 0 && controls.cancelled(intent.intentId)) {
+          // Barge-in before anything happened outside: stop here (on_failure gets no effects either).
+          cancelledBeforeEffects = true;
+          throw new SwitchboardError('cancelled', 'cancelled by the caller before any side effect', {
+            retryable: false,
+          });
+        }
+        effectsStarted++;
+        if (request.kind === 'provider' && request.operation === END_CALL) {
+          // Hanging up now would cut off the final message: the call ends once the runtime
+          // reports it delivered (or after a bounded wait), after the outcome is published.
+          deferredEndCalls.push(request);
+          emit({
+            kind: 'call_control',
+            data: { action: 'end_call', payload: request.payload, after: 'final_message_delivered' },
+          });
+          return { status: 'scheduled' } as JsonValue;
+        }
         try {
-          if (request.kind === 'webhook' && request.endpoint !== undefined) {
-            return await webhook.callWebhook({
-              tenantId: intent.tenantId,
-              intentId: intent.intentId,
-              endpoint: request.endpoint,
-              stepPointer: request.stepPointer,
-              payload: request.payload,
-            });
-          }
-          const operation = request.operation ?? '';
-          const queue = request.kind === 'provider' ? taskQueueForOperation(operation) : undefined;
-          if (queue === undefined) {
-            throw new SwitchboardError(
-              'unsupported_effect',
-              `no worker serves '${request.kind}' operation '${operation}'`,
-            );
-          }
-          const result =
-            queue === 'session'
-              ? ({ status: 'ok' } as JsonValue)
-              : await providerQueue(queue)[operation]!({
-                  tenantId: intent.tenantId,
-                  intentId: intent.intentId,
-                  conversationId: intent.conversationId,
-                  stepPointer: request.stepPointer,
-                  operation,
-                  payload: request.payload,
-                  sandbox: intent.sandbox,
-                });
-          const control = CALL_CONTROL[operation];
+          const effectResult = await withStillWorking(
+            () => runEffect(intent, request),
+            settings.stillWorkingAfterMs,
+            async () => {
+              emit({
+                kind: 'progress',
+                data: {
+                  message: action.progressMessage ?? 'One moment, still working on that.',
+                  still_working: true,
+                  step: request.stepPointer,
+                },
+              });
+              await flush();
+            },
+          );
+          const control = request.operation === undefined ? undefined : CALL_CONTROL[request.operation];
           if (control !== undefined) {
-            emit({ kind: 'call_control', data: { action: control, payload: request.payload, result } });
+            emit({ kind: 'call_control', data: { action: control, payload: request.payload, result: effectResult } });
           }
-          return result;
+          if (request.operation === TRANSFER) failOnTransferFallback(effectResult);
+          if (request.operation === CALCOM_BOOK) bookings.booked(intent, request.payload, effectResult);
+          if (request.operation === SMS_SEND) {
+            for (const booking of bookings.takeForSms(request.payload)) {
+              // The booking outlives the call: its lifecycle (confirm by SMS, remind, cancel
+              // when unconfirmed) is a workflow of its own that the session only starts.
+              const workflowId = bookingLifecycleWorkflowId(booking.tenantId, booking.bookingUid);
+              try {
+                const started = await startBookingLifecycle(booking);
+                emit({
+                  kind: 'log',
+                  data: {
+                    level: 'info',
+                    message: `booking lifecycle ${started === 'started' ? 'started' : 'already running'}`,
+                    data: { workflow_id: workflowId },
+                  },
+                });
+              } catch (err) {
+                // The SMS went out; a lifecycle that cannot start must not turn it into a failure.
+                emit({
+                  kind: 'log',
+                  data: {
+                    level: 'error',
+                    message: `booking lifecycle could not start: ${err instanceof Error ? err.message : String(err)}`,
+                    data: { workflow_id: workflowId },
+                  },
+                });
+              }
+            }
+          }
+          return effectResult;
         } catch (err) {
           throw fromActivityFailure(err);
         }
@@ -296,32 +529,145 @@ async function execute(intent: SessionIntent, state: ChainState): Promise<Interp
     },
     { onEvent },
   );
-  const finishedAtMs = Date.now();
+
+  if (cancelledBeforeEffects) {
+    const error = { code: 'cancelled', message: 'cancelled by the caller before any side effect', retryable: false };
+    await finish({ status: 'cancelled', messages: [], outputs: {}, error });
+    return { status: 'cancelled', state, error };
+  }
+  if (controls.cancelled(intent.intentId)) {
+    // Too late: a side effect had started, so the run completed rather than stop half-done.
+    emit({ kind: 'cancelled', data: { ignored: true, reason: 'a side effect had already started' } });
+  }
   const messages = result.events.flatMap((e) => (e.type === 'respond' ? [e.message] : []));
-  await session.publishOutcome({
-    intent: ref,
-    first,
-    events: buffer,
-    final: {
-      status: result.status,
-      messages,
-      events: all,
-      outputs: result.outputs as { [key: string]: JsonValue },
-      ...(result.error
-        ? {
-            error: {
-              code: result.error.code,
-              message: result.error.message,
-              retryable: result.error.retryable,
-              ...(result.error.stepPointer ? { step: result.error.stepPointer } : {}),
-            },
-          }
-        : {}),
-      startedAtMs,
-      finishedAtMs,
-    },
+  const error = result.error
+    ? {
+        code: result.error.code,
+        message: result.error.message,
+        retryable: result.error.retryable,
+        ...(result.error.stepPointer ? { step: result.error.stepPointer } : {}),
+      }
+    : undefined;
+  await finish({
+    status: result.status,
+    messages,
+    outputs: result.outputs as { [key: string]: JsonValue },
+    ...(error ? { error } : {}),
   });
-  return result;
+  if (deferredEndCalls.length > 0)
+    await endCallsAfterDelivery(intent, deferredEndCalls, controls, settings, emit, flush);
+  return { status: result.status, state: result.state, ...(error ? { error } : {}) };
+}
+
+/** Runs a side effect as an activity on the queue of its worker. */
+async function runEffect(intent: SessionIntent, request: EffectRequest): Promise<JsonValue> {
+  if (request.kind === 'webhook' && request.endpoint !== undefined) {
+    const webhook = proxyFor<WebhookActivities>(TaskQueues.Webhook, request.policy, WEBHOOK_DEFAULTS);
+    return webhook.callWebhook({
+      tenantId: intent.tenantId,
+      intentId: intent.intentId,
+      conversationId: intent.conversationId,
+      sandbox: intent.sandbox,
+      endpoint: request.endpoint,
+      stepPointer: request.stepPointer,
+      payload: request.payload,
+    });
+  }
+  const operation = request.operation ?? '';
+  const queue = request.kind === 'provider' ? taskQueueForOperation(operation) : undefined;
+  if (queue === undefined) {
+    throw new SwitchboardError('unsupported_effect', `no worker serves '${request.kind}' operation '${operation}'`);
+  }
+  if (queue === 'session') return { status: 'ok' };
+  const provider = proxyFor<ProviderActivities>(queue, request.policy, PROVIDER_DEFAULTS);
+  return provider[operation]!({
+    tenantId: intent.tenantId,
+    intentId: intent.intentId,
+    conversationId: intent.conversationId,
+    stepPointer: request.stepPointer,
+    operation,
+    payload: request.payload,
+    sandbox: intent.sandbox,
+  });
+}
+
+/**
+ * Awaits `run`; if it is still running after `afterMs`, calls `onSlow` once (a "still working"
+ * event the agent can speak). The timer is a workflow timer, so replays see the same events.
+ */
+async function withStillWorking<T>(run: () => Promise<T>, afterMs: number, onSlow: () => Promise<void>): Promise<T> {
+  let done = false;
+  const running = run().finally(() => {
+    done = true;
+  });
+  const watcher = (async () => {
+    if (!(await condition(() => done, afterMs))) await onSlow();
+  })();
+  try {
+    return await running;
+  } finally {
+    await watcher;
+  }
+}
+
+/** A warm transfer that did not connect fails its step, so the chain's `on_failure` falls back. */
+function failOnTransferFallback(result: JsonValue): void {
+  if (result === null || typeof result !== 'object' || Array.isArray(result)) return;
+  const status = typeof result.status === 'string' ? result.status : '';
+  if (!TRANSFER_FALLBACK.has(status)) return;
+  const detail = typeof result.detail === 'string' ? result.detail : `the transfer ended '${status}'`;
+  throw new SwitchboardError(`transfer_${status.replaceAll('-', '_')}`, detail, {
+    retryable: false,
+    details: { status, caller: typeof result.caller === 'string' ? result.caller : null },
+  });
+}
+
+/**
+ * Ends the call once the runtime reported the final message delivered (or after the bounded
+ * wait), then tells the runtime how it went. Events after the result are still published on
+ * the conversation's stream (and kept in the run's event log by their own batch).
+ */
+async function endCallsAfterDelivery(
+  intent: SessionIntent,
+  requests: EffectRequest[],
+  controls: Controls,
+  settings: SessionSettings,
+  emit: (e: Pick<PublishedEvent, 'kind' | 'data'>) => void,
+  flush: () => Promise<void>,
+): Promise<void> {
+  const delivered = await condition(() => controls.delivered(intent.intentId), settings.endCallDeliveryTimeoutMs);
+  for (const request of requests) {
+    const payload = request.payload;
+    const hasCall =
+      payload !== null &&
+      typeof payload === 'object' &&
+      !Array.isArray(payload) &&
+      typeof payload.call_sid === 'string';
+    if (!hasCall) {
+      // Not a phone call we control: the runtime ends the session itself on the event.
+      emit({ kind: 'call_control', data: { action: 'end_call', status: 'left_to_runtime', delivered } });
+      continue;
+    }
+    try {
+      // The runtime has spoken the final message: hang up without saying it a second time.
+      // Unconfirmed delivery keeps the message, so the caller hears it before the line drops.
+      const { message: _spoken, ...silent } = payload as Record<string, JsonValue>;
+      const result = await runEffect(intent, delivered ? { ...request, payload: silent } : request);
+      emit({ kind: 'call_control', data: { action: 'end_call', status: 'completed', delivered, result } });
+    } catch (err) {
+      const failure = fromActivityFailure(err);
+      emit({
+        kind: 'call_control',
+        data: {
+          action: 'end_call',
+          status: 'failed',
+          delivered,
+          error: { code: failure.code, message: failure.message },
+        },
+      });
+    }
+  }
+  await flush();
 }
 
 function toPublished(e: ChainEvent): Pick<PublishedEvent, 'kind' | 'data'> {

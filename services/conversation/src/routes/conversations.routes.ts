@@ -5,8 +5,8 @@ import { inRequestContext } from '../app.js';
 import { fromStoredResult } from '../results.js';
 import { streamConversationEvents } from '../sse.js';
 
-const ConversationParams = Type.Object({ id: Type.String({ pattern: '^conv_[0-9a-f]{24}$' }) });
-const ErrorBody = Type.Object({
+export const ConversationParams = Type.Object({ id: Type.String({ pattern: '^conv_[0-9a-f]{24}$' }) });
+export const ErrorBody = Type.Object({
   error: Type.Object({
     code: Type.String(),
     message: Type.String(),
@@ -14,11 +14,13 @@ const ErrorBody = Type.Object({
     details: Type.Optional(Type.Unknown()),
   }),
 });
-const ToolCallResult = Type.Object({
+/** A tool call's outcome, as every tool-call route answers. */
+export const ToolCallResult = Type.Object({
   id: Type.String(),
   status: Type.Union([
     Type.Literal('accepted'),
     Type.Literal('running'),
+    Type.Literal('awaiting_confirmation'),
     Type.Literal('succeeded'),
     Type.Literal('failed'),
     Type.Literal('cancelled'),
@@ -67,10 +69,20 @@ export const conversationRoutes: FastifyPluginAsyncTypebox = async (app) => {
                 { additionalProperties: false, description: 'The voice call this conversation belongs to' },
               ),
             ),
+            sandbox: Type.Optional(
+              Type.Boolean({
+                default: false,
+                description:
+                  'A test call: its side effects are recorded and undone by POST /v1/conversations/{id}/compensate',
+              }),
+            ),
           },
           { additionalProperties: false },
         ),
-        response: { 201: Type.Object({ id: Type.String(), agent: Type.String() }), 404: ErrorBody },
+        response: {
+          201: Type.Object({ id: Type.String(), agent: Type.String(), sandbox: Type.Boolean() }),
+          404: ErrorBody,
+        },
       },
     },
     async (req, reply) => {
@@ -82,8 +94,9 @@ export const conversationRoutes: FastifyPluginAsyncTypebox = async (app) => {
         agent.id,
         (req.body.contact ?? {}) as JsonObject,
         (req.body.call ?? {}) as JsonObject,
+        { sandbox: req.body.sandbox === true },
       );
-      return reply.status(201).send({ id: conversation.id, agent: agent.name });
+      return reply.status(201).send({ id: conversation.id, agent: agent.name, sandbox: conversation.sandbox });
     },
   );
 
@@ -114,7 +127,8 @@ export const conversationRoutes: FastifyPluginAsyncTypebox = async (app) => {
           ...(key !== undefined ? { idempotencyKey: key } : {}),
         }),
       );
-      const pending = result.status === 'running' || result.status === 'accepted';
+      const pending =
+        result.status === 'running' || result.status === 'accepted' || result.status === 'awaiting_confirmation';
       if (pending) reply.header('location', `/v1/runs/${result.id}`);
       return reply.status(pending ? 202 : 200).send(result);
     },
