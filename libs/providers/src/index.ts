@@ -9,6 +9,13 @@ export {
 } from './errors.js';
 export { createProviderHttp, type ProviderHttp, type ProviderRequest, type ProviderResponse } from './http.js';
 export {
+  type IrreversibleEffect,
+  noteSandboxEffect,
+  recordIrreversibleEffects,
+  resultField,
+  type SandboxEffectNote,
+} from './sandbox-effects.js';
+export {
   type ProviderWorkerContext,
   type ProviderWorkerSpec,
   runProviderWorker,

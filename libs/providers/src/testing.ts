@@ -53,6 +53,9 @@ export type RunOperation = (
   options?: {
     intentId?: string;
     stepPointer?: string;
+    /** Run as a test call (effects recorded for clean-up); default false. */
+    sandbox?: boolean;
+    conversationId?: string;
     maximumAttempts?: number;
     initialIntervalMs?: number;
     startToCloseTimeoutMs?: number;
@@ -125,11 +128,11 @@ export async function startProviderTestEnv(): Promise<ProviderTestEnv> {
         const call: ProviderCall = {
           tenantId: tenant.id,
           intentId: options.intentId ?? `int_test${++counter}`,
-          conversationId: 'conv_test',
+          conversationId: options.conversationId ?? 'conv_test',
           stepPointer: options.stepPointer ?? '/actions/0',
           operation,
           payload,
-          sandbox: false,
+          sandbox: options.sandbox ?? false,
         };
         return client.workflow.execute('providerProbe', {
           taskQueue: `${taskQueue}-probe`,

@@ -1,10 +1,10 @@
 import type { Logger } from '@switchboard/common';
-import { listCredentials } from '@switchboard/db';
+import { listCredentials, listSandboxEffects } from '@switchboard/db';
 import type { ProviderWorkerContext } from '@switchboard/providers';
 import { type ProviderTestEnv, type RunOperation, startProviderTestEnv } from '@switchboard/providers/testing';
 import { type CalcomSandbox, startCalcomSandbox } from '@switchboard/sandboxes/calcom';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createCalcomActivities, readCalcomConfig } from './calcom.activities.js';
+import { createCalcomActivities, readCalcomConfig, SANDBOX_UNDO_REASON } from './calcom.activities.js';
 
 const KEY = 'cal_live_activities_secret_5f3a9c1e7d';
 const WRONG_KEY = 'cal_live_revoked_secret_0b8e2d4f6a';
@@ -173,6 +173,76 @@ describe('calcom activities through Temporal', () => {
       expect(sb.requests({ method: 'POST' }).filter((r) => r.path.endsWith('/cancel'))).toHaveLength(1);
       const again = await run('calcom.reschedule', { ...cancel, start: '2030-03-13T10:00:00', time_zone: 'UTC' });
       expect(again).toMatchObject({ ok: false, error: { code: 'provider_rejected', retryable: false } });
+    });
+  });
+
+  it('records how to undo a test call: cancel a booking, move a reschedule back; a cancel is irreversible', async () => {
+    await withWorker(async (run) => {
+      const conv = 'conv_calcom_sandbox';
+      const sandbox = { sandbox: true, conversationId: conv };
+      const booked = await run('calcom.book', bookPayload('2030-03-11T10:00:00'), {
+        ...sandbox,
+        intentId: 'int_sbbook',
+        stepPointer: '/actions/0',
+      });
+      const uid = (booked as { result: { booking_uid: string } }).result.booking_uid;
+      // The same step again finds its booking and records nothing new.
+      await run('calcom.book', bookPayload('2030-03-11T10:00:00'), {
+        ...sandbox,
+        intentId: 'int_sbbook',
+        stepPointer: '/actions/0',
+      });
+      const moved = await run(
+        'calcom.reschedule',
+        { credential: 'calcom_main', booking_uid: uid, start: '2030-03-12T15:00:00', time_zone: 'UTC' },
+        { ...sandbox, intentId: 'int_sbmove' },
+      );
+      const movedUid = (moved as { result: { booking_uid: string } }).result.booking_uid;
+      const [book, move, ...none] = await listSandboxEffects(env.db, env.tenantId, conv);
+      expect(none).toEqual([]);
+      expect(book).toMatchObject({
+        operation: 'calcom.book',
+        provider: 'calcom',
+        providerRef: uid,
+        state: 'pending',
+        undo: {
+          operation: 'calcom.cancel',
+          payload: { credential: 'calcom_main', booking_uid: uid, reason: SANDBOX_UNDO_REASON },
+        },
+      });
+      expect(move).toMatchObject({
+        operation: 'calcom.reschedule',
+        providerRef: movedUid,
+        undo: {
+          operation: 'calcom.reschedule',
+          payload: { booking_uid: movedUid, start: '2030-03-11T14:00:00.000Z', time_zone: 'UTC' },
+        },
+      });
+
+      // Newest first, as the compensation does: move back, then cancel (which follows the moves).
+      expect(await run('calcom.reschedule', move?.undo?.payload ?? null)).toMatchObject({
+        ok: true,
+        result: { start: '2030-03-11T14:00:00+00:00' },
+      });
+      expect(await run('calcom.reschedule', move?.undo?.payload ?? null)).toMatchObject({ ok: true });
+      expect(await run('calcom.cancel', book?.undo?.payload ?? null)).toMatchObject({
+        ok: true,
+        result: { status: 'cancelled', cancellation_reason: SANDBOX_UNDO_REASON },
+      });
+      expect(sb.state().bookings.map((b) => b.status)).toEqual(['cancelled', 'cancelled', 'cancelled']);
+
+      const other = await run('calcom.book', bookPayload('2030-03-13T10:00:00'));
+      const otherUid = (other as { result: { booking_uid: string } }).result.booking_uid;
+      await run(
+        'calcom.cancel',
+        { credential: 'calcom_main', booking_uid: otherUid },
+        { ...sandbox, intentId: 'int_sbcancel' },
+      );
+      const cancelled = (await listSandboxEffects(env.db, env.tenantId, conv)).at(-1);
+      expect(cancelled).toMatchObject({ operation: 'calcom.cancel', state: 'irreversible', undo: null });
+      expect(cancelled?.reason).toContain('un-cancel');
+      // Undo operations themselves run as ordinary calls: nothing was recorded for them.
+      expect(await listSandboxEffects(env.db, env.tenantId, 'conv_test')).toEqual([]);
     });
   });
 

@@ -7,12 +7,21 @@
  * it, so a retry after a lost answer (Cal.com committed, the connection dropped) changes
  * nothing. See {@link findBookingByKey} for bookings; cancel and reschedule read the booking's
  * state, which Cal.com changes atomically with the write.
+ *
+ * Test calls (`call.sandbox`) record how to undo their effects (`sandbox_effects`): a booking
+ * is cancelled, a reschedule is moved back to the start it had; a cancellation cannot be undone
+ * (Cal.com has no un-cancel) and is recorded as irreversible.
  */
 import { createHash } from 'node:crypto';
 import type { CalcomBookResult, CalcomSlotsResult } from '@switchboard/actions';
 import { effectKey, type ProviderActivities, type ProviderCall } from '@switchboard/chains';
 import { ConfigError, EnvReader, type JsonValue } from '@switchboard/common';
-import { ProviderError, ProviderErrorCodes, type ProviderWorkerContext } from '@switchboard/providers';
+import {
+  noteSandboxEffect,
+  ProviderError,
+  ProviderErrorCodes,
+  type ProviderWorkerContext,
+} from '@switchboard/providers';
 import {
   CALCOM_DEFAULT_BASE_URL,
   CALCOM_PROVIDER,
@@ -147,6 +156,9 @@ function bookingState(b: CalcomBooking, timeZone: string): CalcomBookingState {
 /** The zone to present a booking in when the caller named none: the attendee's, as Cal.com stored it. */
 const attendeeZone = (b: CalcomBooking): string => b.attendees.find((a) => a.timeZone !== '')?.timeZone ?? 'UTC';
 
+/** The cancellation or rescheduling reason Cal.com shows for the undo of a test call. */
+export const SANDBOX_UNDO_REASON = 'Switchboard test call clean-up';
+
 const isRefusal = (err: unknown) =>
   err instanceof ProviderError &&
   (err.code === ProviderErrorCodes.Rejected || err.code === ProviderErrorCodes.Conflict);
@@ -260,6 +272,14 @@ export function createCalcomActivities(ctx: ProviderWorkerContext): ProviderActi
           throw err;
         }
       });
+      await noteSandboxEffect(ctx.db, call, CALCOM_PROVIDER, {
+        providerRef: booking.uid,
+        description: `Cal.com booking ${booking.uid} at ${booking.start}`,
+        undo: {
+          operation: CalcomOperations.Cancel,
+          payload: { credential: input.credential, booking_uid: booking.uid, reason: SANDBOX_UNDO_REASON },
+        },
+      });
       const state = bookingState(booking, input.timeZone);
       const result = {
         booking_id: state.booking_id,
@@ -302,6 +322,11 @@ export function createCalcomActivities(ctx: ProviderWorkerContext): ProviderActi
           throw err;
         }
       });
+      await noteSandboxEffect(ctx.db, call, CALCOM_PROVIDER, {
+        providerRef: booking.uid,
+        description: `Cal.com booking ${booking.uid} cancelled`,
+        irreversible: 'Cal.com cannot un-cancel a booking (harmless when the test call made it)',
+      });
       const result: CalcomCancelResult = bookingState(booking, input.timeZone ?? attendeeZone(booking));
       return result;
     },
@@ -335,7 +360,7 @@ export function createCalcomActivities(ctx: ProviderWorkerContext): ProviderActi
             ...(input.reason !== undefined ? { reschedulingReason: input.reason } : {}),
           });
           ctx.log.info({ ...logWhere, bookingUid: moved.uid, previousUid: current.uid }, 'calcom booking rescheduled');
-          return { booking: moved, previous: current.uid };
+          return { booking: moved, previous: current.uid, previousStart: current.start };
         } catch (err) {
           if (isRefusal(err)) {
             const again = await resolveCurrent(client, await client.getBooking(current.uid));
@@ -345,6 +370,28 @@ export function createCalcomActivities(ctx: ProviderWorkerContext): ProviderActi
           throw err;
         }
       });
+      if (call.sandbox && outcome.previous !== outcome.booking.uid) {
+        // The way back: move the new booking to where the old one was (a retry that found the
+        // move already made reads that start from the old booking).
+        const from =
+          'previousStart' in outcome && typeof outcome.previousStart === 'string'
+            ? outcome.previousStart
+            : (await withClient(call, input.credential, (client) => client.getBooking(outcome.previous))).start;
+        await noteSandboxEffect(ctx.db, call, CALCOM_PROVIDER, {
+          providerRef: outcome.booking.uid,
+          description: `Cal.com booking ${outcome.previous} moved from ${from} to ${outcome.booking.start}`,
+          undo: {
+            operation: CalcomOperations.Reschedule,
+            payload: {
+              credential: input.credential,
+              booking_uid: outcome.booking.uid,
+              start: toUtcIso(instant(from)),
+              time_zone: 'UTC',
+              reason: SANDBOX_UNDO_REASON,
+            },
+          },
+        });
+      }
       const result: CalcomRescheduleResult = {
         ...bookingState(outcome.booking, input.timeZone),
         previous_booking_uid: outcome.previous,

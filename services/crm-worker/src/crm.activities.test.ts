@@ -1,6 +1,6 @@
 import type { ProviderActivities } from '@switchboard/chains';
 import type { Logger } from '@switchboard/common';
-import { listCredentials } from '@switchboard/db';
+import { listCredentials, listSandboxEffects } from '@switchboard/db';
 import type { ProviderWorkerContext } from '@switchboard/providers';
 import { type ProviderTestEnv, type RunOperation, startProviderTestEnv } from '@switchboard/providers/testing';
 import { type HubspotSandbox, startHubspotSandbox } from '@switchboard/sandboxes/hubspot';
@@ -308,6 +308,138 @@ describe('crm.ticket', () => {
       expect(rejected).toMatchObject({ ok: false, error: { code: 'provider_rejected', retryable: false } });
       expect(rejected.ok ? '' : rejected.error.message).toContain('VALIDATION_ERROR');
       expect(sb.requests()).toHaveLength(1);
+    });
+  });
+});
+
+describe('test calls (sandbox)', () => {
+  const effects = (conversationId: string) => listSandboxEffects(env.db, env.tenantId, conversationId);
+  const TICKET = {
+    credential: 'hubspot_main',
+    subject: ['Printer jams'],
+    content: ['Jams on page 2.'],
+    pipeline: '0',
+    stage: '1',
+    contact: { email: 'ada@example.com' },
+  };
+
+  it('records a ticket once with its archive, which removes it and is harmless to repeat', async () => {
+    await withCrm(async (run) => {
+      const opts = { sandbox: true, conversationId: 'conv_sbticket', intentId: 'int_sbticket', stepPointer: '/s/0' };
+      const made = await run('crm.ticket', TICKET, opts);
+      expect(made).toEqual({ ok: true, result: { ticket_id: '5001' } });
+      // The step again (a redelivered intent): the recorded result, and no second record.
+      expect(await run('crm.ticket', TICKET, opts)).toEqual(made);
+      const [effect, ...others] = await effects('conv_sbticket');
+      expect(others).toEqual([]);
+      expect(effect).toMatchObject({
+        intentId: 'int_sbticket',
+        stepPointer: '/s/0',
+        operation: 'crm.ticket',
+        provider: 'hubspot',
+        providerRef: '5001',
+        state: 'pending',
+        undo: { operation: 'crm.archive_ticket', payload: { credential: 'hubspot_main', ticket_id: '5001' } },
+      });
+      expect(effect?.description).toContain('Printer jams');
+
+      const undo = effect?.undo?.payload ?? null;
+      expect(await run('crm.archive_ticket', undo)).toEqual({
+        ok: true,
+        result: { ticket_id: '5001', archived: true },
+      });
+      expect(sb.state().tickets).toEqual([]);
+      expect(await run('crm.archive_ticket', undo)).toEqual({
+        ok: true,
+        result: { ticket_id: '5001', archived: false },
+      });
+      expect(
+        await run('crm.archive_ticket', { credential: 'hubspot_main', ticket_id: '../contacts/101' }),
+      ).toMatchObject({ ok: false, error: { code: 'provider_invalid_input', retryable: false } });
+    });
+  });
+
+  it('records a created contact as archivable and an updated one with the values to restore', async () => {
+    await withCrm(async (run) => {
+      const conv = 'conv_sbcontacts';
+      const created = await run(
+        'crm.update',
+        {
+          credential: 'hubspot_main',
+          contact: { email: 'new.lead@example.com' },
+          properties: { hs_lead_status: ['NEW'] },
+        },
+        { sandbox: true, conversationId: conv, intentId: 'int_sbcreate' },
+      );
+      expect(created).toMatchObject({ ok: true, result: { contact_id: '103' } });
+      const updated = await run(
+        'crm.update',
+        {
+          credential: 'hubspot_main',
+          contact: { id: '101' },
+          properties: { lifecyclestage: ['lead'], budget: ['10k'] },
+        },
+        { sandbox: true, conversationId: conv, intentId: 'int_sbupdate' },
+      );
+      expect(updated).toMatchObject({ ok: true, result: { contact_id: '101' } });
+      expect(sb.state().contacts.find((c) => c.id === '101')?.properties).toMatchObject({
+        lifecyclestage: 'lead',
+        budget: '10k',
+      });
+      const [create, update] = await effects(conv);
+      expect(create).toMatchObject({
+        operation: 'crm.update',
+        providerRef: '103',
+        undo: { operation: 'crm.archive_contact', payload: { credential: 'hubspot_main', contact_id: '103' } },
+      });
+      // The previous values, read before the PATCH: budget had none, so restoring clears it.
+      expect(update).toMatchObject({
+        providerRef: '101',
+        undo: {
+          operation: 'crm.restore_contact',
+          payload: {
+            credential: 'hubspot_main',
+            contact_id: '101',
+            properties: { lifecyclestage: 'customer', budget: '' },
+          },
+        },
+      });
+
+      expect(await run('crm.restore_contact', update?.undo?.payload ?? null)).toMatchObject({ ok: true });
+      expect(sb.state().contacts.find((c) => c.id === '101')?.properties).toEqual({
+        firstname: 'Ada',
+        lastname: 'Lovelace',
+        email: 'ada@example.com',
+        phone: '(555) 123-4567',
+        lifecyclestage: 'customer',
+      });
+      expect(await run('crm.archive_contact', create?.undo?.payload ?? null)).toMatchObject({
+        ok: true,
+        result: { archived: true },
+      });
+      expect(sb.state().contacts.map((c) => c.id)).toEqual(['101', '102']);
+      expect(await run('crm.restore_contact', create?.undo?.payload ?? null)).toMatchObject({
+        ok: false,
+        error: { code: 'provider_invalid_input' },
+      });
+      expect(
+        await run('crm.restore_contact', { credential: 'hubspot_main', contact_id: '103', properties: { a: 'x' } }),
+      ).toMatchObject({ ok: false, error: { code: 'provider_not_found', retryable: false } });
+    });
+  });
+
+  it('records nothing for a call that is not a test call', async () => {
+    await withCrm(async (run) => {
+      await run('crm.ticket', TICKET, { conversationId: 'conv_notsandbox' });
+      await run(
+        'crm.update',
+        { credential: 'hubspot_main', contact: { id: '101' }, properties: { budget: ['1k'] } },
+        { conversationId: 'conv_notsandbox' },
+      );
+      expect(sb.state().tickets).toHaveLength(1);
+      expect(await effects('conv_notsandbox')).toEqual([]);
+      // Without a test call there is no read of the previous values either.
+      expect(sb.requests().filter((r) => r.method === 'GET' && r.path === '/crm/v3/objects/contacts/101')).toEqual([]);
     });
   });
 });

@@ -1,5 +1,7 @@
 /**
- * The CRM worker's activities: `crm.lookup`, `crm.update` and `crm.ticket` against HubSpot CRM v3.
+ * The CRM worker's activities: `crm.lookup`, `crm.update` and `crm.ticket` against HubSpot CRM v3,
+ * and the undo operations of test calls: `crm.archive_ticket`, `crm.archive_contact`,
+ * `crm.restore_contact`.
  *
  * Decisions (see also `phone.ts`):
  * - Lookup: by phone first — one search over `phone` and `mobilephone` for the E.164 form, the
@@ -25,6 +27,13 @@
  *   two attempts running at once (an activity timeout while the first still runs) both wait
  *   out the settle time and re-check the record, but could both create if neither finished.
  * - 401/403 mark the credential `auth_failed` (non-retryable `provider_auth_failed`).
+ * - Test calls (`call.sandbox`) record how to undo what they did (`sandbox_effects`): a created
+ *   ticket or contact is archived; an updated contact gets its previous values back, read just
+ *   before the PATCH and recorded before it is sent (the first record of a step wins, so a retry
+ *   never records the already-updated values). Limit: a create whose answer was lost and whose
+ *   retry meets it as an existing contact (409 by e-mail) is recorded as an update, not a create.
+ * - Undo operations are idempotent: archiving what is gone (404) succeeds; restoring a contact
+ *   that is gone fails `provider_not_found`, which the compensation counts as nothing left to undo.
  */
 
 import { createHash } from 'node:crypto';
@@ -32,7 +41,12 @@ import { type CrmContactRef, type CrmLookupResult, type CrmUpdateResult, joinTex
 import { effectKey, type ProviderActivities, type ProviderCall } from '@switchboard/chains';
 import { ConfigError, EnvReader, type JsonValue, SwitchboardError } from '@switchboard/common';
 import { claimEffect, completeEffect, noteEffectRef, releaseEffect } from '@switchboard/db';
-import { ProviderError, ProviderErrorCodes, type ProviderWorkerContext } from '@switchboard/providers';
+import {
+  noteSandboxEffect,
+  ProviderError,
+  ProviderErrorCodes,
+  type ProviderWorkerContext,
+} from '@switchboard/providers';
 import {
   createHubspotClient,
   HUBSPOT,
@@ -41,7 +55,14 @@ import {
   type HubspotObject,
   type HubspotProperties,
 } from './hubspot-client.js';
-import { missingIdentifier, parseLookupInput, parseTicketInput, parseUpdateInput } from './inputs.js';
+import {
+  missingIdentifier,
+  parseArchiveInput,
+  parseLookupInput,
+  parseRestoreInput,
+  parseTicketInput,
+  parseUpdateInput,
+} from './inputs.js';
 import { phoneDigits, phoneSearchValues, toE164 } from './phone.js';
 
 /** Operation names served by this worker. */
@@ -49,6 +70,12 @@ export const CrmOperations = {
   Lookup: 'crm.lookup',
   Update: 'crm.update',
   Ticket: 'crm.ticket',
+  /** Undo of a test call's ticket: `DELETE /crm/v3/objects/tickets/{ticket_id}`. */
+  ArchiveTicket: 'crm.archive_ticket',
+  /** Undo of a test call's created contact: `DELETE /crm/v3/objects/contacts/{contact_id}`. */
+  ArchiveContact: 'crm.archive_contact',
+  /** Undo of a test call's contact update: PATCH the previous values back ('' clears). */
+  RestoreContact: 'crm.restore_contact',
 } as const;
 
 /** Settings read from the environment (all optional). */
@@ -330,16 +357,42 @@ export function createCrmActivities(ctx: ProviderWorkerContext): ProviderActivit
       const result: CrmUpdateResult = { contact_id: contactId, updated_properties: names };
       return { result: result as unknown as JsonValue, ref: contactId };
     };
+    /**
+     * A test call records the values the PATCH is about to overwrite, before sending it. False
+     * when the contact does not exist (a stale id). Outside test calls: true, without a request.
+     */
+    const remember = async (client: HubspotClient, contactId: string): Promise<boolean> => {
+      if (!call.sandbox || names.length === 0) return true;
+      const current = await client.getContact(contactId, { properties: names });
+      if (current === null) return false;
+      await noteSandboxEffect(ctx.db, call, HUBSPOT, {
+        providerRef: contactId,
+        description: `HubSpot contact ${contactId}: ${names.join(', ')} updated`,
+        undo: {
+          operation: CrmOperations.RestoreContact,
+          payload: {
+            credential: input.credential,
+            contact_id: contactId,
+            properties: Object.fromEntries(names.map((n) => [n, current.properties[n] ?? ''])),
+          },
+        },
+      });
+      return true;
+    };
     const write = async (client: HubspotClient, contactId: string) => {
-      if (names.length > 0) await client.updateContact(contactId, properties);
+      if (names.length > 0) {
+        await remember(client, contactId);
+        await client.updateContact(contactId, properties);
+      }
       return done(contactId);
     };
     return withHubspot(call, input.credential, (client) =>
       runEffect(call, async (scope) => {
         if (ids.id !== undefined) {
           try {
-            if (names.length > 0) return done((await client.updateContact(ids.id, properties)).id);
-            if (await client.getContact(ids.id, { properties: ['email'] })) return done(ids.id);
+            if (names.length > 0) {
+              if (await remember(client, ids.id)) return done((await client.updateContact(ids.id, properties)).id);
+            } else if (await client.getContact(ids.id, { properties: ['email'] })) return done(ids.id);
           } catch (err) {
             // A stale id (merged or deleted contact): fall back to e-mail and phone.
             if (!(err instanceof ProviderError && err.code === ProviderErrorCodes.NotFound)) throw err;
@@ -375,6 +428,14 @@ export function createCrmActivities(ctx: ProviderWorkerContext): ProviderActivit
             { tenantId: call.tenantId, intentId: call.intentId, contactId: created.id },
             'hubspot contact created',
           );
+          await noteSandboxEffect(ctx.db, call, HUBSPOT, {
+            providerRef: created.id,
+            description: `HubSpot contact ${created.id} created (${create.email ?? create.phone ?? ''})`,
+            undo: {
+              operation: CrmOperations.ArchiveContact,
+              payload: { credential: input.credential, contact_id: created.id },
+            },
+          });
           return done(created.id);
         } catch (err) {
           // The e-mail exists after all (created meanwhile, or by our own earlier attempt): update it.
@@ -428,7 +489,7 @@ export function createCrmActivities(ctx: ProviderWorkerContext): ProviderActivit
         .filter((t) => (t.properties[markerProperty] ?? '').includes(marker))
         .sort((a, b) => Number(a.id) - Number(b.id))[0];
     };
-    return withHubspot(call, input.credential, (client) =>
+    const result = await withHubspot(call, input.credential, (client) =>
       runEffect(call, async (scope) => {
         const earlier = await scope.recover(() => findExisting(client));
         if (earlier && 'found' in earlier) return { result: { ticket_id: earlier.found.id }, ref: earlier.found.id };
@@ -449,11 +510,47 @@ export function createCrmActivities(ctx: ProviderWorkerContext): ProviderActivit
         return { result: { ticket_id: created.id }, ref: created.id };
       }),
     );
+    // Every path (made now, found after a lost answer, recorded earlier) names the ticket.
+    const ticketId = (result as { ticket_id?: unknown } | null)?.ticket_id;
+    if (typeof ticketId === 'string') {
+      await noteSandboxEffect(ctx.db, call, HUBSPOT, {
+        providerRef: ticketId,
+        description: `HubSpot ticket ${ticketId}: ${subject}`,
+        undo: {
+          operation: CrmOperations.ArchiveTicket,
+          payload: { credential: input.credential, ticket_id: ticketId },
+        },
+      });
+    }
+    return result;
+  }
+
+  /** Archives a ticket or contact; one already gone counts as archived (`archived: false`). */
+  async function archive(call: ProviderCall, type: 'ticket' | 'contact'): Promise<JsonValue> {
+    const idKey = type === 'ticket' ? 'ticket_id' : 'contact_id';
+    const input = parseArchiveInput(call.payload, call.operation, idKey);
+    const archived = await withHubspot(call, input.credential, (client) =>
+      type === 'ticket' ? client.archiveTicket(input.id) : client.archiveContact(input.id),
+    );
+    ctx.log.info(
+      { tenantId: call.tenantId, intentId: call.intentId, [idKey]: input.id, archived },
+      `hubspot ${type} archived`,
+    );
+    return { [idKey]: input.id, archived };
+  }
+
+  async function restoreContact(call: ProviderCall): Promise<JsonValue> {
+    const input = parseRestoreInput(call.payload);
+    await withHubspot(call, input.credential, (client) => client.updateContact(input.contactId, input.properties));
+    return { contact_id: input.contactId, restored_properties: Object.keys(input.properties) };
   }
 
   return {
     [CrmOperations.Lookup]: lookup,
     [CrmOperations.Update]: update,
     [CrmOperations.Ticket]: ticket,
+    [CrmOperations.ArchiveTicket]: (call) => archive(call, 'ticket'),
+    [CrmOperations.ArchiveContact]: (call) => archive(call, 'contact'),
+    [CrmOperations.RestoreContact]: restoreContact,
   };
 }

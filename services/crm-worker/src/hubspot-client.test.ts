@@ -101,6 +101,26 @@ describe('requests', () => {
     expect(found.total).toBe(2);
     expect(sb.requests().at(-1)?.path).toBe('/crm/v3/objects/tickets/search');
   });
+
+  it('archives tickets and contacts with DELETE (no body), false when already gone', async () => {
+    const ticket = await client.createTicket({ subject: 'S', hs_pipeline: '0', hs_pipeline_stage: '1' });
+    sb.clearRequests();
+    expect(await client.archiveTicket(ticket.id)).toBe(true);
+    expect(await client.archiveTicket(ticket.id)).toBe(false);
+    expect(await client.archiveContact('101')).toBe(true);
+    expect(sb.state()).toEqual({ contacts: [], tickets: [] });
+    expect(sb.requests().map((r) => `${r.method} ${r.path} ${r.status} ${r.body}`)).toEqual([
+      `DELETE /crm/v3/objects/tickets/${ticket.id} 204 `,
+      `DELETE /crm/v3/objects/tickets/${ticket.id} 404 `,
+      'DELETE /crm/v3/objects/contacts/101 204 ',
+    ]);
+    expect(sb.requests()[0]?.headers.authorization).toBe(`Bearer ${TOKEN}`);
+    sb.faults.add({ status: 503 });
+    expect(await failure(client.archiveContact('102'))).toMatchObject({
+      code: 'provider_unavailable',
+      retryable: true,
+    });
+  });
 });
 
 describe('errors', () => {

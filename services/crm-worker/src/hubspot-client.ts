@@ -1,8 +1,9 @@
 /**
- * A small HubSpot CRM v3 client: contacts (search, read, create, update) and tickets (create
- * with a contact association, search). Every request goes through the provider HTTP kit (one
- * span each, bounded time and size); non-2xx answers become {@link ProviderError}s classified
- * by status, carrying HubSpot's own `message`, `category` and `correlationId` — never the token.
+ * A small HubSpot CRM v3 client: contacts (search, read, create, update, archive) and tickets
+ * (create with a contact association, search, archive). Every request goes through the provider
+ * HTTP kit (one span each, bounded time and size); non-2xx answers become {@link ProviderError}s
+ * classified by status, carrying HubSpot's own `message`, `category` and `correlationId` — never
+ * the token.
  */
 import { errorForStatus, ProviderError, ProviderErrorCodes, type ProviderHttp } from '@switchboard/providers';
 
@@ -90,6 +91,13 @@ export interface HubspotClient {
   createTicket(properties: HubspotProperties, options?: { contactId?: string }): Promise<HubspotObject>;
   /** `POST /crm/v3/objects/tickets/search`. */
   searchTickets(request: HubspotSearchRequest): Promise<HubspotSearchResponse>;
+  /**
+   * `DELETE /crm/v3/objects/contacts/{id}` (archive). True when HubSpot archived it; false when it
+   * answered 404 (already archived or never there): either way the contact is gone.
+   */
+  archiveContact(id: string): Promise<boolean>;
+  /** `DELETE /crm/v3/objects/tickets/{id}` (archive); false on 404, as {@link archiveContact}. */
+  archiveTicket(id: string): Promise<boolean>;
 }
 
 /** Options of {@link createHubspotClient}. */
@@ -135,6 +143,23 @@ export function createHubspotClient(o: HubspotClientOptions): HubspotClient {
       throw errorForStatus(HUBSPOT, response.status, describeError(response.text), response.headers);
     }
     return response.json();
+  }
+
+  /** A DELETE: HubSpot answers 204 without a body, so nothing is parsed; 404 → false. */
+  async function archive(operation: string, path: string): Promise<boolean> {
+    const response = await o.http.send({
+      provider: HUBSPOT,
+      operation: `hubspot.${operation}`,
+      method: 'DELETE',
+      url: `${base}${path}`,
+      headers: { authorization: headers.authorization, accept: headers.accept },
+      ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
+    });
+    if (response.status === 404) return false;
+    if (response.status < 200 || response.status >= 300) {
+      throw errorForStatus(HUBSPOT, response.status, describeError(response.text), response.headers);
+    }
+    return true;
   }
 
   const object = (value: unknown, what: string): HubspotObject => {
@@ -206,6 +231,8 @@ export function createHubspotClient(o: HubspotClientOptions): HubspotClient {
     async searchTickets(request) {
       return searchPage(await call('tickets.search', 'POST', '/crm/v3/objects/tickets/search', request));
     },
+    archiveContact: (id) => archive('contacts.archive', `/crm/v3/objects/contacts/${encodeURIComponent(id)}`),
+    archiveTicket: (id) => archive('tickets.archive', `/crm/v3/objects/tickets/${encodeURIComponent(id)}`),
   };
 }
 

@@ -183,3 +183,56 @@ export function missingIdentifier(what: string): SwitchboardError {
     retryable: false,
   });
 }
+
+/** HubSpot object ids are numeric; anything else never reaches a path. */
+const OBJECT_ID = /^[0-9]{1,32}$/;
+
+/** Payload of `crm.archive_ticket` / `crm.archive_contact` (undo operations of test calls). */
+export interface CrmArchiveInput {
+  credential: string;
+  /** The ticket's or contact's id. */
+  id: string;
+}
+
+/** Validates an archive payload: `{ credential, ticket_id }` or `{ credential, contact_id }`. */
+export function parseArchiveInput(
+  payload: JsonValue,
+  operation: string,
+  idKey: 'ticket_id' | 'contact_id',
+): CrmArchiveInput {
+  const p = root(payload, operation);
+  const problems = new Problems();
+  const input: CrmArchiveInput = { credential: credential(p, problems), id: '' };
+  const id = p[idKey];
+  if (typeof id === 'string' && OBJECT_ID.test(id)) input.id = id;
+  else problems.add(`${idKey} must be a HubSpot object id (digits)`);
+  problems.throwIfAny(operation);
+  return input;
+}
+
+/** Payload of `crm.restore_contact`: the values to put back exactly ('' clears a property). */
+export interface CrmRestoreInput {
+  credential: string;
+  contactId: string;
+  properties: Record<string, string>;
+}
+
+/** Validates a `crm.restore_contact` payload `{ credential, contact_id, properties }`. */
+export function parseRestoreInput(payload: JsonValue): CrmRestoreInput {
+  const p = root(payload, 'crm.restore_contact');
+  const problems = new Problems();
+  const input: CrmRestoreInput = { credential: credential(p, problems), contactId: '', properties: {} };
+  if (typeof p.contact_id === 'string' && OBJECT_ID.test(p.contact_id)) input.contactId = p.contact_id;
+  else problems.add('contact_id must be a HubSpot object id (digits)');
+  if (!isObject(p.properties) || Object.keys(p.properties).length === 0) {
+    problems.add('properties must be a non-empty object of HubSpot property name → string');
+  } else {
+    for (const [name, value] of Object.entries(p.properties)) {
+      if (!PROPERTY_NAME.test(name) || typeof value !== 'string')
+        problems.add(`'${name.slice(0, 40)}' must be a HubSpot property name with a string value`);
+      else input.properties[name] = value;
+    }
+  }
+  problems.throwIfAny('crm.restore_contact');
+  return input;
+}

@@ -1,7 +1,9 @@
 import { existsSync } from 'node:fs';
 import { type SessionActivities, workflowBundlePath, workflowsPath } from '@switchboard/chains';
+import type { Queryable } from '@switchboard/db';
 import { type Telemetry, temporalWorkerTracing, workflowInterceptorModule } from '@switchboard/telemetry';
 import { type NativeConnection, Worker } from '@temporalio/worker';
+import { createSandboxCompensationActivities } from './sandbox.activities.js';
 
 /** Options of {@link createChainsWorker}. */
 export interface ChainsWorkerOptions {
@@ -9,6 +11,8 @@ export interface ChainsWorkerOptions {
   namespace: string;
   taskQueue: string;
   activities: SessionActivities;
+  /** Serves the sandbox compensation workflow's activities (recorded test-call effects). */
+  db: Queryable;
   telemetry: Telemetry;
   maxWorkflowTasks: number;
   maxCachedWorkflows: number;
@@ -29,7 +33,7 @@ export async function createChainsWorker(o: ChainsWorkerOptions): Promise<Worker
     namespace: o.namespace,
     taskQueue: o.taskQueue,
     ...source,
-    activities: o.activities,
+    activities: { ...o.activities, ...createSandboxCompensationActivities({ db: o.db }) },
     sinks: tracing.sinks,
     interceptors: { ...tracing.interceptors, ...('interceptors' in source ? source.interceptors : {}) },
     maxConcurrentWorkflowTaskExecutions: o.maxWorkflowTasks,

@@ -5,6 +5,7 @@ import { initTelemetry, temporalClientInterceptor } from '@switchboard/telemetry
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { createChainsWorker } from './chains-worker.js';
+import { startCompensation } from './compensation.js';
 import { loadConfig } from './config.js';
 import { startInboundConsumer } from './inbound-consumer.js';
 import { startIntentConsumer } from './intent-consumer.js';
@@ -34,6 +35,7 @@ const worker = await createChainsWorker({
   namespace: config.temporalNamespace,
   taskQueue: config.taskQueue,
   activities: createSessionActivities({ bus, db }),
+  db,
   telemetry,
   maxWorkflowTasks: config.maxWorkflowTasks,
   maxCachedWorkflows: config.maxCachedWorkflows,
@@ -47,6 +49,8 @@ const consumer = await startIntentConsumer({
   log,
   taskQueue: config.taskQueue,
   maxInFlight: config.maxInFlight,
+  settings: config.session,
+  compensate: (control) => startCompensation({ temporal, taskQueue: config.taskQueue }, control),
 });
 const inbound = await startInboundConsumer({
   bus,

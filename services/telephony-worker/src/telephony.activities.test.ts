@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JsonValue } from '@switchboard/common';
+import { listSandboxEffects } from '@switchboard/db';
 import type { ProviderWorkerContext } from '@switchboard/providers';
 import { type ProviderTestEnv, type RunOperation, startProviderTestEnv } from '@switchboard/providers/testing';
 import { type RecordedRequest, startTwilioSandbox, type TwilioSandbox } from '@switchboard/sandboxes/twilio';
@@ -270,6 +271,27 @@ describe('sms.send', () => {
       const second = await run('sms.send', sms(), id);
       expect(second).toEqual(first);
       expect(sb.state().messages).toHaveLength(1);
+    });
+  });
+
+  it('records a test call’s SMS once, as irreversible; an ordinary call records nothing', async () => {
+    await inWorker(async (run) => {
+      const id = ids();
+      const first = await run('sms.send', sms(), { ...id, sandbox: true, conversationId: 'conv_telsandbox' });
+      await run('sms.send', sms(), { ...id, sandbox: true, conversationId: 'conv_telsandbox' });
+      await run('sms.send', sms(), { ...ids(), conversationId: 'conv_telsandbox' });
+      const sid = (first as { result: { message_sid: string } }).result.message_sid;
+      expect(await listSandboxEffects(env.db, env.tenantId, 'conv_telsandbox')).toEqual([
+        expect.objectContaining({
+          intentId: id.intentId,
+          operation: 'sms.send',
+          provider: 'twilio',
+          providerRef: sid,
+          state: 'irreversible',
+          reason: 'a sent SMS cannot be recalled',
+          undo: null,
+        }),
+      ]);
     });
   });
 });

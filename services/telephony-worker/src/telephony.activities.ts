@@ -6,7 +6,7 @@
 import { BuiltinOperations } from '@switchboard/actions';
 import type { ProviderActivities, ProviderCall } from '@switchboard/chains';
 import { type JsonValue, SwitchboardError } from '@switchboard/common';
-import type { ProviderWorkerContext } from '@switchboard/providers';
+import { type ProviderWorkerContext, recordIrreversibleEffects, resultField } from '@switchboard/providers';
 import { readTelephonyConfig, type TelephonyConfig } from './config.js';
 import { endCall } from './end-call.js';
 import type { TelephonyDeps } from './shared.js';
@@ -50,9 +50,31 @@ export function createTelephonyActivities(
         throw err;
       }
     };
-  return {
+  const activities: ProviderActivities = {
     [TelephonyOperations.SmsSend]: logged((call) => sendSms(deps, call)),
     [TelephonyOperations.Transfer]: logged((call) => transferCall(deps, call)),
     [TelephonyOperations.EndCall]: logged((call) => endCall(deps, call)),
   };
+  // Nothing here can be taken back: a test call records them so its clean-up report says so.
+  return recordIrreversibleEffects(ctx.db, activities, {
+    [TelephonyOperations.SmsSend]: {
+      provider: 'twilio',
+      reason: 'a sent SMS cannot be recalled',
+      ref: (r) => resultField(r, 'message_sid'),
+      describe: (_call, r) => `SMS ${resultField(r, 'message_sid') ?? ''} sent`,
+    },
+    [TelephonyOperations.Transfer]: {
+      provider: 'twilio',
+      reason: 'a call transfer cannot be undone',
+      ref: (r) => resultField(r, 'call_sid'),
+      describe: (_call, r) =>
+        `call ${resultField(r, 'call_sid') ?? ''} transferred to ${resultField(r, 'destination') ?? '?'} (${resultField(r, 'status') ?? '?'})`,
+    },
+    [TelephonyOperations.EndCall]: {
+      provider: 'twilio',
+      reason: 'an ended call cannot be resumed',
+      ref: (r) => resultField(r, 'call_sid'),
+      describe: (_call, r) => `call ${resultField(r, 'call_sid') ?? ''} ended`,
+    },
+  });
 }

@@ -2,7 +2,7 @@ import { createServer, type IncomingHttpHeaders, type Server, type ServerRespons
 import type { AddressInfo } from 'node:net';
 import type { ProviderActivities } from '@switchboard/chains';
 import type { JsonValue } from '@switchboard/common';
-import { listCredentials, upsertEndpoint } from '@switchboard/db';
+import { listCredentials, listSandboxEffects, upsertEndpoint } from '@switchboard/db';
 import type { ProviderWorkerContext } from '@switchboard/providers';
 import { type ProviderTestEnv, type RunOperation, startProviderTestEnv } from '@switchboard/providers/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -362,6 +362,33 @@ describe('address policy and redirects', () => {
     const outcome = await run((run) => run('test.webhook', { endpoint: 'hook', body: {} }));
     expect(outcome).toMatchObject({ ok: false, error: { code: 'webhook_rejected', retryable: false } });
     expect(api.received).toHaveLength(1);
+  });
+});
+
+describe('test calls (sandbox)', () => {
+  it('records a successful custom call or webhook of a test call as irreversible, once', async () => {
+    api.on('/api/orders', (_req, res) => json(res, 200, { ok: true }));
+    api.on('/hook', (_req, res) => json(res, 200, { ok: true }));
+    const conv = 'conv_webhooksandbox';
+    await run(async (run) => {
+      const req = request({ path: [{ text: '/orders' }], body: {} });
+      const opts = { sandbox: true, conversationId: conv, intentId: 'int_whsandbox', stepPointer: '/actions/0' };
+      expect(await run('http.request', req, opts)).toEqual({ ok: true, result: { ok: true } });
+      expect(await run('http.request', req, opts)).toEqual({ ok: true, result: { ok: true } });
+      await run('test.webhook', { endpoint: 'hook', body: {} }, { ...opts, stepPointer: '/actions/1' });
+      await run('http.request', req, { conversationId: conv });
+    });
+    expect(await listSandboxEffects(env.db, env.tenantId, conv)).toEqual([
+      expect.objectContaining({
+        operation: 'http.request',
+        provider: 'http',
+        description: 'custom HTTP call (POST api)',
+        state: 'irreversible',
+        undo: null,
+        reason: 'a custom HTTP call cannot be undone generically',
+      }),
+      expect.objectContaining({ stepPointer: '/actions/1', operation: 'webhook', state: 'irreversible' }),
+    ]);
   });
 });
 

@@ -2,7 +2,13 @@ import { BuiltinOperations } from '@switchboard/actions';
 import type { ProviderActivities, ProviderCall, WebhookActivities, WebhookCall } from '@switchboard/chains';
 import type { JsonValue } from '@switchboard/common';
 import type { Endpoint } from '@switchboard/db';
-import { ProviderError, retryAfterMs, toActivityFailure } from '@switchboard/providers';
+import {
+  noteSandboxEffect,
+  ProviderError,
+  recordIrreversibleEffects,
+  retryAfterMs,
+  toActivityFailure,
+} from '@switchboard/providers';
 import {
   endpointSigningCredential,
   excerpt,
@@ -21,6 +27,9 @@ export type { WebhookDeps } from './endpoints.js';
 
 /** Provider name on webhook errors. */
 const PROVIDER = 'webhook';
+
+/** Why a test call's custom HTTP call is not undone: the receiver's semantics are unknown. */
+const IRREVERSIBLE_REASON = 'a custom HTTP call cannot be undone generically';
 
 /** Stable codes of webhook failures (unchanged: stored in action runs and shown to tenants). */
 export const WebhookErrorCodes = {
@@ -46,22 +55,51 @@ export interface WebhookWorkerActivities extends WebhookActivities {
  * next retry delay.
  */
 export function createWebhookActivities(deps: WebhookDeps): WebhookWorkerActivities {
+  // A test call's request is recorded as irreversible once it succeeded (the clean-up report lists it).
+  const httpRequest = recordIrreversibleEffects(
+    deps.db,
+    { [BuiltinOperations.HttpRequest]: (call) => runHttpRequest(deps, call) },
+    {
+      [BuiltinOperations.HttpRequest]: {
+        provider: 'http',
+        reason: IRREVERSIBLE_REASON,
+        describe: (call) => `custom HTTP call (${describeEndpoint(call.payload)})`,
+      },
+    },
+  )[BuiltinOperations.HttpRequest] as (call: ProviderCall) => Promise<JsonValue>;
   return {
     async callWebhook(call: WebhookCall): Promise<JsonValue> {
       try {
-        return await callWebhook(deps, call);
+        const result = await callWebhook(deps, call);
+        if (call.sandbox && call.conversationId !== undefined) {
+          await noteSandboxEffect(
+            deps.db,
+            { ...call, conversationId: call.conversationId, operation: 'webhook', sandbox: true },
+            'http',
+            { irreversible: IRREVERSIBLE_REASON, description: `webhook '${call.endpoint}'` },
+          );
+        }
+        return result;
       } catch (err) {
         throw toActivityFailure(err);
       }
     },
     async [BuiltinOperations.HttpRequest](call: ProviderCall): Promise<JsonValue> {
       try {
-        return await runHttpRequest(deps, call);
+        return await httpRequest(call);
       } catch (err) {
         throw toActivityFailure(err);
       }
     },
   };
+}
+
+/** `METHOD endpoint` of an `http.request` payload, for the clean-up report. */
+function describeEndpoint(payload: JsonValue): string {
+  if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) return '?';
+  const method = typeof payload.method === 'string' ? payload.method : '?';
+  const endpoint = typeof payload.endpoint === 'string' ? payload.endpoint : '?';
+  return `${method} ${endpoint}`;
 }
 
 /**

@@ -274,6 +274,33 @@ describe('tickets', () => {
     ]);
     expect(sb.state().tickets).toEqual([]);
   });
+
+  it('archives tickets and contacts (204, gone from state, reads and search), 404 for unknown ids', async () => {
+    const created = await api('POST', '/crm/v3/objects/tickets', { properties: ticket, associations: assoc('101') });
+    const other = await api('POST', '/crm/v3/objects/tickets', { properties: ticket, associations: assoc('101') });
+    const res = await fetch(`${sb.url}/crm/v3/objects/tickets/${created.json.id}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    expect(res.status).toBe(204);
+    expect(await res.text()).toBe('');
+    expect(sb.state().tickets.map((t) => t.id)).toEqual([other.json.id]);
+    expect((await api('GET', `/crm/v3/objects/tickets/${created.json.id}`)).status).toBe(404);
+    const found = await search('tickets', { filterGroups: [eq('hs_pipeline', '0')] });
+    expect(found.json).toMatchObject({ total: 1, results: [{ id: other.json.id }] });
+    expect((await api('DELETE', `/crm/v3/objects/tickets/${created.json.id}`)).status).toBe(404);
+    expect((await api('DELETE', '/crm/v3/objects/tickets/999', undefined, 'wrong')).status).toBe(401);
+
+    expect((await api('DELETE', '/crm/v3/objects/contacts/101')).status).toBe(204);
+    expect(sb.state().contacts).toEqual([]);
+    expect(sb.state().tickets[0]?.associations).toEqual([]);
+    expect(
+      sb
+        .requests()
+        .filter((r) => r.method === 'DELETE')
+        .map((r) => r.status),
+    ).toEqual([204, 404, 401, 204]);
+  });
 });
 
 describe('rate limits', () => {

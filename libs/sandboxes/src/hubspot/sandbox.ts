@@ -1,8 +1,9 @@
 /**
- * A local stand-in for HubSpot CRM v3 contacts and tickets: the same paths, Bearer auth, JSON
- * bodies, status codes and error shape (`{status:"error", message, correlationId, category}`),
- * rate-limit headers and 429s, a search index that may lag writes, plus inspection and fault
- * injection for tests and the dev stack. In-memory; one process; not a conformance oracle.
+ * A local stand-in for HubSpot CRM v3 contacts and tickets (create, read, update, archive,
+ * search): the same paths, Bearer auth, JSON bodies, status codes and error shape
+ * (`{status:"error", message, correlationId, category}`), rate-limit headers and 429s, a search
+ * index that may lag writes, plus inspection and fault injection for tests and the dev stack.
+ * In-memory; one process; not a conformance oracle.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -455,6 +456,20 @@ export async function startHubspotSandbox(options: HubspotSandboxOptions = {}): 
     return { status: 200, body: renderAll(type, found) };
   }
 
+  /**
+   * `DELETE /crm/v3/objects/{type}/{id}`: archives the object (it leaves the state, reads and
+   * search) and answers 204 without a body. An id the sandbox does not hold answers 404; a
+   * contact's removal also drops the ticket associations that pointed to it.
+   */
+  function archive(type: ObjectType, rawId: string): Answer {
+    const id = decodeURIComponent(rawId);
+    if (!objects[type].delete(id)) return { status: 404, body: errorBody(404) };
+    if (type === 'contacts') {
+      for (const t of objects.tickets.values()) t.associations = t.associations.filter((a) => a.toObjectId !== id);
+    }
+    return { status: 204, body: undefined };
+  }
+
   function search(type: ObjectType, json: unknown): Answer {
     const bad = (message: string): Answer => ({ status: 400, body: errorBody(400, message) });
     if (!isObject(json)) return bad('Invalid input JSON: expected an object');
@@ -599,6 +614,8 @@ export async function startHubspotSandbox(options: HubspotSandboxOptions = {}): 
       answer = read(type, id, url.searchParams);
     } else if (method === 'PATCH') {
       answer = update(type, id, url.searchParams, json);
+    } else if (method === 'DELETE') {
+      answer = archive(type, id);
     } else {
       answer = { status: 405, body: errorBody(405) };
     }
@@ -694,6 +711,11 @@ export async function startHubspotSandbox(options: HubspotSandboxOptions = {}): 
       return;
     }
     entry.status = answer.status;
+    if (answer.status === 204) {
+      res.writeHead(204, answer.headers ?? {});
+      res.end();
+      return;
+    }
     sendJson(res, answer.status, answer.body, answer.headers ?? {});
   }
 
