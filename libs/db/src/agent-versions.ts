@@ -11,6 +11,20 @@ export interface AgentActionInput {
   canonical: JsonObject;
 }
 
+/**
+ * The LLM an agent's own loop talks to: an OpenAI-compatible chat-completions endpoint. Stored
+ * with the agent version (JSON, camelCase), so publishing or rolling back a version moves it too.
+ */
+export interface AgentLlmSettings {
+  /** Base URL of the API, e.g. `https://api.openai.com/v1` (the client appends `/chat/completions`). */
+  baseUrl: string;
+  model: string;
+  /** Name of the tenant credential (provider `openai`) holding `{ apiKey }`. */
+  credential: string;
+  /** The endpoint may be on a loopback or private address (a model served on-premise). */
+  allowPrivate: boolean;
+}
+
 /** What {@link saveAgentVersion} wrote. */
 export interface SavedAgentVersion {
   agentId: string;
@@ -44,6 +58,7 @@ export async function saveAgentVersion(
   instructions: string,
   actions: readonly AgentActionInput[],
   publish = true,
+  options: { llm?: AgentLlmSettings } = {},
 ): Promise<SavedAgentVersion> {
   const agent = await db.query<{ id: string }>(
     `INSERT INTO agents (id, tenant_id, name, instructions) VALUES ($1, $2, $3, $4)
@@ -74,10 +89,10 @@ export async function saveAgentVersion(
     saved.push({ name: a.name, id, version });
   }
   const v = await db.query<{ version: number }>(
-    `INSERT INTO agent_versions (agent_id, version, instructions, action_ids)
-     SELECT $1, COALESCE(MAX(version), 0) + 1, $2, $3 FROM agent_versions WHERE agent_id = $1
+    `INSERT INTO agent_versions (agent_id, version, instructions, action_ids, llm)
+     SELECT $1, COALESCE(MAX(version), 0) + 1, $2, $3, $4 FROM agent_versions WHERE agent_id = $1
      RETURNING version`,
-    [agentId, instructions, saved.map((s) => s.id)],
+    [agentId, instructions, saved.map((s) => s.id), options.llm ?? null],
   );
   const version = (v.rows[0] as { version: number }).version;
   if (publish) await publishAgentVersion(db, tenantId, agentId, version);
@@ -98,6 +113,21 @@ export async function publishAgentVersion(
     [agentId, tenantId, version],
   );
   return res.rowCount === 1;
+}
+
+/** The LLM settings of an agent's published version (or of `version`); undefined when it has none. */
+export async function findAgentLlmSettings(
+  db: Queryable,
+  tenantId: string,
+  agentId: string,
+  version?: number,
+): Promise<AgentLlmSettings | undefined> {
+  const { rows } = await db.query<{ llm: AgentLlmSettings | null }>(
+    `SELECT v.llm FROM agent_versions v JOIN agents a ON a.id = v.agent_id
+      WHERE v.agent_id = $1 AND a.tenant_id = $2 AND v.version = COALESCE($3, a.published_version)`,
+    [agentId, tenantId, version ?? null],
+  );
+  return rows[0]?.llm ?? undefined;
 }
 
 /** Versions of an agent, newest first, with which one is published. */

@@ -8,6 +8,8 @@ export const CredentialProviders = {
   Twilio: 'twilio',
   Hubspot: 'hubspot',
   Http: 'http',
+  /** An OpenAI-compatible chat-completions endpoint (`{ apiKey }`), used by an agent's LLM loop. */
+  OpenAI: 'openai',
 } as const;
 export type CredentialProvider = (typeof CredentialProviders)[keyof typeof CredentialProviders];
 

@@ -1,5 +1,13 @@
 export {
+  findTurnConfirmation,
+  setTurnConfirmation,
+  type TurnConfirmation,
+  withConversationTurnLock,
+} from './agent-turns.js';
+export {
   type AgentActionInput,
+  type AgentLlmSettings,
+  findAgentLlmSettings,
   findPublishedAction,
   listAgentActions,
   listAgentVersions,
@@ -8,6 +16,13 @@ export {
   saveAgentVersion,
   stableJson,
 } from './agent-versions.js';
+export {
+  type ApiKeyRecord,
+  findApiKey,
+  listApiKeys,
+  type RevokeApiKeyOutcome,
+  revokeApiKey,
+} from './api-key-records.js';
 export { type ApiKeyPrincipal, createApiKey, verifyApiKey } from './api-keys.js';
 export {
   CredentialMissingError,
@@ -24,6 +39,12 @@ export {
   setCredentialStatus,
 } from './credentials.js';
 export { claimEffect, completeEffect, type EffectRecord, noteEffectRef, releaseEffect } from './effects.js';
+export {
+  type ExternalConversation,
+  type ExternalConversationInput,
+  findConversationByExternalId,
+  findOrCreateExternalConversation,
+} from './external-conversations.js';
 export { type IdPrefix, IdPrefixes, intentIdForKey, newId } from './ids.js';
 export { migrate, migrationsDir } from './migrate.js';
 export { createPool, type Queryable, withTransaction } from './pool.js';
@@ -57,3 +78,25 @@ export {
   upsertAgent,
   upsertEndpoint,
 } from './repositories.js';
+export {
+  listSandboxEffects,
+  markSandboxEffect,
+  recordSandboxEffect,
+  type SandboxEffect,
+  type SandboxEffectInput,
+  type SandboxEffectState,
+  SandboxEffectStates,
+  type SandboxUndo,
+} from './sandbox-effects.js';
+export {
+  type AppendTranscriptOutcome,
+  appendTranscriptMessage,
+  type EndConversationOutcome,
+  endConversation,
+  listEndedConversations,
+  listTranscript,
+  type TranscriptEntry,
+  type TranscriptMessage,
+  type TranscriptRole,
+  type TranscriptToolCall,
+} from './transcripts.js';

@@ -175,6 +175,8 @@ export interface Conversation {
   contact: JsonObject;
   /** The voice call, when there is one: `{ sid, from, to }`. */
   call: JsonObject;
+  /** A test call: its side effects are recorded and can be undone in one request. */
+  sandbox: boolean;
   createdAt: Date;
 }
 
@@ -184,11 +186,13 @@ export async function createConversation(
   agentId: string,
   contact: JsonObject = {},
   call: JsonObject = {},
+  options: { sandbox?: boolean } = {},
 ): Promise<Conversation> {
   const id = newId(IdPrefixes.Conversation);
+  const sandbox = options.sandbox ?? false;
   const { rows } = await db.query<{ created_at: Date }>(
-    'INSERT INTO conversations (id, tenant_id, agent_id, contact, call) VALUES ($1, $2, $3, $4, $5) RETURNING created_at',
-    [id, tenantId, agentId, contact, call],
+    'INSERT INTO conversations (id, tenant_id, agent_id, contact, call, sandbox) VALUES ($1, $2, $3, $4, $5, $6) RETURNING created_at',
+    [id, tenantId, agentId, contact, call, sandbox],
   );
   return {
     id,
@@ -197,6 +201,7 @@ export async function createConversation(
     status: 'active',
     contact,
     call,
+    sandbox,
     createdAt: (rows[0] as { created_at: Date }).created_at,
   };
 }
@@ -208,10 +213,11 @@ interface ConversationRow {
   status: 'active' | 'ended';
   contact: JsonObject;
   call: JsonObject;
+  sandbox: boolean;
   created_at: Date;
 }
 
-const CONVERSATION_COLUMNS = 'id, tenant_id, agent_id, status, contact, call, created_at';
+const CONVERSATION_COLUMNS = 'id, tenant_id, agent_id, status, contact, call, sandbox, created_at';
 
 function mapConversation(row: ConversationRow): Conversation {
   return {
@@ -221,6 +227,7 @@ function mapConversation(row: ConversationRow): Conversation {
     status: row.status,
     contact: row.contact,
     call: row.call,
+    sandbox: row.sandbox,
     createdAt: row.created_at,
   };
 }

@@ -1,9 +1,10 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import websocket from '@fastify/websocket';
 import type { Bus } from '@switchboard/bus';
 import { asSwitchboardError, type Logger, SwitchboardError } from '@switchboard/common';
-import { type ApiKeyPrincipal, type Keyring, type Queryable, verifyApiKey } from '@switchboard/db';
+import type { ApiKeyPrincipal, Keyring, Queryable } from '@switchboard/db';
 import {
   type Context,
   context,
@@ -15,11 +16,21 @@ import {
   trace,
 } from '@switchboard/telemetry';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import { httpStatusOf, UnauthorizedError } from './errors.js';
+import { type RateLimits, registerAccessControl } from './access.js';
+import { ConversationEnds } from './conversation-ends.js';
+import { httpStatusOf } from './errors.js';
 import { agentRoutes } from './routes/agents.routes.js';
+import { controlRoutes } from './routes/controls.routes.js';
 import { conversationRoutes } from './routes/conversations.routes.js';
+import { dropinRoutes } from './routes/dropin.routes.js';
 import { inboundRoutes } from './routes/inbound.routes.js';
+import { keyRoutes } from './routes/keys.routes.js';
+import { mcpRoutes } from './routes/mcp.routes.js';
+import { sandboxRoutes } from './routes/sandbox.routes.js';
 import { settingsRoutes } from './routes/settings.routes.js';
+import { transcriptRoutes } from './routes/transcript.routes.js';
+import { turnRoutes } from './routes/turns.routes.js';
+import { websocketRoutes } from './routes/ws.routes.js';
 import { ToolCalls } from './tool-calls.js';
 
 /** Everything the app needs; `main.ts` builds these, tests pass their own. */
@@ -36,6 +47,8 @@ export interface AppDeps {
   keyring?: Keyring;
   /** Scheme and host Twilio calls inbound webhooks on (`PUBLIC_BASE_URL`); default: the request's own. */
   publicBaseUrl?: string;
+  /** Requests per minute per API key and per tenant on `/v1` (default: `DEFAULT_RATE_LIMITS`). */
+  rateLimits?: RateLimits;
   logger?: Logger | false;
 }
 
@@ -123,22 +136,32 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
 
+  // WebSocket upgrades are dispatched through the router and its hooks (auth included). Register
+  // it once, here: a second registration would answer every upgrade twice.
+  await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
+  const ends = new ConversationEnds(deps.db, undefined, (err) => app.log.warn({ err }, 'conversation end poll failed'));
+  app.addHook('onClose', async () => ends.close());
+
   // Provider webhooks: authenticated by the provider's signature, not an API key, so they are
   // registered outside the authenticated `/v1` scope below (its hook does not apply to them).
   await app.register(inboundRoutes, { prefix: '/v1/inbound', publicBaseUrl: deps.publicBaseUrl });
 
   await app.register(
     async (v1) => {
-      v1.addHook('onRequest', async (req) => {
-        const header = req.headers.authorization;
-        const token = typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7).trim() : '';
-        const principal = token === '' ? undefined : await verifyApiKey(deps.db, token);
-        if (!principal) throw new UnauthorizedError();
-        req.principal = principal;
-      });
+      // API key, per-key and per-tenant rate limits, route scope: before any route is added.
+      await registerAccessControl(v1, { db: deps.db, ...(deps.rateLimits ? { rateLimits: deps.rateLimits } : {}) });
       await v1.register(conversationRoutes);
+      await v1.register(controlRoutes);
+      await v1.register(sandboxRoutes);
       await v1.register(agentRoutes);
       await v1.register(settingsRoutes);
+      // Voice runtimes (Vapi, Retell) and MCP clients send the API key as a Bearer token too.
+      await v1.register(dropinRoutes);
+      await v1.register(mcpRoutes);
+      await v1.register(keyRoutes);
+      await v1.register(transcriptRoutes, { ends });
+      await v1.register(turnRoutes);
+      await v1.register(websocketRoutes, { ends });
     },
     { prefix: '/v1' },
   );

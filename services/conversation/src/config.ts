@@ -1,4 +1,5 @@
 import { ConfigError, EnvReader } from '@switchboard/common';
+import { DEFAULT_RATE_LIMITS } from './access.js';
 
 /** Conversation service configuration, read once at start. */
 export interface ConversationConfig {
@@ -19,6 +20,10 @@ export interface ConversationConfig {
    * Default: `http://<Host header>` of each request.
    */
   publicBaseUrl: string | undefined;
+  /** `/v1` requests per minute per API key (`RATE_LIMIT_PER_KEY_PER_MIN`); 0 turns it off. */
+  rateLimitPerKeyPerMin: number;
+  /** `/v1` requests per minute per tenant, all keys together (`RATE_LIMIT_PER_TENANT_PER_MIN`); 0 turns it off. */
+  rateLimitPerTenantPerMin: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConversationConfig {
@@ -33,6 +38,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConversationCo
     logLevel: r.string('LOG_LEVEL', 'info'),
     credentialsKeys: r.optional('CREDENTIALS_KEYS'),
     publicBaseUrl: r.optional('PUBLIC_BASE_URL'),
+    rateLimitPerKeyPerMin: r.int('RATE_LIMIT_PER_KEY_PER_MIN', DEFAULT_RATE_LIMITS.perKeyPerMin, 0, 1_000_000),
+    rateLimitPerTenantPerMin: r.int('RATE_LIMIT_PER_TENANT_PER_MIN', DEFAULT_RATE_LIMITS.perTenantPerMin, 0, 1_000_000),
   };
   r.done();
   if (config.publicBaseUrl !== undefined && !/^https?:\/\/[^/?#\s]+(\/[^?#\s]*)?$/i.test(config.publicBaseUrl)) {

@@ -13,6 +13,18 @@ const STATUS_BY_CODE: Record<string, number> = {
   rate_limited: 429,
   unavailable: 503,
   bus_unavailable: 503,
+  // Agent turns (POST /v1/conversations/:id/turns): configuration the tenant must fix, a turn
+  // already running, and an LLM endpoint that failed (502: the fault is upstream).
+  llm_not_configured: 409,
+  llm_credential_invalid: 409,
+  llm_endpoint_not_allowed: 409,
+  credential_missing: 409,
+  instructions_invalid: 409,
+  turn_in_progress: 409,
+  llm_auth_failed: 502,
+  llm_request_rejected: 502,
+  llm_invalid_response: 502,
+  llm_unavailable: 503,
 };
 
 /** The HTTP status for a SwitchboardError. */

@@ -22,6 +22,7 @@ const app = await buildApp({
   tracer: telemetry.tracer,
   toolCallTimeoutMs: config.toolCallTimeoutMs,
   bodyLimitBytes: config.bodyLimitBytes,
+  rateLimits: { perKeyPerMin: config.rateLimitPerKeyPerMin, perTenantPerMin: config.rateLimitPerTenantPerMin },
   logger: log,
   ...(config.credentialsKeys ? { keyring: parseKeyring(config.credentialsKeys) } : {}),
   ...(config.publicBaseUrl ? { publicBaseUrl: config.publicBaseUrl } : {}),

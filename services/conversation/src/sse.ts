@@ -1,16 +1,6 @@
-import { DeliverPolicy } from '@nats-io/jetstream';
 import type { Bus } from '@switchboard/bus';
-import {
-  decodeEvent,
-  decodeResult,
-  MessageKinds,
-  Headers as SbHeaders,
-  Streams,
-  Subjects,
-  timestampDate,
-} from '@switchboard/contracts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { eventKindName, fromBusResult } from './results.js';
+import { openConversationEvents } from './event-reader.js';
 
 /** Comment line that keeps proxies from closing an idle stream. */
 const KEEPALIVE_MS = 15_000;
@@ -27,13 +17,7 @@ export async function streamConversationEvents(
   conversationId: string,
   lastEventId: number | undefined,
 ): Promise<void> {
-  const consumer = await bus.js.consumers.get(Streams.Events, {
-    filter_subjects: Subjects.conversation(conversationId),
-    ...(lastEventId === undefined
-      ? { deliver_policy: DeliverPolicy.All }
-      : { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: lastEventId + 1 }),
-  });
-  const messages = await consumer.consume();
+  const events = await openConversationEvents(bus, conversationId, lastEventId);
   reply.hijack();
   const out = reply.raw;
   out.writeHead(200, {
@@ -46,30 +30,17 @@ export async function streamConversationEvents(
   const keepalive = setInterval(() => out.write(': keepalive\n\n'), KEEPALIVE_MS);
   const close = () => {
     clearInterval(keepalive);
-    messages.stop();
+    events.stop();
   };
   req.raw.once('close', close);
   try {
-    for await (const m of messages) {
-      const kind = m.headers?.get(SbHeaders.Kind);
-      let name: string;
-      let data: unknown;
-      if (kind === MessageKinds.Result) {
-        name = 'result';
-        data = fromBusResult(decodeResult(m.data));
-      } else {
-        const e = decodeEvent(m.data);
-        name = eventKindName(e.kind);
-        data = {
-          intentId: e.intentId,
-          seq: e.seq,
-          kind: name,
-          data: e.data ?? {},
-          at: e.at ? timestampDate(e.at).toISOString() : '',
-        };
-      }
-      if (!out.write(`id: ${m.seq}\nevent: ${name}\ndata: ${JSON.stringify(data)}\n\n`)) {
-        await new Promise((r) => out.once('drain', r));
+    for await (const m of events) {
+      if (!out.write(`id: ${m.seq}\nevent: ${m.kind}\ndata: ${JSON.stringify(m.sse)}\n\n`)) {
+        // A client that goes away while its buffer is full never drains: stop waiting then too.
+        await new Promise((r) => {
+          out.once('drain', r);
+          out.once('close', r);
+        });
       }
     }
   } finally {

@@ -3,6 +3,7 @@ import { compileAgentDefinition, lintInstructions } from '@switchboard/agents';
 import { type JsonObject, NotFoundError, ValidationError } from '@switchboard/common';
 import {
   findAgentByName,
+  findAgentLlmSettings,
   listAgentActions,
   listAgents,
   listAgentVersions,
@@ -11,6 +12,7 @@ import {
   withTransaction,
 } from '@switchboard/db';
 import type pg from 'pg';
+import { LlmSettingsBody, llmSettingsFromBody, llmSettingsToBody } from '../agent-loop/llm-settings.js';
 import { statusOfActions } from '../agent-status.js';
 
 const AgentName = Type.String({ minLength: 1, maxLength: 200, pattern: '^[^/\\s][^/]*$' });
@@ -35,6 +37,7 @@ export const agentRoutes: FastifyPluginAsyncTypebox = async (app) => {
               maxItems: 200,
               description: 'Declarative tools, typed actions or built-in actions, in any mix',
             }),
+            llm: Type.Optional(LlmSettingsBody),
           },
           { additionalProperties: false },
         ),
@@ -61,6 +64,7 @@ export const agentRoutes: FastifyPluginAsyncTypebox = async (app) => {
             canonical: a.canonical as unknown as JsonObject,
           })),
           req.query.publish ?? true,
+          req.body.llm ? { llm: llmSettingsFromBody(req.body.llm) } : {},
         ),
       );
       const versions = new Map(saved.actions.map((a) => [a.name, a.version]));
@@ -97,9 +101,10 @@ export const agentRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const tenantId = req.principal.tenantId;
       const agent = await findAgentByName(app.deps.db, tenantId, req.params.name);
       if (!agent) throw new NotFoundError('agent', req.params.name);
-      const [actions, versions] = await Promise.all([
+      const [actions, versions, llm] = await Promise.all([
         listAgentActions(app.deps.db, tenantId, agent.id, req.query.version),
         listAgentVersions(app.deps.db, tenantId, agent.id),
+        findAgentLlmSettings(app.deps.db, tenantId, agent.id, req.query.version),
       ]);
       if (req.query.version !== undefined && !versions.some((v) => v.version === req.query.version)) {
         throw new NotFoundError('agent version', String(req.query.version));
@@ -114,6 +119,7 @@ export const agentRoutes: FastifyPluginAsyncTypebox = async (app) => {
           actions.map((a) => ({ name: a.name, label: String((a.canonical as { label?: unknown }).label ?? a.name) })),
         ),
         versions,
+        ...(llm ? { llm: llmSettingsToBody(llm) } : {}),
       };
     },
   );

@@ -27,6 +27,7 @@ const SECRET_FIELDS = {
   twilio: ['accountSid', 'authToken'],
   hubspot: ['accessToken'],
   http: [],
+  openai: ['apiKey'],
 } as const;
 
 /** Tenant settings: webhook endpoints, and write-only credentials. */
@@ -108,6 +109,7 @@ export const settingsRoutes: FastifyPluginAsyncTypebox = async (app) => {
               Type.Literal('twilio'),
               Type.Literal('hubspot'),
               Type.Literal('http'),
+              Type.Literal('openai'),
             ]),
             secret: Type.Record(
               Type.String({ pattern: '^[A-Za-z][A-Za-z0-9_]*$' }),

@@ -1,0 +1,109 @@
+/**
+ * Access control of the `/v1` API, in the order it runs on every request: authenticate the API
+ * key (tenant + key), rate-limit per key and per tenant, then check the route's scope.
+ */
+import rateLimit from '@fastify/rate-limit';
+import { SwitchboardError } from '@switchboard/common';
+import { type Queryable, verifyApiKey } from '@switchboard/db';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { UnauthorizedError } from './errors.js';
+import { ForbiddenError, grants, routeScope } from './scopes.js';
+
+/** Requests per minute; `0` turns a limit off. */
+export interface RateLimits {
+  /** Per API key (`RATE_LIMIT_PER_KEY_PER_MIN`). */
+  perKeyPerMin: number;
+  /** Per tenant, all its keys together (`RATE_LIMIT_PER_TENANT_PER_MIN`). */
+  perTenantPerMin: number;
+}
+
+/** Defaults: generous enough for a busy voice deployment, low enough to stop a runaway loop. */
+export const DEFAULT_RATE_LIMITS: RateLimits = { perKeyPerMin: 6000, perTenantPerMin: 12_000 };
+
+const WINDOW_MS = 60_000;
+
+/** 429: a per-key or per-tenant limit was reached; retry after `Retry-After` seconds. */
+export class RateLimitedError extends SwitchboardError {
+  constructor(limit: 'key' | 'tenant', max: number, retryAfterSeconds: number) {
+    super(
+      'rate_limited',
+      `rate limit of ${max} requests per minute per ${limit === 'key' ? 'API key' : 'tenant'} reached; retry in ${retryAfterSeconds} s`,
+      { retryable: true, details: { limit, max, windowSeconds: WINDOW_MS / 1000, retryAfterSeconds } },
+    );
+  }
+}
+
+/**
+ * Registers the `/v1` access control on `v1` (call it before registering routes):
+ *
+ * - the key comes from `Authorization: Bearer sb_…`, or from `?access_token=` on routes that
+ *   allow it (`config.queryToken`: the WebSocket, since browsers cannot set its headers);
+ * - both rate limits apply (the tenant's only counts requests its key limit let through);
+ *   counters live in this process, so with N replicas a client can get up to N times the limit;
+ * - the route's scope ({@link routeScope}) must be granted, else 403.
+ */
+export async function registerAccessControl(
+  v1: FastifyInstance,
+  options: { db: Queryable; rateLimits?: RateLimits },
+): Promise<void> {
+  const limits = options.rateLimits ?? DEFAULT_RATE_LIMITS;
+  await v1.register(rateLimit, { global: false, cache: 50_000 });
+  const limiter = (max: number, key: (req: FastifyRequest) => string) =>
+    max > 0 ? v1.createRateLimit({ max, timeWindow: WINDOW_MS, keyGenerator: key }) : undefined;
+  const byKey = limiter(limits.perKeyPerMin, (req) => `key:${req.principal.keyId}`);
+  const byTenant = limiter(limits.perTenantPerMin, (req) => `tenant:${req.principal.tenantId}`);
+
+  v1.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) {
+      const { declared } = routeScope(method, route.url, route.config);
+      if (!declared) {
+        v1.log.warn(
+          { method, url: route.url },
+          'route declares no API key scope (config.scope, or ROUTE_SCOPES in scopes.ts): only admin keys may call it',
+        );
+      }
+    }
+  });
+
+  v1.addHook('onRequest', async (req, reply) => {
+    const token = presentedToken(req);
+    const principal = token === undefined ? undefined : await verifyApiKey(options.db, token);
+    if (!principal) throw new UnauthorizedError();
+    req.principal = principal;
+
+    for (const [limit, check] of [
+      ['key', byKey],
+      ['tenant', byTenant],
+    ] as const) {
+      if (check === undefined) continue;
+      const outcome = await check(req);
+      if (!outcome.isAllowed && outcome.isExceeded) {
+        const retryAfter = Math.max(1, outcome.ttlInSeconds);
+        reply.header('retry-after', String(retryAfter));
+        throw new RateLimitedError(limit, outcome.max, retryAfter);
+      }
+    }
+
+    const url = req.routeOptions.url;
+    if (url === undefined) return; // no such route: the 404 handler answers
+    const { scope } = routeScope(req.method, url, req.routeOptions.config);
+    if (!grants(principal.scopes, scope)) throw new ForbiddenError(scope, principal.scopes, `${req.method} ${url}`);
+  });
+}
+
+function presentedToken(req: FastifyRequest): string | undefined {
+  const header = req.headers.authorization;
+  if (typeof header === 'string') {
+    return header.startsWith('Bearer ') ? nonEmpty(header.slice(7).trim()) : undefined;
+  }
+  if (req.routeOptions.config?.queryToken === true) {
+    const query = req.query as Record<string, unknown> | undefined;
+    const token = query?.access_token;
+    return typeof token === 'string' ? nonEmpty(token) : undefined;
+  }
+  return undefined;
+}
+
+function nonEmpty(s: string): string | undefined {
+  return s === '' ? undefined : s;
+}

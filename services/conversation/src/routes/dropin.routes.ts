@@ -1,0 +1,262 @@
+/**
+ * Drop-in endpoints for voice runtimes that call tools over HTTP: point the runtime's tool
+ * server at Switchboard and the agent's actions run as durable chains, unchanged.
+ *
+ * - `POST /v1/dropin/vapi/:agent` — a Vapi server URL (`tool-calls` messages).
+ * - `POST /v1/dropin/retell/:agent` — a Retell custom function URL.
+ *
+ * Authentication is the tenant API key like every `/v1` route: configure the runtime to send
+ * `Authorization: Bearer sb_key_…` (Vapi: a Bearer-token credential or a custom header on the
+ * server URL; Retell: a request header on the custom function).
+ *
+ * Conversations: one per runtime call, keyed by the runtime's call id (`message.call.id`,
+ * `call.call_id`) and the agent in the path. The first tool call of a call creates the
+ * conversation, with the call's customer number as `call.from` and `contact.phone`, the
+ * number called as `call.to` (an outbound call the other way round: `call.from` is always the
+ * customer), the Twilio CallSid as `call.sid` when the call runs over Twilio, and the runtime's
+ * variables (Vapi `assistantOverrides.variableValues`, Retell `retell_llm_dynamic_variables`)
+ * as contact variables; later tool calls of the call reuse it, so chain state carries over.
+ * `?sandbox=true` makes a new conversation a test call.
+ *
+ * Idempotency: Vapi's tool call id is the Idempotency-Key, so a redelivered webhook runs each
+ * tool call once and answers with the stored result. Retell sends no id; the key is derived
+ * from the call id, the function name and the arguments' hash ({@link retellIdempotencyKey}).
+ *
+ * A chain that fails or is cancelled is an answer (200), never a 5xx: the model reads why.
+ */
+import { type FastifyPluginAsyncTypebox, type Static, Type } from '@fastify/type-provider-typebox';
+import { type JsonObject, NotFoundError, ValidationError } from '@switchboard/common';
+import { findAgentByName, findOrCreateExternalConversation } from '@switchboard/db';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { inRequestContext } from '../app.js';
+import {
+  type AgentTools,
+  type DropinOutcome,
+  e164,
+  loadAgentTools,
+  object,
+  parseArguments,
+  rejected,
+  retellIdempotencyKey,
+  runDropinToolCall,
+  text,
+} from '../dropin.js';
+import { Scopes } from '../scopes.js';
+
+/** `:agent` in drop-in paths: the agent's exact name. */
+export const DropinAgentParams = Type.Object({
+  agent: Type.String({ minLength: 1, maxLength: 200, pattern: '^[^/\\s][^/]*$', description: 'Agent name' }),
+});
+/** `?sandbox=true`: a conversation created by this request is a test call. */
+export const DropinQuery = Type.Object({
+  sandbox: Type.Optional(Type.Boolean({ default: false, description: 'Create new conversations as test calls' })),
+});
+
+const CallId = Type.String({ minLength: 1, maxLength: 255 });
+
+/** One entry of Vapi's `toolCallList`: `name`/`arguments` flat, or OpenAI-style under `function`. */
+const VapiToolCall = Type.Object({
+  id: Type.String({ minLength: 1, maxLength: 255, description: 'Tool call id; the Idempotency-Key' }),
+  name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  arguments: Type.Optional(Type.Unknown({ description: 'Object, or a string holding a JSON object' })),
+  function: Type.Optional(
+    Type.Object({
+      name: Type.String({ minLength: 1, maxLength: 200 }),
+      arguments: Type.Optional(Type.Unknown()),
+    }),
+  ),
+});
+type VapiToolCall = Static<typeof VapiToolCall>;
+
+const VapiBody = Type.Object({
+  message: Type.Object({
+    type: Type.String({ description: "Only 'tool-calls' runs anything; other server messages are acknowledged" }),
+    toolCallList: Type.Optional(Type.Array(VapiToolCall, { maxItems: 64 })),
+    toolWithToolCallList: Type.Optional(
+      Type.Array(Type.Object({ toolCall: Type.Optional(VapiToolCall) }), { maxItems: 64 }),
+    ),
+    call: Type.Optional(Type.Object({ id: CallId })),
+    customer: Type.Optional(Type.Unknown()),
+    phoneNumber: Type.Optional(Type.Unknown()),
+  }),
+});
+
+const VapiResult = Type.Object({
+  toolCallId: Type.String(),
+  name: Type.String(),
+  result: Type.String({ description: 'The messages, then `Outputs: {…}`; on failure, why' }),
+  error: Type.Optional(Type.String({ description: 'Set when the chain failed or was cancelled' })),
+});
+
+const RetellBody = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 200 }),
+  args: Type.Optional(Type.Unknown()),
+  call: Type.Object({ call_id: CallId }),
+});
+
+const RetellResult = Type.Object({
+  result: Type.String({ description: 'The messages, then `Outputs: {…}`; on failure, why' }),
+  status: Type.String(),
+  outputs: Type.Record(Type.String(), Type.Unknown()),
+  error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String() })),
+});
+
+/** The agent of the path, for this tenant; another tenant's agent is not found. */
+async function agentTools(app: FastifyInstance, req: FastifyRequest, name: string): Promise<AgentTools> {
+  const agent = await findAgentByName(app.deps.db, req.principal.tenantId, name);
+  if (!agent) throw new NotFoundError('agent', name);
+  return loadAgentTools(app.deps.db, req.principal.tenantId, agent);
+}
+
+/** Vapi call → conversation contact and call context. */
+function vapiContext(message: Record<string, unknown>): { contact: JsonObject; call: JsonObject } {
+  const call = object(message.call) ?? {};
+  const customer = object(message.customer) ?? object(call.customer) ?? {};
+  const phoneNumber = object(message.phoneNumber) ?? object(call.phoneNumber) ?? {};
+  const customerNumber = e164(customer.number);
+  const ourNumber = e164(phoneNumber.number);
+  const sid = call.phoneCallProvider === 'twilio' ? text(call.phoneCallProviderId) : undefined;
+  const variables = object(object(call.assistantOverrides)?.variableValues) ?? {};
+  const name = text(customer.name);
+  return {
+    contact: { ...(customerNumber ? { phone: customerNumber } : {}), ...(name ? { name } : {}), ...variables },
+    call: {
+      ...(sid ? { sid } : {}),
+      ...(customerNumber ? { from: customerNumber } : {}),
+      ...(ourNumber ? { to: ourNumber } : {}),
+    },
+  };
+}
+
+/** Retell call → conversation contact and call context. */
+function retellContext(call: Record<string, unknown>): { contact: JsonObject; call: JsonObject } {
+  const outbound = call.direction === 'outbound';
+  const customerNumber = e164(outbound ? call.to_number : call.from_number);
+  const ourNumber = e164(outbound ? call.from_number : call.to_number);
+  const sid = text(object(call.telephony_identifier)?.twilio_call_sid);
+  const variables = object(call.retell_llm_dynamic_variables) ?? {};
+  return {
+    contact: { ...(customerNumber ? { phone: customerNumber } : {}), ...variables },
+    call: {
+      ...(sid ? { sid } : {}),
+      ...(customerNumber ? { from: customerNumber } : {}),
+      ...(ourNumber ? { to: ourNumber } : {}),
+    },
+  };
+}
+
+/** Vapi (`/v1/dropin/vapi/:agent`) and Retell (`/v1/dropin/retell/:agent`) tool-call webhooks. */
+export const dropinRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.post(
+    '/dropin/vapi/:agent',
+    {
+      // A voice runtime's key needs only the `conversations` scope.
+      config: { scope: Scopes.Conversations },
+      schema: {
+        summary: 'Vapi server URL: runs the tool calls of a `tool-calls` message in order',
+        params: DropinAgentParams,
+        querystring: DropinQuery,
+        body: VapiBody,
+        response: { 200: Type.Object({ results: Type.Optional(Type.Array(VapiResult)) }) },
+      },
+    },
+    async (req) => {
+      const { message } = req.body;
+      // A server URL also receives status updates, transcripts and reports: acknowledged, unused.
+      if (message.type !== 'tool-calls') return {};
+      const entries: VapiToolCall[] =
+        message.toolCallList ??
+        (message.toolWithToolCallList ?? []).flatMap((t) => (t.toolCall === undefined ? [] : [t.toolCall]));
+      const callId = message.call?.id;
+      if (callId === undefined) {
+        throw new ValidationError('a tool-calls message needs message.call.id', [
+          { pointer: '/message/call/id', message: 'required: the call the tool calls belong to' },
+        ]);
+      }
+      const tools = await agentTools(app, req, req.params.agent);
+      const tenantId = req.principal.tenantId;
+      const { conversation } = await findOrCreateExternalConversation(app.deps.db, {
+        tenantId,
+        agentId: tools.agent.id,
+        externalId: `vapi:${callId}`,
+        ...vapiContext(message as Record<string, unknown>),
+        sandbox: req.query.sandbox === true,
+      });
+      const results: Static<typeof VapiResult>[] = [];
+      // In order, one after the other: later calls may read what earlier ones wrote.
+      for (const entry of entries) {
+        const name = entry.name ?? entry.function?.name ?? '';
+        const args = parseArguments(entry.arguments ?? entry.function?.arguments);
+        const outcome: DropinOutcome =
+          name === ''
+            ? rejected('validation_failed', 'the tool call has no name')
+            : args === undefined
+              ? rejected('validation_failed', `the arguments of '${name}' are not a JSON object`)
+              : await inRequestContext(req.otel.context, () =>
+                  runDropinToolCall(app.toolCalls, {
+                    tenantId,
+                    conversationId: conversation.id,
+                    tools,
+                    name,
+                    arguments: args,
+                    idempotencyKey: entry.id,
+                  }),
+                );
+        results.push({
+          toolCallId: entry.id,
+          name,
+          result: outcome.text,
+          ...(outcome.failed ? { error: outcome.text } : {}),
+        });
+      }
+      return { results };
+    },
+  );
+
+  app.post(
+    '/dropin/retell/:agent',
+    {
+      // A voice runtime's key needs only the `conversations` scope.
+      config: { scope: Scopes.Conversations },
+      schema: {
+        summary: 'Retell custom function URL: runs the function named in the body',
+        params: DropinAgentParams,
+        querystring: DropinQuery,
+        body: RetellBody,
+        response: { 200: RetellResult },
+      },
+    },
+    async (req) => {
+      const tools = await agentTools(app, req, req.params.agent);
+      const tenantId = req.principal.tenantId;
+      const callId = req.body.call.call_id;
+      const { conversation } = await findOrCreateExternalConversation(app.deps.db, {
+        tenantId,
+        agentId: tools.agent.id,
+        externalId: `retell:${callId}`,
+        ...retellContext(req.body.call as Record<string, unknown>),
+        sandbox: req.query.sandbox === true,
+      });
+      const args = parseArguments(req.body.args);
+      const outcome =
+        args === undefined
+          ? rejected('validation_failed', `the arguments of '${req.body.name}' are not a JSON object`)
+          : await inRequestContext(req.otel.context, () =>
+              runDropinToolCall(app.toolCalls, {
+                tenantId,
+                conversationId: conversation.id,
+                tools,
+                name: req.body.name,
+                arguments: args,
+                idempotencyKey: retellIdempotencyKey(callId, req.body.name, args),
+              }),
+            );
+      return {
+        result: outcome.text,
+        status: outcome.status,
+        outputs: outcome.outputs,
+        ...(outcome.error ? { error: outcome.error } : {}),
+      };
+    },
+  );
+};

@@ -1,0 +1,119 @@
+import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
+import { MAX_LLM_ROUNDS } from '../agent-loop/loop.js';
+import { runConversationTurn, type TurnOutcome } from '../agent-loop/turn-service.js';
+import { inRequestContext } from '../app.js';
+import { Scopes } from '../scopes.js';
+import { ConversationParams, ErrorBody } from './conversations.routes.js';
+
+const Event = Type.Object({
+  seq: Type.Integer(),
+  kind: Type.String(),
+  data: Type.Record(Type.String(), Type.Unknown()),
+  at: Type.String(),
+});
+
+const TurnAction = Type.Object({
+  call_id: Type.String({ description: 'Tool call (run) id; empty when the call never reached the executor' }),
+  name: Type.String({ description: 'Exact action name' }),
+  trigger: Type.Union(
+    ['tool', 'every_turn', 'after_turn', 'confirmation'].map((t) => Type.Literal(t)),
+    { description: "tool: the model called it; every_turn/after_turn: deterministic; confirmation: the user's answer" },
+  ),
+  arguments: Type.Record(Type.String(), Type.Unknown()),
+  status: Type.String(),
+  messages: Type.Array(Type.String()),
+  outputs: Type.Record(Type.String(), Type.Unknown()),
+  events: Type.Array(Event),
+  error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String(), retryable: Type.Boolean() })),
+});
+
+const TurnResponse = Type.Object({
+  turn_id: Type.String(),
+  text: Type.String({ description: "What to say to the user: the model's words of this turn, in order" }),
+  actions: Type.Array(TurnAction, { description: 'Every action run in this turn, in order' }),
+  events: Type.Array(Type.Composite([Event, Type.Object({ call_id: Type.String(), action: Type.String() })]), {
+    description: 'The events of every action, in order (call_control: transfer, end_call…): act on them with the text',
+  }),
+  pending_confirmation: Type.Optional(
+    Type.Object({
+      call_id: Type.String(),
+      action: Type.String(),
+      arguments: Type.Record(Type.String(), Type.Unknown()),
+    }),
+  ),
+  rounds: Type.Integer({ description: 'Calls made to the model' }),
+  nudged: Type.Boolean({ description: 'The model announced an action without calling it and was asked to call it' }),
+});
+
+/** The agent's own LLM loop: one request per user utterance. */
+export const turnRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.post(
+    '/conversations/:id/turns',
+    {
+      config: { scope: Scopes.Conversations },
+      schema: {
+        summary: "Run one agent turn: the agent's LLM answers the user's text, calling its actions",
+        description: [
+          "Runs the agent's `every_turn` actions, then its LLM (the agent's `llm` settings) with the rendered",
+          'instructions, the transcript and `text`; the tools it calls run (exactly once each) and their results',
+          `go back to it, until it answers in words (at most ${MAX_LLM_ROUNDS} LLM calls); then the \`after_turn\` actions.`,
+          'The words and the actions of the turn come back together: when the model says "I\'ll transfer you" and',
+          'calls the transfer, the transfer has run and its call_control event is in this response.',
+          'An action that needs confirmation ends the turn with the question (`pending_confirmation`); the next',
+          "turn's text answers it (only a clear yes confirms), or `confirmation` does explicitly.",
+          'The user text, the words and the tool calls are kept in the transcript.',
+        ].join(' '),
+        params: ConversationParams,
+        body: Type.Object(
+          {
+            text: Type.String({ minLength: 1, maxLength: 32_768, pattern: '^[^\\u0000]*$' }),
+            confirmation: Type.Optional(
+              Type.Boolean({ description: "An explicit answer to the last turn's pending confirmation" }),
+            ),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: TurnResponse, 404: ErrorBody, 409: ErrorBody },
+      },
+    },
+    async (req) => {
+      const outcome = await inRequestContext(req.otel.context, () =>
+        runConversationTurn(
+          { db: app.deps.db, toolCalls: app.toolCalls, keyring: app.deps.keyring, log: req.log },
+          {
+            tenantId: req.principal.tenantId,
+            conversationId: req.params.id,
+            text: req.body.text,
+            ...(req.body.confirmation !== undefined ? { confirmation: req.body.confirmation } : {}),
+          },
+        ),
+      );
+      return toApi(outcome);
+    },
+  );
+};
+
+function toApi(outcome: TurnOutcome) {
+  const pending = outcome.pendingConfirmation;
+  return {
+    turn_id: outcome.turnId,
+    text: outcome.text,
+    actions: outcome.actions.map((a) => ({
+      call_id: a.callId,
+      name: a.name,
+      trigger: a.trigger,
+      arguments: a.arguments,
+      status: a.status,
+      messages: a.messages,
+      outputs: a.outputs,
+      events: a.events,
+      ...(a.error ? { error: a.error } : {}),
+    })),
+    events: outcome.actions.flatMap((a) => a.events.map((e) => ({ ...e, call_id: a.callId, action: a.name }))),
+    ...(pending
+      ? { pending_confirmation: { call_id: pending.callId, action: pending.action, arguments: pending.arguments } }
+      : {}),
+    rounds: outcome.rounds,
+    nudged: outcome.nudged,
+  };
+}

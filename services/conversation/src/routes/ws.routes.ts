@@ -1,0 +1,81 @@
+import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
+import { NotFoundError } from '@switchboard/common';
+import { type Conversation, findConversation } from '@switchboard/db';
+import type { FastifyRequest } from 'fastify';
+import type { ConversationEnds } from '../conversation-ends.js';
+import { Scopes } from '../scopes.js';
+import { type EventSocket, streamEventsOverWebSocket } from '../ws.js';
+import { ConversationParams } from './conversations.routes.js';
+
+/** Options of {@link websocketRoutes}. */
+export interface WebSocketRoutesOptions {
+  ends: ConversationEnds;
+}
+
+/** A URL with its `access_token` query value blanked, for logs. */
+export function redactAccessToken(url: string): string {
+  return url.replace(/([?&]access_token=)[^&#]*/g, '$1[redacted]');
+}
+
+/**
+ * `GET /v1/conversations/:id/ws`: the conversation's events as a WebSocket (needs
+ * `@fastify/websocket`, registered once on the app).
+ *
+ * Authenticated like every route, with `Authorization: Bearer sb_…` where the client can set
+ * it, else `?access_token=sb_…` (browsers cannot set headers on a WebSocket; the token is
+ * blanked in this route's request logs, but proxies may log URLs: prefer a short-lived,
+ * narrowly-scoped key there). Errors before the upgrade (401, 403, 404, 400, 429) are plain
+ * HTTP responses. Then each event or result is one text message, JSON
+ * `{seq, kind, intentId, data, at}`; reconnect with `?after=<seq>` of the last one received to
+ * miss nothing and see nothing twice. Closes with 1000 when the conversation ends (after its
+ * last events), 1011 when the event stream fails (reconnect with `after`), 1001 on shutdown.
+ * Messages from the client are ignored.
+ */
+export const websocketRoutes: FastifyPluginAsyncTypebox<WebSocketRoutesOptions> = async (app, options) => {
+  const conversations = new WeakMap<FastifyRequest, Conversation>();
+
+  app.get(
+    '/conversations/:id/ws',
+    {
+      websocket: true,
+      config: { scope: Scopes.Conversations, queryToken: true },
+      logSerializers: {
+        req: (req: FastifyRequest) => ({ method: req.method, url: redactAccessToken(req.url) }),
+      },
+      schema: {
+        params: ConversationParams,
+        querystring: Type.Object(
+          {
+            after: Type.Optional(
+              Type.String({ pattern: '^[0-9]{1,15}$', description: 'Send only messages after this seq' }),
+            ),
+            access_token: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
+          },
+          { additionalProperties: false },
+        ),
+      },
+      // Before the upgrade, so an unknown (or another tenant's) conversation is a plain 404.
+      preHandler: async (req: FastifyRequest<{ Params: { id: string } }>) => {
+        const conversation = await findConversation(app.deps.db, req.principal.tenantId, req.params.id);
+        if (!conversation) throw new NotFoundError('conversation', req.params.id);
+        conversations.set(req, conversation);
+      },
+    },
+    async (socket: EventSocket, req: FastifyRequest<{ Params: { id: string }; Querystring: { after?: string } }>) => {
+      const conversation = conversations.get(req);
+      if (!conversation) {
+        socket.close(1011, 'conversation not loaded');
+        return;
+      }
+      await streamEventsOverWebSocket(
+        { bus: app.deps.bus, ends: options.ends, log: req.log },
+        socket,
+        conversation.id,
+        {
+          ...(req.query.after !== undefined ? { afterSeq: Number(req.query.after) } : {}),
+          ended: conversation.status === 'ended',
+        },
+      );
+    },
+  );
+};

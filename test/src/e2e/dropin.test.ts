@@ -1,0 +1,348 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { createApiKey, createTenant } from '@switchboard/db';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestStack, type TestStack } from '../support/stack.js';
+
+// One stack for the file: NATS, Temporal, Postgres, and every service as its own process.
+let stack: TestStack;
+let otherTenantKey: string;
+const logDir = mkdtempSync(join(tmpdir(), 'switchboard-e2e-logs-'));
+
+beforeAll(async () => {
+  stack = await startTestStack(logDir, { exportSpans: false });
+  const other = await createTenant(stack.db, `dropin-other-${randomUUID().slice(0, 8)}`);
+  otherTenantKey = (await createApiKey(stack.db, other.id)).key;
+}, 180_000);
+
+afterAll(async () => {
+  await stack?.stop();
+}, 60_000);
+
+const mealCalls = () => stack.sink.requests().filter((r) => r.path === '/meal_log');
+const lunch = { meal_type: 'lunch', dishes: ['soup', 'bread'] };
+const dinner = { meal_type: 'dinner', dishes: ['rice'] };
+
+function nextMonday(): string {
+  const d = new Date();
+  d.setUTCDate(d.getUTCDate() + ((8 - d.getUTCDay()) % 7 || 7));
+  return d.toISOString().slice(0, 10);
+}
+
+/** A Vapi `tool-calls` server message, shaped as Vapi sends it (extra fields included). */
+function vapiMessage(callId: string, toolCalls: { id: string; name: string; arguments: unknown }[]) {
+  return {
+    message: {
+      type: 'tool-calls',
+      timestamp: Date.now(),
+      toolCallList: toolCalls.map((t) => ({
+        id: t.id,
+        type: 'function',
+        function: { name: t.name, arguments: t.arguments },
+      })),
+      call: {
+        id: callId,
+        orgId: 'org_1',
+        type: 'inboundPhoneCall',
+        phoneCallProvider: 'twilio',
+        phoneCallProviderId: `CA${'7'.repeat(32)}`,
+        customer: { number: '+15551234567', name: 'Ada' },
+        phoneNumber: { number: '+15557654321' },
+      },
+      customer: { number: '+15551234567', name: 'Ada' },
+      phoneNumber: { number: '+15557654321' },
+      artifact: { messages: [] },
+    },
+  };
+}
+
+async function conversationsOf(externalId: string) {
+  const { rows } = await stack.db.query(
+    `SELECT c.id, c.contact, c.call, (SELECT count(*)::int FROM action_runs r WHERE r.conversation_id = c.id) AS runs
+       FROM conversations c WHERE c.external_id = $1`,
+    [externalId],
+  );
+  return rows as { id: string; contact: Record<string, unknown>; call: Record<string, unknown>; runs: number }[];
+}
+
+describe('Vapi tool-calls webhook', () => {
+  it('runs every tool call in order in one conversation per call and answers each by id', async () => {
+    const callId = randomUUID();
+    const before = mealCalls().length;
+    const res = await stack.api(
+      'POST',
+      '/v1/dropin/vapi/demo',
+      vapiMessage(callId, [
+        { id: 'call_a', name: 'save_meal', arguments: lunch },
+        // OpenAI-style: arguments as a JSON string.
+        { id: 'call_b', name: 'save_meal', arguments: JSON.stringify(dinner) },
+      ]),
+    );
+    expect(res.status).toBe(200);
+    expect(res.body.results).toEqual([
+      { toolCallId: 'call_a', name: 'save_meal', result: "Got it! I've logged your lunch." },
+      { toolCallId: 'call_b', name: 'save_meal', result: "Got it! I've logged your dinner." },
+    ]);
+    const calls = mealCalls().slice(before);
+    expect(calls.map((c) => c.body)).toEqual([{ meal: lunch }, { meal: dinner }]);
+
+    const [conversation, ...others] = await conversationsOf(`vapi:${callId}`);
+    expect(others).toEqual([]);
+    expect(conversation?.runs).toBe(2);
+    expect(conversation?.call).toEqual({ sid: `CA${'7'.repeat(32)}`, from: '+15551234567', to: '+15557654321' });
+    expect(conversation?.contact).toEqual({ phone: '+15551234567', name: 'Ada' });
+
+    // A later webhook of the same call joins the same conversation.
+    const later = await stack.api(
+      'POST',
+      '/v1/dropin/vapi/demo',
+      vapiMessage(callId, [{ id: 'call_c', name: 'save_meal', arguments: lunch }]),
+    );
+    expect(later.body.results[0].result).toBe("Got it! I've logged your lunch.");
+    expect(await conversationsOf(`vapi:${callId}`)).toEqual([{ ...conversation, runs: 3 }]);
+  });
+
+  it('runs a redelivered tool call id once and answers with the stored result', async () => {
+    const callId = randomUUID();
+    const body = vapiMessage(callId, [{ id: `tc_${callId}`, name: 'save_meal', arguments: lunch }]);
+    const before = mealCalls().length;
+    const first = await stack.api('POST', '/v1/dropin/vapi/demo', body);
+    const again = await stack.api('POST', '/v1/dropin/vapi/demo', body);
+    expect(first.body.results[0].result).toBe("Got it! I've logged your lunch.");
+    expect(again.body.results).toEqual(first.body.results);
+    expect(mealCalls().length - before).toBe(1);
+    expect((await conversationsOf(`vapi:${callId}`))[0]?.runs).toBe(1);
+  });
+
+  it('answers failures as results (never a 5xx) and acknowledges other server messages', async () => {
+    const callId = randomUUID();
+    stack.sink.fault({ status: 422, count: 1 });
+    const res = await stack.api(
+      'POST',
+      '/v1/dropin/vapi/demo',
+      vapiMessage(callId, [
+        { id: 'fails', name: 'save_meal', arguments: lunch },
+        { id: 'unknown', name: 'order_pizza', arguments: {} },
+        { id: 'invalid', name: 'save_meal', arguments: { meal_type: 'brunch', dishes: ['eggs'] } },
+      ]),
+    );
+    expect(res.status).toBe(200);
+    const [fails, unknown, invalid] = res.body.results;
+    expect(fails.result).toMatch(/^Sorry, I couldn't save that meal\.\nThe action failed \(webhook_rejected\)/);
+    expect(fails.error).toBe(fails.result);
+    expect(unknown.toolCallId).toBe('unknown');
+    expect(unknown.error).toMatch(/has no tool 'order_pizza' \(tools: save_meal\)/);
+    expect(invalid.error).toContain('(invalid_arguments)');
+
+    const status = await stack.api('POST', '/v1/dropin/vapi/demo', {
+      message: { type: 'status-update', status: 'in-progress', call: { id: callId } },
+    });
+    expect(status).toEqual({ status: 200, body: {} });
+  });
+
+  it('maps exported tool names back to actions and gives the model the visible outputs', async () => {
+    const res = await stack.api(
+      'POST',
+      '/v1/dropin/vapi/receptionist',
+      vapiMessage(randomUUID(), [{ id: 'avail', name: 'check_availability', arguments: { start_date: nextMonday() } }]),
+    );
+    expect(res.status).toBe(200);
+    const [availability] = res.body.results;
+    expect(availability.error).toBeUndefined();
+    const outputs = JSON.parse(/(?:^|\n)Outputs: (.*)$/.exec(availability.result)?.[1] ?? 'null');
+    expect(outputs.available).toBe(true);
+    expect(outputs.slots.length).toBeGreaterThan(0);
+  });
+});
+
+describe('Retell custom function', () => {
+  it('runs the function in the call’s conversation, once per call, name and arguments', async () => {
+    const callId = `retell_${randomUUID()}`;
+    const body = {
+      name: 'save_meal',
+      args: lunch,
+      call: {
+        call_id: callId,
+        direction: 'outbound',
+        from_number: '+15557654321',
+        to_number: '+15550001111',
+        retell_llm_dynamic_variables: { first_name: 'Grace' },
+        transcript: 'Agent: What did you eat?\nUser: Soup and bread for lunch.',
+      },
+    };
+    const before = mealCalls().length;
+    const res = await stack.api('POST', '/v1/dropin/retell/demo', body);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ result: "Got it! I've logged your lunch.", status: 'succeeded', outputs: {} });
+    // Retell retries a failed request with the same body: it runs once.
+    const retry = await stack.api('POST', '/v1/dropin/retell/demo', body);
+    expect(retry.body).toEqual(res.body);
+    const other = await stack.api('POST', '/v1/dropin/retell/demo', { ...body, args: dinner });
+    expect(other.body.result).toBe("Got it! I've logged your dinner.");
+    expect(
+      mealCalls()
+        .slice(before)
+        .map((c) => c.body),
+    ).toEqual([{ meal: lunch }, { meal: dinner }]);
+
+    const [conversation, ...rest] = await conversationsOf(`retell:${callId}`);
+    expect(rest).toEqual([]);
+    expect(conversation?.runs).toBe(2);
+    // Outbound: `call.from` is still the customer.
+    expect(conversation?.call).toEqual({ from: '+15550001111', to: '+15557654321' });
+    expect(conversation?.contact).toEqual({ phone: '+15550001111', first_name: 'Grace' });
+
+    const failed = await stack.api('POST', '/v1/dropin/retell/demo', {
+      ...body,
+      args: { meal_type: 'brunch', dishes: ['eggs'] },
+    });
+    expect(failed.status).toBe(200);
+    expect(failed.body.status).toBe('failed');
+    expect(failed.body.error.code).toBe('invalid_arguments');
+    expect(failed.body.result).toContain("Sorry, I couldn't save that meal.");
+  });
+});
+
+describe('authentication and scoping', () => {
+  it('hides agents of other tenants and unknown agents (404) and needs a key (401)', async () => {
+    const vapi = vapiMessage(randomUUID(), [{ id: 'x', name: 'save_meal', arguments: lunch }]);
+    const retell = { name: 'save_meal', args: lunch, call: { call_id: randomUUID() } };
+    const initialize = {
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } },
+    };
+    const mcpHeaders = { accept: 'application/json, text/event-stream' };
+    const before = mealCalls().length;
+    const other = { authorization: `Bearer ${otherTenantKey}` };
+    for (const [path, body, extra] of [
+      ['/v1/dropin/vapi/demo', vapi, {}],
+      ['/v1/dropin/retell/demo', retell, {}],
+      ['/v1/mcp/demo', initialize, mcpHeaders],
+    ] as const) {
+      const foreign = await stack.api('POST', path, body, { ...other, ...extra });
+      expect(foreign.status, path).toBe(404);
+      expect(foreign.body.error.code).toBe('not_found');
+      const unknown = await stack.api('POST', path.replace('/demo', '/nobody'), body, extra);
+      expect(unknown.status, path).toBe(404);
+      const anonymous = await fetch(`${stack.services.apiUrl}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...extra },
+        body: JSON.stringify(body),
+      });
+      expect(anonymous.status, path).toBe(401);
+    }
+    expect(mealCalls().length).toBe(before);
+    expect((await stack.api('GET', '/v1/mcp/demo', undefined, mcpHeaders)).status).toBe(405);
+  });
+});
+
+describe('MCP server per agent', () => {
+  async function connect(agent: string, headers: Record<string, string> = {}): Promise<Client> {
+    const client = new Client({ name: 'dropin-e2e', version: '1.0.0' });
+    const transport = new StreamableHTTPClientTransport(new URL(`${stack.services.apiUrl}/v1/mcp/${agent}`), {
+      requestInit: { headers: { authorization: `Bearer ${stack.seed.apiKey}`, ...headers } },
+    });
+    await client.connect(transport);
+    return client;
+  }
+
+  it('lists the agent’s published actions with their input schemas', async () => {
+    const demo = await connect('demo');
+    try {
+      const { tools } = await demo.listTools();
+      expect(tools.map((t) => t.name)).toEqual(['save_meal']);
+      expect(tools[0]?.description).toBe('Log a meal the user consumed');
+      expect(tools[0]?.inputSchema).toEqual({
+        type: 'object',
+        properties: {
+          meal_type: { type: 'string', enum: ['breakfast', 'lunch', 'dinner'] },
+          dishes: { type: 'array', items: { type: ['string', 'number', 'boolean', 'object'] } },
+        },
+        required: ['dishes'],
+        additionalProperties: false,
+      });
+    } finally {
+      await demo.close();
+    }
+    const receptionist = await connect('receptionist');
+    try {
+      const { tools } = await receptionist.listTools();
+      const byName = new Map(tools.map((t) => [t.name, t]));
+      expect([...byName.keys()]).toContain('check_availability');
+      const meta = byName.get('check_availability')?._meta?.['x-switchboard'] as { actionName: string };
+      expect(meta.actionName).toBe('Check Availability');
+      expect(byName.get('book_consultation')?.inputSchema.required).toEqual(
+        expect.arrayContaining(['start', 'name', 'email']),
+      );
+    } finally {
+      await receptionist.close();
+    }
+  });
+
+  it('runs tools/call through a conversation and returns messages, outputs and isError', async () => {
+    const client = await connect('demo');
+    try {
+      const before = mealCalls().length;
+      const saved = await client.callTool({ name: 'save_meal', arguments: lunch });
+      expect(saved.isError).toBeFalsy();
+      expect(saved.content).toEqual([{ type: 'text', text: "Got it! I've logged your lunch." }]);
+      expect(saved.structuredContent).toEqual({});
+      expect(
+        mealCalls()
+          .slice(before)
+          .map((c) => c.body),
+      ).toEqual([{ meal: lunch }]);
+      const conversationId = saved._meta?.conversationId as string;
+      expect(conversationId).toMatch(/^conv_[0-9a-f]{24}$/);
+      expect(saved._meta?.status).toBe('succeeded');
+
+      // Passing the conversation on keeps the chain state; the same idempotency key runs once.
+      const meta = { conversationId, idempotencyKey: 'dinner-1' };
+      const second = await client.callTool({ name: 'save_meal', arguments: dinner, _meta: meta });
+      const repeat = await client.callTool({ name: 'save_meal', arguments: dinner, _meta: meta });
+      expect(second._meta?.conversationId).toBe(conversationId);
+      expect(repeat._meta?.toolCallId).toBe(second._meta?.toolCallId);
+      expect(mealCalls().length - before).toBe(2);
+      const { rows } = await stack.db.query('SELECT count(*)::int AS n FROM action_runs WHERE conversation_id = $1', [
+        conversationId,
+      ]);
+      expect(rows[0].n).toBe(2);
+
+      const invalid = await client.callTool({ name: 'save_meal', arguments: { meal_type: 'brunch', dishes: ['x'] } });
+      expect(invalid.isError).toBe(true);
+      const [block] = invalid.content as { type: string; text: string }[];
+      expect(block?.text).toContain("Sorry, I couldn't save that meal.");
+      expect(block?.text).toContain('(invalid_arguments)');
+      expect(mealCalls().length - before).toBe(2);
+
+      await expect(client.callTool({ name: 'order_pizza', arguments: {} })).rejects.toThrow(/unknown tool/);
+      await expect(
+        client.callTool({
+          name: 'save_meal',
+          arguments: lunch,
+          _meta: { conversationId: 'conv_000000000000000000000000' },
+        }),
+      ).rejects.toThrow(/has no conversation/);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('runs every call of a connection in the conversation named by its header', async () => {
+    const created = await stack.api('POST', '/v1/conversations', { agent: 'demo' });
+    const client = await connect('demo', { 'switchboard-conversation': created.body.id });
+    try {
+      const a = await client.callTool({ name: 'save_meal', arguments: lunch });
+      const b = await client.callTool({ name: 'save_meal', arguments: dinner });
+      expect([a._meta?.conversationId, b._meta?.conversationId]).toEqual([created.body.id, created.body.id]);
+    } finally {
+      await client.close();
+    }
+  });
+});
