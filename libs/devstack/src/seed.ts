@@ -34,9 +34,47 @@ export function demoTool(file: string): JsonObject {
 }
 
 /**
+ * The example agents shipped in `libs/devstack/agents/<name>.agent.json`: the voice seed's
+ * customer-support, appointment-booking and sales-qualification workflows.
+ */
+export const EXAMPLE_AGENTS = ['support', 'booking', 'sales'] as const;
+/** One of {@link EXAMPLE_AGENTS}. */
+export type ExampleAgentName = (typeof EXAMPLE_AGENTS)[number];
+
+/**
+ * An example agent file: the body of `PUT /v1/agents/:name` (`instructions`, `actions` inline,
+ * in any of the three formats) plus its `name` and a `description` for people. The same file
+ * works with `npx switchboard validate | lint-instructions | export`.
+ */
+export interface ExampleAgent {
+  name: ExampleAgentName;
+  description: string;
+  instructions: string;
+  actions: JsonObject[];
+}
+
+/** Webhook endpoints the example agents call, as paths on the dev stack's sink. */
+const EXAMPLE_ENDPOINTS = [
+  // The booking agent's 'Request Callback' tool: the scheduling team's callback queue.
+  { name: 'callback_requests', path: '/callback_requests' },
+] as const;
+
+/** Reads an example agent shipped in `libs/devstack/agents/`. */
+export function exampleAgent(name: ExampleAgentName): ExampleAgent {
+  const file = join(repoRoot, 'libs', 'devstack', 'agents', `${name}.agent.json`);
+  const doc = JSON.parse(readFileSync(file, 'utf8')) as Partial<ExampleAgent>;
+  if (doc.name !== name || typeof doc.instructions !== 'string' || !Array.isArray(doc.actions)) {
+    throw new Error(`${file} is not an agent file named '${name}' with instructions and actions`);
+  }
+  return { name, description: doc.description ?? '', instructions: doc.instructions, actions: doc.actions };
+}
+
+/**
  * Seeds a `dev` tenant with an API key and the `demo` agent holding the seed's `save_meal`
- * tool, whose `meal_log` endpoint points at the local sink. Idempotent: reuses the tenant and
- * a still-valid `existingKey`, and saves a new tool version only when the definition changed.
+ * tool, whose `meal_log` endpoint points at the local sink; the `receptionist` agent; and the
+ * {@link EXAMPLE_AGENTS} with the endpoints they call (on the sink). Idempotent: reuses the
+ * tenant and a still-valid `existingKey`, and saves a new agent version only when the
+ * definition changed.
  */
 export async function seedDemo(
   db: Queryable,
@@ -64,6 +102,17 @@ export async function seedDemo(
     // The sink runs on loopback, which tenant endpoints may reach only when allowed explicitly.
     allowPrivate: true,
   });
+  for (const endpoint of EXAMPLE_ENDPOINTS) {
+    await upsertEndpoint(db, {
+      tenantId: tenant.id,
+      name: endpoint.name,
+      url: `${options.sinkUrl}${endpoint.path}`,
+      method: 'POST',
+      headers: {},
+      timeoutMs: 5000,
+      allowPrivate: true,
+    });
+  }
   if (options.keyring) {
     for (const c of options.credentials ?? []) {
       await putCredential(db, options.keyring, { tenantId: tenant.id, ...c });
@@ -79,6 +128,10 @@ export async function seedDemo(
     instructions: receptionist.instructions,
     actions: receptionist.actions.map((file) => demoTool(`receptionist/${file}`)),
   });
+  for (const name of EXAMPLE_AGENTS) {
+    const example = exampleAgent(name);
+    await saveDemoAgent(db, tenant.id, name, { instructions: example.instructions, actions: example.actions });
+  }
   return { tenantId: tenant.id, apiKey: apiKey as string, agentName: 'demo', agentId: agent.agentId };
 }
 
