@@ -13,7 +13,10 @@ export interface SandboxCredential {
 /** The three provider sandboxes, with the worker environment and credentials that reach them. */
 export interface ProviderSandboxes {
   urls: { calcom: string; twilio: string; hubspot: string };
-  /** `CALCOM_API_URL`, `TWILIO_API_URL`, `HUBSPOT_API_URL` for the provider workers. */
+  /**
+   * `CALCOM_API_URL`, `TWILIO_API_URL`, `HUBSPOT_API_URL` for the provider workers, and
+   * `SANDBOX_URLS` (all three as JSON) for the web console's "Simulate failure".
+   */
   env: Record<string, string>;
   credentials: SandboxCredential[];
   /** The sandbox Twilio account (tests use it to create live calls). */
@@ -46,7 +49,12 @@ export async function startProviderSandboxes(
   const hubspot = await startHubspotSandbox({ port: ports.hubspot ?? 0, tokens: [HUBSPOT_TOKEN] });
   return {
     urls: { calcom: calcom.url, twilio: twilio.url, hubspot: hubspot.url },
-    env: { CALCOM_API_URL: calcom.url, TWILIO_API_URL: twilio.url, HUBSPOT_API_URL: hubspot.url },
+    env: {
+      CALCOM_API_URL: calcom.url,
+      TWILIO_API_URL: twilio.url,
+      HUBSPOT_API_URL: hubspot.url,
+      SANDBOX_URLS: JSON.stringify({ calcom: calcom.url, twilio: twilio.url, hubspot: hubspot.url }),
+    },
     credentials: [
       { name: 'calcom_main', provider: 'calcom', secret: { apiKey: CALCOM_KEY } },
       { name: 'twilio_main', provider: 'twilio', secret: { accountSid: TWILIO_SID, authToken: TWILIO_TOKEN } },

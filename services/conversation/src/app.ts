@@ -20,6 +20,7 @@ import { type RateLimits, registerAccessControl } from './access.js';
 import { ConversationEnds } from './conversation-ends.js';
 import { httpStatusOf } from './errors.js';
 import { agentRoutes } from './routes/agents.routes.js';
+import { consoleRoutes } from './routes/console.routes.js';
 import { controlRoutes } from './routes/controls.routes.js';
 import { conversationRoutes } from './routes/conversations.routes.js';
 import { dropinRoutes } from './routes/dropin.routes.js';
@@ -145,6 +146,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Provider webhooks: authenticated by the provider's signature, not an API key, so they are
   // registered outside the authenticated `/v1` scope below (its hook does not apply to them).
   await app.register(inboundRoutes, { prefix: '/v1/inbound', publicBaseUrl: deps.publicBaseUrl });
+  // The web test console: static files outside `/v1` (the page asks for the API key itself).
+  await app.register(consoleRoutes, { prefix: '/console', db: deps.db });
 
   await app.register(
     async (v1) => {
