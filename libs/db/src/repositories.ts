@@ -305,7 +305,13 @@ export async function markRunStarted(db: Queryable, intentId: string, at: Date):
   );
 }
 
-/** Records the end of a run. Idempotent: a terminal row is never overwritten. */
+/**
+ * Records the end of a run. Idempotent: a terminal row is never overwritten.
+ *
+ * With `identity`, a missing row is created first: the API removes its `accepted` row when a
+ * publish fails, but a publish that timed out may still have been stored and run, and its
+ * outcome must not be lost (nor a later retry wait on a row nobody will finish).
+ */
 export async function finishRun(
   db: Queryable,
   intentId: string,
@@ -317,7 +323,15 @@ export async function finishRun(
     errorMessage?: string;
     result: JsonValue;
   },
+  identity?: Pick<ActionRun, 'tenantId' | 'conversationId' | 'actionName'>,
 ): Promise<void> {
+  if (identity) {
+    await db.query(
+      `INSERT INTO action_runs (intent_id, tenant_id, conversation_id, action_name, status)
+       VALUES ($1, $2, $3, $4, 'accepted') ON CONFLICT (intent_id) DO NOTHING`,
+      [intentId, identity.tenantId, identity.conversationId, identity.actionName],
+    );
+  }
   await db.query(
     `UPDATE action_runs SET status = $2, started_at = COALESCE(started_at, $3), finished_at = $4,
         duration_ms = GREATEST(0, (EXTRACT(EPOCH FROM ($4::timestamptz - accepted_at)) * 1000)::integer),

@@ -90,19 +90,24 @@ export function createSessionActivities(deps: { bus: Bus; db: Queryable }): Sess
       });
       // The audit row is final before anyone can see the result on the bus, so a client that
       // reads the run right after its response never sees it still "running".
-      await finishRun(deps.db, intent.intentId, {
-        status: final.status,
-        startedAt: new Date(final.startedAtMs),
-        finishedAt: new Date(final.finishedAtMs),
-        ...(final.error ? { errorCode: final.error.code, errorMessage: final.error.message } : {}),
-        result: {
+      await finishRun(
+        deps.db,
+        intent.intentId,
+        {
           status: final.status,
-          messages: final.messages,
-          outputs: final.outputs,
-          events: final.events.map((e) => ({ seq: e.seq, kind: e.kind, data: e.data, atMs: e.atMs })),
-          ...(final.error ? { error: final.error } : {}),
+          startedAt: new Date(final.startedAtMs),
+          finishedAt: new Date(final.finishedAtMs),
+          ...(final.error ? { errorCode: final.error.code, errorMessage: final.error.message } : {}),
+          result: {
+            status: final.status,
+            messages: final.messages,
+            outputs: final.outputs,
+            events: final.events.map((e) => ({ seq: e.seq, kind: e.kind, data: e.data, atMs: e.atMs })),
+            ...(final.error ? { error: final.error } : {}),
+          },
         },
-      });
+        { tenantId: intent.tenantId, conversationId: intent.conversationId, actionName: intent.actionName },
+      );
       await publishDurable(
         deps.bus.js,
         Subjects.result(intent.conversationId, intent.intentId),

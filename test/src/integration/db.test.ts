@@ -105,6 +105,14 @@ describe('database', () => {
       errorCode: 'late',
       result: null,
     });
+    // The outcome of an intent whose accepted row the API removed (ambiguous publish) still lands.
+    await finishRun(
+      pool,
+      'int_orphan',
+      { status: 'succeeded', startedAt: t, finishedAt: t, result: { messages: ['late'] } },
+      { tenantId: tenant.id, conversationId: conv.id, actionName: 'x' },
+    );
+    expect((await findRun(pool, tenant.id, 'int_orphan'))?.status).toBe('succeeded');
     const stored = await findRun(pool, tenant.id, 'int_abc');
     expect(stored?.status).toBe('succeeded');
     expect(stored?.errorCode).toBeNull();
