@@ -1,10 +1,25 @@
-export { type Infra, type InfraEndpoints, type InfraOptions, startInfra } from './infra.js';
+export {
+  type Infra,
+  type InfraEndpoints,
+  type InfraOptions,
+  type RestartablePiece,
+  type RestartOptions,
+  startInfra,
+} from './infra.js';
 export { type NatsOptions, type NatsServer, startNats } from './nats.js';
 export { freePort, waitFor } from './ports.js';
 export { type PostgresOptions, type PostgresServer, startPostgres } from './postgres.js';
 export { type ManagedOptions, type ManagedProcess, spawnManaged, stopAll } from './process.js';
 export { type ProviderSandboxes, type SandboxCredential, startProviderSandboxes } from './sandboxes.js';
-export { type DemoSeed, demoTool, seedDemo } from './seed.js';
+export {
+  type DemoSeed,
+  demoTool,
+  EXAMPLE_AGENTS,
+  type ExampleAgent,
+  type ExampleAgentName,
+  exampleAgent,
+  seedDemo,
+} from './seed.js';
 export { type ServiceName, ServiceNames, type Services, type ServicesOptions, startServices } from './services.js';
 export { type Sink, type SinkFault, type SinkRequest, startSink } from './sink.js';
 export { startTemporal, type TemporalOptions, type TemporalServer } from './temporal.js';

@@ -26,11 +26,36 @@ export interface InfraOptions {
   temporalUiPort?: number;
   /** External servers to use instead of starting one (`NATS_URL`, `TEMPORAL_ADDRESS`, `DATABASE_URL`). */
   external?: Partial<Pick<InfraEndpoints, 'natsUrl' | 'temporalAddress' | 'databaseUrl'>>;
+  /**
+   * Keep Temporal's state in a SQLite file even without `stateDir` (in the temporary
+   * directory), so {@link Infra.restart} of Temporal keeps every workflow (chaos tests).
+   * Default false: an ephemeral stack runs Temporal in memory, which is faster.
+   */
+  persistTemporal?: boolean;
+}
+
+/** A server {@link Infra.restart} can restart in place. */
+export type RestartablePiece = 'nats' | 'temporal';
+
+/** Options of {@link Infra.restart}. */
+export interface RestartOptions {
+  /** SIGKILL the server (a crash) instead of stopping it gracefully. Default false. */
+  kill?: boolean;
+  /** How long the server stays down before it starts again, in ms. Default 0. */
+  downMs?: number;
 }
 
 /** Infrastructure started by {@link startInfra}; `stop()` stops only what it started. */
 export interface Infra extends InfraEndpoints {
   started: string[];
+  /**
+   * Stops a server this started and starts it again on the same ports with the same state
+   * (the JetStream store directory; Temporal's database file), and waits until it is ready.
+   * Clients see their connections drop and must reconnect by themselves — which is what a
+   * chaos test checks. Refuses a server it did not start, and an in-memory Temporal (a
+   * restart would silently lose every workflow: use `stateDir` or `persistTemporal`).
+   */
+  restart(piece: RestartablePiece, options?: RestartOptions): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -46,15 +71,15 @@ export async function startInfra(options: InfraOptions = {}): Promise<Infra> {
   const state = options.stateDir ?? (temp as string);
   const logDir = options.logDir ?? join(state, 'logs');
   const ext = options.external ?? {};
+  const natsOptions = { storeDir: join(state, 'nats'), logDir };
+  const temporalOptions = {
+    logDir,
+    ...(temp === undefined || options.persistTemporal === true ? { dbFile: join(state, 'temporal.db') } : {}),
+    ...(options.temporalUiPort !== undefined ? { uiPort: options.temporalUiPort } : {}),
+  };
   const results = await Promise.allSettled([
-    ext.natsUrl ? Promise.resolve(undefined) : startNats({ storeDir: join(state, 'nats'), logDir }),
-    ext.temporalAddress
-      ? Promise.resolve(undefined)
-      : startTemporal({
-          logDir,
-          ...(temp === undefined ? { dbFile: join(state, 'temporal.db') } : {}),
-          ...(options.temporalUiPort !== undefined ? { uiPort: options.temporalUiPort } : {}),
-        }),
+    ext.natsUrl ? Promise.resolve(undefined) : startNats(natsOptions),
+    ext.temporalAddress ? Promise.resolve(undefined) : startTemporal(temporalOptions),
     ext.databaseUrl
       ? Promise.resolve(undefined)
       : startPostgres({ dataDir: join(state, 'pg'), logDir, ephemeral: temp !== undefined }),
@@ -69,11 +94,41 @@ export async function startInfra(options: InfraOptions = {}): Promise<Infra> {
     await stop();
     throw failure.reason;
   }
-  const [nats, temporal, postgres] = results.map((r) => (r.status === 'fulfilled' ? r.value : undefined)) as [
+  let [nats, temporal, postgres] = results.map((r) => (r.status === 'fulfilled' ? r.value : undefined)) as [
     NatsServer | undefined,
     TemporalServer | undefined,
     PostgresServer | undefined,
   ];
+
+  /** Stops `old` (killed or gracefully), waits `downMs`, starts its replacement in `running`. */
+  const replace = async <T extends NatsServer | TemporalServer>(
+    old: T,
+    restartOptions: RestartOptions,
+    start: () => Promise<T>,
+  ): Promise<T> => {
+    if (restartOptions.kill === true) {
+      old.process.kill('SIGKILL');
+      await old.process.exited;
+    } else await old.stop();
+    if ((restartOptions.downMs ?? 0) > 0) await new Promise((r) => setTimeout(r, restartOptions.downMs));
+    const started = await start();
+    running.splice(running.indexOf(old), 1, started);
+    return started;
+  };
+  const restart: Infra['restart'] = async (piece, restartOptions = {}) => {
+    if (piece === 'nats') {
+      if (nats === undefined) throw new Error('NATS was not started by startInfra; it cannot be restarted');
+      const { port, monitorPort } = nats;
+      nats = await replace(nats, restartOptions, () => startNats({ ...natsOptions, port, monitorPort }));
+      return;
+    }
+    if (temporal === undefined) throw new Error('Temporal was not started by startInfra; it cannot be restarted');
+    if (temporalOptions.dbFile === undefined) {
+      throw new Error('Temporal runs in memory: a restart would lose every workflow (use stateDir or persistTemporal)');
+    }
+    const { port, namespace } = temporal;
+    temporal = await replace(temporal, restartOptions, () => startTemporal({ ...temporalOptions, port, namespace }));
+  };
   return {
     natsUrl: ext.natsUrl ?? (nats as NatsServer).url,
     temporalAddress: ext.temporalAddress ?? (temporal as TemporalServer).address,
@@ -81,6 +136,7 @@ export async function startInfra(options: InfraOptions = {}): Promise<Infra> {
     ...(temporal?.uiUrl !== undefined ? { temporalUiUrl: temporal.uiUrl } : {}),
     databaseUrl: ext.databaseUrl ?? (postgres as PostgresServer).url,
     started: running.map((s) => s.process.name),
+    restart,
     stop,
   };
 }

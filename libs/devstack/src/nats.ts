@@ -9,6 +9,8 @@ export interface NatsOptions {
   /** JetStream store directory (kept across restarts in dev mode). */
   storeDir: string;
   port?: number;
+  /** HTTP monitoring port (`/healthz`); a free one when absent. Pass the old one to restart in place. */
+  monitorPort?: number;
   logDir?: string;
 }
 
@@ -25,7 +27,7 @@ export interface NatsServer {
 export async function startNats(options: NatsOptions): Promise<NatsServer> {
   const bin = findBinary('nats-server', 'NATS_SERVER_BIN');
   const port = options.port ?? (await freePort());
-  const monitorPort = await freePort();
+  const monitorPort = options.monitorPort ?? (await freePort());
   mkdirSync(options.storeDir, { recursive: true });
   const proc = spawnManaged({
     name: 'nats-server',

@@ -35,8 +35,18 @@ export interface TestStack {
   stop(): Promise<void>;
 }
 
-export async function startTestStack(logDir: string, options: { exportSpans?: boolean } = {}): Promise<TestStack> {
-  const infra = await startInfra({ logDir });
+/** Options of {@link startTestStack}. */
+export interface TestStackOptions {
+  /** Send the services' spans to the in-process OTLP receiver. Default true. */
+  exportSpans?: boolean;
+  /** Keep Temporal's state in a file, so `infra.restart('temporal')` keeps workflows (chaos tests). */
+  persistTemporal?: boolean;
+  /** Extra environment for every service (e.g. `TOOL_CALL_TIMEOUT_MS`); wins over the defaults here. */
+  serviceEnv?: NodeJS.ProcessEnv;
+}
+
+export async function startTestStack(logDir: string, options: TestStackOptions = {}): Promise<TestStack> {
+  const infra = await startInfra({ logDir, ...(options.persistTemporal ? { persistTemporal: true } : {}) });
   const stops: (() => Promise<unknown>)[] = [() => infra.stop()];
   const stop = async () => {
     for (const s of stops.reverse()) await s().catch(() => {});
@@ -71,6 +81,7 @@ export async function startTestStack(logDir: string, options: { exportSpans?: bo
           ? {}
           : { OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url, OTEL_BSP_SCHEDULE_DELAY: '100' }),
         LOG_LEVEL: 'warn',
+        ...options.serviceEnv,
       },
     });
     stops.push(() => services.stop());

@@ -1,0 +1,277 @@
+/**
+ * The chaos test's process killer. It SIGKILLs service processes at random moments and starts
+ * them again, restarts the NATS and Temporal servers in place, and watches for processes that
+ * die on their own (a service that cannot survive what was done to it). Everything it does is
+ * drawn from a seeded {@link Rng}, so a failing run can be replayed with its seed.
+ */
+import type { Bus } from '@switchboard/bus';
+import { Consumers, Streams } from '@switchboard/contracts';
+import {
+  type Infra,
+  type ProviderSandboxes,
+  type RestartablePiece,
+  type ServiceName,
+  ServiceNames,
+  type Services,
+} from '@switchboard/devstack';
+import type { Fault, FaultPlan } from '@switchboard/sandboxes/faults';
+import type { Rng } from './prng.js';
+
+/** One disruption. */
+export type ChaosEvent =
+  | {
+      type: 'kill';
+      service: ServiceName;
+      /** How long the service stays dead. */
+      downMs: number;
+      /**
+       * Time the kill to land mid-hand-over. For the Cal.com and Twilio workers: while the
+       * provider is committing the worker's write (the sandbox holds the request, the worker
+       * dies, then the provider commits) — the "worker crash after the provider accepted" case,
+       * which a random moment would rarely hit. For the orchestrator: while intents are
+       * delivered to it and not yet acked — the "orchestrator crash before ack" case.
+       */
+      inFlight?: boolean;
+    }
+  | { type: 'restart'; piece: RestartablePiece; downMs: number };
+
+/** What the monkey did and saw. */
+export interface ChaosReport {
+  kills: Record<string, number>;
+  /** Kills that landed mid-hand-over (a provider committing the worker's write; intents not yet acked). */
+  inFlightKills: Record<string, number>;
+  restarts: Record<RestartablePiece, number>;
+  /** Exits nobody asked for, e.g. a service that shut down when NATS went away. */
+  unexpectedExits: { service: string; code: number | null; signal: string | null; atMs: number }[];
+  /** Timeline (ms since the monkey started), for the log when something fails. */
+  timeline: string[];
+}
+
+/** What the monkey acts on. */
+export interface ChaosTargets {
+  services: Services;
+  infra: Infra;
+  sandboxes: ProviderSandboxes;
+  /** A bus connection of the test's own, to see the orchestrator's unacked intents. */
+  bus: Bus;
+}
+
+/** The processes a chaos run kills, each at least once: every service of the stack. */
+export const KillableServices: readonly ServiceName[] = ServiceNames;
+
+/** How long a sandbox holds the armed write before committing it; the worker is killed meanwhile. */
+const IN_FLIGHT_HOLD_MS = 1500;
+/** How long an armed kill waits for the worker's write before it falls back to a plain kill. */
+const IN_FLIGHT_WAIT_MS = 8000;
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * The mandatory part of a run, in random order: every service killed once (the Cal.com and
+ * Twilio workers at the moment their provider commits, the orchestrator while it holds
+ * unacked intents), NATS restarted once and Temporal
+ * restarted once. Extra random kills follow while the load lasts (see {@link ChaosMonkey.run}).
+ */
+export function mandatoryEvents(rng: Rng): ChaosEvent[] {
+  const kills: ChaosEvent[] = KillableServices.map((service) => ({
+    type: 'kill',
+    service,
+    downMs: rng.int(200, 1500),
+    ...(service === 'calcom-worker' || service === 'telephony-worker' || service === 'orchestrator'
+      ? { inFlight: true }
+      : {}),
+  }));
+  const restarts: ChaosEvent[] = (['nats', 'temporal'] as const).map((piece) => ({
+    type: 'restart',
+    piece,
+    downMs: rng.int(300, 1500),
+  }));
+  return rng.shuffle([...kills, ...restarts]);
+}
+
+export class ChaosMonkey {
+  readonly report: ChaosReport = {
+    kills: Object.fromEntries(KillableServices.map((s) => [s, 0])),
+    inFlightKills: {},
+    restarts: { nats: 0, temporal: 0 },
+    unexpectedExits: [],
+    timeline: [],
+  };
+  private readonly t0 = Date.now();
+  /** PIDs this monkey killed (their exit is expected). */
+  private readonly killed = new Set<number>();
+  private stopping = false;
+  /** Restarts after an unexpected exit, so the run can go on (the exit still fails the test). */
+  private readonly recoveries = new Set<Promise<void>>();
+  /** The event being executed by {@link run}. */
+  private current: Promise<void> | undefined;
+
+  constructor(
+    private readonly rng: Rng,
+    private readonly targets: ChaosTargets,
+  ) {
+    for (const s of KillableServices) this.watch(s);
+  }
+
+  private note(line: string): void {
+    this.report.timeline.push(`+${((Date.now() - this.t0) / 1000).toFixed(1)}s ${line}`);
+  }
+
+  /** Records the exit of the service's current process unless this monkey caused it. */
+  private watch(service: ServiceName): void {
+    const proc = this.targets.services.processes()[service];
+    if (proc === undefined) return;
+    void proc.exited.then(({ code, signal }) => {
+      if (this.killed.has(proc.pid) || this.stopping) return;
+      this.report.unexpectedExits.push({ service, code, signal, atMs: Date.now() - this.t0 });
+      this.note(`UNEXPECTED EXIT ${service} (pid ${proc.pid}, code ${code}, signal ${signal}); restarting`);
+      const recovery = this.startAgain(service).finally(() => this.recoveries.delete(recovery));
+      this.recoveries.add(recovery);
+    });
+  }
+
+  /** Starts a service again, retrying while a restart fails (e.g. during an infra restart). */
+  private async startAgain(service: ServiceName): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.targets.services.restart(service);
+        this.watch(service);
+        return;
+      } catch (err) {
+        this.note(`restart of ${service} failed (attempt ${attempt}): ${(err as Error).message}`);
+        if (attempt >= 10 || this.stopping) throw err;
+        await sleep(1000);
+      }
+    }
+  }
+
+  /** Runs one event to its end: the target is back and ready when this resolves. */
+  async execute(event: ChaosEvent): Promise<void> {
+    // A service that died on its own is being started again: let that finish first.
+    await Promise.allSettled([...this.recoveries]);
+    if (event.type === 'restart') {
+      this.note(`restart ${event.piece} (down ${event.downMs} ms)`);
+      await this.targets.infra.restart(event.piece, { kill: true, downMs: event.downMs });
+      this.report.restarts[event.piece]++;
+      this.note(`${event.piece} is back`);
+      return;
+    }
+    const proc = this.targets.services.processes()[event.service];
+    if (proc === undefined || !proc.alive()) throw new Error(`${event.service} is not running; cannot kill it`);
+    let inFlight = false;
+    if (event.inFlight === true) {
+      inFlight =
+        event.service === 'orchestrator'
+          ? await this.awaitUnackedIntents()
+          : await this.awaitProviderWrite(event.service);
+    }
+    this.killed.add(proc.pid);
+    proc.kill('SIGKILL');
+    await proc.exited;
+    this.report.kills[event.service] = (this.report.kills[event.service] ?? 0) + 1;
+    if (inFlight) this.report.inFlightKills[event.service] = (this.report.inFlightKills[event.service] ?? 0) + 1;
+    const moment = event.service === 'orchestrator' ? ' holding unacked intents' : ' during a provider write';
+    this.note(`killed ${event.service} (pid ${proc.pid})${inFlight ? moment : ''}`);
+    await sleep(event.downMs);
+    await this.startAgain(event.service);
+    this.note(`${event.service} is back`);
+  }
+
+  /**
+   * Arms a held write at the worker's provider sandbox (Cal.com booking, Twilio message) and
+   * resolves once the worker's next write is being held: the provider will commit it after the
+   * worker is dead. False when no write came in time (the kill then lands at a random moment).
+   */
+  private async awaitProviderWrite(service: ServiceName): Promise<boolean> {
+    const { calcom, twilio } = this.targets.sandboxes;
+    const target =
+      service === 'calcom-worker'
+        ? { plan: calcom.faults, path: '/v2/bookings' }
+        : service === 'telephony-worker'
+          ? { plan: twilio.faults, path: `/2010-04-01/Accounts/${this.targets.sandboxes.twilioAccountSid}/Messages` }
+          : undefined;
+    if (target === undefined) return false;
+    const held = observeFault(target.plan, { delayMs: IN_FLIGHT_HOLD_MS, method: 'POST', pathPrefix: target.path });
+    const hit = await Promise.race([held.taken, sleep(IN_FLIGHT_WAIT_MS).then(() => false)]);
+    held.dispose(!hit);
+    return hit;
+  }
+
+  /**
+   * Resolves once the orchestrator holds intents it has received and not acked yet, so a kill
+   * now makes JetStream redeliver them (to its next incarnation). False when none came in time.
+   */
+  private async awaitUnackedIntents(): Promise<boolean> {
+    const deadline = Date.now() + IN_FLIGHT_WAIT_MS;
+    while (Date.now() < deadline) {
+      const info = await this.targets.bus.jsm.consumers
+        .info(Streams.Intents, Consumers.Orchestrator)
+        .catch(() => undefined);
+      if ((info?.num_ack_pending ?? 0) > 0) return true;
+      await sleep(2);
+    }
+    return false;
+  }
+
+  /**
+   * Runs the mandatory events, then random kills while `busy()` holds, one disruption at a
+   * time, each after a random gap (ms; `extra` is for the random kills, usually longer, so the
+   * system gets time to make progress between them). Returns when the last event has finished.
+   */
+  async run(
+    busy: () => boolean,
+    gaps: { mandatory: { min: number; max: number }; extra: { min: number; max: number } },
+  ): Promise<void> {
+    const queue = mandatoryEvents(this.rng);
+    for (;;) {
+      const mandatory = queue.shift();
+      const gap = mandatory === undefined ? gaps.extra : gaps.mandatory;
+      await sleep(this.rng.int(gap.min, gap.max));
+      const event: ChaosEvent | undefined =
+        mandatory ??
+        (busy()
+          ? { type: 'kill', service: this.rng.pick(KillableServices), downMs: this.rng.int(200, 1500) }
+          : undefined);
+      if (event === undefined || this.stopping) return;
+      this.current = this.execute(event);
+      await this.current;
+    }
+  }
+
+  /** Waits until the event and the recoveries in progress are over (every service is back). */
+  async settle(): Promise<void> {
+    await Promise.allSettled([this.current, ...this.recoveries]);
+  }
+
+  /** No further events or recoveries (the stack is about to stop); exits are no longer recorded. */
+  stop(): void {
+    this.stopping = true;
+  }
+}
+
+/**
+ * Adds a fault to a sandbox's plan and tells when a request took it. The plan copies a fault
+ * when it applies it, so the request is recognised by a unique delay value.
+ */
+function observeFault(plan: FaultPlan, fault: Fault): { taken: Promise<boolean>; dispose(clear: boolean): void } {
+  const original = plan.take.bind(plan);
+  let resolve: (hit: boolean) => void = () => {};
+  const taken = new Promise<boolean>((r) => {
+    resolve = r;
+  });
+  const marked = { ...fault, delayMs: (fault.delayMs ?? 0) + (Math.floor(Math.random() * 97) + 1) / 1000 };
+  plan.take = (method, path) => {
+    const applied = original(method, path);
+    if (applied?.delayMs === marked.delayMs) resolve(true);
+    return applied;
+  };
+  plan.add(marked);
+  return {
+    taken,
+    dispose(clear) {
+      plan.take = original;
+      // An unused armed fault must not hold a later, unrelated write.
+      if (clear) plan.clear();
+    },
+  };
+}
