@@ -425,6 +425,8 @@ describe('failures and retries', () => {
     expect(api.received).toHaveLength(1);
     const missing = await run((run) => run('http.request', request({ endpoint: 'nope' })));
     expect(missing).toMatchObject({ ok: false, error: { code: 'endpoint_not_found', retryable: false } });
+    // Handlers outlive their test: say what /hook answers here rather than inherit it.
+    api.on('/hook', (_req, res) => json(res, 409, { error: 'duplicate' }));
     const webhook = await run((run) => run('test.webhook', { endpoint: 'hook', body: {} }));
     expect(webhook).toMatchObject({ ok: false, error: { code: 'webhook_rejected', retryable: false } });
   });
