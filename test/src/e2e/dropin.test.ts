@@ -118,6 +118,17 @@ describe('Vapi tool-calls webhook', () => {
     expect((await conversationsOf(`vapi:${callId}`))[0]?.runs).toBe(1);
   });
 
+  it("creates the call's conversation as a test call with ?sandbox=true", async () => {
+    const callId = randomUUID();
+    const body = vapiMessage(callId, [{ id: `tc_${callId}`, name: 'save_meal', arguments: dinner }]);
+    expect((await stack.api('POST', '/v1/dropin/vapi/demo?sandbox=true', body)).status).toBe(200);
+    const { rows } = await stack.db.query('SELECT sandbox FROM conversations WHERE external_id = $1', [
+      `vapi:${callId}`,
+    ]);
+    expect(rows).toEqual([{ sandbox: true }]);
+    expect((await stack.api('POST', '/v1/dropin/vapi/demo?sandbox=maybe', body)).status).toBe(400);
+  });
+
   it('answers failures as results (never a 5xx) and acknowledges other server messages', async () => {
     const callId = randomUUID();
     stack.sink.fault({ status: 422, count: 1 });

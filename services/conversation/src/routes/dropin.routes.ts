@@ -49,7 +49,12 @@ export const DropinAgentParams = Type.Object({
 });
 /** `?sandbox=true`: a conversation created by this request is a test call. */
 export const DropinQuery = Type.Object({
-  sandbox: Type.Optional(Type.Boolean({ default: false, description: 'Create new conversations as test calls' })),
+  // A query string is text and the service does not coerce types: accept the words.
+  sandbox: Type.Optional(
+    Type.Union([Type.Literal('true'), Type.Literal('false')], {
+      description: 'Create new conversations as test calls',
+    }),
+  ),
 });
 
 const CallId = Type.String({ minLength: 1, maxLength: 255 });
@@ -180,7 +185,7 @@ export const dropinRoutes: FastifyPluginAsyncTypebox = async (app) => {
         agentId: tools.agent.id,
         externalId: `vapi:${callId}`,
         ...vapiContext(message as Record<string, unknown>),
-        sandbox: req.query.sandbox === true,
+        sandbox: req.query.sandbox === 'true',
       });
       const results: Static<typeof VapiResult>[] = [];
       // In order, one after the other: later calls may read what earlier ones wrote.
@@ -235,7 +240,7 @@ export const dropinRoutes: FastifyPluginAsyncTypebox = async (app) => {
         agentId: tools.agent.id,
         externalId: `retell:${callId}`,
         ...retellContext(req.body.call as Record<string, unknown>),
-        sandbox: req.query.sandbox === true,
+        sandbox: req.query.sandbox === 'true',
       });
       const args = parseArguments(req.body.args);
       const outcome =

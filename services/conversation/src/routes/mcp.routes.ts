@@ -117,7 +117,7 @@ export const mcpRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post('/mcp/:agent', { config, schema: { ...schema, body: Type.Unknown() } }, async (req, reply) => {
     const tools = await agentTools(req, req.params.agent);
-    const mcp = serverFor(req, tools, req.query.sandbox === true);
+    const mcp = serverFor(req, tools, req.query.sandbox === 'true');
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
     reply.raw.on('close', () => {
       void transport.close();
