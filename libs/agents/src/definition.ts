@@ -2,11 +2,16 @@ import { type ActionFormat, type CanonicalAction, parseAnyAction, validateAnyAct
 import type { JsonObject, ValidationIssue } from '@switchboard/common';
 import { checkInstructionsSyntax } from './instructions.js';
 import { type LintIssue, lintInstructions } from './lint.js';
+import { type CompiledTopic, compileLibrary, compileTopics, lintActionOf, lintAgentInstructions } from './topics.js';
 
 /** An agent as users write it: instructions and actions in any of the three formats. */
 export interface AgentDefinitionInput {
   instructions: string;
   actions: readonly unknown[];
+  /** Actions defined once, for topics to import (each import is the topic's own copy). */
+  library?: readonly unknown[];
+  /** Topics, each with its own actions (see `topics.ts`). */
+  topics?: readonly unknown[];
 }
 
 /** A validated action, ready to store. */
@@ -24,13 +29,18 @@ export interface CompiledAgent {
   actions: CompiledAction[];
   /** Instruction lint (unknown / case / near-miss / unused references); advisory. */
   lint: LintIssue[];
+  /** The valid library actions (importable; not actions of the agent by themselves). */
+  library: CompiledAction[];
+  /** The topics, their actions (imports copied) and the lint of their instructions; empty without topics. */
+  topics: CompiledTopic[];
 }
 
 /**
  * Validates a whole agent at once: every action (pointers prefixed with `/actions/<i>`),
  * duplicate names (names are case-sensitive, so `Book` and `book` are two actions — but a
  * voice agent hearing both is confused, so that is reported too), the Liquid syntax of the
- * instructions, and the instruction lint against the actions.
+ * instructions, and the instruction lint against the actions; then the library (`/library/<i>`)
+ * and the topics (`/topics/<i>`), each import copied from the library into its topic.
  */
 export function compileAgentDefinition(input: AgentDefinitionInput): CompiledAgent {
   const issues: ValidationIssue[] = [];
@@ -61,9 +71,19 @@ export function compileAgentDefinition(input: AgentDefinitionInput): CompiledAge
   for (const p of checkInstructionsSyntax(input.instructions)) {
     issues.push({ pointer: '/instructions', message: `line ${p.line}, column ${p.column}: ${p.message}` });
   }
-  const lint = lintInstructions(
+  if (input.library === undefined && input.topics === undefined) {
+    const lint = lintInstructions(
+      input.instructions,
+      actions.map((a) => ({ name: a.name, label: a.canonical.label })),
+    );
+    return { issues, actions, lint, library: [], topics: [] };
+  }
+  const library = compileLibrary(input.library ?? [], issues);
+  const topics = compileTopics(input.topics ?? [], library, actions, issues);
+  const lint = lintAgentInstructions(
     input.instructions,
-    actions.map((a) => ({ name: a.name, label: a.canonical.label })),
+    actions.map(lintActionOf),
+    topics.flatMap((t) => t.actions.map((a) => a.name)),
   );
-  return { issues, actions, lint };
+  return { issues, actions, lint, library: library.actions, topics };
 }

@@ -64,3 +64,12 @@ export {
   ReferenceForms,
 } from './lint.js';
 export { assignToolNames, MAX_TOOL_NAME_LENGTH, TOOL_NAME_PATTERN, toolNameFor } from './tool-names.js';
+export {
+  type CompiledTopic,
+  type CompiledTopicAction,
+  lintAgentInstructions,
+  lintTopicInstructions,
+  materializeImport,
+  TOPIC_LIMITS,
+  TOPIC_NAME_PATTERN,
+} from './topics.js';

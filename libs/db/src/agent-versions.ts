@@ -25,12 +25,38 @@ export interface AgentLlmSettings {
   allowPrivate: boolean;
 }
 
+/** One topic as saved with an agent version: its declaration as written, and its own actions. */
+export interface AgentTopicInput {
+  name: string;
+  /** The topic as written (`name`, `description`, `instructions`, `actions` with imports as written). */
+  declaration: JsonObject;
+  /** The topic's actions, imports already copied (each row is the topic's own copy). */
+  actions: readonly AgentActionInput[];
+}
+
+/** A topic of a saved agent version (its declaration as written). */
+export interface AgentTopic {
+  name: string;
+  description: string;
+  instructions?: string;
+  /** The topic's action entries as written: definitions, and `{ import, ...overrides }`. */
+  actions: JsonObject[];
+}
+
+/** An action row of a topic. */
+export interface TopicActionRow extends ActionDefinitionRow {
+  topic: string;
+}
+
 /** What {@link saveAgentVersion} wrote. */
 export interface SavedAgentVersion {
   agentId: string;
   version: number;
   published: boolean;
+  /** The top-level actions. */
   actions: { name: string; id: string; version: number }[];
+  /** Each topic's actions (versions are per topic and name); empty without topics. */
+  topics: { name: string; actions: { name: string; id: string; version: number }[] }[];
 }
 
 /** JSON with sorted keys: jsonb does not keep key order, so plain stringify cannot compare. */
@@ -50,6 +76,9 @@ export function stableJson(value: unknown): string {
  * version (unchanged ones are reused), then an immutable agent version lists them. With
  * `publish`, conversations use it from now on. Run inside a transaction so that an invalid
  * save leaves nothing half-written.
+ *
+ * Topics (`options.topics`): each topic's actions are rows of their own (versioned per topic
+ * and name), so a topic's copy of a library action is frozen in the versions that list it.
  */
 export async function saveAgentVersion(
   db: Queryable,
@@ -58,7 +87,7 @@ export async function saveAgentVersion(
   instructions: string,
   actions: readonly AgentActionInput[],
   publish = true,
-  options: { llm?: AgentLlmSettings } = {},
+  options: { llm?: AgentLlmSettings; topics?: readonly AgentTopicInput[]; library?: readonly JsonObject[] } = {},
 ): Promise<SavedAgentVersion> {
   const agent = await db.query<{ id: string }>(
     `INSERT INTO agents (id, tenant_id, name, instructions) VALUES ($1, $2, $3, $4)
@@ -68,11 +97,44 @@ export async function saveAgentVersion(
   const agentId = (agent.rows[0] as { id: string }).id;
   // Serialise concurrent saves of one agent (version numbers must not collide).
   await db.query('SELECT id FROM agents WHERE id = $1 FOR UPDATE', [agentId]);
+  const saved = await saveActionRows(db, tenantId, agentId, actions, null);
+  const topics: SavedAgentVersion['topics'] = [];
+  for (const topic of options.topics ?? []) {
+    topics.push({ name: topic.name, actions: await saveActionRows(db, tenantId, agentId, topic.actions, topic.name) });
+  }
+  const hasTopics = options.topics !== undefined && options.topics.length > 0;
+  const v = await db.query<{ version: number }>(
+    `INSERT INTO agent_versions (agent_id, version, instructions, action_ids, llm, topics, library)
+     SELECT $1, COALESCE(MAX(version), 0) + 1, $2, $3, $4, $5, $6 FROM agent_versions WHERE agent_id = $1
+     RETURNING version`,
+    [
+      agentId,
+      instructions,
+      [...saved, ...topics.flatMap((t) => t.actions)].map((s) => s.id),
+      options.llm ?? null,
+      hasTopics ? JSON.stringify(options.topics?.map((t) => t.declaration)) : null,
+      options.library !== undefined && options.library.length > 0 ? JSON.stringify(options.library) : null,
+    ],
+  );
+  const version = (v.rows[0] as { version: number }).version;
+  if (publish) await publishAgentVersion(db, tenantId, agentId, version);
+  return { agentId, version, published: publish, actions: saved, topics };
+}
+
+/** Writes the actions of one scope (top level: `topic` null), reusing unchanged versions. */
+async function saveActionRows(
+  db: Queryable,
+  tenantId: string,
+  agentId: string,
+  actions: readonly AgentActionInput[],
+  topic: string | null,
+): Promise<SavedAgentVersion['actions']> {
   const saved: SavedAgentVersion['actions'] = [];
   for (const a of actions) {
     const latest = await db.query<{ id: string; version: number; source: JsonObject }>(
-      `SELECT id, version, source FROM action_definitions WHERE agent_id = $1 AND name = $2 ORDER BY version DESC LIMIT 1`,
-      [agentId, a.name],
+      `SELECT id, version, source FROM action_definitions
+        WHERE agent_id = $1 AND name = $2 AND topic IS NOT DISTINCT FROM $3 ORDER BY version DESC LIMIT 1`,
+      [agentId, a.name, topic],
     );
     const row = latest.rows[0];
     if (row && stableJson(row.source) === stableJson(a.source)) {
@@ -82,21 +144,13 @@ export async function saveAgentVersion(
     const id = newId(IdPrefixes.Action);
     const version = (row?.version ?? 0) + 1;
     await db.query(
-      `INSERT INTO action_definitions (id, tenant_id, agent_id, name, version, format, source, canonical)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [id, tenantId, agentId, a.name, version, a.format, a.source, a.canonical],
+      `INSERT INTO action_definitions (id, tenant_id, agent_id, name, version, format, source, canonical, topic)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      [id, tenantId, agentId, a.name, version, a.format, a.source, a.canonical, topic],
     );
     saved.push({ name: a.name, id, version });
   }
-  const v = await db.query<{ version: number }>(
-    `INSERT INTO agent_versions (agent_id, version, instructions, action_ids, llm)
-     SELECT $1, COALESCE(MAX(version), 0) + 1, $2, $3, $4 FROM agent_versions WHERE agent_id = $1
-     RETURNING version`,
-    [agentId, instructions, saved.map((s) => s.id), options.llm ?? null],
-  );
-  const version = (v.rows[0] as { version: number }).version;
-  if (publish) await publishAgentVersion(db, tenantId, agentId, version);
-  return { agentId, version, published: publish, actions: saved };
+  return saved;
 }
 
 /** Makes a version the one conversations use (publish, or roll back to an older one). */
@@ -151,8 +205,9 @@ export async function listAgentVersions(
 }
 
 /**
- * The actions of an agent's published version (or of `version`). Agents saved before versions
- * existed fall back to the newest version of each action.
+ * The top-level actions of an agent's published version (or of `version`); a topic's actions
+ * are not among them (see {@link listAgentTopicActions}). Agents saved before versions existed
+ * fall back to the newest version of each action.
  */
 export async function listAgentActions(
   db: Queryable,
@@ -161,17 +216,56 @@ export async function listAgentActions(
   version?: number,
   name?: string,
 ): Promise<ActionDefinitionRow[]> {
+  const rows = await selectVersionActions(db, tenantId, agentId, { version, name, scope: 'top' });
+  return rows.map(({ topic: _, ...row }) => row);
+}
+
+/**
+ * The topics' actions of an agent's published version (or of `version`), by topic then name;
+ * only those of `topic` and named `name` when given.
+ */
+export async function listAgentTopicActions(
+  db: Queryable,
+  tenantId: string,
+  agentId: string,
+  options: { version?: number; topic?: string; name?: string } = {},
+): Promise<TopicActionRow[]> {
+  const rows = await selectVersionActions(db, tenantId, agentId, { ...options, scope: 'topics' });
+  return rows.map((row) => ({ ...row, topic: row.topic ?? '' }));
+}
+
+async function selectVersionActions(
+  db: Queryable,
+  tenantId: string,
+  agentId: string,
+  options: {
+    version?: number | undefined;
+    name?: string | undefined;
+    topic?: string | undefined;
+    scope: 'top' | 'topics';
+  },
+): Promise<(ActionDefinitionRow & { topic: string | null })[]> {
   const { rows } = await db.query(
     `WITH chosen AS (
        SELECT v.action_ids FROM agent_versions v JOIN agents a ON a.id = v.agent_id
         WHERE v.agent_id = $1 AND a.tenant_id = $2 AND v.version = COALESCE($3, a.published_version))
-     SELECT d.id, d.name, d.version, d.format, d.source, d.canonical FROM action_definitions d
-      WHERE d.agent_id = $1 AND d.tenant_id = $2 AND ($4::text IS NULL OR d.name = $4) AND (
+     SELECT d.id, d.name, d.version, d.format, d.source, d.canonical, d.topic FROM action_definitions d
+      WHERE d.agent_id = $1 AND d.tenant_id = $2 AND ($4::text IS NULL OR d.name = $4)
+        AND (CASE WHEN $5::boolean THEN d.topic IS NOT NULL AND ($6::text IS NULL OR d.topic = $6) ELSE d.topic IS NULL END)
+        AND (
         EXISTS (SELECT 1 FROM chosen WHERE d.id = ANY(chosen.action_ids))
         OR (NOT EXISTS (SELECT 1 FROM chosen) AND d.version = (
-              SELECT MAX(x.version) FROM action_definitions x WHERE x.agent_id = d.agent_id AND x.name = d.name)))
-      ORDER BY d.name`,
-    [agentId, tenantId, version ?? null, name ?? null],
+              SELECT MAX(x.version) FROM action_definitions x
+               WHERE x.agent_id = d.agent_id AND x.name = d.name AND x.topic IS NOT DISTINCT FROM d.topic)))
+      ORDER BY d.topic NULLS FIRST, d.name`,
+    [
+      agentId,
+      tenantId,
+      options.version ?? null,
+      options.name ?? null,
+      options.scope === 'topics',
+      options.topic ?? null,
+    ],
   );
   return rows.map((r) => ({
     id: r.id,
@@ -181,15 +275,39 @@ export async function listAgentActions(
     format: r.format,
     source: r.source,
     canonical: r.canonical,
+    topic: r.topic,
   }));
 }
 
-/** The published definition of one action, by exact (case-sensitive) name. */
+/**
+ * The published definition of one action, by exact (case-sensitive) name: the top-level one,
+ * or with `topic` that topic's own copy.
+ */
 export async function findPublishedAction(
   db: Queryable,
   tenantId: string,
   agentId: string,
   name: string,
+  topic?: string,
 ): Promise<ActionDefinitionRow | undefined> {
+  if (topic !== undefined) return (await listAgentTopicActions(db, tenantId, agentId, { topic, name }))[0];
   return (await listAgentActions(db, tenantId, agentId, undefined, name))[0];
+}
+
+/**
+ * The topics and the library of an agent's published version (or of `version`), as saved;
+ * empty for agents without topics.
+ */
+export async function findAgentTopics(
+  db: Queryable,
+  tenantId: string,
+  agentId: string,
+  version?: number,
+): Promise<{ topics: AgentTopic[]; library: JsonObject[] }> {
+  const { rows } = await db.query<{ topics: AgentTopic[] | null; library: JsonObject[] | null }>(
+    `SELECT v.topics, v.library FROM agent_versions v JOIN agents a ON a.id = v.agent_id
+      WHERE v.agent_id = $1 AND a.tenant_id = $2 AND v.version = COALESCE($3, a.published_version)`,
+    [agentId, tenantId, version ?? null],
+  );
+  return { topics: rows[0]?.topics ?? [], library: rows[0]?.library ?? [] };
 }

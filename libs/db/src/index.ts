@@ -7,14 +7,19 @@ export {
 export {
   type AgentActionInput,
   type AgentLlmSettings,
+  type AgentTopic,
+  type AgentTopicInput,
   findAgentLlmSettings,
+  findAgentTopics,
   findPublishedAction,
   listAgentActions,
+  listAgentTopicActions,
   listAgentVersions,
   publishAgentVersion,
   type SavedAgentVersion,
   saveAgentVersion,
   stableJson,
+  type TopicActionRow,
 } from './agent-versions.js';
 export {
   type ApiKeyRecord,

@@ -81,7 +81,7 @@ export async function saveActionVersion(
   const { rows } = await db.query<{ version: number }>(
     `INSERT INTO action_definitions (id, tenant_id, agent_id, name, version, format, source, canonical)
      SELECT $1, $2, $3, $4, COALESCE(MAX(version), 0) + 1, $5, $6, $7
-       FROM action_definitions WHERE agent_id = $3 AND name = $4
+       FROM action_definitions WHERE agent_id = $3 AND name = $4 AND topic IS NULL
      RETURNING version`,
     [id, tenantId, agentId, def.name, def.format, def.source, def.canonical],
   );
@@ -103,7 +103,7 @@ export async function findLatestAction(
     canonical: JsonObject;
   }>(
     `SELECT id, version, format, source, canonical FROM action_definitions
-      WHERE tenant_id = $1 AND agent_id = $2 AND name = $3 ORDER BY version DESC LIMIT 1`,
+      WHERE tenant_id = $1 AND agent_id = $2 AND name = $3 AND topic IS NULL ORDER BY version DESC LIMIT 1`,
     [tenantId, agentId, name],
   );
   const row = rows[0];
@@ -113,7 +113,7 @@ export async function findLatestAction(
 /** Names of the newest versions of all actions of an agent. */
 export async function listActionNames(db: Queryable, tenantId: string, agentId: string): Promise<string[]> {
   const { rows } = await db.query<{ name: string }>(
-    'SELECT DISTINCT name FROM action_definitions WHERE tenant_id = $1 AND agent_id = $2 ORDER BY name',
+    'SELECT DISTINCT name FROM action_definitions WHERE tenant_id = $1 AND agent_id = $2 AND topic IS NULL ORDER BY name',
     [tenantId, agentId],
   );
   return rows.map((r) => r.name);

@@ -18,7 +18,10 @@ import {
   timestampFromMs,
 } from '@switchboard/contracts';
 import {
+  type ActionDefinitionRow,
+  type Agent,
   findAgentById,
+  findAgentTopics,
   findConversation,
   findPublishedAction,
   findRun,
@@ -26,6 +29,7 @@ import {
   insertAcceptedRun,
   intentIdForKey,
   listAgentActions,
+  listAgentTopicActions,
   newId,
   type Queryable,
   TERMINAL_RUN_STATUSES,
@@ -77,6 +81,11 @@ export interface ToolCallRequest {
   arguments: JsonObject;
   idempotencyKey?: string;
   callContext?: JsonObject;
+  /**
+   * The topic the call is made in: that topic's own copy of the action runs (a top-level
+   * action when the topic has none of that name). Without it, see {@link resolveToolCallAction}.
+   */
+  topic?: string;
 }
 
 /**
@@ -107,17 +116,8 @@ export class ToolCalls {
     if (conversation.status === 'ended') throw new ConflictError('the conversation has ended');
     const agent = await findAgentById(db, req.tenantId, conversation.agentId);
     if (!agent) throw new NotFoundError('agent', conversation.agentId);
-    const action = await findPublishedAction(db, req.tenantId, agent.id, req.name);
-    if (!action) {
-      const known = (await listAgentActions(db, req.tenantId, agent.id)).map((a) => a.name);
-      throw new SwitchboardError(
-        'not_found',
-        `agent '${agent.name}' has no action named '${req.name}' (names are case-sensitive)`,
-        {
-          details: { known },
-        },
-      );
-    }
+    // Topics: which copy of the action runs (an agent without topics resolves as it always did).
+    const action = await resolveToolCallAction(db, req.tenantId, agent, req.name, req.topic);
     return withSpan(
       this.deps.tracer,
       `publish ${Streams.Intents}`,
@@ -284,6 +284,63 @@ export class ToolCalls {
       clearTimeout(timer);
     }
   }
+}
+
+/**
+ * The published action a tool call runs. With a topic: that topic's own copy, else the
+ * top-level action of that name (a topic's tools include the agent's). Without one: the
+ * top-level action; else, when exactly one topic has an action of that name, that topic's copy;
+ * when several do, a 409 listing them (the caller must say which topic).
+ */
+export async function resolveToolCallAction(
+  db: Queryable,
+  tenantId: string,
+  agent: Agent,
+  name: string,
+  topic: string | undefined,
+): Promise<ActionDefinitionRow> {
+  if (topic !== undefined) {
+    const { topics } = await findAgentTopics(db, tenantId, agent.id);
+    if (!topics.some((t) => t.name === topic)) {
+      throw new SwitchboardError('not_found', `agent '${agent.name}' has no topic named '${topic}'`, {
+        details: { what: 'topic', id: topic, known: topics.map((t) => t.name) },
+      });
+    }
+    const own = await findPublishedAction(db, tenantId, agent.id, name, topic);
+    const found = own ?? (await findPublishedAction(db, tenantId, agent.id, name));
+    if (found) return found;
+  } else {
+    const topLevel = await findPublishedAction(db, tenantId, agent.id, name);
+    if (topLevel) return topLevel;
+    const inTopics = await listAgentTopicActions(db, tenantId, agent.id, { name });
+    const [only] = inTopics;
+    if (only && inTopics.length === 1) return only;
+    if (inTopics.length > 1) {
+      const topics = inTopics.map((a) => a.topic);
+      throw new SwitchboardError(
+        'conflict',
+        `action '${name}' exists in topics ${topics.map((t) => `'${t}'`).join(', ')}: say which with 'topic'`,
+        { details: { action: name, topics } },
+      );
+    }
+  }
+  const known = (await listAgentActions(db, tenantId, agent.id)).map((a) => a.name);
+  const where = topic === undefined ? '' : ` in topic '${topic}'`;
+  throw new SwitchboardError(
+    'not_found',
+    `agent '${agent.name}' has no action named '${name}'${where} (names are case-sensitive)`,
+    {
+      details: {
+        known,
+        ...(topic !== undefined
+          ? {
+              topic,
+              known_in_topic: (await listAgentTopicActions(db, tenantId, agent.id, { topic })).map((a) => a.name),
+            }
+          : {}),
+      },
+    },
+  );
 }
 
 /** The answer to a tool call that waits for the user's confirmation. */

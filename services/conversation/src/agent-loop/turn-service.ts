@@ -13,10 +13,12 @@ import {
   CredentialProviders,
   findAgentById,
   findAgentLlmSettings,
+  findAgentTopics,
   findConversation,
   findTurnConfirmation,
   type Keyring,
   listAgentActions,
+  listAgentTopicActions,
   listRuns,
   listTranscript,
   type Queryable,
@@ -32,6 +34,7 @@ import { assertLlmEndpointAllowed } from './endpoint-policy.js';
 import { historyFromTranscript } from './history.js';
 import { runTurn } from './loop.js';
 import { type ChatModelFactory, createOpenAIChatModel } from './openai-model.js';
+import { topicTurnActions, topicTurnInstructions } from './topics.js';
 import type { ToolRunner, TurnResult } from './types.js';
 
 /** Stable error codes of a turn (besides the model's, see `LlmErrorCodes`). */
@@ -67,6 +70,12 @@ export interface TurnRequest {
   text: string;
   /** An explicit answer to the pending confirmation; without it the text is classified. */
   confirmation?: boolean;
+  /**
+   * The topic of the turn: its actions join the agent's top-level ones (its copy replacing a
+   * same-named top-level action), its every-turn / after-turn actions run, and its instructions
+   * follow the agent's.
+   */
+  topic?: string;
 }
 
 /** What the turn did, with its id. */
@@ -111,13 +120,32 @@ async function turn(deps: TurnServiceDeps, req: TurnRequest): Promise<TurnOutcom
   const apiKey = await llmApiKey(deps, req.tenantId, llm.credential);
   await assertLlmEndpointAllowed(llm.baseUrl, llm.allowPrivate);
 
-  const actions = (await listAgentActions(db, req.tenantId, agent.id)).map(
+  const topLevel = (await listAgentActions(db, req.tenantId, agent.id)).map(
     (row) => row.canonical as unknown as CanonicalAction,
   );
-  const instructions = renderInstructions(agent.instructions, {
+  const variables = {
     contact: conversation.contact,
     context: { ...conversation.call, conversation_id: conversation.id },
-  });
+  };
+  let actions = topLevel;
+  let instructions = renderInstructions(agent.instructions, variables);
+  let ownActions: ReadonlySet<string> = new Set();
+  if (req.topic !== undefined) {
+    const topic = (await findAgentTopics(db, req.tenantId, agent.id)).topics.find((t) => t.name === req.topic);
+    if (!topic) throw new NotFoundError('topic', req.topic);
+    const rows = await listAgentTopicActions(db, req.tenantId, agent.id, { topic: topic.name });
+    const inTopic = topicTurnActions(
+      topLevel,
+      rows.map((row) => row.canonical as unknown as CanonicalAction),
+    );
+    actions = inTopic.actions;
+    ownActions = inTopic.own;
+    instructions = topicTurnInstructions(
+      instructions,
+      topic,
+      topic.instructions === undefined ? undefined : renderInstructions(topic.instructions, variables),
+    );
+  }
   const [entries, runs, pending] = await Promise.all([
     readTranscript(db, req.tenantId, req.conversationId),
     listRuns(db, req.tenantId, req.conversationId),
@@ -134,6 +162,7 @@ async function turn(deps: TurnServiceDeps, req: TurnRequest): Promise<TurnOutcom
         name: call.action,
         arguments: call.arguments,
         idempotencyKey: call.idempotencyKey,
+        ...(req.topic !== undefined && ownActions.has(call.action) ? { topic: req.topic } : {}),
       }),
     control: (callId, kind) =>
       deps.toolCalls.control({ tenantId: req.tenantId, conversationId: req.conversationId, intentId: callId, kind }),

@@ -1,11 +1,20 @@
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
-import { compileAgentDefinition, lintInstructions } from '@switchboard/agents';
+import {
+  compileAgentDefinition,
+  lintAgentInstructions,
+  lintInstructions,
+  lintTopicInstructions,
+  TOPIC_LIMITS,
+} from '@switchboard/agents';
 import { type JsonObject, NotFoundError, ValidationError } from '@switchboard/common';
 import {
+  type ActionDefinitionRow,
   findAgentByName,
   findAgentLlmSettings,
+  findAgentTopics,
   listAgentActions,
   listAgents,
+  listAgentTopicActions,
   listAgentVersions,
   publishAgentVersion,
   saveAgentVersion,
@@ -29,7 +38,10 @@ export const agentRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         summary: 'Create or update an agent (a new version); validates every action first',
         params: Type.Object({ name: AgentName }),
-        querystring: Type.Object({ publish: Type.Optional(Type.Boolean({ default: true })) }),
+        // A query string carries text, and the service does not coerce types: 'true'/'false'.
+        querystring: Type.Object({
+          publish: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false'), Type.Boolean()])),
+        }),
         body: Type.Object(
           {
             instructions: Type.String({ maxLength: 200_000, description: 'Liquid template with contact variables' }),
@@ -38,6 +50,19 @@ export const agentRoutes: FastifyPluginAsyncTypebox = async (app) => {
               description: 'Declarative tools, typed actions or built-in actions, in any mix',
             }),
             llm: Type.Optional(LlmSettingsBody),
+            library: Type.Optional(
+              Type.Array(Type.Unknown(), {
+                maxItems: TOPIC_LIMITS.library,
+                description: 'Actions defined once, for topics to import (each import is a copy owned by its topic)',
+              }),
+            ),
+            topics: Type.Optional(
+              Type.Array(Type.Unknown(), {
+                maxItems: TOPIC_LIMITS.topics,
+                description:
+                  'Topics: { name, description, instructions?, actions: [action | { import, config?, ...overrides }] }',
+              }),
+            ),
           },
           { additionalProperties: false },
         ),
@@ -57,14 +82,23 @@ export const agentRoutes: FastifyPluginAsyncTypebox = async (app) => {
           req.principal.tenantId,
           req.params.name,
           req.body.instructions,
-          compiled.actions.map((a) => ({
-            name: a.name,
-            format: a.format,
-            source: a.source,
-            canonical: a.canonical as unknown as JsonObject,
-          })),
-          req.query.publish ?? true,
-          req.body.llm ? { llm: llmSettingsFromBody(req.body.llm) } : {},
+          compiled.actions.map(toStored),
+          req.query.publish !== false && req.query.publish !== 'false',
+          {
+            ...(req.body.llm ? { llm: llmSettingsFromBody(req.body.llm) } : {}),
+            ...(compiled.topics.length > 0
+              ? {
+                  topics: compiled.topics.map((t) => ({
+                    name: t.name,
+                    declaration: t.declaration,
+                    actions: t.actions.map(toStored),
+                  })),
+                }
+              : {}),
+            ...(req.body.library !== undefined && req.body.library.length > 0
+              ? { library: req.body.library as JsonObject[] }
+              : {}),
+          },
         ),
       );
       const versions = new Map(saved.actions.map((a) => [a.name, a.version]));
@@ -78,12 +112,35 @@ export const agentRoutes: FastifyPluginAsyncTypebox = async (app) => {
           source: a.source,
         })),
       );
+      const topics = await Promise.all(
+        compiled.topics.map(async (t) => {
+          const topicVersions = new Map(
+            saved.topics.find((s) => s.name === t.name)?.actions.map((a) => [a.name, a.version]),
+          );
+          const topicStatuses = await statusOfActions(
+            app.deps.db,
+            req.principal.tenantId,
+            t.actions.map((a) => ({
+              name: a.name,
+              format: a.format,
+              version: topicVersions.get(a.name) ?? 1,
+              source: a.source,
+            })),
+          );
+          return {
+            name: t.name,
+            actions: topicStatuses.map((st, i) => withImport(st, t.actions[i]?.imported)),
+            lint: t.lint,
+          };
+        }),
+      );
       return reply.status(200).send({
         name: req.params.name,
         version: saved.version,
         published: saved.published,
         actions: statuses,
         lint: compiled.lint,
+        ...(topics.length > 0 ? { topics } : {}),
       });
     },
   );
@@ -94,32 +151,77 @@ export const agentRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         summary: 'Read an agent: published instructions, actions with status, lint, versions',
         params: Type.Object({ name: AgentName }),
-        querystring: Type.Object({ version: Type.Optional(Type.Integer({ minimum: 1 })) }),
+        // Query values are text (the service does not coerce types): a version number as digits.
+        querystring: Type.Object({
+          version: Type.Optional(
+            Type.Union([Type.Integer({ minimum: 1 }), Type.String({ pattern: '^[1-9][0-9]{0,8}$' })]),
+          ),
+        }),
       },
     },
     async (req) => {
       const tenantId = req.principal.tenantId;
+      const requested = req.query.version === undefined ? undefined : Number(req.query.version);
       const agent = await findAgentByName(app.deps.db, tenantId, req.params.name);
       if (!agent) throw new NotFoundError('agent', req.params.name);
-      const [actions, versions, llm] = await Promise.all([
-        listAgentActions(app.deps.db, tenantId, agent.id, req.query.version),
+      const [actions, versions, llm, stored, topicRows] = await Promise.all([
+        listAgentActions(app.deps.db, tenantId, agent.id, requested),
         listAgentVersions(app.deps.db, tenantId, agent.id),
-        findAgentLlmSettings(app.deps.db, tenantId, agent.id, req.query.version),
+        findAgentLlmSettings(app.deps.db, tenantId, agent.id, requested),
+        findAgentTopics(app.deps.db, tenantId, agent.id, requested),
+        listAgentTopicActions(app.deps.db, tenantId, agent.id, { version: requested }),
       ]);
-      if (req.query.version !== undefined && !versions.some((v) => v.version === req.query.version)) {
-        throw new NotFoundError('agent version', String(req.query.version));
+      if (requested !== undefined && !versions.some((v) => v.version === requested)) {
+        throw new NotFoundError('agent version', String(requested));
       }
       return {
         name: agent.name,
         instructions: agent.instructions,
         actions: await statusOfActions(app.deps.db, tenantId, actions),
         definitions: actions.map((a) => ({ name: a.name, version: a.version, format: a.format, source: a.source })),
-        lint: lintInstructions(
-          agent.instructions,
-          actions.map((a) => ({ name: a.name, label: String((a.canonical as { label?: unknown }).label ?? a.name) })),
-        ),
+        lint:
+          stored.topics.length === 0
+            ? lintInstructions(agent.instructions, actions.map(lintActionOfRow))
+            : lintAgentInstructions(
+                agent.instructions,
+                actions.map(lintActionOfRow),
+                topicRows.map((a) => a.name),
+              ),
         versions,
         ...(llm ? { llm: llmSettingsToBody(llm) } : {}),
+        ...(stored.topics.length > 0
+          ? {
+              topics: await Promise.all(
+                stored.topics.map(async (topic) => {
+                  const rows = topicRows.filter((r) => r.topic === topic.name);
+                  const imports = importsOf(topic.actions);
+                  const statuses = await statusOfActions(app.deps.db, tenantId, rows);
+                  return {
+                    name: topic.name,
+                    description: topic.description,
+                    ...(topic.instructions !== undefined ? { instructions: topic.instructions } : {}),
+                    actions: statuses.map((st) => withImport(st, imports.get(st.name))),
+                    definitions: rows.map((a) => ({
+                      name: a.name,
+                      version: a.version,
+                      format: a.format,
+                      source: a.source,
+                      ...(imports.has(a.name) ? { imported: imports.get(a.name) } : {}),
+                    })),
+                    lint:
+                      topic.instructions !== undefined && topic.instructions.trim() !== ''
+                        ? lintTopicInstructions(
+                            topic.instructions,
+                            rows.map(lintActionOfRow),
+                            actions.map(lintActionOfRow),
+                          )
+                        : [],
+                  };
+                }),
+              ),
+            }
+          : {}),
+        ...(stored.library.length > 0 ? { library: stored.library } : {}),
       };
     },
   );
@@ -142,3 +244,31 @@ export const agentRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
 };
+
+/** A compiled action as `saveAgentVersion` stores it. */
+function toStored(a: { name: string; format: ActionDefinitionRow['format']; source: JsonObject; canonical: unknown }) {
+  return { name: a.name, format: a.format, source: a.source, canonical: a.canonical as JsonObject };
+}
+
+/** An action row as the instruction linter sees it. */
+function lintActionOfRow(a: Pick<ActionDefinitionRow, 'name' | 'canonical'>): { name: string; label: string } {
+  return { name: a.name, label: String((a.canonical as { label?: unknown }).label ?? a.name) };
+}
+
+/** A topic action's status, naming the library action it is a copy of. */
+function withImport<T extends object>(status: T, imported: string | undefined): T & { imported?: string } {
+  return imported === undefined ? status : { ...status, imported };
+}
+
+/**
+ * Which library action each action of a topic (by name) was copied from, from the topic's
+ * entries as written: an import is named by its `name` override, else by the library action's.
+ */
+function importsOf(entries: readonly JsonObject[]): Map<string, string> {
+  const imports = new Map<string, string>();
+  for (const entry of entries) {
+    if (typeof entry.import !== 'string') continue;
+    imports.set(typeof entry.name === 'string' ? entry.name : entry.import, entry.import);
+  }
+  return imports;
+}

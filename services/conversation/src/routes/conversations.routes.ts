@@ -110,6 +110,9 @@ export const conversationRoutes: FastifyPluginAsyncTypebox = async (app) => {
           {
             name: Type.String({ minLength: 1, maxLength: 200, description: 'Action name, exact and case-sensitive' }),
             arguments: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+            // Topics: run this topic's own copy of the action (without it, a name found in one
+            // topic only resolves there; in several, 409).
+            topic: Type.Optional(Type.String({ minLength: 1, maxLength: 80, description: 'Topic name, exact' })),
           },
           { additionalProperties: false },
         ),
@@ -125,6 +128,7 @@ export const conversationRoutes: FastifyPluginAsyncTypebox = async (app) => {
           name: req.body.name,
           arguments: (req.body.arguments ?? {}) as JsonObject,
           ...(key !== undefined ? { idempotencyKey: key } : {}),
+          ...(req.body.topic !== undefined ? { topic: req.body.topic } : {}),
         }),
       );
       const pending =

@@ -70,6 +70,13 @@ export const turnRoutes: FastifyPluginAsyncTypebox = async (app) => {
             confirmation: Type.Optional(
               Type.Boolean({ description: "An explicit answer to the last turn's pending confirmation" }),
             ),
+            topic: Type.Optional(
+              Type.String({
+                minLength: 1,
+                maxLength: 80,
+                description: "A topic of the agent: its actions and instructions join the agent's for this turn",
+              }),
+            ),
           },
           { additionalProperties: false },
         ),
@@ -85,6 +92,7 @@ export const turnRoutes: FastifyPluginAsyncTypebox = async (app) => {
             conversationId: req.params.id,
             text: req.body.text,
             ...(req.body.confirmation !== undefined ? { confirmation: req.body.confirmation } : {}),
+            ...(req.body.topic !== undefined ? { topic: req.body.topic } : {}),
           },
         ),
       );
