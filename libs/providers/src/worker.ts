@@ -113,7 +113,9 @@ export async function runProviderWorker(spec: ProviderWorkerSpec, env: NodeJS.Pr
     closing = true;
     log.info({ signal }, 'shutting down');
     health?.close();
-    worker.shutdown();
+    // The SDK's runtime also reacts to SIGINT/SIGTERM and may have started draining already;
+    // a second shutdown() would throw and cut our own clean-up short.
+    if (worker.getState() === 'RUNNING') worker.shutdown();
     await running.catch((err) => log.error({ err }, 'worker stopped with an error'));
     await connection.close();
     await db.end();

@@ -74,7 +74,9 @@ async function close(signal: string): Promise<void> {
   health?.close();
   // Stop taking intents first; in-flight ones finish or are redelivered to another replica.
   await Promise.all([consumer.stop(), inbound.stop()]);
-  worker.shutdown();
+  // The SDK's runtime also reacts to SIGINT/SIGTERM and may have started draining already;
+  // a second shutdown() would throw and cut our own clean-up short.
+  if (worker.getState() === 'RUNNING') worker.shutdown();
   await running.catch((err) => log.error({ err }, 'worker stopped with an error'));
   await bus.close();
   await clientConnection.close();
