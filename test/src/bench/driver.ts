@@ -1,0 +1,19 @@
+import type { ChainSample } from './stats.js';
+
+/** One section's way of running a chain; the harness runs it at every concurrency level. */
+export interface ChainDriver {
+  /** What one chain is in this section (printed and kept in the report). */
+  description: string;
+  /** Caveats the reader must know (kept in the report). */
+  notes: string[];
+  /** Before each level: clean state so levels do not slow each other down. */
+  beforeLevel?(): Promise<void> | void;
+  /** Runs chain `index` (unique in the run) and measures it. */
+  chain(index: number): Promise<ChainSample>;
+  /** Figures of the level just run besides latency (e.g. provider requests per chain). */
+  afterLevel?(chains: number): Record<string, number>;
+  close(): Promise<void>;
+}
+
+/** Milliseconds since `t0` (a `performance.now()` reading). */
+export const since = (t0: number) => performance.now() - t0;

@@ -1,0 +1,95 @@
+/** Options of the bench harness: command-line flags, else environment variables, else defaults. */
+import { join } from 'node:path';
+
+/** The sections the harness can run, in the order it runs them. */
+export const BenchSections = ['nats', 'temporal', 'naive', 'switchboard', 'scale'] as const;
+export type BenchSection = (typeof BenchSections)[number];
+
+/** What a run measures; see {@link parseBenchOptions} for the flags. */
+export interface BenchOptions {
+  smoke: boolean;
+  sections: BenchSection[];
+  /** Concurrent conversations (chains in flight) per level. */
+  levels: number[];
+  /** Chains per level (at least the level's concurrency). */
+  chains: number;
+  /** Unmeasured chains before each section (concurrency 1). */
+  warmup: number;
+  /** Fixed latency every provider sandbox adds to every request, ms. */
+  providerLatencyMs: number;
+  /** Booking lifecycles started in the scale section. */
+  scale: number;
+  /**
+   * Seconds from the start of the scale section until every lifecycle's reminder is due;
+   * undefined: enough for the starts to settle at the rate this machine manages (see scale.ts).
+   */
+  scaleDueAfterS: number | undefined;
+  /** JSON report path. */
+  out: string;
+}
+
+export const USAGE = `npm run bench -- [options]      (flags win over the environment variables in brackets)
+  --smoke                    tiny run to keep the harness working: level 2, 4 chains, scale 100  [BENCH_SMOKE=1]
+  --sections a,b             ${BenchSections.join(',')} (default all)                [BENCH_SECTIONS]
+  --levels 1,10,50,100       concurrent conversations per level                       [BENCH_LEVELS]
+  --chains 200               chains per level (at least the level)                    [BENCH_CHAINS]
+  --warmup 10                unmeasured chains before each section                    [BENCH_WARMUP]
+  --latency 0                fixed provider sandbox latency per request, ms           [BENCH_PROVIDER_LATENCY_MS]
+  --scale 10000              booking lifecycles in the scale section                  [BENCH_SCALE]
+  --scale-due-s <s>          reminders due this long after the starts begin (default: from a pilot's rate; smoke 10) [BENCH_SCALE_DUE_S]
+  --out <file.json>          report path (default test-results/bench/bench-<time>.json) [BENCH_OUT]`;
+
+function flag(argv: readonly string[], name: string): string | undefined {
+  const i = argv.indexOf(`--${name}`);
+  if (i >= 0) return argv[i + 1];
+  const inline = argv.find((a) => a.startsWith(`--${name}=`));
+  return inline?.slice(name.length + 3);
+}
+
+function int(text: string | undefined, what: string, min: number): number | undefined {
+  if (text === undefined || text === '') return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min) throw new Error(`${what} must be an integer >= ${min}, got '${text}'`);
+  return n;
+}
+
+/** Reads the options; throws with a readable message on a bad value. */
+export function parseBenchOptions(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  repoRoot: string,
+  now = new Date(),
+): BenchOptions {
+  const get = (name: string, envName: string) => flag(argv, name) ?? env[envName];
+  const smoke = argv.includes('--smoke') || env.BENCH_SMOKE === '1';
+  const sectionsText = get('sections', 'BENCH_SECTIONS');
+  const sections = sectionsText
+    ? sectionsText.split(',').map((s) => {
+        const name = s.trim();
+        if (!(BenchSections as readonly string[]).includes(name)) {
+          throw new Error(`unknown section '${name}' (sections: ${BenchSections.join(', ')})`);
+        }
+        return name as BenchSection;
+      })
+    : [...BenchSections];
+  const levelsText = get('levels', 'BENCH_LEVELS');
+  const levels = levelsText
+    ? levelsText.split(',').map((l) => int(l.trim(), 'a level', 1) as number)
+    : smoke
+      ? [2]
+      : [1, 10, 50, 100];
+  const stamp = now.toISOString().replace(/[:.]/g, '-');
+  const dueText = get('scale-due-s', 'BENCH_SCALE_DUE_S');
+  return {
+    smoke,
+    sections: BenchSections.filter((s) => sections.includes(s)),
+    levels,
+    chains: int(get('chains', 'BENCH_CHAINS'), '--chains', 1) ?? (smoke ? 4 : 200),
+    warmup: int(get('warmup', 'BENCH_WARMUP'), '--warmup', 0) ?? (smoke ? 1 : 10),
+    providerLatencyMs: int(get('latency', 'BENCH_PROVIDER_LATENCY_MS'), '--latency', 0) ?? 0,
+    scale: int(get('scale', 'BENCH_SCALE'), '--scale', 1) ?? (smoke ? 100 : 10_000),
+    // Smoke: no pilot, a short fixed wait; lifecycles not waiting by then are left out of the lateness.
+    scaleDueAfterS: int(dueText, '--scale-due-s', 1) ?? (smoke ? 10 : undefined),
+    out: get('out', 'BENCH_OUT') ?? join(repoRoot, 'test-results', 'bench', `bench-${stamp}.json`),
+  };
+}

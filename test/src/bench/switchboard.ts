@@ -1,0 +1,176 @@
+/**
+ * The booking chain through Switchboard's public API, as a voice runtime drives it: one
+ * conversation per chain with the receptionist agent, whose event stream the client follows,
+ * and three tool calls in turn — Check Availability, Book Consultation (a slot of its own),
+ * Send SMS Confirmation. Every call goes HTTP → NATS → orchestrator → session workflow →
+ * provider worker → sandbox, and its result back over NATS.
+ *
+ * Time to first event: the client's clock from sending a tool call until the first message of
+ * that call (same intent id) arrives on the conversation's SSE stream, which is opened before
+ * the first call. SSE and the WebSocket are the same reader on the server (event-reader.ts);
+ * SSE needs nothing but fetch. The event's own emission time (`at`, server clock, same machine)
+ * is kept too, as `firstEventEmitted`. Time to result: until the HTTP response.
+ */
+import type { TestStack } from '../support/stack.js';
+import { phoneFor, type Slot } from './booking.js';
+import { type ChainDriver, since } from './driver.js';
+import { type StepSample, summarize } from './stats.js';
+
+/** How long after its result a tool call's first event may still arrive on the stream. */
+const STREAM_GRACE_MS = 5_000;
+
+/** A conversation's SSE stream: when each intent's first message arrived. */
+interface EventStream {
+  firstSeen: Map<string, number>;
+  /** Resolves once every intent given has been seen, or after `STREAM_GRACE_MS`. */
+  seen(intents: readonly string[]): Promise<void>;
+  close(): void;
+}
+
+async function openEventStream(stack: TestStack, conversationId: string): Promise<EventStream> {
+  const controller = new AbortController();
+  const res = await fetch(`${stack.services.apiUrl}/v1/conversations/${conversationId}/events`, {
+    headers: { authorization: `Bearer ${stack.seed.apiKey}`, accept: 'text/event-stream' },
+    signal: controller.signal,
+  });
+  if (!res.ok || !res.body) throw new Error(`event stream: HTTP ${res.status}`);
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  const firstSeen = new Map<string, number>();
+  const waiters = new Set<() => void>();
+  let buffer = '';
+  let connected: () => void = () => {};
+  const ready = new Promise<void>((resolve) => {
+    connected = resolve;
+  });
+  const pump = async () => {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      const now = performance.now();
+      buffer += decoder.decode(value, { stream: true });
+      for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        // The server writes this comment once its consumer exists: from here on nothing is missed.
+        if (block.startsWith(': connected')) connected();
+        const kind = /^event: (.*)$/m.exec(block)?.[1];
+        const data = /^data: (.*)$/m.exec(block)?.[1];
+        if (kind === undefined || data === undefined) continue;
+        const parsed = JSON.parse(data) as { intentId?: string; id?: string };
+        const intent = kind === 'result' ? parsed.id : parsed.intentId;
+        if (intent !== undefined && !firstSeen.has(intent)) firstSeen.set(intent, now);
+      }
+      for (const w of waiters) w();
+    }
+  };
+  pump().catch(() => {});
+  await ready;
+  return {
+    firstSeen,
+    seen: (intents) =>
+      new Promise<void>((resolve) => {
+        const check = () => {
+          if (intents.every((i) => firstSeen.has(i))) finish();
+        };
+        const timer = setTimeout(() => finish(), STREAM_GRACE_MS);
+        const finish = () => {
+          clearTimeout(timer);
+          waiters.delete(check);
+          resolve();
+        };
+        waiters.add(check);
+        check();
+      }),
+    close: () => controller.abort(),
+  };
+}
+
+/** Tool-call bodies are checked loosely: only status, id, outputs and the first event's time are read. */
+interface ToolCallBody {
+  id?: string;
+  status?: string;
+  error?: { code?: string; message?: string };
+  events?: { at?: string }[];
+  outputs?: Record<string, unknown>;
+}
+
+export function switchboardDriver(stack: TestStack, slotFor: (index: number) => Slot): ChainDriver {
+  /** Per tool call of the current level: sent → its first event's emission time (server clock). */
+  const emitted: number[] = [];
+  const toolCall = async (conv: string, name: string, args: Record<string, unknown>) => {
+    const t0 = performance.now();
+    const t0Wall = Date.now();
+    const res = await stack.api('POST', `/v1/conversations/${conv}/tool-calls`, { name, arguments: args });
+    const resultMs = since(t0);
+    const body = (res.body ?? {}) as ToolCallBody;
+    if (body.status !== 'succeeded') {
+      throw new Error(
+        `${name}: HTTP ${res.status} ${body.status ?? ''} ${body.error?.code ?? ''} ${body.error?.message ?? ''}`,
+      );
+    }
+    const firstAt = body.events?.[0]?.at;
+    if (firstAt) emitted.push(Date.parse(firstAt) - t0Wall);
+    return { id: body.id as string, t0, resultMs, outputs: body.outputs ?? {} };
+  };
+
+  return {
+    description:
+      'new receptionist conversation + SSE stream (untimed), then tool calls Check Availability → Book Consultation → ' +
+      'Send SMS Confirmation through POST /v1/conversations/:id/tool-calls',
+    notes: [
+      'Time to first event = tool call sent → first SSE message of that intent at the client; time to result = the HTTP response.',
+      'Each booking + SMS also starts a bookingLifecycle workflow (SMS-thread subscription + confirmation-request SMS): real ' +
+        'work the chain causes, done after the result, on the same processes, and counted in their CPU.',
+      'Provider requests per chain include the idempotency lookup of the booking and the lifecycle confirmation SMS.',
+      'API rate limits are off for the bench (RATE_LIMIT_PER_KEY_PER_MIN=0, RATE_LIMIT_PER_TENANT_PER_MIN=0).',
+    ],
+    beforeLevel: () => {
+      emitted.length = 0;
+      const latency = stack.sandboxes.calcom.faults.latencyMs;
+      stack.sandboxes.calcom.reset();
+      stack.sandboxes.twilio.reset();
+      stack.sandboxes.calcom.faults.latencyMs = latency;
+      stack.sandboxes.twilio.faults.latencyMs = latency;
+    },
+    chain: async (index) => {
+      const slot = slotFor(index);
+      const phone = phoneFor(index);
+      const created = await stack.api('POST', '/v1/conversations', {
+        agent: 'receptionist',
+        contact: { first_name: `Caller${index}`, email: `caller${index}@example.com` },
+        call: { sid: `CA${index.toString(16).padStart(32, '0')}`, from: phone, to: '+15557654321' },
+      });
+      if (created.status !== 201)
+        throw new Error(`conversation: HTTP ${created.status} ${JSON.stringify(created.body)}`);
+      const conv = created.body.id as string;
+      const stream = await openEventStream(stack, conv);
+      try {
+        const availability = await toolCall(conv, 'Check Availability', { start_date: slot.date });
+        const booked = await toolCall(conv, 'Book Consultation', {
+          start: slot.wall,
+          name: `Caller ${index}`,
+          email: `caller${index}@example.com`,
+        });
+        const sms = await toolCall(conv, 'Send SMS Confirmation', {});
+        const chainMs = performance.now() - availability.t0;
+        const calls = [availability, booked, sms];
+        await stream.seen(calls.map((c) => c.id));
+        const steps: StepSample[] = calls.map((c) => {
+          const seen = stream.firstSeen.get(c.id);
+          return { resultMs: c.resultMs, ...(seen === undefined ? {} : { firstEventMs: seen - c.t0 }) };
+        });
+        return { ok: true, chainMs, steps };
+      } finally {
+        stream.close();
+      }
+    },
+    afterLevel: (chains) => ({
+      providerRequestsPerChain:
+        (stack.sandboxes.calcom.requests().length + stack.sandboxes.twilio.requests().length) / chains,
+      firstEventEmittedP50Ms: summarize(emitted).p50 ?? Number.NaN,
+      firstEventEmittedP99Ms: summarize(emitted).p99 ?? Number.NaN,
+    }),
+    close: async () => {},
+  };
+}
