@@ -479,7 +479,8 @@ async function execute(
               emit({
                 kind: 'progress',
                 data: {
-                  message: action.progressMessage ?? 'One moment, still working on that.',
+                  // Not the progress message: that is an unrendered template here.
+                  message: 'One moment, still working on that.',
                   still_working: true,
                   step: request.stepPointer,
                 },
