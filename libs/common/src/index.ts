@@ -1,3 +1,4 @@
+export { firstNonPublicAddress, isNonPublicAddress } from './addresses.js';
 export { ConfigError, EnvReader } from './config.js';
 export {
   asSwitchboardError,
