@@ -9,7 +9,8 @@ export async function startHealthServer(port: number, ready: () => boolean, host
   const server = createServer((req, res) => {
     const ok = req.url === '/healthz' && ready();
     res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ status: ok ? 'ok' : 'starting' }));
+    // The pid lets a supervisor tell this process from another one that holds a reused port.
+    res.end(JSON.stringify({ status: ok ? 'ok' : 'starting', pid: process.pid }));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

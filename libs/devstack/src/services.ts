@@ -47,12 +47,15 @@ export interface Services {
  */
 export async function startServices(options: ServicesOptions): Promise<Services> {
   const names = options.only ?? ServiceNames;
-  const apiPort = options.apiPort ?? (await freePort());
+  let apiPort = options.apiPort ?? (await freePort());
   const healthPorts: Record<string, number> = {};
   for (const n of names) healthPorts[n] = n === 'conversation' ? apiPort : await freePort();
   const procs: Record<string, ManagedProcess> = {};
 
-  const start = async (name: ServiceName) => {
+  /** Ports the caller chose are kept; ports we picked may be re-picked when taken meanwhile. */
+  const fixedPort = (name: ServiceName) => name === 'conversation' && options.apiPort !== undefined;
+
+  const spawnOnce = async (name: ServiceName) => {
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       ...options.env,
@@ -61,7 +64,7 @@ export async function startServices(options: ServicesOptions): Promise<Services>
       TEMPORAL_NAMESPACE: options.temporalNamespace ?? 'default',
       DATABASE_URL: options.databaseUrl,
       ...(name === 'conversation'
-        ? { PORT: String(apiPort), HOST: '127.0.0.1' }
+        ? { PORT: String(healthPorts[name]), HOST: '127.0.0.1' }
         : { HEALTH_PORT: String(healthPorts[name]) }),
     };
     const proc = spawnManaged({
@@ -73,18 +76,37 @@ export async function startServices(options: ServicesOptions): Promise<Services>
       stopTimeoutMs: 30_000,
     });
     procs[name] = proc;
-    await waitFor(`${name} service`, async () => (await fetch(`http://127.0.0.1:${healthPorts[name]}/healthz`)).ok, {
-      isAlive: () => proc.alive(),
-      timeoutMs: 60_000,
-      intervalMs: 100,
-    }).catch((err: Error) => {
+    await waitFor(
+      `${name} service`,
+      async () => {
+        const res = await fetch(`http://127.0.0.1:${healthPorts[name]}/healthz`);
+        // Only our own process counts: a free port picked earlier may have been taken by
+        // another process (another test's service) that answers /healthz too.
+        return res.ok && ((await res.json()) as { pid?: number }).pid === proc.pid;
+      },
+      { isAlive: () => proc.alive(), timeoutMs: 60_000, intervalMs: 100 },
+    ).catch((err: Error) => {
       throw new Error(`${err.message}; see ${join(options.logDir, `${name}.log`)}`);
     });
   };
 
+  const start = async (name: ServiceName, keepPort = false) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await spawnOnce(name);
+      } catch (err) {
+        // A process that died at start on a port picked for it (EADDRINUSE: picked ports are
+        // free when picked, not when bound) gets a fresh port, twice at most.
+        if (attempt >= 3 || keepPort || fixedPort(name) || procs[name]?.alive()) throw err;
+        healthPorts[name] = await freePort();
+        if (name === 'conversation') apiPort = healthPorts[name];
+      }
+    }
+  };
+
   try {
     // Workers first, so the first tool call finds someone polling its task queues.
-    await Promise.all(names.filter((n) => n !== 'conversation').map(start));
+    await Promise.all(names.filter((n) => n !== 'conversation').map((n) => start(n)));
     if (names.includes('conversation')) await start('conversation');
   } catch (err) {
     await Promise.all(Object.values(procs).map((p) => p.stop()));
@@ -98,7 +120,8 @@ export async function startServices(options: ServicesOptions): Promise<Services>
     restart: async (name) => {
       const old = procs[name];
       if (old?.alive()) await old.stop();
-      await start(name);
+      // Same port: clients (and the API URL handed out) keep pointing at it.
+      await start(name, true);
     },
     stop: async () => {
       // The API first, so no new work arrives, then the workers.
