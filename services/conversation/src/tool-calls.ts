@@ -5,11 +5,9 @@ import {
   ActionEventKind,
   ActionIntentSchema,
   ControlKind,
-  ConversationControlSchema,
   create,
   decodeEvent,
   decodeResult,
-  encodeControl,
   encodeIntent,
   MessageKinds,
   Headers as SbHeaders,
@@ -35,6 +33,7 @@ import {
   TERMINAL_RUN_STATUSES,
 } from '@switchboard/db';
 import { currentTraceHeaders, SpanKind, type Tracer, traceIdOf, withSpan } from '@switchboard/telemetry';
+import { publishControl } from './controls.js';
 import { ConflictError } from './errors.js';
 import { fromBusEvent, fromBusResult, fromStoredResult, type ToolCallResponse } from './results.js';
 
@@ -195,24 +194,13 @@ export class ToolCalls {
     const controlId = controlIdFor(req.intentId, req.kind);
     const sub = req.kind === 'delivered' ? undefined : this.subscribeToIntent(req.conversationId, req.intentId);
     try {
-      const trace = currentTraceHeaders();
-      const control = create(ConversationControlSchema, {
+      await publishControl(this.deps, {
         controlId,
         tenantId: req.tenantId,
         conversationId: req.conversationId,
         intentId: req.intentId,
         kind: CONTROL_KINDS[req.kind],
-        createdAt: timestampFromMs(Date.now()),
-        trace,
       });
-      await publishDurable(
-        this.deps.bus.js,
-        Subjects.intent(req.tenantId, req.conversationId),
-        encodeControl(control),
-        controlId,
-        trace,
-        { [SbHeaders.Tenant]: req.tenantId, [SbHeaders.Kind]: MessageKinds.Control },
-      );
       if (sub === undefined) {
         return fromStoredResult(req.intentId, run.status, run.result);
       }

@@ -1,32 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
-import { publishDurable } from '@switchboard/bus';
 import { NotFoundError } from '@switchboard/common';
-import {
-  ControlKind,
-  ConversationControlSchema,
-  create,
-  encodeControl,
-  MessageKinds,
-  Headers as SbHeaders,
-  Streams,
-  Subjects,
-  timestampFromMs,
-} from '@switchboard/contracts';
+import { ControlKind } from '@switchboard/contracts';
 import { findConversation, listSandboxEffects, type SandboxEffectState } from '@switchboard/db';
-import { currentTraceHeaders, SpanKind, withSpan } from '@switchboard/telemetry';
 import { inRequestContext } from '../app.js';
+import { publishControl } from '../controls.js';
 import { ConflictError } from '../errors.js';
+import { ConversationParams, ErrorBody } from './conversations.routes.js';
 
-const Params = Type.Object({ id: Type.String({ pattern: '^conv_[0-9a-f]{24}$' }) });
-const ErrorBody = Type.Object({
-  error: Type.Object({
-    code: Type.String(),
-    message: Type.String(),
-    retryable: Type.Boolean(),
-    details: Type.Optional(Type.Unknown()),
-  }),
-});
 const States = Type.Union([
   Type.Literal('pending'),
   Type.Literal('undone'),
@@ -83,7 +64,7 @@ export const sandboxRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         description:
           'Undoes every side effect of a test call (created with `sandbox: true`), newest first: bookings are cancelled, tickets and contacts created are archived, contact updates are reverted. Effects that cannot be undone (SMS, transfers, ended calls, custom HTTP calls) are reported. Asynchronous: follow `GET /v1/conversations/{id}/sandbox-effects`. Repeating it is harmless.',
-        params: Params,
+        params: ConversationParams,
         headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255 })) }),
         response: {
           202: Type.Object({
@@ -107,33 +88,12 @@ export const sandboxRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }
       const controlId = compensateControlId(tenantId, conversation.id, req.headers['idempotency-key']);
       await inRequestContext(req.otel.context, () =>
-        withSpan(
-          app.deps.tracer,
-          `publish ${Streams.Intents}`,
-          {
-            kind: SpanKind.PRODUCER,
-            attributes: { 'messaging.system': 'nats', 'switchboard.control_id': controlId },
-          },
-          async () => {
-            const trace = currentTraceHeaders();
-            const control = create(ConversationControlSchema, {
-              controlId,
-              tenantId,
-              conversationId: conversation.id,
-              kind: ControlKind.COMPENSATE,
-              createdAt: timestampFromMs(Date.now()),
-              trace,
-            });
-            await publishDurable(
-              app.deps.bus.js,
-              Subjects.intent(tenantId, conversation.id),
-              encodeControl(control),
-              controlId,
-              trace,
-              { [SbHeaders.Tenant]: tenantId, [SbHeaders.Kind]: MessageKinds.Control },
-            );
-          },
-        ),
+        publishControl(app.deps, {
+          controlId,
+          tenantId,
+          conversationId: conversation.id,
+          kind: ControlKind.COMPENSATE,
+        }),
       );
       const effects = await listSandboxEffects(app.deps.db, tenantId, conversation.id);
       reply.header('location', `/v1/conversations/${conversation.id}/sandbox-effects`);
@@ -149,7 +109,7 @@ export const sandboxRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         description:
           'The side effects a test call recorded, oldest first, with what became of them: pending (to undo), undone, failed (the last compensation could not undo it; the next one retries) or irreversible.',
-        params: Params,
+        params: ConversationParams,
         response: {
           200: Type.Object({ sandbox: Type.Boolean(), summary: Summary, effects: Type.Array(Effect) }),
           404: ErrorBody,
