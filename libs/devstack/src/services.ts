@@ -27,6 +27,20 @@ export interface ServicesOptions {
   env?: NodeJS.ProcessEnv;
   /** Which services to run. Default: all. */
   only?: readonly ServiceName[];
+  /**
+   * Extra Node flags per service, e.g. `{ orchestrator: ['--cpu-prof', '--cpu-prof-dir=/tmp/p'] }`
+   * (Node refuses profiling flags in NODE_OPTIONS). Default: from `SWITCHBOARD_NODE_ARGS_<NAME>`
+   * (name upper-cased, `-` as `_`), split on spaces.
+   */
+  nodeArgs?: Partial<Record<ServiceName, string[]>>;
+}
+
+/** Extra Node flags of a service: the option, else its environment variable. */
+function nodeArgsOf(name: ServiceName, options: ServicesOptions): string[] {
+  const given = options.nodeArgs?.[name];
+  if (given !== undefined) return given;
+  const text = process.env[`SWITCHBOARD_NODE_ARGS_${name.toUpperCase().replaceAll('-', '_')}`];
+  return text === undefined ? [] : text.split(' ').filter((a) => a !== '');
 }
 
 /** Running services; each can be killed and restarted (chaos tests). */
@@ -70,7 +84,7 @@ export async function startServices(options: ServicesOptions): Promise<Services>
     const proc = spawnManaged({
       name,
       command: process.execPath,
-      args: ['--enable-source-maps', join(repoRoot, 'services', name, 'dist', 'main.js')],
+      args: ['--enable-source-maps', ...nodeArgsOf(name, options), join(repoRoot, 'services', name, 'dist', 'main.js')],
       env,
       logFile: join(options.logDir, `${name}.log`),
       stopTimeoutMs: 30_000,
