@@ -5,13 +5,16 @@
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { workflowInterceptorModule } from '@switchboard/telemetry';
 import { bundleWorkflowCode } from '@temporalio/worker';
+import { workflowPreloadModules, workflowTracingModule } from '../dist/index.js';
 
 const dist = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist');
 const { code } = await bundleWorkflowCode({
   workflowsPath: join(dist, 'workflows', 'index.js'),
-  workflowInterceptorModules: [workflowInterceptorModule],
+  workflowInterceptorModules: [workflowTracingModule],
+  // Shared by every workflow of a worker thread instead of evaluated per workflow: see
+  // `workflowPreloadModules` in src/failures.ts (kept in one place with its reasons).
+  preloadModules: [...workflowPreloadModules],
   logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error },
 });
 writeFileSync(join(dist, 'workflow-bundle.js'), code);

@@ -87,6 +87,28 @@ export interface FinalOutcome {
   error?: { code: string; message: string; retryable: boolean; step?: string };
   startedAtMs: number;
   finishedAtMs: number;
+  /** Spans the workflow stands for, to be recorded in the intent's trace (see {@link WorkflowSpan}). */
+  spans?: WorkflowSpan[];
+}
+
+/**
+ * A span that a workflow describes and the orchestrator records: the sandbox cannot export
+ * spans, so the workflow chooses the ids (and puts them into the headers of what it schedules,
+ * so activity spans on the workers are its children) and hands the rest over with the outcome.
+ * Times are workflow time: the start of the workflow task that saw the event, so they are
+ * accurate to a workflow task, not to the millisecond.
+ */
+export interface WorkflowSpan {
+  name: string;
+  /** 16 hex digits; 32-digit trace id of the intent's `traceparent`. */
+  spanId: string;
+  parentSpanId: string;
+  kind: 'internal' | 'client';
+  startMs: number;
+  endMs: number;
+  attributes: { [key: string]: string | number | boolean };
+  /** Set when the span's work failed: its status is then ERROR with this message. */
+  error?: string;
 }
 
 /** A batch of events, and optionally the final outcome, of one intent. */

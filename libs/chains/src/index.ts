@@ -8,9 +8,16 @@ export type {
   SessionActivities,
   WebhookActivities,
   WebhookCall,
+  WorkflowSpan,
 } from './activity-types.js';
 export { effectKey } from './activity-types.js';
-export { toApplicationFailure, workflowBundlePath, workflowsPath } from './failures.js';
+export {
+  toApplicationFailure,
+  workflowBundlePath,
+  workflowPreloadModules,
+  workflowsPath,
+  workflowTracingModule,
+} from './failures.js';
 export {
   type CompensationItem,
   type CompensationReport,

@@ -90,7 +90,7 @@ export async function runProviderWorker(spec: ProviderWorkerSpec, env: NodeJS.Pr
   };
   const activities = withFailureMapping(spec.createActivities(ctx));
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
-  const tracing = temporalWorkerTracing(telemetry);
+  const tracing = temporalWorkerTracing();
   const worker = await Worker.create({
     connection,
     namespace: config.namespace,

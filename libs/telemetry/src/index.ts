@@ -4,6 +4,7 @@ export {
   contextFromTraceHeaders,
   currentTraceHeaders,
   initTelemetry,
+  type RecordedSpan,
   type Span,
   SpanKind,
   SpanStatusCode,
@@ -13,4 +14,4 @@ export {
   traceIdOf,
   withSpan,
 } from './telemetry.js';
-export { temporalClientInterceptor, temporalWorkerTracing, workflowInterceptorModule } from './temporal.js';
+export { temporalClientInterceptor, temporalWorkerTracing } from './temporal.js';

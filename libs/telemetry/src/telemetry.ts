@@ -6,12 +6,19 @@ import {
   type Span,
   SpanKind,
   SpanStatusCode,
+  TraceFlags,
   type Tracer,
   trace,
 } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { Resource } from '@opentelemetry/resources';
-import { BatchSpanProcessor, NoopSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import {
+  BatchSpanProcessor,
+  type IdGenerator,
+  NoopSpanProcessor,
+  RandomIdGenerator,
+  type SpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 
@@ -23,9 +30,53 @@ export interface Telemetry {
   tracer: Tracer;
   /** True when spans are exported (an OTLP endpoint is configured). */
   exporting: boolean;
+  /**
+   * Records a span that happened elsewhere with the ids it already has (the workflow sandbox
+   * cannot export spans; it describes them and the orchestrator records them, see
+   * `WorkflowSpan` in @switchboard/chains). Does nothing for a malformed trace or span id.
+   */
+  recordSpan(span: RecordedSpan): void;
   /** Flushes and stops exporting. */
   shutdown(): Promise<void>;
 }
+
+/** A finished span with given ids and times, for {@link Telemetry.recordSpan}. */
+export interface RecordedSpan {
+  /** 32 hex digits. */
+  traceId: string;
+  /** 16 hex digits: the id the span gets. */
+  spanId: string;
+  /** 16 hex digits. */
+  parentSpanId: string;
+  name: string;
+  kind?: SpanKind;
+  startMs: number;
+  endMs: number;
+  attributes?: Record<string, string | number | boolean>;
+  /** The span's status is ERROR with this message. */
+  error?: string;
+}
+
+/**
+ * Random ids, except the one span id handed in for the very next span: how a span gets an id
+ * chosen before it is recorded. `startSpan` asks for the id synchronously, so nothing can come
+ * between setting it and using it.
+ */
+class PresetIdGenerator implements IdGenerator {
+  private readonly random = new RandomIdGenerator();
+  next: string | undefined;
+  generateTraceId(): string {
+    return this.random.generateTraceId();
+  }
+  generateSpanId(): string {
+    const id = this.next;
+    this.next = undefined;
+    return id ?? this.random.generateSpanId();
+  }
+}
+
+const HEX32 = /^(?!0{32})[0-9a-f]{32}$/;
+const HEX16 = /^(?!0{16})[0-9a-f]{16}$/;
 
 /**
  * Sets up tracing for one service process: W3C trace-context propagation, async-local context,
@@ -38,14 +89,42 @@ export function initTelemetry(serviceName: string, env: NodeJS.ProcessEnv = proc
   const spanProcessor: SpanProcessor = exporting
     ? new BatchSpanProcessor(new OTLPTraceExporter())
     : new NoopSpanProcessor();
-  const provider = new NodeTracerProvider({ resource, spanProcessors: [spanProcessor] });
+  const ids = new PresetIdGenerator();
+  const provider = new NodeTracerProvider({ resource, spanProcessors: [spanProcessor], idGenerator: ids });
   provider.register();
+  const tracer = trace.getTracer(serviceName);
   return {
     serviceName,
     resource,
     spanProcessor,
-    tracer: trace.getTracer(serviceName),
+    tracer,
     exporting,
+    recordSpan(s) {
+      if (!HEX32.test(s.traceId) || !HEX16.test(s.spanId) || !HEX16.test(s.parentSpanId)) return;
+      const parent = trace.setSpanContext(ROOT_CONTEXT, {
+        traceId: s.traceId,
+        spanId: s.parentSpanId,
+        traceFlags: TraceFlags.SAMPLED,
+        isRemote: true,
+      });
+      ids.next = s.spanId;
+      let span: Span;
+      try {
+        span = tracer.startSpan(
+          s.name,
+          {
+            kind: s.kind ?? SpanKind.INTERNAL,
+            startTime: s.startMs,
+            ...(s.attributes ? { attributes: s.attributes } : {}),
+          },
+          parent,
+        );
+      } finally {
+        ids.next = undefined;
+      }
+      if (s.error !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: s.error });
+      span.end(Math.max(s.startMs, s.endMs));
+    },
     shutdown: () => provider.shutdown(),
   };
 }

@@ -1,29 +1,18 @@
-import { createRequire } from 'node:module';
 import {
-  makeWorkflowExporter,
   OpenTelemetryActivityInboundInterceptor,
   OpenTelemetryActivityOutboundInterceptor,
   OpenTelemetryWorkflowClientInterceptor,
 } from '@temporalio/interceptors-opentelemetry';
 import type { WorkerOptions } from '@temporalio/worker';
-import type { Telemetry } from './telemetry.js';
-
-const require = createRequire(import.meta.url);
 
 /**
- * Module that installs the OpenTelemetry workflow interceptors inside the workflow sandbox.
- * It must be part of the workflow bundle (see `bundleWorkflowCode({ workflowInterceptorModules })`).
+ * Worker options that continue traces through Temporal: activity spans parented by the context
+ * the workflow put in the activity headers (`_tracer-data`). Workflows do not run the
+ * OpenTelemetry SDK (see `trace-context.ts` in @switchboard/chains for why); the spans they stand
+ * for are recorded by the orchestrator with `Telemetry.recordSpan`. Spread into
+ * `Worker.create`.
  */
-export const workflowInterceptorModule: string = require.resolve(
-  '@temporalio/interceptors-opentelemetry/lib/workflow-interceptors',
-);
-
-/**
- * Worker options that continue traces through Temporal: activity spans parented by the
- * context the workflow put in the activity headers, and workflow spans exported through a sink
- * (the sandbox cannot export by itself). Spread into `Worker.create`.
- */
-export function temporalWorkerTracing(telemetry: Telemetry): Pick<WorkerOptions, 'interceptors' | 'sinks'> {
+export function temporalWorkerTracing(): Pick<WorkerOptions, 'interceptors'> {
   return {
     interceptors: {
       activity: [
@@ -33,7 +22,6 @@ export function temporalWorkerTracing(telemetry: Telemetry): Pick<WorkerOptions,
         }),
       ],
     },
-    sinks: { exporter: makeWorkflowExporter(telemetry.spanProcessor, telemetry.resource) },
   };
 }
 

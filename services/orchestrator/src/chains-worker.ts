@@ -1,7 +1,13 @@
 import { existsSync } from 'node:fs';
-import { type SessionActivities, workflowBundlePath, workflowsPath } from '@switchboard/chains';
+import {
+  type SessionActivities,
+  workflowBundlePath,
+  workflowPreloadModules,
+  workflowsPath,
+  workflowTracingModule,
+} from '@switchboard/chains';
 import type { Queryable } from '@switchboard/db';
-import { type Telemetry, temporalWorkerTracing, workflowInterceptorModule } from '@switchboard/telemetry';
+import { temporalWorkerTracing } from '@switchboard/telemetry';
 import { type NativeConnection, Worker } from '@temporalio/worker';
 import { createSandboxCompensationActivities } from './sandbox.activities.js';
 
@@ -13,7 +19,6 @@ export interface ChainsWorkerOptions {
   activities: SessionActivities;
   /** Serves the sandbox compensation workflow's activities (recorded test-call effects). */
   db: Queryable;
-  telemetry: Telemetry;
   maxWorkflowTasks: number;
   maxCachedWorkflows: number;
 }
@@ -26,15 +31,18 @@ export interface ChainsWorkerOptions {
 export async function createChainsWorker(o: ChainsWorkerOptions): Promise<Worker> {
   const source = existsSync(workflowBundlePath)
     ? { workflowBundle: { codePath: workflowBundlePath } }
-    : { workflowsPath, interceptors: { workflowModules: [workflowInterceptorModule] } };
-  const tracing = temporalWorkerTracing(o.telemetry);
+    : {
+        workflowsPath,
+        interceptors: { workflowModules: [workflowTracingModule] },
+        bundlerOptions: { preloadModules: [...workflowPreloadModules] },
+      };
+  const tracing = temporalWorkerTracing();
   return Worker.create({
     connection: o.connection,
     namespace: o.namespace,
     taskQueue: o.taskQueue,
     ...source,
     activities: { ...o.activities, ...createSandboxCompensationActivities({ db: o.db }) },
-    sinks: tracing.sinks,
     interceptors: { ...tracing.interceptors, ...('interceptors' in source ? source.interceptors : {}) },
     maxConcurrentWorkflowTaskExecutions: o.maxWorkflowTasks,
     maxConcurrentLocalActivityExecutions: o.maxWorkflowTasks,

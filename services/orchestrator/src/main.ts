@@ -34,9 +34,8 @@ const worker = await createChainsWorker({
   connection: workerConnection,
   namespace: config.temporalNamespace,
   taskQueue: config.taskQueue,
-  activities: createSessionActivities({ bus, db }),
+  activities: createSessionActivities({ bus, db, telemetry }),
   db,
-  telemetry,
   maxWorkflowTasks: config.maxWorkflowTasks,
   maxCachedWorkflows: config.maxCachedWorkflows,
 });

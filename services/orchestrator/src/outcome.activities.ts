@@ -15,7 +15,7 @@ import {
   timestampFromMs,
 } from '@switchboard/contracts';
 import { finishRun, markRunStarted, type Queryable } from '@switchboard/db';
-import { traceIdOf } from '@switchboard/telemetry';
+import { SpanKind, type Telemetry, traceIdOf } from '@switchboard/telemetry';
 
 const KINDS: Record<PublishedEvent['kind'], ActionEventKind> = {
   accepted: ActionEventKind.ACCEPTED,
@@ -41,7 +41,12 @@ const STATUSES = {
  * (`<intent>:<seq>`, `<intent>:result`), so a retried local activity is de-duplicated by
  * JetStream, and the audit update ignores rows that are already terminal.
  */
-export function createSessionActivities(deps: { bus: Bus; db: Queryable }): SessionActivities {
+export function createSessionActivities(deps: {
+  bus: Bus;
+  db: Queryable;
+  /** Records the spans the workflow stands for; without it they are dropped. */
+  telemetry?: Pick<Telemetry, 'recordSpan'>;
+}): SessionActivities {
   return {
     async publishOutcome(batch: OutcomeBatch): Promise<void> {
       const { intent } = batch;
@@ -116,6 +121,15 @@ export function createSessionActivities(deps: { bus: Bus; db: Queryable }): Sess
         trace,
         { [SbHeaders.Kind]: MessageKinds.Result },
       );
+      // Last, so that a retry of this activity (a failed publish) does not record them twice.
+      const traceId = traceIdOf(intent.traceparent);
+      for (const span of final.spans ?? []) {
+        deps.telemetry?.recordSpan({
+          ...span,
+          traceId,
+          kind: span.kind === 'client' ? SpanKind.CLIENT : SpanKind.INTERNAL,
+        });
+      }
     },
   };
 }

@@ -13,7 +13,6 @@
  * activity), so they survive an orchestrator crash at any point.
  */
 
-import * as otel from '@opentelemetry/api';
 import {
   type CanonicalAction,
   type ChainEvent,
@@ -59,9 +58,11 @@ import type {
   PublishedEvent,
   SessionActivities,
   WebhookActivities,
+  WorkflowSpan,
 } from '../activity-types.js';
 import { activityOptionsFor, type EffectDefaults, PROVIDER_DEFAULTS, WEBHOOK_DEFAULTS } from '../policy.js';
 import { startBookingLifecycle } from './booking-lifecycle.workflow.js';
+import { childTraceparent, newSpanId, parseTraceparent, setTraceParent, withTraceParent } from './trace-context.js';
 
 /** A session with no tool call for this long completes; a new call starts a new run. */
 const IDLE_TIMEOUT = '24 hours';
@@ -283,6 +284,31 @@ function withCallStatus(state: ChainState, update: CallStatusUpdate): ChainState
   };
 }
 
+/**
+ * The trace of one intent as the workflow keeps it: the caller's span (the orchestrator's
+ * consume span), the id of the `chain <action>` span under it, and the spans of the effects,
+ * all recorded by the orchestrator with the outcome (see `WorkflowSpan`).
+ */
+interface IntentTrace {
+  parentSpanId: string;
+  chainSpanId: string;
+  /** What activities and child workflows of this intent carry as their parent. */
+  chainTraceparent: string;
+  spans: WorkflowSpan[];
+}
+
+function intentTrace(intent: SessionIntent): IntentTrace | undefined {
+  const parent = parseTraceparent(intent.traceparent);
+  if (parent === undefined) return undefined;
+  const chainSpanId = newSpanId();
+  return {
+    parentSpanId: parent.spanId,
+    chainSpanId,
+    chainTraceparent: childTraceparent(intent.traceparent, chainSpanId) as string,
+    spans: [],
+  };
+}
+
 /** Runs one intent inside its own trace (the caller's), publishing events and the outcome. */
 async function runIntent(
   intent: SessionIntent,
@@ -291,35 +317,24 @@ async function runIntent(
   controls: Controls,
   bookings: Bookings,
 ): Promise<ChainState> {
-  const parent = otel.propagation.extract(otel.ROOT_CONTEXT, {
-    traceparent: intent.traceparent,
-    ...(intent.tracestate ? { tracestate: intent.tracestate } : {}),
-  });
-  const tracer = otel.trace.getTracer('switchboard-chains');
-  return otel.context.with(parent, () =>
-    tracer.startActiveSpan(`chain ${intent.actionName}`, async (span) => {
-      try {
-        span.setAttribute('switchboard.intent_id', intent.intentId);
-        span.setAttribute('switchboard.conversation_id', intent.conversationId);
-        // The call context (contact, call) is what the caller knows now; it overrides stale copies.
-        const merged: ChainState = {
-          ...state,
-          context: { ...state.context, ...(intent.callContext as ChainState['context']) },
-        };
-        // The caller's call context does not know the latest status callback; keep it visible.
-        const withCall = callStatus === undefined ? merged : withCallStatus(merged, callStatus);
-        const result = await execute(intent, withCall, controls, bookings);
-        span.setAttribute('switchboard.status', result.status);
-        if (result.status === 'failed') {
-          span.setStatus({ code: otel.SpanStatusCode.ERROR, message: result.error?.message ?? 'failed' });
-        }
-        // A cancelled run leaves nothing behind: not even the pure steps it ran before the cancel.
-        return result.status === 'cancelled' ? state : result.state;
-      } finally {
-        span.end();
-      }
-    }),
-  );
+  const trace = intentTrace(intent);
+  // Everything the intent schedules (effects, outcome publishing, a booking's lifecycle) joins
+  // the caller's trace under the chain span.
+  setTraceParent(trace?.chainTraceparent);
+  try {
+    // The call context (contact, call) is what the caller knows now; it overrides stale copies.
+    const merged: ChainState = {
+      ...state,
+      context: { ...state.context, ...(intent.callContext as ChainState['context']) },
+    };
+    // The caller's call context does not know the latest status callback; keep it visible.
+    const withCall = callStatus === undefined ? merged : withCallStatus(merged, callStatus);
+    const result = await execute(intent, withCall, controls, bookings, trace);
+    // A cancelled run leaves nothing behind: not even the pure steps it ran before the cancel.
+    return result.status === 'cancelled' ? state : result.state;
+  } finally {
+    setTraceParent(undefined);
+  }
 }
 
 /** How one intent ended, as the session keeps it. */
@@ -342,6 +357,7 @@ async function execute(
   state: ChainState,
   controls: Controls,
   bookings: Bookings,
+  trace: IntentTrace | undefined,
 ): Promise<ExecuteResult> {
   const settings: SessionSettings = { ...DefaultSessionSettings, ...intent.settings };
   const action = intent.action as unknown as CanonicalAction;
@@ -382,11 +398,32 @@ async function execute(
     }
     // The runtime paused its inactivity timer for this action; the action is over now.
     emit({ kind: 'call_control', data: { action: 'resume_inactivity', automatic: true } });
+    const finishedAtMs = Date.now();
+    const spans =
+      trace === undefined
+        ? undefined
+        : [
+            ...trace.spans,
+            {
+              name: `chain ${intent.actionName}`,
+              spanId: trace.chainSpanId,
+              parentSpanId: trace.parentSpanId,
+              kind: 'internal' as const,
+              startMs: startedAtMs,
+              endMs: finishedAtMs,
+              attributes: {
+                'switchboard.intent_id': intent.intentId,
+                'switchboard.conversation_id': intent.conversationId,
+                'switchboard.status': final.status,
+              },
+              ...(final.status === 'failed' ? { error: final.error?.message ?? 'failed' } : {}),
+            },
+          ];
     await session.publishOutcome({
       intent: ref,
       first,
       events: buffer,
-      final: { ...final, events: all, startedAtMs, finishedAtMs: Date.now() },
+      final: { ...final, events: all, startedAtMs, finishedAtMs, ...(spans ? { spans } : {}) },
     });
     first = false;
     buffer = [];
@@ -473,7 +510,7 @@ async function execute(
         }
         try {
           const effectResult = await withStillWorking(
-            () => runEffect(intent, request),
+            () => runEffect(intent, request, trace),
             settings.stillWorkingAfterMs,
             async () => {
               emit({
@@ -556,23 +593,26 @@ async function execute(
     ...(error ? { error } : {}),
   });
   if (deferredEndCalls.length > 0)
-    await endCallsAfterDelivery(intent, deferredEndCalls, controls, settings, emit, flush);
+    await endCallsAfterDelivery(intent, deferredEndCalls, controls, settings, emit, flush, trace);
   return { status: result.status, state: result.state, ...(error ? { error } : {}) };
 }
 
 /** Runs a side effect as an activity on the queue of its worker. */
-async function runEffect(intent: SessionIntent, request: EffectRequest): Promise<JsonValue> {
+async function runEffect(intent: SessionIntent, request: EffectRequest, trace?: IntentTrace): Promise<JsonValue> {
   if (request.kind === 'webhook' && request.endpoint !== undefined) {
     const webhook = proxyFor<WebhookActivities>(TaskQueues.Webhook, request.policy, WEBHOOK_DEFAULTS);
-    return webhook.callWebhook({
-      tenantId: intent.tenantId,
-      intentId: intent.intentId,
-      conversationId: intent.conversationId,
-      sandbox: intent.sandbox,
-      endpoint: request.endpoint,
-      stepPointer: request.stepPointer,
-      payload: request.payload,
-    });
+    const endpoint = request.endpoint;
+    return traced(trace, 'callWebhook', () =>
+      webhook.callWebhook({
+        tenantId: intent.tenantId,
+        intentId: intent.intentId,
+        conversationId: intent.conversationId,
+        sandbox: intent.sandbox,
+        endpoint,
+        stepPointer: request.stepPointer,
+        payload: request.payload,
+      }),
+    );
   }
   const operation = request.operation ?? '';
   const queue = request.kind === 'provider' ? taskQueueForOperation(operation) : undefined;
@@ -581,15 +621,46 @@ async function runEffect(intent: SessionIntent, request: EffectRequest): Promise
   }
   if (queue === 'session') return { status: 'ok' };
   const provider = proxyFor<ProviderActivities>(queue, request.policy, PROVIDER_DEFAULTS);
-  return provider[operation]!({
-    tenantId: intent.tenantId,
-    intentId: intent.intentId,
-    conversationId: intent.conversationId,
-    stepPointer: request.stepPointer,
-    operation,
-    payload: request.payload,
-    sandbox: intent.sandbox,
-  });
+  return traced(trace, operation, () =>
+    provider[operation]!({
+      tenantId: intent.tenantId,
+      intentId: intent.intentId,
+      conversationId: intent.conversationId,
+      stepPointer: request.stepPointer,
+      operation,
+      payload: request.payload,
+      sandbox: intent.sandbox,
+    }),
+  );
+}
+
+/**
+ * Schedules an activity under a `StartActivity:<type>` span of the intent's trace: the activity
+ * carries the span as its parent, and the span is kept for the outcome (attempts and retries
+ * included, as Temporal runs them).
+ */
+async function traced<T>(trace: IntentTrace | undefined, activityType: string, schedule: () => Promise<T>): Promise<T> {
+  if (trace === undefined) return schedule();
+  const spanId = newSpanId();
+  const startMs = Date.now();
+  let error: string | undefined;
+  try {
+    return await withTraceParent(childTraceparent(trace.chainTraceparent, spanId), schedule);
+  } catch (err) {
+    error = err instanceof Error ? err.message : String(err);
+    throw err;
+  } finally {
+    trace.spans.push({
+      name: `StartActivity:${activityType}`,
+      spanId,
+      parentSpanId: trace.chainSpanId,
+      kind: 'client',
+      startMs,
+      endMs: Date.now(),
+      attributes: { temporalActivityType: activityType },
+      ...(error !== undefined ? { error } : {}),
+    });
+  }
 }
 
 /**
@@ -635,6 +706,7 @@ async function endCallsAfterDelivery(
   settings: SessionSettings,
   emit: (e: Pick<PublishedEvent, 'kind' | 'data'>) => void,
   flush: () => Promise<void>,
+  trace: IntentTrace | undefined,
 ): Promise<void> {
   const delivered = await condition(() => controls.delivered(intent.intentId), settings.endCallDeliveryTimeoutMs);
   for (const request of requests) {
@@ -653,7 +725,7 @@ async function endCallsAfterDelivery(
       // The runtime has spoken the final message: hang up without saying it a second time.
       // Unconfirmed delivery keeps the message, so the caller hears it before the line drops.
       const { message: _spoken, ...silent } = payload as Record<string, JsonValue>;
-      const result = await runEffect(intent, delivered ? { ...request, payload: silent } : request);
+      const result = await runEffect(intent, delivered ? { ...request, payload: silent } : request, trace);
       emit({ kind: 'call_control', data: { action: 'end_call', status: 'completed', delivered, result } });
     } catch (err) {
       const failure = fromActivityFailure(err);
