@@ -90,9 +90,12 @@ describe('appointment booking workflow', () => {
     const sms = await tool(conv, 'Send SMS Confirmation', {});
     expect(sms.body.status).toBe('succeeded');
     expect(sms.body.events).toContainEqual(
-      expect.objectContaining({ kind: 'log', data: expect.objectContaining({ message: 'booking lifecycle started' }) }),
+      expect.objectContaining({
+        kind: 'log',
+        data: expect.objectContaining({ message: 'booking lifecycle starting' }),
+      }),
     );
-    // The lifecycle asks for a confirmation by SMS on its own...
+    // The lifecycle (started once the result was out) asks for a confirmation by SMS on its own...
     const request = await eventually(
       () =>
         texts()

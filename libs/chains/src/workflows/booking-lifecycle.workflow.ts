@@ -43,6 +43,7 @@ import {
   getExternalWorkflowHandle,
   log,
   ParentClosePolicy,
+  patched,
   proxyActivities,
   setHandler,
   startChild,
@@ -446,21 +447,32 @@ function providerQueue(queue: string): ProviderActivities {
 const isNotFound = (err: unknown) => err instanceof Error && /not found/i.test(err.message);
 
 /**
+ * Patch id of starting the SMS thread before signalling it: lifecycles that began before it
+ * replay signal-first. Why: a booking's number usually has no thread yet, and the signal that
+ * fails first cost a failed-signal event and a workflow task per booking.
+ */
+const SMS_THREAD_START_FIRST_PATCH = 'sms-thread-start-first';
+
+/**
  * Subscribes `self` to the SMS thread of (tenant, phone), starting the thread when there is
  * none. The thread is started as an abandoned child that already lists the subscriber, so it
- * forwards even the first message; when the orchestrator starts it concurrently (an inbound
- * SMS), the start fails as already started and the signal is sent again. False when it failed.
+ * forwards even the first message; when it already runs (another booking of the number, or
+ * the orchestrator started it for an inbound SMS), the start fails as already started and the
+ * subscription is signalled instead. False when it failed.
  */
 async function subscribe(tenantId: string, phone: string, self: string): Promise<boolean> {
   const threadId = smsThreadWorkflowId(tenantId, phone);
+  const startFirst = patched(SMS_THREAD_START_FIRST_PATCH);
   for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      await getExternalWorkflowHandle(threadId).signal(subscribeSmsSignal, self);
-      return true;
-    } catch (err) {
-      if (!isNotFound(err)) {
-        log.warn('sms subscription failed', { thread: threadId, error: failureText(err) });
-        return false;
+    if (!startFirst || attempt > 0) {
+      try {
+        await getExternalWorkflowHandle(threadId).signal(subscribeSmsSignal, self);
+        return true;
+      } catch (err) {
+        if (!isNotFound(err)) {
+          log.warn('sms subscription failed', { thread: threadId, error: failureText(err) });
+          return false;
+        }
       }
     }
     try {
