@@ -11,6 +11,7 @@ export type {
   WorkflowSpan,
 } from './activity-types.js';
 export { effectKey } from './activity-types.js';
+export { loadWorkflowCode, type WorkflowCodeOptions, withStackTraceLimit } from './bundle.js';
 export {
   toApplicationFailure,
   workflowBundlePath,

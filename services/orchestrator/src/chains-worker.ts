@@ -1,11 +1,4 @@
-import { existsSync } from 'node:fs';
-import {
-  type SessionActivities,
-  workflowBundlePath,
-  workflowPreloadModules,
-  workflowsPath,
-  workflowTracingModule,
-} from '@switchboard/chains';
+import { loadWorkflowCode, type SessionActivities } from '@switchboard/chains';
 import type { Queryable } from '@switchboard/db';
 import { temporalWorkerTracing } from '@switchboard/telemetry';
 import { type NativeConnection, Worker } from '@temporalio/worker';
@@ -21,6 +14,8 @@ export interface ChainsWorkerOptions {
   db: Queryable;
   maxWorkflowTasks: number;
   maxCachedWorkflows: number;
+  /** Stack frames captured per error inside workflows (see `WorkflowCodeOptions`). */
+  workflowStackTraceLimit: number;
 }
 
 /**
@@ -29,21 +24,15 @@ export interface ChainsWorkerOptions {
  * bundle at start.
  */
 export async function createChainsWorker(o: ChainsWorkerOptions): Promise<Worker> {
-  const source = existsSync(workflowBundlePath)
-    ? { workflowBundle: { codePath: workflowBundlePath } }
-    : {
-        workflowsPath,
-        interceptors: { workflowModules: [workflowTracingModule] },
-        bundlerOptions: { preloadModules: [...workflowPreloadModules] },
-      };
+  const workflowBundle = await loadWorkflowCode({ stackTraceLimit: o.workflowStackTraceLimit });
   const tracing = temporalWorkerTracing();
   return Worker.create({
     connection: o.connection,
     namespace: o.namespace,
     taskQueue: o.taskQueue,
-    ...source,
+    workflowBundle,
     activities: { ...o.activities, ...createSandboxCompensationActivities({ db: o.db }) },
-    interceptors: { ...tracing.interceptors, ...('interceptors' in source ? source.interceptors : {}) },
+    interceptors: tracing.interceptors,
     maxConcurrentWorkflowTaskExecutions: o.maxWorkflowTasks,
     maxConcurrentLocalActivityExecutions: o.maxWorkflowTasks,
     maxCachedWorkflows: o.maxCachedWorkflows,

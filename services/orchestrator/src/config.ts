@@ -19,6 +19,11 @@ export interface OrchestratorConfig {
   maxWorkflowTasks: number;
   /** Workflows kept in the sticky cache (memory vs. replay cost). */
   maxCachedWorkflows: number;
+  /**
+   * Stack frames captured per error inside workflows. 0 (default) spares the per-promise stack
+   * capture the SDK does; raise it to see workflow stacks when debugging (see `WorkflowCodeOptions`).
+   */
+  workflowStackTraceLimit: number;
   /** Executor settings attached to every intent (confirmation, "still working", end call, lifecycle). */
   session: SessionSettings;
 }
@@ -36,6 +41,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OrchestratorCo
     maxInFlight: r.int('ORCHESTRATOR_MAX_IN_FLIGHT', 256, 1, 10_000),
     maxWorkflowTasks: r.int('ORCHESTRATOR_MAX_WORKFLOW_TASKS', 100, 1, 10_000),
     maxCachedWorkflows: r.int('ORCHESTRATOR_MAX_CACHED_WORKFLOWS', 2000, 0, 1_000_000),
+    workflowStackTraceLimit: r.int('ORCHESTRATOR_WORKFLOW_STACK_TRACE_LIMIT', 0, 0, 100),
     session: {
       confirmationTimeoutMs: r.int(
         'CONFIRMATION_TIMEOUT_MS',

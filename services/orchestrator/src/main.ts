@@ -38,6 +38,7 @@ const worker = await createChainsWorker({
   db,
   maxWorkflowTasks: config.maxWorkflowTasks,
   maxCachedWorkflows: config.maxCachedWorkflows,
+  workflowStackTraceLimit: config.workflowStackTraceLimit,
 });
 const running = worker.run();
 const consumer = await startIntentConsumer({
