@@ -3,6 +3,8 @@
  * implementations live in the worker services (webhook-worker, orchestrator, provider workers).
  */
 import type { JsonValue } from '@switchboard/common';
+import type { BookingLifecycleInput } from '@switchboard/contracts/temporal';
+import type { LifecycleStart } from './lifecycle-start.js';
 
 /** A call of a tenant's named webhook endpoint, made by the webhook worker. */
 export interface WebhookCall {
@@ -126,4 +128,10 @@ export interface OutcomeBatch {
  */
 export interface SessionActivities {
   publishOutcome(batch: OutcomeBatch): Promise<void>;
+  /**
+   * Starts the lifecycles of the bookings an intent made, each after subscribing it to its SMS
+   * thread (`startBookingLifecycleWorkflow`); one answer per input, in order. Throws only when
+   * Temporal refused a start for another reason than "already started" (then retried).
+   */
+  startBookingLifecycles(inputs: BookingLifecycleInput[]): Promise<LifecycleStart[]>;
 }

@@ -19,6 +19,7 @@ export {
   workflowsPath,
   workflowTracingModule,
 } from './failures.js';
+export { type LifecycleStart, startBookingLifecycleWorkflow } from './lifecycle-start.js';
 export {
   type CompensationItem,
   type CompensationReport,

@@ -50,6 +50,13 @@ export interface BookingLifecycleInput {
   timings: BookingLifecycleTimings;
   /** A test conversation: provider calls carry the sandbox flag. */
   sandbox: boolean;
+  /**
+   * The starter already subscribed this lifecycle to the SMS thread of (tenant, phone), with
+   * signal-with-start, before starting it (see `startBookingLifecycleWorkflow`): the workflow
+   * then sends its confirmation request at once instead of starting or signalling the thread
+   * itself. Absent or false: the workflow subscribes first.
+   */
+  subscribed?: boolean;
 }
 
 /** Where a booking's lifecycle stands. */

@@ -34,7 +34,7 @@ const worker = await createChainsWorker({
   connection: workerConnection,
   namespace: config.temporalNamespace,
   taskQueue: config.taskQueue,
-  activities: createSessionActivities({ bus, db, telemetry }),
+  activities: createSessionActivities({ bus, db, temporal, taskQueue: config.taskQueue, telemetry }),
   db,
   maxWorkflowTasks: config.maxWorkflowTasks,
   maxCachedWorkflows: config.maxCachedWorkflows,

@@ -1,5 +1,10 @@
 import { type Bus, publishDurable } from '@switchboard/bus';
-import type { OutcomeBatch, PublishedEvent, SessionActivities } from '@switchboard/chains';
+import {
+  type OutcomeBatch,
+  type PublishedEvent,
+  type SessionActivities,
+  startBookingLifecycleWorkflow,
+} from '@switchboard/chains';
 import {
   type ActionEvent,
   ActionEventKind,
@@ -16,6 +21,7 @@ import {
 } from '@switchboard/contracts';
 import { finishRun, markRunStarted, type Queryable } from '@switchboard/db';
 import { SpanKind, type Telemetry, traceIdOf } from '@switchboard/telemetry';
+import type { Client } from '@temporalio/client';
 
 const KINDS: Record<PublishedEvent['kind'], ActionEventKind> = {
   accepted: ActionEventKind.ACCEPTED,
@@ -39,15 +45,27 @@ const STATUSES = {
 /**
  * The orchestrator's local activities. Every publish carries a deterministic message id
  * (`<intent>:<seq>`, `<intent>:result`), so a retried local activity is de-duplicated by
- * JetStream, and the audit update ignores rows that are already terminal.
+ * JetStream, and the audit update ignores rows that are already terminal. Starting a lifecycle
+ * again answers "already started", so that one is safe to retry too.
  */
 export function createSessionActivities(deps: {
   bus: Bus;
   db: Queryable;
+  /** Starts booking lifecycles (with the client interceptor that carries the trace). */
+  temporal: Client;
+  /** The chains task queue: where lifecycles and SMS threads run. */
+  taskQueue: string;
   /** Records the spans the workflow stands for; without it they are dropped. */
   telemetry?: Pick<Telemetry, 'recordSpan'>;
 }): SessionActivities {
   return {
+    async startBookingLifecycles(inputs) {
+      // In order: one booking's thread subscription is signalled before the next is started.
+      const started = [];
+      for (const input of inputs)
+        started.push(await startBookingLifecycleWorkflow(deps.temporal, deps.taskQueue, input));
+      return started;
+    },
     async publishOutcome(batch: OutcomeBatch): Promise<void> {
       const { intent } = batch;
       const trace = { traceparent: intent.traceparent, tracestate: '' };

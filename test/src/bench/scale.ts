@@ -26,13 +26,8 @@
  * the activity dispatch: how late a reminder really is.
  */
 import { readFileSync } from 'node:fs';
-import type { ProviderCall } from '@switchboard/chains';
-import {
-  type BookingLifecycleInput,
-  BookingLifecycleWorkflowType,
-  bookingLifecycleWorkflowId,
-  TaskQueues,
-} from '@switchboard/contracts';
+import { type ProviderCall, startBookingLifecycleWorkflow } from '@switchboard/chains';
+import { type BookingLifecycleInput, TaskQueues } from '@switchboard/contracts';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { phoneFor, RECEPTIONIST } from './booking.js';
@@ -278,11 +273,8 @@ export async function runScale(ctx: ScaleContext): Promise<ScaleFigures> {
         timings: { confirmWithinMs: 7 * 86_400_000, reminderBeforeMs: REMINDER_BEFORE_MS },
         sandbox: false,
       };
-      await client.workflow.start(BookingLifecycleWorkflowType, {
-        workflowId: bookingLifecycleWorkflowId(tenantId, bookingUid),
-        taskQueue: TaskQueues.Chains,
-        args: [input],
-      });
+      // As the orchestrator starts them: thread subscription first, then the lifecycle.
+      await startBookingLifecycleWorkflow(client, TaskQueues.Chains, input);
       await settled;
       settleWaiters.delete(intentId);
       if (Date.now() - lastProgress >= 15_000) {

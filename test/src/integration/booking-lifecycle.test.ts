@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatInZone, parseDateTime } from '@switchboard/calcom-worker';
-import { effectKey, type ProviderCall, workflowBundlePath } from '@switchboard/chains';
+import { effectKey, type ProviderCall, startBookingLifecycleWorkflow, workflowBundlePath } from '@switchboard/chains';
 import type { bookingLifecycle } from '@switchboard/chains/workflows';
 import type { JsonValue } from '@switchboard/common';
 import {
@@ -232,10 +232,18 @@ interface Started {
   uid: string;
   phone: string;
   startMs: number;
+  input: BookingLifecycleInput;
 }
 
-/** Books (in the fake Cal.com) and starts the booking's lifecycle, as the session will. */
-async function startLifecycle(t: { startInMs: number; confirmWithinMs: number; reminderBeforeMs: number }) {
+/**
+ * Books (in the fake Cal.com) and starts the booking's lifecycle: directly (the lifecycle
+ * subscribes itself, as sessions of before the `lifecycle-start-by-activity` patch have it), or
+ * through `startBookingLifecycleWorkflow` as the orchestrator does.
+ */
+async function startLifecycle(
+  t: { startInMs: number; confirmWithinMs: number; reminderBeforeMs: number },
+  via: 'direct' | 'starter' = 'direct',
+) {
   const n = ++seq;
   const uid = `bk${runTag}x${n}`;
   const phone = `+1555010${String(n).padStart(4, '0')}`;
@@ -258,12 +266,22 @@ async function startLifecycle(t: { startInMs: number; confirmWithinMs: number; r
     timings: { confirmWithinMs: t.confirmWithinMs, reminderBeforeMs: t.reminderBeforeMs },
     sandbox: false,
   };
+  if (via === 'starter') {
+    const started = await startBookingLifecycleWorkflow(client, TaskQueues.Chains, input);
+    expect(started).toEqual({
+      workflowId: bookingLifecycleWorkflowId(TENANT, uid),
+      status: 'started',
+      subscribed: true,
+    });
+    const handle = client.workflow.getHandle<typeof bookingLifecycle>(started.workflowId);
+    return { handle, uid, phone, startMs, input } satisfies Started;
+  }
   const handle = await client.workflow.start<typeof bookingLifecycle>(BookingLifecycleWorkflowType, {
     workflowId: bookingLifecycleWorkflowId(TENANT, uid),
     taskQueue: TaskQueues.Chains,
     args: [input],
   });
-  return { handle, uid, phone, startMs } satisfies Started;
+  return { handle, uid, phone, startMs, input } satisfies Started;
 }
 
 let sid = 0;
@@ -323,6 +341,32 @@ describe('booking lifecycle', () => {
     expect(calcom.callsOf('calcom.cancel', s.uid)).toEqual([]);
     expect((await stateOf(s)).status).toBe('confirmed');
     expect(textsTo(s)).toHaveLength(2);
+    await s.handle.terminate('test done');
+  });
+
+  it('started as the orchestrator does: subscribed before it starts, no thread start of its own, started once', async () => {
+    const s = await startLifecycle({ startInMs: 120_000, confirmWithinMs: 60_000, reminderBeforeMs: 0 }, 'starter');
+    await textMatching(s, /Please reply YES to confirm/);
+    const thread = client.workflow.getHandle(smsThreadWorkflowId(TENANT, s.phone));
+    expect((await thread.query(smsThreadStateQuery)).subscribers).toEqual([bookingLifecycleWorkflowId(TENANT, s.uid)]);
+    // Its first workflow task asked for confirmation: no child start, no signal to the thread.
+    const events = (await s.handle.fetchHistory()).events ?? [];
+    expect(events.filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes)).toHaveLength(0);
+    expect(events.filter((e) => e.signalExternalWorkflowExecutionInitiatedEventAttributes)).toHaveLength(0);
+    expect(events.filter((e) => e.workflowTaskCompletedEventAttributes).length).toBeLessThanOrEqual(2);
+
+    // A second start (a retried local activity) neither restarts it nor subscribes it twice.
+    expect(await startBookingLifecycleWorkflow(client, TaskQueues.Chains, s.input)).toMatchObject({
+      status: 'already_started',
+    });
+    expect((await thread.query(smsThreadStateQuery)).subscribers).toHaveLength(1);
+
+    await reply(s.phone, 'yes');
+    expect((await statusIs(s, 'confirmed')).history.map((h) => h.type)).toEqual([
+      'confirmation_requested',
+      'reply',
+      'confirmed',
+    ]);
     await s.handle.terminate('test done');
   });
 

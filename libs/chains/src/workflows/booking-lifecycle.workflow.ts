@@ -15,9 +15,12 @@
  * idempotency key — keeps it exactly-once across activity retries and worker restarts.
  *
  * Inbound SMS reach the lifecycle through the `smsThread` workflow of (tenant, phone), which
- * forwards every new message to the workflow ids subscribed to it. The thread may not exist
- * yet (it is started by the first inbound SMS): the lifecycle then starts it as an abandoned
- * child already holding the subscription, so no reply can slip between start and subscribe.
+ * forwards every new message to the workflow ids subscribed to it. The orchestrator subscribes
+ * a lifecycle with signal-with-start of the thread before starting it (`lifecycle-start.ts`,
+ * input `subscribed: true`). A lifecycle started otherwise subscribes itself first: the thread
+ * may not exist yet (it is started by the first inbound SMS), so it starts it as an abandoned
+ * child already holding the subscription. Either way no reply can slip between the
+ * confirmation request and the subscription.
  */
 
 import {
@@ -71,7 +74,11 @@ const RESUBSCRIBE_EVERY_MS = 24 * 3_600_000;
 /** Reschedule chains followed at most this far when checking the booking before the reminder. */
 const MAX_RESCHEDULE_HOPS = 3;
 
-/** Starts a booking's lifecycle as an abandoned child of the calling workflow (e.g. the session). */
+/**
+ * Starts a booking's lifecycle as an abandoned child of the calling workflow. Sessions did this
+ * before the `lifecycle-start-by-activity` patch and still do on replay; new ones have the
+ * orchestrator start it (`startBookingLifecycleWorkflow`), which costs Temporal less.
+ */
 export async function startBookingLifecycle(input: BookingLifecycleInput): Promise<'started' | 'already_started'> {
   try {
     // Not cancellable from the caller's scope: the lifecycle outlives the conversation.
@@ -208,9 +215,11 @@ export async function bookingLifecycle(input: BookingLifecycleInput): Promise<Bo
     return snapshot();
   }
 
-  // Subscribe before asking: a fast reply must find the subscription in place.
+  // Subscribe before asking: a fast reply must find the subscription in place. A starter that
+  // subscribed us with signal-with-start (the orchestrator) saves the child start and its
+  // workflow task here.
   let subscribedAtMs = Date.now();
-  if (!(await subscribe(input.tenantId, input.phone, self))) note('subscribe_failed');
+  if (input.subscribed !== true && !(await subscribe(input.tenantId, input.phone, self))) note('subscribe_failed');
   planReminder();
   const deadlineText = deadlineMs() < startMs ? ` by ${formatWhen(deadlineMs(), input.timeZone)}` : '';
   if (

@@ -634,6 +634,14 @@ async function execute(
 }
 
 /**
+ * Patch id of starting lifecycles from the orchestrator's local activity instead of as child
+ * workflows: sessions that started children before it replay that way. Why: a child start cost
+ * the session two events and a workflow task, and the lifecycle a child start of its SMS thread
+ * and another workflow task (see `lifecycle-start.ts`).
+ */
+const LIFECYCLE_START_BY_ACTIVITY_PATCH = 'lifecycle-start-by-activity';
+
+/**
  * Starts the lifecycles of the bookings an intent made (after its outcome is published) and
  * reports each on the conversation's stream. A lifecycle that cannot start does not undo the
  * SMS that went out; it is reported as an error.
@@ -643,27 +651,41 @@ async function startLifecycles(
   emit: (e: Pick<PublishedEvent, 'kind' | 'data'>) => void,
   flush: () => Promise<void>,
 ): Promise<void> {
-  for (const booking of lifecycles) {
+  const report = (booking: BookingLifecycleInput, outcome: 'started' | 'already_started' | Error) => {
     const workflowId = bookingLifecycleWorkflowId(booking.tenantId, booking.bookingUid);
+    emit({
+      kind: 'log',
+      data:
+        outcome instanceof Error
+          ? {
+              level: 'error',
+              message: `booking lifecycle could not start: ${outcome.message}`,
+              data: { workflow_id: workflowId },
+            }
+          : {
+              level: 'info',
+              message: `booking lifecycle ${outcome === 'started' ? 'started' : 'already running'}`,
+              data: { workflow_id: workflowId },
+            },
+    });
+  };
+  if (patched(LIFECYCLE_START_BY_ACTIVITY_PATCH)) {
     try {
-      const started = await startBookingLifecycle(booking);
-      emit({
-        kind: 'log',
-        data: {
-          level: 'info',
-          message: `booking lifecycle ${started === 'started' ? 'started' : 'already running'}`,
-          data: { workflow_id: workflowId },
-        },
+      const started = await session.startBookingLifecycles(lifecycles);
+      lifecycles.forEach((booking, i) => {
+        report(booking, started[i]?.status ?? new Error('no answer from the starter'));
       });
     } catch (err) {
-      emit({
-        kind: 'log',
-        data: {
-          level: 'error',
-          message: `booking lifecycle could not start: ${err instanceof Error ? err.message : String(err)}`,
-          data: { workflow_id: workflowId },
-        },
-      });
+      const error = err instanceof ActivityFailure && err.cause instanceof Error ? err.cause : (err as Error);
+      for (const booking of lifecycles) report(booking, error);
+    }
+  } else {
+    for (const booking of lifecycles) {
+      try {
+        report(booking, await startBookingLifecycle(booking));
+      } catch (err) {
+        report(booking, err instanceof Error ? err : new Error(String(err)));
+      }
     }
   }
   await flush();
