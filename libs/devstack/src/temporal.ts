@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
-import { freePort, waitFor } from './ports.js';
+import { freePort, retryOnEarlyExit, waitFor } from './ports.js';
 import { type ManagedProcess, spawnManaged } from './process.js';
 import { findBinary } from './tools.js';
 
@@ -25,8 +25,16 @@ export interface TemporalServer {
   stop(): Promise<void>;
 }
 
-/** Starts the Temporal dev server on loopback and waits until its namespace answers. */
-export async function startTemporal(options: TemporalOptions = {}): Promise<TemporalServer> {
+/**
+ * Starts the Temporal dev server on loopback and waits until its namespace answers; again on
+ * fresh ports if it exited first (it also binds internal ports of its own choosing, which a
+ * parallel process can take; see `retryOnEarlyExit`).
+ */
+export function startTemporal(options: TemporalOptions = {}): Promise<TemporalServer> {
+  return retryOnEarlyExit(() => startTemporalOnce(options));
+}
+
+async function startTemporalOnce(options: TemporalOptions): Promise<TemporalServer> {
   const bin = findBinary('temporal', 'TEMPORAL_BIN');
   const port = options.port ?? (await freePort());
   const namespace = options.namespace ?? 'default';
@@ -48,19 +56,24 @@ export async function startTemporal(options: TemporalOptions = {}): Promise<Temp
     stopSignal: 'SIGINT',
   });
   const address = `127.0.0.1:${port}`;
-  await waitFor(
-    `temporal dev server on ${address}`,
-    async () => {
-      const connection = await Connection.connect({ address, connectTimeout: 1000 });
-      try {
-        await connection.workflowService.describeNamespace({ namespace });
-        return true;
-      } finally {
-        await connection.close();
-      }
-    },
-    { isAlive: () => proc.alive(), timeoutMs: 60_000, intervalMs: 250 },
-  );
+  try {
+    await waitFor(
+      `temporal dev server on ${address}`,
+      async () => {
+        const connection = await Connection.connect({ address, connectTimeout: 1000 });
+        try {
+          await connection.workflowService.describeNamespace({ namespace });
+          return true;
+        } finally {
+          await connection.close();
+        }
+      },
+      { isAlive: () => proc.alive(), timeoutMs: 60_000, intervalMs: 250 },
+    );
+  } catch (err) {
+    await proc.stop().catch(() => {});
+    throw err;
+  }
   return {
     address,
     port,
