@@ -93,7 +93,9 @@ export async function startServices(options: ServicesOptions): Promise<Services>
     await waitFor(
       `${name} service`,
       async () => {
-        const res = await fetch(`http://127.0.0.1:${healthPorts[name]}/healthz`);
+        const res = await fetch(`http://127.0.0.1:${healthPorts[name]}/healthz`, {
+          signal: AbortSignal.timeout(2_000),
+        });
         // Only our own process counts: a free port picked earlier may have been taken by
         // another process (another test's service) that answers /healthz too.
         return res.ok && ((await res.json()) as { pid?: number }).pid === proc.pid;
