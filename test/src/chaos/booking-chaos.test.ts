@@ -43,6 +43,8 @@ const SEED = seedFromEnv();
 const RUN_BUDGET_MS = 240_000;
 /** After the run: how long a run that is not terminal yet may take to become terminal. */
 const SETTLE_BUDGET_MS = 45_000;
+/** After the run: how long JetStream may take to redeliver intents a killed orchestrator left unacked (ack wait 30 s). */
+const ACK_DRAIN_BUDGET_MS = 45_000;
 /** How long a tool call waits for its result before the API answers 202 (services' default 30 s). */
 const TOOL_CALL_TIMEOUT_MS = 4000;
 
@@ -336,8 +338,16 @@ describe('exactly-once effects under chaos', () => {
 
       // JetStream's view: intents stored (after its de-duplication) and deliveries beyond the
       // first (redeliveries after an orchestrator crash before its ack, or a nak).
+      // An intent left unacked by a killed orchestrator is redelivered only after the consumer's
+      // ack wait, which may outlast the chains (their workflows started before the kill): wait
+      // for JetStream to have nothing outstanding before counting.
+      const drainDeadline = Date.now() + ACK_DRAIN_BUDGET_MS;
+      let consumer = await bus.jsm.consumers.info(Streams.Intents, Consumers.Orchestrator);
+      while ((consumer.num_ack_pending > 0 || consumer.num_pending > 0) && Date.now() < drainDeadline) {
+        await new Promise((r) => setTimeout(r, 500));
+        consumer = await bus.jsm.consumers.info(Streams.Intents, Consumers.Orchestrator);
+      }
       const stream = await bus.jsm.streams.info(Streams.Intents);
-      const consumer = await bus.jsm.consumers.info(Streams.Intents, Consumers.Orchestrator);
       const redeliveries = consumer.delivered.consumer_seq - consumer.delivered.stream_seq;
 
       const latencies = runs.flatMap((r) => (r.latencyMs === undefined ? [] : [r.latencyMs])).sort((a, b) => a - b);
@@ -402,6 +412,10 @@ describe('exactly-once effects under chaos', () => {
       expect(missingBookings + missingSms + wrongBooking, 'succeeded chains whose effect the provider lacks').toBe(0);
       expect(failedWithEffect, 'failed runs whose effect happened anyway').toBe(0);
       expect(nonTerminalRuns, 'runs left accepted/running').toBe(0);
+      expect(
+        consumer.num_ack_pending + consumer.num_pending,
+        'intents JetStream still holds for the orchestrator',
+      ).toBe(0);
       expect(r.unexpectedExits, 'services that died on their own').toEqual([]);
       // A failed chain is acceptable only with a clear terminal error, and should be rare.
       for (const run of failed) {
@@ -425,6 +439,6 @@ describe('exactly-once effects under chaos', () => {
       expect(redeliveries, 'intents redelivered by JetStream').toBeGreaterThanOrEqual(1);
       expect(client.stats.retries, 'requests repeated with the same Idempotency-Key').toBeGreaterThanOrEqual(1);
     },
-    RUN_BUDGET_MS + SETTLE_BUDGET_MS + 60_000,
+    RUN_BUDGET_MS + SETTLE_BUDGET_MS + ACK_DRAIN_BUDGET_MS + 60_000,
   );
 });

@@ -64,6 +64,9 @@ const IN_FLIGHT_HOLD_MS = 1500;
 /** How long an armed kill waits for the worker's write before it falls back to a plain kill. */
 const IN_FLIGHT_WAIT_MS = 8000;
 
+/** How often a mandatory timed kill is tried before the run goes on without it (and fails). */
+const MAX_TIMED_KILL_TRIES = 3;
+
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /**
@@ -104,7 +107,7 @@ export class ChaosMonkey {
   /** Restarts after an unexpected exit, so the run can go on (the exit still fails the test). */
   private readonly recoveries = new Set<Promise<void>>();
   /** The event being executed by {@link run}. */
-  private current: Promise<void> | undefined;
+  private current: Promise<unknown> | undefined;
 
   constructor(
     private readonly rng: Rng,
@@ -145,8 +148,11 @@ export class ChaosMonkey {
     }
   }
 
-  /** Runs one event to its end: the target is back and ready when this resolves. */
-  async execute(event: ChaosEvent): Promise<void> {
+  /**
+   * Runs one event to its end: the target is back and ready when this resolves. True when the
+   * event was a timed kill that missed its moment (it became a plain kill).
+   */
+  async execute(event: ChaosEvent): Promise<boolean> {
     // A service that died on its own is being started again: let that finish first.
     await Promise.allSettled([...this.recoveries]);
     if (event.type === 'restart') {
@@ -154,7 +160,7 @@ export class ChaosMonkey {
       await this.targets.infra.restart(event.piece, { kill: true, downMs: event.downMs });
       this.report.restarts[event.piece]++;
       this.note(`${event.piece} is back`);
-      return;
+      return false;
     }
     const proc = this.targets.services.processes()[event.service];
     if (proc === undefined || !proc.alive()) throw new Error(`${event.service} is not running; cannot kill it`);
@@ -168,6 +174,9 @@ export class ChaosMonkey {
     this.killed.add(proc.pid);
     proc.kill('SIGKILL');
     await proc.exited;
+    // The orchestrator may ack between the poll that saw unacked intents and the kill; only
+    // intents still unacked once it is dead are certain to be redelivered.
+    if (inFlight && event.service === 'orchestrator') inFlight = await this.hasUnackedIntents();
     this.report.kills[event.service] = (this.report.kills[event.service] ?? 0) + 1;
     if (inFlight) this.report.inFlightKills[event.service] = (this.report.inFlightKills[event.service] ?? 0) + 1;
     const moment = event.service === 'orchestrator' ? ' holding unacked intents' : ' during a provider write';
@@ -175,6 +184,7 @@ export class ChaosMonkey {
     await sleep(event.downMs);
     await this.startAgain(event.service);
     this.note(`${event.service} is back`);
+    return event.inFlight === true && !inFlight;
   }
 
   /**
@@ -204,13 +214,18 @@ export class ChaosMonkey {
   private async awaitUnackedIntents(): Promise<boolean> {
     const deadline = Date.now() + IN_FLIGHT_WAIT_MS;
     while (Date.now() < deadline) {
-      const info = await this.targets.bus.jsm.consumers
-        .info(Streams.Intents, Consumers.Orchestrator)
-        .catch(() => undefined);
-      if ((info?.num_ack_pending ?? 0) > 0) return true;
+      if (await this.hasUnackedIntents()) return true;
       await sleep(2);
     }
     return false;
+  }
+
+  /** Whether JetStream holds intents delivered to the orchestrator and not acked. */
+  private async hasUnackedIntents(): Promise<boolean> {
+    const info = await this.targets.bus.jsm.consumers
+      .info(Streams.Intents, Consumers.Orchestrator)
+      .catch(() => undefined);
+    return (info?.num_ack_pending ?? 0) > 0;
   }
 
   /**
@@ -223,6 +238,7 @@ export class ChaosMonkey {
     gaps: { mandatory: { min: number; max: number }; extra: { min: number; max: number } },
   ): Promise<void> {
     const queue = mandatoryEvents(this.rng);
+    const misses = new Map<ChaosEvent, number>();
     for (;;) {
       const mandatory = queue.shift();
       const gap = mandatory === undefined ? gaps.extra : gaps.mandatory;
@@ -233,8 +249,15 @@ export class ChaosMonkey {
           ? { type: 'kill', service: this.rng.pick(KillableServices), downMs: this.rng.int(200, 1500) }
           : undefined);
       if (event === undefined || this.stopping) return;
-      this.current = this.execute(event);
-      await this.current;
+      const run = this.execute(event);
+      this.current = run;
+      // A timed kill that missed its moment is tried again later: the case it stands for must
+      // happen in every run, not in most.
+      if ((await run) && mandatory !== undefined && busy()) {
+        const n = (misses.get(mandatory) ?? 0) + 1;
+        misses.set(mandatory, n);
+        if (n < MAX_TIMED_KILL_TRIES) queue.push(mandatory);
+      }
     }
   }
 
