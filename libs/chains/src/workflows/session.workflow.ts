@@ -274,7 +274,9 @@ export async function conversationSession(input: SessionInput): Promise<void> {
     if (recent.length > RECENT_IDS) recent.splice(0, recent.length - RECENT_IDS);
     busy = true;
     try {
-      state = await runIntent(intent, state, callStatus, controls, bookings);
+      // A history without the watchdog marker was written by the release before it, which
+      // started lifecycles inside the chain (see `LegacyCommands`).
+      state = await runIntent(intent, state, callStatus, controls, bookings, { inlineLifecycleStart: !watchdog });
     } finally {
       busy = false;
       lastActiveMs = Date.now();
@@ -361,6 +363,7 @@ async function runIntent(
   callStatus: CallStatusUpdate | undefined,
   controls: Controls,
   bookings: Bookings,
+  legacy: LegacyCommands,
 ): Promise<ChainState> {
   const trace = intentTrace(intent);
   // Everything the intent schedules (effects, outcome publishing, a booking's lifecycle) joins
@@ -374,7 +377,7 @@ async function runIntent(
     };
     // The caller's call context does not know the latest status callback; keep it visible.
     const withCall = callStatus === undefined ? merged : withCallStatus(merged, callStatus);
-    const result = await execute(intent, withCall, controls, bookings, trace);
+    const result = await execute(intent, withCall, controls, bookings, trace, legacy);
     // A cancelled run leaves nothing behind: not even the pure steps it ran before the cancel.
     return result.status === 'cancelled' ? state : result.state;
   } finally {
@@ -403,6 +406,7 @@ async function execute(
   controls: Controls,
   bookings: Bookings,
   trace: IntentTrace | undefined,
+  legacy: LegacyCommands,
 ): Promise<ExecuteResult> {
   const settings: SessionSettings = { ...DefaultSessionSettings, ...intent.settings };
   const action = intent.action as unknown as CanonicalAction;
@@ -578,7 +582,9 @@ async function execute(
           }
           if (request.operation === TRANSFER) failOnTransferFallback(effectResult);
           if (request.operation === CALCOM_BOOK) bookings.booked(intent, request.payload, effectResult);
-          if (request.operation === SMS_SEND) {
+          if (request.operation === SMS_SEND && legacy.inlineLifecycleStart) {
+            await startLifecyclesInline(bookings.takeForSms(request.payload), emit);
+          } else if (request.operation === SMS_SEND) {
             for (const booking of bookings.takeForSms(request.payload)) {
               // The booking outlives the call: its lifecycle (confirm by SMS, remind, cancel
               // when unconfirmed) is a workflow of its own that the session only starts, after
@@ -631,6 +637,49 @@ async function execute(
   if (deferredEndCalls.length > 0)
     await endCallsAfterDelivery(intent, deferredEndCalls, controls, settings, emit, flush, trace);
   return { status: result.status, state: result.state, ...(error ? { error } : {}) };
+}
+
+/**
+ * Commands of an earlier release that a replaying session must issue again, in that release's
+ * order. Read from the patch markers a history carries; a new session takes none of them.
+ */
+interface LegacyCommands {
+  /**
+   * Start each booking's lifecycle as a child workflow right after the SMS that enables it,
+   * inside the chain, before the outcome is published. The release before the idle watchdog
+   * (no `session-idle-watchdog` marker) did so; later ones start lifecycles after the outcome.
+   */
+  inlineLifecycleStart: boolean;
+}
+
+/** {@link LegacyCommands.inlineLifecycleStart}: the earlier release's start, command for command. */
+async function startLifecyclesInline(
+  lifecycles: BookingLifecycleInput[],
+  emit: (e: Pick<PublishedEvent, 'kind' | 'data'>) => void,
+): Promise<void> {
+  for (const booking of lifecycles) {
+    const workflowId = bookingLifecycleWorkflowId(booking.tenantId, booking.bookingUid);
+    try {
+      const started = await startBookingLifecycle(booking);
+      emit({
+        kind: 'log',
+        data: {
+          level: 'info',
+          message: `booking lifecycle ${started === 'started' ? 'started' : 'already running'}`,
+          data: { workflow_id: workflowId },
+        },
+      });
+    } catch (err) {
+      emit({
+        kind: 'log',
+        data: {
+          level: 'error',
+          message: `booking lifecycle could not start: ${err instanceof Error ? err.message : String(err)}`,
+          data: { workflow_id: workflowId },
+        },
+      });
+    }
+  }
 }
 
 /**
