@@ -73,3 +73,86 @@ export async function withConversationTurnLock<T>(
     client.release(!unlocked);
   }
 }
+
+/** An agent turn requested with an Idempotency-Key (see migration 011). */
+export interface IdempotentTurn {
+  /** Hash of what the key was first used for. */
+  requestHash: string;
+  /** The turn id every attempt under the key runs as. */
+  turnId: string;
+  /** The transcript entry holding the user's text, once an attempt kept it. */
+  userSeq?: number;
+  /** The turn's outcome, once an attempt finished it. */
+  outcome?: JsonObject;
+}
+
+/** The turn recorded under `key` in the conversation, if any. */
+export async function findIdempotentTurn(
+  db: Queryable,
+  tenantId: string,
+  conversationId: string,
+  key: string,
+): Promise<IdempotentTurn | undefined> {
+  const { rows } = await db.query<{
+    request_hash: string;
+    turn_id: string;
+    user_seq: number | null;
+    outcome: JsonObject | null;
+  }>(
+    `SELECT request_hash, turn_id, user_seq, outcome FROM agent_turns
+      WHERE tenant_id = $1 AND conversation_id = $2 AND idempotency_key = $3`,
+    [tenantId, conversationId, key],
+  );
+  const row = rows[0];
+  if (!row) return undefined;
+  return {
+    requestHash: row.request_hash,
+    turnId: row.turn_id,
+    ...(row.user_seq !== null ? { userSeq: row.user_seq } : {}),
+    ...(row.outcome !== null ? { outcome: row.outcome } : {}),
+  };
+}
+
+/**
+ * Records the first attempt of a turn under `key`. Callers hold the conversation's turn lock,
+ * so no other attempt of the conversation races this one.
+ */
+export async function beginIdempotentTurn(
+  db: Queryable,
+  turn: { tenantId: string; conversationId: string; key: string; requestHash: string; turnId: string },
+): Promise<void> {
+  await db.query(
+    `INSERT INTO agent_turns (conversation_id, idempotency_key, tenant_id, request_hash, turn_id)
+     VALUES ($1, $2, $3, $4, $5)`,
+    [turn.conversationId, turn.key, turn.tenantId, turn.requestHash, turn.turnId],
+  );
+}
+
+/** Records which transcript entry holds the turn's user text (a retry does not keep it again). */
+export async function keepIdempotentTurnUserSeq(
+  db: Queryable,
+  tenantId: string,
+  conversationId: string,
+  key: string,
+  seq: number,
+): Promise<void> {
+  await db.query(
+    'UPDATE agent_turns SET user_seq = $4 WHERE tenant_id = $1 AND conversation_id = $2 AND idempotency_key = $3',
+    [tenantId, conversationId, key, seq],
+  );
+}
+
+/** Stores the finished turn's outcome: later requests under the key answer with it. */
+export async function finishIdempotentTurn(
+  db: Queryable,
+  tenantId: string,
+  conversationId: string,
+  key: string,
+  outcome: JsonObject,
+): Promise<void> {
+  await db.query(
+    `UPDATE agent_turns SET outcome = $4, finished_at = now()
+      WHERE tenant_id = $1 AND conversation_id = $2 AND idempotency_key = $3`,
+    [tenantId, conversationId, key, outcome],
+  );
+}

@@ -1,5 +1,10 @@
 export {
+  beginIdempotentTurn,
+  findIdempotentTurn,
   findTurnConfirmation,
+  finishIdempotentTurn,
+  type IdempotentTurn,
+  keepIdempotentTurnUserSeq,
   setTurnConfirmation,
   type TurnConfirmation,
   withConversationTurnLock,

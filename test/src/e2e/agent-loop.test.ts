@@ -291,6 +291,71 @@ describe('settings and failures', () => {
     expect(missing.status).toBe(400);
   });
 
+  it('answers a repeated request (same Idempotency-Key) with the finished turn: no LLM call, nothing run or kept twice', async () => {
+    const conv = await conversation();
+    llm.script(
+      { tool_calls: [{ name: 'lookup_order', arguments: { order: 'B2' } }] },
+      { content: 'Order B2 shipped.' },
+    );
+    const key = { 'idempotency-key': 'turn-b2' };
+    const path = `/v1/conversations/${conv}/turns`;
+    const first = await stack.api('POST', path, { text: 'Where is B2?' }, key);
+    expect(first.status).toBe(200);
+    const res = await fetch(`${stack.services.apiUrl}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${stack.seed.apiKey}`, 'content-type': 'application/json', ...key },
+      body: JSON.stringify({ text: 'Where is B2?' }),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('idempotent-replayed')).toBe('true');
+    expect(await res.json()).toEqual(first.body);
+    expect(llm.requests()).toHaveLength(2);
+    expect(sinkPaths()).toEqual(['/hours', '/orders', '/audit']);
+
+    // The same key for another text is refused; the turn it names is untouched.
+    const other = await stack.api('POST', path, { text: 'Where is C3?' }, key);
+    expect(other.status).toBe(409);
+    expect(other.body.error.code).toBe('conflict');
+    const transcript = await stack.api('GET', `/v1/conversations/${conv}/transcript`);
+    const said = transcript.body.entries.filter((e: { type: string }) => e.type === 'message');
+    expect(said.map((e: { role: string; text: string }) => `${e.role}: ${e.text}`)).toEqual([
+      'user: Where is B2?',
+      'assistant: Order B2 shipped.',
+    ]);
+  });
+
+  it('runs a failed turn again on a retry with the same key, without keeping the text or running its actions twice', async () => {
+    const conv = await conversation();
+    // The first attempt looks the order up, then the model refuses the next request.
+    llm.script(
+      { tool_calls: [{ name: 'lookup_order', arguments: { order: 'D4' } }] },
+      { error: { status: 400, message: 'context too long' } },
+    );
+    const key = { 'idempotency-key': 'turn-d4' };
+    const path = `/v1/conversations/${conv}/turns`;
+    const failed = await stack.api('POST', path, { text: 'Where is D4?' }, key);
+    expect(failed.status).toBe(502);
+
+    llm.script({ content: 'Order D4 is packed.' });
+    const retried = await stack.api('POST', path, { text: 'Where is D4?' }, key);
+    expect(retried.status).toBe(200);
+    expect(retried.body.text).toBe('Order D4 is packed.');
+    // The retry's model request has the text once, followed by the lookup the failed attempt made.
+    const sent = messagesOf(llm.requests()[2]);
+    expect(sent.filter((m) => m.role === 'user')).toEqual([{ role: 'user', content: 'Where is D4?' }]);
+    const after = sent.slice(sent.findIndex((m) => m.role === 'user') + 1);
+    expect(after.some((m) => m.role === 'tool')).toBe(true);
+    // The every-turn action ran once over both attempts (same turn id), the lookup once.
+    expect(sinkPaths().filter((p) => p === '/hours')).toHaveLength(1);
+    expect(sinkPaths().filter((p) => p === '/orders')).toHaveLength(1);
+    const transcript = await stack.api('GET', `/v1/conversations/${conv}/transcript`);
+    const said = transcript.body.entries.filter((e: { type: string }) => e.type === 'message');
+    expect(said.map((e: { role: string; text: string }) => `${e.role}: ${e.text}`)).toEqual([
+      'user: Where is D4?',
+      'assistant: Order D4 is packed.',
+    ]);
+  });
+
   it('refuses a turn of an agent without LLM settings, and reports an LLM that refuses the key', async () => {
     const demo = await conversation({}, 'demo');
     const unconfigured = await turn(demo, 'Hello');

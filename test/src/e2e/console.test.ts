@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeLlm, startFakeLlm } from '../support/fake-llm.js';
 import { eventually, startTestStack, type TestStack } from '../support/stack.js';
 
@@ -124,6 +124,16 @@ describe.skipIf(!hasChromium)(title, () => {
       if (res.status() >= 400) pageErrors.push(`${res.status()} ${res.request().method()} ${res.url()}`);
     });
   }, 180_000);
+
+  // A step that waited in vain says only what it waited for: print what the page showed.
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state !== 'fail' || !page) return;
+    const status = await page.textContent('#status').catch(() => null);
+    console.log(
+      `console page at the failure: status ${JSON.stringify(status)}, page errors ${JSON.stringify(pageErrors)}`,
+    );
+    await shot('failure').catch(() => {});
+  });
 
   afterAll(async () => {
     await browser?.close();

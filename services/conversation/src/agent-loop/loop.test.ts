@@ -294,6 +294,25 @@ describe('instructions, tools and deterministic runs', () => {
     });
     expect(said).toEqual(['user: Where is Z?', 'assistant: One moment.', 'assistant: Found it.']);
   });
+
+  it('resumes a failed attempt: the kept text is not said again, and what the attempt did follows it', async () => {
+    const said: string[] = [];
+    const resumed: ChatMessage[] = [
+      { role: 'assistant', content: null, toolCalls: [{ id: 'c1', name: 'lookup_order', arguments: '{"order":"Z"}' }] },
+      { role: 'tool', toolCallId: 'c1', content: '{"status":"succeeded","outputs":{"status":"shipped"}}' },
+    ];
+    const model = new ScriptedModel([say('It shipped.')]);
+    await runTurn(input({ userText: 'Where is Z?', userTextKept: true, resumed }), {
+      model,
+      tools: new FakeRunner(),
+      transcript: { said: async (role, text) => void said.push(`${role}: ${text}`) },
+    });
+    expect(said).toEqual(['assistant: It shipped.']);
+    const sent = model.requests[0]?.messages ?? [];
+    const user = sent.findIndex((m) => m.role === 'user');
+    expect(sent.filter((m) => m.role === 'user')).toHaveLength(1);
+    expect(sent.slice(user + 1, user + 3)).toEqual(resumed);
+  });
 });
 
 describe('confirmation', () => {

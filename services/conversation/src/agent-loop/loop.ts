@@ -81,7 +81,9 @@ export async function runTurn(input: TurnInput, deps: TurnDeps): Promise<TurnRes
   const choosable = input.actions.filter((a) => !isDeterministic(a));
 
   turn.messages.push({ role: 'user', content: input.userText });
-  await deps.transcript?.said('user', input.userText);
+  if (input.userTextKept !== true) await deps.transcript?.said('user', input.userText);
+  // A retried turn: the model sees what the failed attempt already did, after the user's text.
+  if (input.resumed !== undefined) turn.messages.push(...input.resumed);
   if (input.pending) await turn.answerConfirmation(input.pending, input.confirmation);
   const everyTurn = await turn.runDeterministic(RunModes.EveryTurn);
 

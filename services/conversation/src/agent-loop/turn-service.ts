@@ -4,19 +4,23 @@
  * credential, the transcript so far, the confirmation the last turn ended on. The loop itself
  * ({@link runTurn}) knows none of this.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { CanonicalAction } from '@switchboard/actions';
 import { renderInstructions } from '@switchboard/agents';
 import { type JsonObject, type Logger, NotFoundError, SwitchboardError } from '@switchboard/common';
 import {
   appendTranscriptMessage,
+  beginIdempotentTurn,
   CredentialProviders,
   findAgentById,
   findAgentLlmSettings,
   findAgentTopics,
   findConversation,
+  findIdempotentTurn,
   findTurnConfirmation,
+  finishIdempotentTurn,
   type Keyring,
+  keepIdempotentTurnUserSeq,
   listAgentActions,
   listAgentTopicActions,
   listRuns,
@@ -76,11 +80,20 @@ export interface TurnRequest {
    * follow the agent's.
    */
   topic?: string;
+  /**
+   * The request's Idempotency-Key. A repeat answers with the finished turn's outcome (no LLM
+   * call, nothing kept again); a repeat after a failed attempt runs the turn again under the
+   * same turn id without keeping the user's text twice. Another request under the same key is
+   * refused (409).
+   */
+  idempotencyKey?: string;
 }
 
 /** What the turn did, with its id. */
 export interface TurnOutcome extends TurnResult {
   turnId: string;
+  /** The outcome stored for the request's Idempotency-Key, not a new run of the turn. */
+  replayed?: boolean;
 }
 
 /**
@@ -107,6 +120,14 @@ async function turn(deps: TurnServiceDeps, req: TurnRequest): Promise<TurnOutcom
   const { db } = deps;
   const conversation = await findConversation(db, req.tenantId, req.conversationId);
   if (!conversation) throw new NotFoundError('conversation', req.conversationId);
+  const key = req.idempotencyKey;
+  const requestHash = turnRequestHash(req);
+  const earlier = key === undefined ? undefined : await findIdempotentTurn(db, req.tenantId, req.conversationId, key);
+  if (earlier !== undefined && earlier.requestHash !== requestHash) {
+    throw new ConflictError('Idempotency-Key was already used for a turn with other text, confirmation or topic');
+  }
+  // Answered even after the conversation ended: the turn happened before.
+  if (earlier?.outcome !== undefined) return { ...(earlier.outcome as unknown as TurnOutcome), replayed: true };
   if (conversation.status === 'ended') throw new ConflictError('the conversation has ended');
   const agent = await findAgentById(db, req.tenantId, conversation.agentId);
   if (!agent) throw new NotFoundError('agent', conversation.agentId);
@@ -152,7 +173,19 @@ async function turn(deps: TurnServiceDeps, req: TurnRequest): Promise<TurnOutcom
     findTurnConfirmation(db, req.tenantId, req.conversationId),
   ]);
   const outputs = new Map(runs.map((r) => [r.intentId, outputsOf(r.result)]));
-  const history = historyFromTranscript(entries.slice(-MAX_HISTORY_ENTRIES), outputs, actions);
+  // A failed earlier attempt kept the user's text at `userSeq`: the history ends before it,
+  // and what that attempt did after it follows the text, as it happened.
+  const userSeq = earlier?.userSeq;
+  const before = userSeq === undefined ? entries : entries.filter((e) => e.seq < userSeq);
+  const history = historyFromTranscript(before.slice(-MAX_HISTORY_ENTRIES), outputs, actions);
+  const resumed =
+    userSeq === undefined
+      ? undefined
+      : historyFromTranscript(
+          entries.filter((e) => e.seq > userSeq),
+          outputs,
+          actions,
+        );
 
   const runner: ToolRunner = {
     call: (call) =>
@@ -167,7 +200,16 @@ async function turn(deps: TurnServiceDeps, req: TurnRequest): Promise<TurnOutcom
     control: (callId, kind) =>
       deps.toolCalls.control({ tenantId: req.tenantId, conversationId: req.conversationId, intentId: callId, kind }),
   };
-  const turnId = `turn_${randomBytes(12).toString('hex')}`;
+  const turnId = earlier?.turnId ?? `turn_${randomBytes(12).toString('hex')}`;
+  if (key !== undefined && earlier === undefined) {
+    await beginIdempotentTurn(db, {
+      tenantId: req.tenantId,
+      conversationId: req.conversationId,
+      key,
+      requestHash,
+      turnId,
+    });
+  }
   const model = (deps.modelFactory ?? createOpenAIChatModel)({ baseUrl: llm.baseUrl, apiKey, model: llm.model });
   const result = await runTurn(
     {
@@ -175,6 +217,7 @@ async function turn(deps: TurnServiceDeps, req: TurnRequest): Promise<TurnOutcom
       userText: req.text,
       instructions,
       history,
+      ...(resumed !== undefined ? { userTextKept: true, resumed } : {}),
       actions,
       ...(pending ? { pending } : {}),
       ...(req.confirmation !== undefined ? { confirmation: req.confirmation } : {}),
@@ -188,6 +231,8 @@ async function turn(deps: TurnServiceDeps, req: TurnRequest): Promise<TurnOutcom
           // Ended while the turn ran: the words were still said; the transcript is closed.
           if (appended.status !== 'appended') {
             deps.log?.warn({ conversationId: req.conversationId, status: appended.status }, 'turn message not kept');
+          } else if (role === 'user' && key !== undefined) {
+            await keepIdempotentTurnUserSeq(db, req.tenantId, req.conversationId, key, appended.message.seq);
           }
         },
       },
@@ -197,7 +242,18 @@ async function turn(deps: TurnServiceDeps, req: TurnRequest): Promise<TurnOutcom
   if (pending || result.pendingConfirmation) {
     await setTurnConfirmation(db, req.tenantId, req.conversationId, result.pendingConfirmation ?? null);
   }
-  return { turnId, ...result };
+  const outcome: TurnOutcome = { turnId, ...result };
+  if (key !== undefined) {
+    await finishIdempotentTurn(db, req.tenantId, req.conversationId, key, outcome as unknown as JsonObject);
+  }
+  return outcome;
+}
+
+/** What an Idempotency-Key stands for: the text, the explicit confirmation and the topic. */
+function turnRequestHash(req: TurnRequest): string {
+  return createHash('sha256')
+    .update(JSON.stringify([req.text, req.confirmation ?? null, req.topic ?? null]))
+    .digest('hex');
 }
 
 /** The API key of the agent's LLM credential (never logged, never returned). */

@@ -97,6 +97,13 @@ export interface TurnInput {
   instructions: string;
   /** The conversation so far (earlier turns), oldest first. */
   history: ChatMessage[];
+  /**
+   * The transcript already holds `userText`: an earlier attempt of this turn (same turn id,
+   * same Idempotency-Key) kept it and then failed. It is not kept again.
+   */
+  userTextKept?: boolean;
+  /** What that earlier attempt did after the user's text (its tool calls and words), oldest first. */
+  resumed?: ChatMessage[];
   /** Every action of the agent's published version. */
   actions: CanonicalAction[];
   /** The confirmation the previous turn ended on, if any. */

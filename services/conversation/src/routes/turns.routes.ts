@@ -62,8 +62,13 @@ export const turnRoutes: FastifyPluginAsyncTypebox = async (app) => {
           'An action that needs confirmation ends the turn with the question (`pending_confirmation`); the next',
           "turn's text answers it (only a clear yes confirms), or `confirmation` does explicitly.",
           'The user text, the words and the tool calls are kept in the transcript.',
+          'With an `Idempotency-Key`, a repeated request answers with the finished turn (header `idempotent-replayed: true`:',
+          'no LLM call, nothing kept twice), even after the conversation ended; a repeat while the turn runs gets 409',
+          '`turn_in_progress`; a repeat after a failed attempt runs the turn again under the same turn id without keeping',
+          'the text twice. The key with another text, confirmation or topic is refused with 409.',
         ].join(' '),
         params: ConversationParams,
+        headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255 })) }),
         body: Type.Object(
           {
             text: Type.String({ minLength: 1, maxLength: 32_768, pattern: '^[^\\u0000]*$' }),
@@ -83,7 +88,8 @@ export const turnRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: TurnResponse, 404: ErrorBody, 409: ErrorBody },
       },
     },
-    async (req) => {
+    async (req, reply) => {
+      const key = req.headers['idempotency-key'];
       const outcome = await inRequestContext(req.otel.context, () =>
         runConversationTurn(
           { db: app.deps.db, toolCalls: app.toolCalls, keyring: app.deps.keyring, log: req.log },
@@ -93,9 +99,11 @@ export const turnRoutes: FastifyPluginAsyncTypebox = async (app) => {
             text: req.body.text,
             ...(req.body.confirmation !== undefined ? { confirmation: req.body.confirmation } : {}),
             ...(req.body.topic !== undefined ? { topic: req.body.topic } : {}),
+            ...(key !== undefined ? { idempotencyKey: key } : {}),
           },
         ),
       );
+      if (outcome.replayed === true) void reply.header('idempotent-replayed', 'true');
       return toApi(outcome);
     },
   );
