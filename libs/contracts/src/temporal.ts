@@ -104,6 +104,8 @@ export interface SessionInput {
     controls?: SessionControl[];
     /** Bookings made whose lifecycle has not started yet (see the session workflow). */
     bookings?: Record<string, unknown>[];
+    /** Intents set aside while they wait for the user's confirmation (see the session workflow). */
+    parked?: Record<string, unknown>[];
   };
 }
 

@@ -118,6 +118,29 @@ describe('require_user_confirmation', () => {
   });
 });
 
+describe('a call waiting for confirmation', () => {
+  it("does not hold the conversation's later calls: they run meanwhile, and the answer still runs it", async () => {
+    const conv = await conversation();
+    const asked = await tool(conv, 'place_order', { item: 'scones' });
+    expect(asked.body.status).toBe('awaiting_confirmation');
+    // The caller asks something else before answering: it runs now, not after the question times out.
+    const lookup = await tool(conv, 'lookup_order', { order: 'B7' });
+    expect(lookup.status).toBe(200);
+    expect(lookup.body).toMatchObject({ status: 'succeeded', messages: ['Found order B7.'] });
+    expect(ordersReceived().map((r) => r.body)).toEqual([{ order: 'B7' }]);
+    // Had the lookup waited, the question would have timed out by now (failed).
+    const done = await control(conv, asked.body.id, 'confirmation', { confirmed: true });
+    expect(done.body).toMatchObject({ status: 'succeeded', outputs: { ok: true } });
+    expect(ordersReceived()).toHaveLength(2);
+    // Its events go on from the question: one stream, numbered without gaps or repeats.
+    const run = await stack.api('GET', `/v1/runs/${asked.body.id}`);
+    const seqs = run.body.events.map((e: { seq: number }) => e.seq);
+    expect(seqs).toEqual(seqs.map((_: number, i: number) => i));
+    expect(kinds(run.body.events).filter((k) => k === 'accepted')).toHaveLength(1);
+    expect(kinds(run.body.events)).toContain('confirmation_required');
+  });
+});
+
 describe('events around a run', () => {
   it('pauses the inactivity timer while the action runs and says "still working" when slow', async () => {
     const conv = await conversation();

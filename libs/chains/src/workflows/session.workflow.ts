@@ -75,6 +75,21 @@ const IDLE_TIMEOUT_MS = 24 * 3_600_000;
  * (about 7 % of the server's work per booking chain in the bench).
  */
 const IDLE_WATCHDOG_PATCH = 'session-idle-watchdog';
+/**
+ * Patch id of parking intents that wait for the user's confirmation: the session goes on with
+ * the conversation's later intents meanwhile. Sessions that started before it wait inside the
+ * chain, holding every later intent (a voice caller who asked something else in between heard
+ * nothing until the confirmation timed out).
+ */
+const CONFIRMATION_PARKING_PATCH = 'confirmation-parking';
+
+/** An intent waiting for the user's confirmation, set aside (see {@link CONFIRMATION_PARKING_PATCH}). */
+interface ParkedIntent {
+  intent: SessionIntent;
+  /** When it fails with `confirmation_timeout`, workflow time. */
+  deadlineMs: number;
+  asked: AskedConfirmation;
+}
 /** Intents handled per run before continuing as new, to keep history small. */
 const MAX_INTENTS_PER_RUN = 100;
 /** Intent ids remembered for de-duplication across redeliveries and continue-as-new. */
@@ -202,13 +217,15 @@ export async function conversationSession(input: SessionInput): Promise<void> {
   const pending: SessionIntent[] = [...(input.carried?.pending ?? [])];
   const controls = new Controls(input.carried?.controls);
   const bookings = new Bookings(input.carried?.bookings);
+  const parked: ParkedIntent[] = [...((input.carried?.parked ?? []) as unknown as ParkedIntent[])];
   let ended = false;
   let processed = 0;
   // The latest call status callback; applied to the state after every intent, because an
   // intent's run (and its call context) replaces the state it started from.
   let callStatus: CallStatusUpdate | undefined = carriedCallStatus(state);
 
-  const seen = (id: string) => recent.includes(id) || pending.some((p) => p.intentId === id);
+  const seen = (id: string) =>
+    recent.includes(id) || pending.some((p) => p.intentId === id) || parked.some((p) => p.intent.intentId === id);
   setHandler(intentSignal, (intent) => {
     // A redelivered or re-signalled intent (orchestrator crash before ack) is dropped here.
     if (!seen(intent.intentId)) pending.push(intent);
@@ -226,7 +243,7 @@ export async function conversationSession(input: SessionInput): Promise<void> {
   setHandler(sessionStateQuery, () => ({
     state: state as unknown as Record<string, unknown>,
     processed,
-    pending: pending.length,
+    pending: pending.length + parked.length,
     recentIntentIds: [...recent],
   }));
 
@@ -234,19 +251,57 @@ export async function conversationSession(input: SessionInput): Promise<void> {
   let lastActiveMs = Date.now();
   let idle = false;
   const watchdog = patched(IDLE_WATCHDOG_PATCH);
+  // Only a session that has the watchdog can park (parked intents keep it from going idle).
+  const parking = watchdog && patched(CONFIRMATION_PARKING_PATCH);
   if (watchdog) {
     void watchIdle(
-      () => (busy ? Date.now() : lastActiveMs),
+      () => (busy || parked.length > 0 ? Date.now() : lastActiveMs),
       () => {
         idle = true;
       },
     );
   }
 
+  /** The first parked intent that was answered, cancelled or timed out. */
+  const due = () =>
+    parked.findIndex(
+      (p) =>
+        controls.decision(p.intent.intentId) !== undefined ||
+        controls.cancelled(p.intent.intentId) ||
+        Date.now() >= p.deadlineMs,
+    );
   for (;;) {
-    const woke = watchdog
-      ? await condition(() => pending.length > 0 || ended || idle).then(() => !idle)
-      : await condition(() => pending.length > 0 || ended, IDLE_TIMEOUT);
+    let woke: boolean;
+    if (parked.length > 0) {
+      // Wake for the next intent, an answer, or the nearest confirmation deadline.
+      const nearest = Math.min(...parked.map((p) => p.deadlineMs));
+      await condition(() => pending.length > 0 || ended || due() >= 0, Math.max(1, nearest - Date.now()));
+      woke = true;
+    } else {
+      woke = watchdog
+        ? await condition(() => pending.length > 0 || ended || idle).then(() => !idle)
+        : await condition(() => pending.length > 0 || ended, IDLE_TIMEOUT);
+    }
+    // The user answered the question just asked: that goes before what came since.
+    const answered = due();
+    if (answered >= 0) {
+      const [p] = parked.splice(answered, 1) as [ParkedIntent];
+      const timedOut = controls.decision(p.intent.intentId) === undefined && !controls.cancelled(p.intent.intentId);
+      busy = true;
+      try {
+        const ran = await runIntent(p.intent, state, callStatus, controls, bookings, {
+          inlineLifecycleStart: false,
+          confirmation: { mode: timedOut ? 'expired' : 'answered', asked: p.asked },
+        });
+        state = ran.state;
+      } finally {
+        busy = false;
+        lastActiveMs = Date.now();
+      }
+      if (callStatus !== undefined) state = withCallStatus(state, callStatus);
+      processed++;
+      continue;
+    }
     if (pending.length > 0 && (processed >= MAX_INTENTS_PER_RUN || workflowInfo().continueAsNewSuggested)) {
       // Continue-as-new when the next intent has arrived, not right after publishing a result:
       // a client that calls again as soon as it has the result would otherwise race the
@@ -262,12 +317,14 @@ export async function conversationSession(input: SessionInput): Promise<void> {
           pending,
           controls: controls.carry(),
           bookings: bookings.carry(),
+          ...(parked.length > 0 ? { parked: parked as unknown as Record<string, unknown>[] } : {}),
         },
       });
     }
     const intent = pending.shift();
     if (intent === undefined) {
-      if (ended || !woke) return;
+      // A parked intent still gets its answer or its timeout, even after the conversation ended.
+      if ((ended || !woke) && parked.length === 0) return;
       continue;
     }
     recent.push(intent.intentId);
@@ -276,7 +333,15 @@ export async function conversationSession(input: SessionInput): Promise<void> {
     try {
       // A history without the watchdog marker was written by the release before it, which
       // started lifecycles inside the chain (see `LegacyCommands`).
-      state = await runIntent(intent, state, callStatus, controls, bookings, { inlineLifecycleStart: !watchdog });
+      const ran = await runIntent(intent, state, callStatus, controls, bookings, {
+        inlineLifecycleStart: !watchdog,
+        confirmation: { mode: parking ? 'ask' : 'block' },
+      });
+      state = ran.state;
+      if (ran.asked !== undefined) {
+        const settings: SessionSettings = { ...DefaultSessionSettings, ...intent.settings };
+        parked.push({ intent, deadlineMs: Date.now() + settings.confirmationTimeoutMs, asked: ran.asked });
+      }
     } finally {
       busy = false;
       lastActiveMs = Date.now();
@@ -363,8 +428,8 @@ async function runIntent(
   callStatus: CallStatusUpdate | undefined,
   controls: Controls,
   bookings: Bookings,
-  legacy: LegacyCommands,
-): Promise<ChainState> {
+  how: IntentRun,
+): Promise<{ state: ChainState; asked?: AskedConfirmation }> {
   const trace = intentTrace(intent);
   // Everything the intent schedules (effects, outcome publishing, a booking's lifecycle) joins
   // the caller's trace under the chain span.
@@ -377,19 +442,41 @@ async function runIntent(
     };
     // The caller's call context does not know the latest status callback; keep it visible.
     const withCall = callStatus === undefined ? merged : withCallStatus(merged, callStatus);
-    const result = await execute(intent, withCall, controls, bookings, trace, legacy);
+    const result = await execute(intent, withCall, controls, bookings, trace, how);
+    if (result.status === 'awaiting_confirmation') return { state, asked: result.asked };
     // A cancelled run leaves nothing behind: not even the pure steps it ran before the cancel.
-    return result.status === 'cancelled' ? state : result.state;
+    return { state: result.status === 'cancelled' ? state : result.state };
   } finally {
     setTraceParent(undefined);
   }
 }
 
 /** How one intent ended, as the session keeps it. */
-interface ExecuteResult {
-  status: 'succeeded' | 'failed' | 'cancelled';
-  state: ChainState;
-  error?: { code: string; message: string };
+type ExecuteResult =
+  | { status: 'succeeded' | 'failed' | 'cancelled'; state: ChainState; error?: { code: string; message: string } }
+  /** Asked the user and set aside ({@link ConfirmationGate} `ask`): nothing ran yet. */
+  | { status: 'awaiting_confirmation'; asked: AskedConfirmation };
+
+/** What an intent published before it was set aside to wait for the user's confirmation. */
+interface AskedConfirmation {
+  /** The next event's sequence number: the run goes on numbering its events from there. */
+  seq: number;
+  events: PublishedEvent[];
+  startedAtMs: number;
+}
+
+/** How `execute` treats `require_user_confirmation`. */
+type ConfirmationGate =
+  /** Ask, then wait inside the chain (sessions from before {@link CONFIRMATION_PARKING_PATCH}). */
+  | { mode: 'block' }
+  /** Ask, then return `awaiting_confirmation`: the session parks the intent. */
+  | { mode: 'ask' }
+  /** A parked intent was answered (or cancelled), or its time ran out: act on that. */
+  | { mode: 'answered' | 'expired'; asked: AskedConfirmation };
+
+/** How one intent runs: the commands of earlier releases it must repeat, and its confirmation gate. */
+interface IntentRun extends LegacyCommands {
+  confirmation: ConfirmationGate;
 }
 
 /** Operations whose outcome the runtime must hear about, and whose failure modes differ. */
@@ -406,11 +493,14 @@ async function execute(
   controls: Controls,
   bookings: Bookings,
   trace: IntentTrace | undefined,
-  legacy: LegacyCommands,
+  how: IntentRun,
 ): Promise<ExecuteResult> {
   const settings: SessionSettings = { ...DefaultSessionSettings, ...intent.settings };
   const action = intent.action as unknown as CanonicalAction;
-  const startedAtMs = Date.now();
+  const gate = how.confirmation;
+  // A parked intent goes on where it stopped: same start, its events numbered on.
+  const asked = gate.mode === 'answered' || gate.mode === 'expired' ? gate.asked : undefined;
+  const startedAtMs = asked?.startedAtMs ?? Date.now();
   const ref = {
     intentId: intent.intentId,
     tenantId: intent.tenantId,
@@ -418,9 +508,9 @@ async function execute(
     actionName: intent.actionName,
     traceparent: intent.traceparent,
   };
-  let seq = 0;
-  let first = true;
-  const all: PublishedEvent[] = [];
+  let seq = asked?.seq ?? 0;
+  let first = asked === undefined;
+  const all: PublishedEvent[] = [...(asked?.events ?? [])];
   let buffer: PublishedEvent[] = [];
   const flush = async () => {
     if (buffer.length === 0 && !first) return;
@@ -478,12 +568,14 @@ async function execute(
     buffer = [];
   };
 
-  emit({ kind: 'accepted', data: { action: intent.actionName } });
-  // While an action runs the caller hears nothing from the agent: the runtime must not treat
-  // the silence as the caller's inactivity.
-  emit({ kind: 'call_control', data: { action: 'pause_inactivity', automatic: true } });
+  if (asked === undefined) {
+    emit({ kind: 'accepted', data: { action: intent.actionName } });
+    // While an action runs the caller hears nothing from the agent: the runtime must not treat
+    // the silence as the caller's inactivity.
+    emit({ kind: 'call_control', data: { action: 'pause_inactivity', automatic: true } });
+  }
 
-  if (controls.cancelled(intent.intentId)) {
+  if (asked === undefined && controls.cancelled(intent.intentId)) {
     await finish({
       status: 'cancelled',
       messages: [],
@@ -494,20 +586,26 @@ async function execute(
   }
 
   if (action.requireUserConfirmation) {
-    emit({
-      kind: 'confirmation_required',
-      data: {
-        action: intent.actionName,
-        label: action.label ?? intent.actionName,
-        arguments: intent.arguments as JsonValue,
-        timeout_ms: settings.confirmationTimeoutMs,
-      },
-    });
-    await flush();
-    const answered = await condition(
-      () => controls.decision(intent.intentId) !== undefined || controls.cancelled(intent.intentId),
-      settings.confirmationTimeoutMs,
-    );
+    if (asked === undefined) {
+      emit({
+        kind: 'confirmation_required',
+        data: {
+          action: intent.actionName,
+          label: action.label ?? intent.actionName,
+          arguments: intent.arguments as JsonValue,
+          timeout_ms: settings.confirmationTimeoutMs,
+        },
+      });
+      await flush();
+    }
+    if (gate.mode === 'ask') return { status: 'awaiting_confirmation', asked: { seq, events: all, startedAtMs } };
+    const answered =
+      gate.mode === 'block'
+        ? await condition(
+            () => controls.decision(intent.intentId) !== undefined || controls.cancelled(intent.intentId),
+            settings.confirmationTimeoutMs,
+          )
+        : gate.mode === 'answered';
     const decision = controls.decision(intent.intentId);
     if (!answered || decision !== 'confirm') {
       const error = !answered
@@ -582,7 +680,7 @@ async function execute(
           }
           if (request.operation === TRANSFER) failOnTransferFallback(effectResult);
           if (request.operation === CALCOM_BOOK) bookings.booked(intent, request.payload, effectResult);
-          if (request.operation === SMS_SEND && legacy.inlineLifecycleStart) {
+          if (request.operation === SMS_SEND && how.inlineLifecycleStart) {
             await startLifecyclesInline(bookings.takeForSms(request.payload), emit);
           } else if (request.operation === SMS_SEND) {
             for (const booking of bookings.takeForSms(request.payload)) {

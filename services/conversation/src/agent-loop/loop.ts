@@ -24,7 +24,7 @@
  * The next turn answers it from the user's words ({@link classifyConfirmation}: only a clear
  * yes confirms) or from the request's explicit `confirmation`, and the outcome is fed to the
  * model as the result of that tool call. A turn that ends on a question skips its `after_turn`
- * actions: the session runs one action at a time, so they could only wait behind the question.
+ * actions: the turn is not over until the user has answered it.
  */
 import { type CanonicalAction, RunModes } from '@switchboard/actions';
 import { exportTools } from '@switchboard/agents';
