@@ -8,7 +8,10 @@
  * file each, named `<workflow type>-<n>.json.gz`.
  *
  * Run it on a build of the release whose histories you want to keep (a git worktree of that
- * commit), so the corpus holds what live workflows of that release look like:
+ * commit), so the corpus holds what live workflows of that release look like. It uses only
+ * `support/stack.ts` and `support/twilio-webhooks.ts`, which every release has, so it can be
+ * copied into an older release's checkout (before confirmation parking, drop the call made
+ * while a confirmation waits: those releases hold it until the question times out):
  *
  *   node test/dist/tools/record-histories.js <out dir>
  *
@@ -78,7 +81,10 @@ async function bookingAnswered(stack: TestStack, phone: string, reply: string, s
   await eventually(() => (texts().length > answered ? true : undefined), 20_000);
 }
 
-/** Confirmation asked and given, asked and declined, a plain chain, then the conversation ends. */
+/**
+ * Confirmation asked, another call meanwhile, then given; asked and declined; a plain chain;
+ * then the conversation ends.
+ */
 async function controlsThenEnd(stack: TestStack): Promise<void> {
   const conv = await stack.api('POST', '/v1/conversations', { agent: 'shop' });
   check(conv.status === 201, 'conversation', conv.body);
@@ -89,6 +95,9 @@ async function controlsThenEnd(stack: TestStack): Promise<void> {
     stack.api('POST', `/v1/conversations/${id}/tool-calls/${call}/${what}`, body);
   const asked = await tool('place_order', { item: 'tea' });
   check(asked.body.status === 'awaiting_confirmation', 'confirmation asked', asked.body);
+  // Another call while the order waits for its answer (it runs meanwhile: confirmation parking).
+  const between = await tool('lookup_order', { order: 'A0' });
+  check(between.body.status === 'succeeded', 'lookup while confirmation pending', between.body);
   const done = await control(asked.body.id, 'confirmation', { confirmed: true });
   check(done.body.status === 'succeeded', 'confirmed', done.body);
   const declined = await tool('place_order', { item: 'coffee' });
