@@ -27,7 +27,7 @@ const { History } = proto.temporal.api.history.v1;
  * corpus gets a release recorded before it (its old branch) and one after (its new branch).
  */
 const Patches: Record<string, string[]> = {
-  conversationSession: ['session-idle-watchdog', 'lifecycle-start-by-activity'],
+  conversationSession: ['session-idle-watchdog', 'lifecycle-start-by-activity', 'confirmation-parking'],
   bookingLifecycle: ['sms-thread-start-first'],
 };
 
