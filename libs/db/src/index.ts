@@ -58,6 +58,7 @@ export {
 export { type IdPrefix, IdPrefixes, intentIdForKey, newId } from './ids.js';
 export { migrate, migrationsDir } from './migrate.js';
 export { createPool, type Queryable, withTransaction } from './pool.js';
+export { addRateCounts, pruneRateCounts, type RateCount } from './rate-counters.js';
 export {
   type ActionDefinitionRow,
   type ActionRun,

@@ -2,11 +2,11 @@
  * Access control of the `/v1` API, in the order it runs on every request: authenticate the API
  * key (tenant + key), rate-limit per key and per tenant, then check the route's scope.
  */
-import rateLimit from '@fastify/rate-limit';
 import { SwitchboardError } from '@switchboard/common';
 import { type Queryable, verifyApiKey } from '@switchboard/db';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { UnauthorizedError } from './errors.js';
+import type { RateLimiter } from './rate-limiter.js';
 import { ForbiddenError, grants, routeScope } from './scopes.js';
 
 /** Requests per minute; `0` turns a limit off. */
@@ -20,7 +20,8 @@ export interface RateLimits {
 /** Defaults: generous enough for a busy voice deployment, low enough to stop a runaway loop. */
 export const DEFAULT_RATE_LIMITS: RateLimits = { perKeyPerMin: 6000, perTenantPerMin: 12_000 };
 
-const WINDOW_MS = 60_000;
+/** The rate limits' window: they are per minute. */
+export const RATE_WINDOW_MS = 60_000;
 
 /** 429: a per-key or per-tenant limit was reached; retry after `Retry-After` seconds. */
 export class RateLimitedError extends SwitchboardError {
@@ -28,7 +29,7 @@ export class RateLimitedError extends SwitchboardError {
     super(
       'rate_limited',
       `rate limit of ${max} requests per minute per ${limit === 'key' ? 'API key' : 'tenant'} reached; retry in ${retryAfterSeconds} s`,
-      { retryable: true, details: { limit, max, windowSeconds: WINDOW_MS / 1000, retryAfterSeconds } },
+      { retryable: true, details: { limit, max, windowSeconds: RATE_WINDOW_MS / 1000, retryAfterSeconds } },
     );
   }
 }
@@ -38,20 +39,15 @@ export class RateLimitedError extends SwitchboardError {
  *
  * - the key comes from `Authorization: Bearer sb_…`, or from `?access_token=` on routes that
  *   allow it (`config.queryToken`: the WebSocket, since browsers cannot set its headers);
- * - both rate limits apply (the tenant's only counts requests its key limit let through);
- *   counters live in this process, so with N replicas a client can get up to N times the limit;
+ * - both rate limits apply (the tenant's only counts requests its key limit let through),
+ *   counted by `limiter` (shared across replicas when it syncs, see {@link RateLimiter});
  * - the route's scope ({@link routeScope}) must be granted, else 403.
  */
 export async function registerAccessControl(
   v1: FastifyInstance,
-  options: { db: Queryable; rateLimits?: RateLimits },
+  options: { db: Queryable; limiter: RateLimiter; rateLimits?: RateLimits },
 ): Promise<void> {
   const limits = options.rateLimits ?? DEFAULT_RATE_LIMITS;
-  await v1.register(rateLimit, { global: false, cache: 50_000 });
-  const limiter = (max: number, key: (req: FastifyRequest) => string) =>
-    max > 0 ? v1.createRateLimit({ max, timeWindow: WINDOW_MS, keyGenerator: key }) : undefined;
-  const byKey = limiter(limits.perKeyPerMin, (req) => `key:${req.principal.keyId}`);
-  const byTenant = limiter(limits.perTenantPerMin, (req) => `tenant:${req.principal.tenantId}`);
 
   v1.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) {
@@ -71,16 +67,15 @@ export async function registerAccessControl(
     if (!principal) throw new UnauthorizedError();
     req.principal = principal;
 
-    for (const [limit, check] of [
-      ['key', byKey],
-      ['tenant', byTenant],
+    for (const [limit, key, max] of [
+      ['key', `key:${principal.keyId}`, limits.perKeyPerMin],
+      ['tenant', `tenant:${principal.tenantId}`, limits.perTenantPerMin],
     ] as const) {
-      if (check === undefined) continue;
-      const outcome = await check(req);
-      if (!outcome.isAllowed && outcome.isExceeded) {
-        const retryAfter = Math.max(1, outcome.ttlInSeconds);
-        reply.header('retry-after', String(retryAfter));
-        throw new RateLimitedError(limit, outcome.max, retryAfter);
+      if (max === 0) continue;
+      const decision = options.limiter.take(key, max);
+      if (!decision.allowed) {
+        reply.header('retry-after', String(decision.retryAfterSeconds));
+        throw new RateLimitedError(limit, max, decision.retryAfterSeconds);
       }
     }
 

@@ -4,7 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import websocket from '@fastify/websocket';
 import type { Bus } from '@switchboard/bus';
 import { asSwitchboardError, type Logger, SwitchboardError } from '@switchboard/common';
-import type { ApiKeyPrincipal, Keyring, Queryable } from '@switchboard/db';
+import { type ApiKeyPrincipal, addRateCounts, type Keyring, pruneRateCounts, type Queryable } from '@switchboard/db';
 import {
   type Context,
   context,
@@ -16,9 +16,10 @@ import {
   trace,
 } from '@switchboard/telemetry';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import { type RateLimits, registerAccessControl } from './access.js';
+import { RATE_WINDOW_MS, type RateLimits, registerAccessControl } from './access.js';
 import { ConversationEnds } from './conversation-ends.js';
 import { httpStatusOf } from './errors.js';
+import { RateLimiter } from './rate-limiter.js';
 import { agentRoutes } from './routes/agents.routes.js';
 import { consoleRoutes } from './routes/console.routes.js';
 import { controlRoutes } from './routes/controls.routes.js';
@@ -50,6 +51,11 @@ export interface AppDeps {
   publicBaseUrl?: string;
   /** Requests per minute per API key and per tenant on `/v1` (default: `DEFAULT_RATE_LIMITS`). */
   rateLimits?: RateLimits;
+  /**
+   * Share rate-limit counts with the other replicas through Postgres every this many ms
+   * (`RATE_LIMIT_SYNC_MS`); 0 or absent: each process counts on its own.
+   */
+  rateLimitSyncMs?: number;
   logger?: Logger | false;
 }
 
@@ -152,7 +158,26 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(
     async (v1) => {
       // API key, per-key and per-tenant rate limits, route scope: before any route is added.
-      await registerAccessControl(v1, { db: deps.db, ...(deps.rateLimits ? { rateLimits: deps.rateLimits } : {}) });
+      const limiter = new RateLimiter({
+        windowMs: RATE_WINDOW_MS,
+        ...(deps.rateLimitSyncMs
+          ? {
+              sync: {
+                add: (windowMs, counts) => addRateCounts(deps.db, windowMs, counts),
+                prune: async (beforeMs) => void (await pruneRateCounts(deps.db, beforeMs)),
+              },
+              syncEveryMs: deps.rateLimitSyncMs,
+            }
+          : {}),
+        onSyncError: (err) => app.log.warn({ err }, 'rate-limit counts not shared (kept for the next sync)'),
+      });
+      limiter.start();
+      app.addHook('onClose', async () => limiter.close());
+      await registerAccessControl(v1, {
+        db: deps.db,
+        limiter,
+        ...(deps.rateLimits ? { rateLimits: deps.rateLimits } : {}),
+      });
       await v1.register(conversationRoutes);
       await v1.register(controlRoutes);
       await v1.register(sandboxRoutes);

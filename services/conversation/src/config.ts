@@ -24,6 +24,11 @@ export interface ConversationConfig {
   rateLimitPerKeyPerMin: number;
   /** `/v1` requests per minute per tenant, all keys together (`RATE_LIMIT_PER_TENANT_PER_MIN`); 0 turns it off. */
   rateLimitPerTenantPerMin: number;
+  /**
+   * How often rate-limit counts are shared with the other replicas through Postgres, ms
+   * (`RATE_LIMIT_SYNC_MS`, default 1000); 0 counts per process.
+   */
+  rateLimitSyncMs: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConversationConfig {
@@ -40,6 +45,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConversationCo
     publicBaseUrl: r.optional('PUBLIC_BASE_URL'),
     rateLimitPerKeyPerMin: r.int('RATE_LIMIT_PER_KEY_PER_MIN', DEFAULT_RATE_LIMITS.perKeyPerMin, 0, 1_000_000),
     rateLimitPerTenantPerMin: r.int('RATE_LIMIT_PER_TENANT_PER_MIN', DEFAULT_RATE_LIMITS.perTenantPerMin, 0, 1_000_000),
+    rateLimitSyncMs: r.int('RATE_LIMIT_SYNC_MS', 1000, 0, 60_000),
   };
   r.done();
   if (config.publicBaseUrl !== undefined && !/^https?:\/\/[^/?#\s]+(\/[^?#\s]*)?$/i.test(config.publicBaseUrl)) {

@@ -23,6 +23,7 @@ const app = await buildApp({
   toolCallTimeoutMs: config.toolCallTimeoutMs,
   bodyLimitBytes: config.bodyLimitBytes,
   rateLimits: { perKeyPerMin: config.rateLimitPerKeyPerMin, perTenantPerMin: config.rateLimitPerTenantPerMin },
+  rateLimitSyncMs: config.rateLimitSyncMs,
   logger: log,
   ...(config.credentialsKeys ? { keyring: parseKeyring(config.credentialsKeys) } : {}),
   ...(config.publicBaseUrl ? { publicBaseUrl: config.publicBaseUrl } : {}),
