@@ -198,6 +198,11 @@ export const inboundSmsSignal = defineSignal<[InboundSms]>('inboundSms');
 export const subscribeSmsSignal = defineSignal<[string]>('subscribeSms');
 /** Removes a subscription made with {@link subscribeSmsSignal}. */
 export const unsubscribeSmsSignal = defineSignal<[string]>('unsubscribeSms');
+/**
+ * A subscriber (by workflow id) just texted the number something to answer (a reminder): the
+ * next reply is for it. Subscribes it when it is not subscribed.
+ */
+export const smsAskedSignal = defineSignal<[string]>('smsAsked');
 /** Reads an SMS thread's recent messages and subscribers. */
 export const smsThreadStateQuery = defineQuery<SmsThreadState>('smsThreadState');
 

@@ -243,10 +243,11 @@ interface Started {
 async function startLifecycle(
   t: { startInMs: number; confirmWithinMs: number; reminderBeforeMs: number },
   via: 'direct' | 'starter' = 'direct',
+  samePhoneAs?: Started,
 ) {
   const n = ++seq;
   const uid = `bk${runTag}x${n}`;
-  const phone = `+1555010${String(n).padStart(4, '0')}`;
+  const phone = samePhoneAs?.phone ?? `+1555010${String(n).padStart(4, '0')}`;
   // Cal.com works in whole minutes; whole seconds are enough to keep the text's times exact.
   const startMs = Math.ceil((Date.now() + t.startInMs) / 1000) * 1000;
   calcom.add(uid, startMs);
@@ -368,6 +369,44 @@ describe('booking lifecycle', () => {
       'confirmed',
     ]);
     await s.handle.terminate('test done');
+  });
+
+  it("routes a customer's reply to the booking that asked last: the newest request, then a reminder", async () => {
+    // Two bookings of one customer: the older one is reminded a few seconds in.
+    const older = await startLifecycle({ startInMs: 9_000, confirmWithinMs: 60_000, reminderBeforeMs: 5_000 });
+    await textMatching(older, /Please reply YES/);
+    const newer = await startLifecycle(
+      { startInMs: 120_000, confirmWithinMs: 60_000, reminderBeforeMs: 0 },
+      'starter',
+      older,
+    );
+    await eventually(() => (textsTo(newer).filter((t) => /Please reply YES/.test(t)).length >= 2 ? true : undefined));
+    // "YES" answers the newest request: the newer booking is confirmed, the older still waits.
+    await reply(older.phone, 'yes');
+    await statusIs(newer, 'confirmed');
+    expect((await stateOf(older)).status).toBe('awaiting_confirmation');
+    // The older one's reminder asks again: "NO" now cancels it, and only it.
+    await textMatching(older, /^Reminder: your appointment is on .* Reply YES to confirm or NO to cancel\.$/);
+    await reply(older.phone, 'no');
+    await statusIs(older, 'cancelled');
+    expect(calcom.callsOf('calcom.cancel', older.uid)).toHaveLength(1);
+    expect(calcom.callsOf('calcom.cancel', newer.uid)).toEqual([]);
+    expect((await stateOf(newer)).status).toBe('confirmed');
+    await newer.handle.terminate('test done');
+  });
+
+  it('sends an opt-out (STOP) to every booking of the number: the carrier stops texts to all of them', async () => {
+    const first = await startLifecycle({ startInMs: 120_000, confirmWithinMs: 60_000, reminderBeforeMs: 0 });
+    await textMatching(first, /Please reply YES/);
+    const second = await startLifecycle(
+      { startInMs: 180_000, confirmWithinMs: 60_000, reminderBeforeMs: 0 },
+      'starter',
+      first,
+    );
+    await eventually(() => (textsTo(second).filter((t) => /Please reply YES/.test(t)).length >= 2 ? true : undefined));
+    await reply(first.phone, 'STOP');
+    await statusIs(first, 'cancelled');
+    await statusIs(second, 'cancelled');
   });
 
   it('NO cancels the booking once, texts the customer, and ends the lifecycle', async () => {

@@ -22,6 +22,8 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { startBookingLifecycleWorkflow } from '@switchboard/chains';
+import { type BookingLifecycleInput, TaskQueues } from '@switchboard/contracts';
 import { Client, Connection } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { eventually, startTestStack, type TestStack } from '../support/stack.js';
@@ -79,6 +81,62 @@ async function bookingAnswered(stack: TestStack, phone: string, reply: string, s
   check((await postTwilioWebhook(stack, 'sms', smsFields(stack, phone, reply))).status === 200, 'sms webhook');
   // Every answer is texted back (confirmed, cancelled).
   await eventually(() => (texts().length > answered ? true : undefined), 20_000);
+}
+
+/**
+ * A second booking of the same customer, its lifecycle started the way the orchestrator does
+ * but with the reminder due a few seconds in: the thread routes the "NO" that answers the
+ * reminder to it, not to the first booking (it asked last). Needs a release with
+ * `startBookingLifecycleWorkflow` (performance round 2 on).
+ */
+async function reminderAnswered(stack: TestStack, client: Client, phone: string): Promise<void> {
+  let first: BookingLifecycleInput | undefined;
+  for await (const w of client.workflow.list()) {
+    if (w.type !== 'bookingLifecycle') continue;
+    const history = await client.workflow.getHandle(w.workflowId, w.runId).fetchHistory();
+    const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0]?.data;
+    const input = payload ? (JSON.parse(Buffer.from(payload).toString('utf8')) as BookingLifecycleInput) : undefined;
+    if (input?.phone === phone) first = input;
+  }
+  check(first !== undefined, `a lifecycle for ${phone}`);
+  const conv = await stack.api('POST', '/v1/conversations', {
+    agent: 'receptionist',
+    contact: { first_name: 'Ada', email: 'ada@example.com' },
+    call: { from: phone, to: '+15557654321' },
+  });
+  const tool = (name: string, args: Record<string, unknown>) =>
+    stack.api('POST', `/v1/conversations/${conv.body.id}/tool-calls`, { name, arguments: args });
+  const availability = await tool('Check Availability', { start_date: nextMonday() });
+  const slot = availability.body.outputs.slots.at(-3);
+  const booked = await tool('Book Consultation', { start: slot.start, name: 'Ada Lovelace', email: 'ada@example.com' });
+  check(booked.body.status === 'succeeded', 'second booking', booked.body);
+  const texts = () =>
+    stack.sandboxes.twilio
+      .state()
+      .messages.filter((m) => m.to === phone)
+      .map((m) => String(m.body));
+  const second: BookingLifecycleInput = {
+    ...(first as BookingLifecycleInput),
+    conversationId: conv.body.id,
+    intentId: `int_record_reminder_${Date.now()}`,
+    bookingUid: booked.body.outputs.booking_uid,
+    start: slot.start,
+    bookedAtMs: Date.now(),
+    timings: { confirmWithinMs: 10 * 86_400_000, reminderBeforeMs: Date.parse(slot.start) - Date.now() - 4000 },
+  };
+  await startBookingLifecycleWorkflow(client, TaskQueues.Chains, second);
+  await eventually(() => texts().find((t) => t.startsWith('Reminder:')), 30_000);
+  const before = texts().length;
+  check((await postTwilioWebhook(stack, 'sms', smsFields(stack, phone, 'NO'))).status === 200, 'sms webhook');
+  await eventually(
+    () =>
+      texts()
+        .slice(before)
+        .some((t) => /has been cancelled/.test(t))
+        ? true
+        : undefined,
+    20_000,
+  );
 }
 
 /**
@@ -198,6 +256,7 @@ try {
   check(shop.status === 200, 'shop agent', shop.body);
 
   await bookingAnswered(stack, '+15551112222', 'YES', 0);
+  await reminderAnswered(stack, client, '+15551112222');
   await bookingAnswered(stack, '+15551114444', ' no ', 1);
   await controlsThenEnd(stack);
   await sandboxCleanedUp(stack);

@@ -32,6 +32,7 @@ import {
   bookingLifecycleWorkflowId,
   type InboundSms,
   inboundSmsSignal,
+  smsAskedSignal,
   smsThreadWorkflowId,
   subscribeSmsSignal,
   TaskQueues,
@@ -418,6 +419,9 @@ export async function bookingLifecycle(input: BookingLifecycleInput): Promise<Bo
       const ask = status === 'awaiting_confirmation' ? ' Reply YES to confirm or NO to cancel.' : '';
       if (await text(`reminder/${reschedules}`, `Reminder: your appointment is on ${when()}.${ask}`)) {
         note('reminder_sent');
+        // A reply now answers this reminder: the number's thread must route it here, not to
+        // another booking of the same customer that texted more recently.
+        if (patched(REMINDER_ASKS_PATCH)) await asked(input.tenantId, input.phone, self);
       }
       continue;
     }
@@ -503,6 +507,23 @@ async function subscribe(tenantId: string, phone: string, self: string): Promise
     }
   }
   return false;
+}
+
+/**
+ * Patch id of telling the SMS thread after a reminder that the next reply is for this
+ * lifecycle; lifecycles that sent reminders before it replay without the signal.
+ */
+const REMINDER_ASKS_PATCH = 'reminder-asks-thread';
+
+/** Tells the number's thread that the next reply is for `self` (see {@link smsAskedSignal}). */
+async function asked(tenantId: string, phone: string, self: string): Promise<void> {
+  try {
+    await getExternalWorkflowHandle(smsThreadWorkflowId(tenantId, phone)).signal(smsAskedSignal, self);
+  } catch (err) {
+    // A thread that is gone is started by the next inbound SMS, without subscribers; the
+    // daily re-subscription brings this lifecycle back into it.
+    log.warn('telling the sms thread about a reminder failed', { error: failureText(err) });
+  }
 }
 
 /** Removes the subscription; a thread that is gone has none to remove. */

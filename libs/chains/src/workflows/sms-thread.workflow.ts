@@ -1,14 +1,19 @@
 /**
  * The SMS thread workflow: one per tenant + counterpart number, fed by signal-with-start of
  * `inboundSms` from the orchestrator (verified Twilio webhooks). It keeps the last messages
- * for queries, drops provider retries by message sid, and forwards every new message to the
- * workflows that subscribed (e.g. a booking waiting for a "YES"), in arrival order.
+ * for queries, drops provider retries by message sid, and forwards each new message, in
+ * arrival order, to the subscriber that asked last (a booking waiting for a "YES"): a customer
+ * with two bookings who answers "CANCEL" to one booking's reminder cancels that booking, not
+ * both. Subscribers are kept in the order they asked: subscribing asks (a lifecycle's first
+ * text is its confirmation request), and so does {@link smsAskedSignal} (a reminder). An
+ * opt-out (STOP…) goes to every subscriber: the carrier stops all texts to the number.
  */
 
 import {
   type InboundSms,
   inboundSmsSignal,
   type SmsThreadInput,
+  smsAskedSignal,
   smsThreadStateQuery,
   subscribeSmsSignal,
   unsubscribeSmsSignal,
@@ -19,9 +24,11 @@ import {
   continueAsNew,
   getExternalWorkflowHandle,
   log,
+  patched,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
+import { classifyReply } from './booking-lifecycle.workflow.js';
 
 /** Messages kept for the state query. */
 const KEPT_MESSAGES = 50;
@@ -33,6 +40,11 @@ const MAX_MESSAGES_PER_RUN = 100;
 const MAX_SUBSCRIBERS = 100;
 /** A thread with no inbound SMS for this long completes; the next SMS starts a new one. */
 const IDLE_TIMEOUT = '30 days';
+/**
+ * Patch id of forwarding a reply to the subscriber that asked last (opt-outs to all). Threads
+ * that forwarded every message to every subscriber before it replay that way.
+ */
+const REPLY_TO_LAST_ASKER_PATCH = 'sms-reply-to-last-asker';
 
 export async function smsThread(input: SmsThreadInput): Promise<void> {
   const messages: InboundSms[] = [...(input.carried?.messages ?? [])];
@@ -60,6 +72,13 @@ export async function smsThread(input: SmsThreadInput): Promise<void> {
   setHandler(unsubscribeSmsSignal, (workflowId) => {
     const at = subscribers.indexOf(workflowId);
     if (at >= 0) subscribers.splice(at, 1);
+  });
+  setHandler(smsAskedSignal, (workflowId) => {
+    if (workflowId === self || workflowId === '') return;
+    const at = subscribers.indexOf(workflowId);
+    if (at >= 0) subscribers.splice(at, 1);
+    subscribers.push(workflowId);
+    if (subscribers.length > MAX_SUBSCRIBERS) subscribers.splice(0, subscribers.length - MAX_SUBSCRIBERS);
   });
   setHandler(smsThreadStateQuery, () => ({
     tenantId: input.tenantId,
@@ -94,14 +113,42 @@ export async function smsThread(input: SmsThreadInput): Promise<void> {
   }
 }
 
-/** Signals every subscriber; one that no longer exists is unsubscribed. */
+/**
+ * Forwards a message: an opt-out to every subscriber, anything else to the subscriber that
+ * asked last (the one before it when that one is gone). A subscriber that no longer exists is
+ * unsubscribed.
+ */
 async function forward(sms: InboundSms, subscribers: string[]): Promise<void> {
-  const targets = [...subscribers];
+  if (!patched(REPLY_TO_LAST_ASKER_PATCH) || isOptOut(sms.body)) {
+    await signalAll(sms, [...subscribers], subscribers);
+    return;
+  }
+  for (;;) {
+    const last = subscribers.at(-1);
+    if (last === undefined) return;
+    if ((await signalAll(sms, [last], subscribers)) > 0) return;
+    // Gone: it was unsubscribed, and the one that asked before it is last now. Failed for
+    // another reason (logged): the message was for it, not for an earlier one.
+    if (subscribers.at(-1) === last) return;
+  }
+}
+
+function isOptOut(body: string): boolean {
+  const reply = classifyReply(body);
+  return reply.kind === 'cancel' && reply.optOut === true;
+}
+
+/** Signals the targets; unsubscribes the ones that no longer exist. Answers how many got it. */
+async function signalAll(sms: InboundSms, targets: string[], subscribers: string[]): Promise<number> {
   const outcomes = await Promise.allSettled(
     targets.map((id) => getExternalWorkflowHandle(id).signal(inboundSmsSignal, sms)),
   );
+  let delivered = 0;
   outcomes.forEach((outcome, i) => {
-    if (outcome.status === 'fulfilled') return;
+    if (outcome.status === 'fulfilled') {
+      delivered++;
+      return;
+    }
     const id = targets[i] as string;
     const message = outcome.reason instanceof Error ? outcome.reason.message : String(outcome.reason);
     if (/not found/i.test(message)) {
@@ -112,4 +159,5 @@ async function forward(sms: InboundSms, subscribers: string[]): Promise<void> {
       log.warn('forwarding an inbound sms failed', { subscriber: id, error: message });
     }
   });
+  return delivered;
 }
