@@ -28,7 +28,8 @@ const { History } = proto.temporal.api.history.v1;
  */
 const Patches: Record<string, string[]> = {
   conversationSession: ['session-idle-watchdog', 'lifecycle-start-by-activity', 'confirmation-parking'],
-  bookingLifecycle: ['sms-thread-start-first'],
+  bookingLifecycle: ['sms-thread-start-first', 'reminder-asks-thread'],
+  smsThread: ['sms-reply-to-last-asker'],
 };
 
 interface Recorded {
