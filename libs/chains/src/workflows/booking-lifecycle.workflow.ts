@@ -417,11 +417,12 @@ export async function bookingLifecycle(input: BookingLifecycleInput): Promise<Bo
       }
       if (now >= startMs) continue;
       const ask = status === 'awaiting_confirmation' ? ' Reply YES to confirm or NO to cancel.' : '';
+      // A reply to this reminder is for this booking: the number's thread must route it here,
+      // not to another booking of the customer that texted more recently. Told before the text
+      // goes out, so even a reply that comes the moment it arrives finds its way.
+      if (patched(REMINDER_ASKS_PATCH)) await asked(input.tenantId, input.phone, self);
       if (await text(`reminder/${reschedules}`, `Reminder: your appointment is on ${when()}.${ask}`)) {
         note('reminder_sent');
-        // A reply now answers this reminder: the number's thread must route it here, not to
-        // another booking of the same customer that texted more recently.
-        if (patched(REMINDER_ASKS_PATCH)) await asked(input.tenantId, input.phone, self);
       }
       continue;
     }
