@@ -10,6 +10,8 @@ export const CredentialProviders = {
   Http: 'http',
   /** An OpenAI-compatible chat-completions endpoint (`{ apiKey }`), used by an agent's LLM loop. */
   OpenAI: 'openai',
+  /** Retell's webhook-badge API key (`{ apiKey }`): checks `X-Retell-Signature` on the Retell drop-in endpoint. */
+  Retell: 'retell',
 } as const;
 export type CredentialProvider = (typeof CredentialProviders)[keyof typeof CredentialProviders];
 

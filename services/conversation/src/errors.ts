@@ -19,6 +19,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   llm_credential_invalid: 409,
   llm_endpoint_not_allowed: 409,
   credential_missing: 409,
+  credential_invalid: 409,
   instructions_invalid: 409,
   turn_in_progress: 409,
   llm_auth_failed: 502,

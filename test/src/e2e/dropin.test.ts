@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -171,6 +171,56 @@ describe('Vapi tool-calls webhook', () => {
 });
 
 describe('Retell custom function', () => {
+  it('holds requests to X-Retell-Signature when the URL names a retell credential', async () => {
+    const apiKey = `key_retell_${randomUUID().slice(0, 8)}`;
+    expect(
+      (await stack.api('PUT', '/v1/credentials/retell_hooks', { provider: 'retell', secret: { apiKey } })).status,
+    ).toBe(200);
+    // Retell signs the bytes it sends: indented JSON, as a re-serialization would not be.
+    const raw = JSON.stringify(
+      { name: 'save_meal', args: dinner, call: { call_id: `retell_${randomUUID()}` } },
+      null,
+      2,
+    );
+    const sign = (key: string, atMs = Date.now()) =>
+      `v=${atMs},d=${createHmac('sha256', key)
+        .update(raw + atMs)
+        .digest('hex')}`;
+    const post = (query: string, signature?: string) =>
+      fetch(`${stack.services.apiUrl}/v1/dropin/retell/demo${query}`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${stack.seed.apiKey}`,
+          'content-type': 'application/json',
+          ...(signature ? { 'x-retell-signature': signature } : {}),
+        },
+        body: raw,
+      });
+    const before = mealCalls().length;
+    const signed = '?signature_credential=retell_hooks';
+
+    const unsigned = await post(signed);
+    expect(unsigned.status).toBe(401);
+    expect((await unsigned.json()).error).toMatchObject({
+      code: 'unauthorized',
+      message: 'X-Retell-Signature is missing',
+    });
+    const forged = await post(signed, sign('not the key'));
+    expect(forged.status).toBe(401);
+    expect((await forged.json()).error.message).toContain('does not match');
+    const replayed = await post(signed, sign(apiKey, Date.now() - 6 * 60_000));
+    expect((await replayed.json()).error.message).toContain('5 minutes');
+    const wrongKind = await post('?signature_credential=twilio_main', sign(apiKey));
+    expect(wrongKind.status).toBe(409);
+    expect((await wrongKind.json()).error.code).toBe('credential_invalid');
+    expect(mealCalls()).toHaveLength(before);
+
+    const ok = await post(signed, sign(apiKey));
+    expect(ok.status).toBe(200);
+    expect((await ok.json()).result).toBe("Got it! I've logged your dinner.");
+    expect(mealCalls()).toHaveLength(before + 1);
+  });
+
   it('runs the function in the call’s conversation, once per call, name and arguments', async () => {
     const callId = `retell_${randomUUID()}`;
     const body = {

@@ -7,7 +7,10 @@
  *
  * Authentication is the tenant API key like every `/v1` route: configure the runtime to send
  * `Authorization: Bearer sb_key_…` (Vapi: a Bearer-token credential or a custom header on the
- * server URL; Retell: a request header on the custom function).
+ * server URL; Retell: a request header on the custom function). Retell requests can also be
+ * held to Retell's signature: `?signature_credential=<name>` names a `retell` credential (the
+ * API key with the webhook badge), and a request without a valid, fresh `X-Retell-Signature`
+ * over its raw body is refused with 401 before anything runs.
  *
  * Conversations: one per runtime call, keyed by the runtime's call id (`message.call.id`,
  * `call.call_id`) and the agent in the path. The first tool call of a call creates the
@@ -25,8 +28,13 @@
  * A chain that fails or is cancelled is an answer (200), never a 5xx: the model reads why.
  */
 import { type FastifyPluginAsyncTypebox, type Static, Type } from '@fastify/type-provider-typebox';
-import { type JsonObject, NotFoundError, ValidationError } from '@switchboard/common';
-import { findAgentByName, findOrCreateExternalConversation } from '@switchboard/db';
+import { type JsonObject, NotFoundError, SwitchboardError, ValidationError } from '@switchboard/common';
+import {
+  CredentialProviders,
+  findAgentByName,
+  findOrCreateExternalConversation,
+  readCredential,
+} from '@switchboard/db';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { inRequestContext } from '../app.js';
 import {
@@ -41,6 +49,8 @@ import {
   runDropinToolCall,
   text,
 } from '../dropin.js';
+import { UnauthorizedError } from '../errors.js';
+import { verifyRetellSignature } from '../retell-signature.js';
 import { Scopes } from '../scopes.js';
 
 /** `:agent` in drop-in paths: the agent's exact name. */
@@ -56,6 +66,20 @@ export const DropinQuery = Type.Object({
     }),
   ),
 });
+
+/** `?signature_credential=` on the Retell endpoint: the `retell` credential its requests are signed with. */
+const RetellQuery = Type.Composite([
+  DropinQuery,
+  Type.Object({
+    signature_credential: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 100,
+        description: 'A retell credential: requests must carry a valid X-Retell-Signature made with its apiKey',
+      }),
+    ),
+  }),
+]);
 
 const CallId = Type.String({ minLength: 1, maxLength: 255 });
 
@@ -150,8 +174,57 @@ function retellContext(call: Record<string, unknown>): { contact: JsonObject; ca
   };
 }
 
+/**
+ * Refuses a Retell request whose `X-Retell-Signature` does not verify with the named `retell`
+ * credential's key over the raw body (see {@link verifyRetellSignature}).
+ */
+async function checkRetellSignature(app: FastifyInstance, req: FastifyRequest, credential: string): Promise<void> {
+  const keyring = app.deps.keyring;
+  if (!keyring) {
+    throw new SwitchboardError(
+      'credentials_unavailable',
+      'this deployment has no CREDENTIALS_KEYS configured, so the Retell credential cannot be read',
+    );
+  }
+  const stored = await readCredential(app.deps.db, keyring, req.principal.tenantId, credential);
+  const apiKey = stored.secret.apiKey;
+  if (stored.provider !== CredentialProviders.Retell || typeof apiKey !== 'string') {
+    throw new SwitchboardError(
+      'credential_invalid',
+      `credential '${credential}' must be a 'retell' credential with an apiKey (it is a ${stored.provider} credential)`,
+    );
+  }
+  const header = req.headers['x-retell-signature'];
+  const problem = verifyRetellSignature(
+    rawBodies.get(req) ?? '',
+    apiKey,
+    typeof header === 'string' ? header : undefined,
+    Date.now(),
+  );
+  if (problem !== undefined) {
+    const why = {
+      missing: 'is missing',
+      malformed: "is not 'v=<unix ms>,d=<hex digest>'",
+      expired: 'is more than 5 minutes old or ahead',
+      mismatch: `does not match the body signed with credential '${credential}'`,
+    }[problem];
+    throw new UnauthorizedError(`X-Retell-Signature ${why}`);
+  }
+}
+
+/** Raw JSON bodies of this plugin's requests: Retell signs the bytes it sent, not a re-serialization. */
+const rawBodies = new WeakMap<FastifyRequest, string>();
+
 /** Vapi (`/v1/dropin/vapi/:agent`) and Retell (`/v1/dropin/retell/:agent`) tool-call webhooks. */
 export const dropinRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  // Fastify's own JSON parser (prototype-poisoning checks, body limit), keeping the raw text.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    rawBodies.set(req, body as string);
+    parseJson(req, body as string, done);
+  });
+
   app.post(
     '/dropin/vapi/:agent',
     {
@@ -226,12 +299,14 @@ export const dropinRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         summary: 'Retell custom function URL: runs the function named in the body',
         params: DropinAgentParams,
-        querystring: DropinQuery,
+        querystring: RetellQuery,
         body: RetellBody,
         response: { 200: RetellResult },
       },
     },
     async (req) => {
+      const signedWith = req.query.signature_credential;
+      if (signedWith !== undefined) await checkRetellSignature(app, req, signedWith);
       const tools = await agentTools(app, req, req.params.agent);
       const tenantId = req.principal.tenantId;
       const callId = req.body.call.call_id;

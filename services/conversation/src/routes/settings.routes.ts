@@ -28,6 +28,7 @@ const SECRET_FIELDS = {
   hubspot: ['accessToken'],
   http: [],
   openai: ['apiKey'],
+  retell: ['apiKey'],
 } as const;
 
 /** Tenant settings: webhook endpoints, and write-only credentials. */
@@ -110,6 +111,7 @@ export const settingsRoutes: FastifyPluginAsyncTypebox = async (app) => {
               Type.Literal('hubspot'),
               Type.Literal('http'),
               Type.Literal('openai'),
+              Type.Literal('retell'),
             ]),
             secret: Type.Record(
               Type.String({ pattern: '^[A-Za-z][A-Za-z0-9_]*$' }),
