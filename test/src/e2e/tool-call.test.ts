@@ -244,6 +244,51 @@ describe('a save_meal tool call, end to end', () => {
     expect(missing.status).toBe(404);
   });
 
+  it('traces a call that waited for confirmation as one chain, from the request to the webhook', async () => {
+    const saved = await stack.api('PUT', '/v1/agents/confirming', {
+      instructions: "Log meals with 'confirm_meal'.",
+      actions: [
+        {
+          name: 'confirm_meal',
+          description: 'Logs a meal once the user agrees.',
+          target: 'webhook://meal_log',
+          inputs: { meal_type: { type: 'string', is_required: true } },
+          require_user_confirmation: true,
+        },
+      ],
+    });
+    expect(saved.status).toBe(200);
+    const created = await stack.api('POST', '/v1/conversations', { agent: 'confirming' });
+    const conv = created.body.id as string;
+    const asked = await stack.api('POST', `/v1/conversations/${conv}/tool-calls`, {
+      name: 'confirm_meal',
+      arguments: { meal_type: 'tea' },
+    });
+    expect(asked.body.status).toBe('awaiting_confirmation');
+    const done = await stack.api('POST', `/v1/conversations/${conv}/tool-calls/${asked.body.id}/confirmation`, {
+      confirmed: true,
+    });
+    expect(done.body.status).toBe('succeeded');
+    const { rows } = await stack.db.query('SELECT trace_id FROM action_runs WHERE intent_id = $1', [asked.body.id]);
+    const traceId = rows[0].trace_id as string;
+    const spans = await eventually(() => {
+      const mine = stack.otlp.spans().filter((s) => s.traceId === traceId);
+      return mine.some((s) => s.name === 'chain confirm_meal') && mine.some((s) => s.name === 'POST meal_log')
+        ? mine
+        : undefined;
+    }, 15_000);
+    // One chain span, and every span of the orchestrator and the worker hangs under a span of the trace.
+    expect(spans.filter((s) => s.name === 'chain confirm_meal')).toHaveLength(1);
+    const ids = new Set(spans.map((s) => s.spanId));
+    const orphans = spans.filter((s) => s.service !== 'conversation' && !ids.has(s.parentSpanId));
+    expect(orphans.map((s) => `${s.service} ${s.name}`)).toEqual([]);
+    const chainSpan = spans.find((s) => s.name === 'chain confirm_meal');
+    const run = spans.find((s) => s.name === 'RunActivity:callWebhook');
+    expect(run?.parentSpanId).not.toBe('');
+    const parentOfRun = spans.find((s) => s.spanId === run?.parentSpanId);
+    expect(parentOfRun?.parentSpanId).toBe(chainSpan?.spanId);
+  });
+
   it('traces one tool call from the HTTP request to the outgoing webhook', async () => {
     const conv = await newConversation();
     const res = await stack.api('POST', `/v1/conversations/${conv}/tool-calls`, {

@@ -409,10 +409,11 @@ interface IntentTrace {
   spans: WorkflowSpan[];
 }
 
-function intentTrace(intent: SessionIntent): IntentTrace | undefined {
+/** The intent's trace; `continued` is the chain span id of a parked intent's first part. */
+function intentTrace(intent: SessionIntent, continued?: string): IntentTrace | undefined {
   const parent = parseTraceparent(intent.traceparent);
   if (parent === undefined) return undefined;
-  const chainSpanId = newSpanId();
+  const chainSpanId = continued ?? newSpanId();
   return {
     parentSpanId: parent.spanId,
     chainSpanId,
@@ -430,7 +431,13 @@ async function runIntent(
   bookings: Bookings,
   how: IntentRun,
 ): Promise<{ state: ChainState; asked?: AskedConfirmation }> {
-  const trace = intentTrace(intent);
+  const gate = how.confirmation;
+  // A parked intent's second part stays in the chain span its first part started, so the trace
+  // shows one chain from the call to its outcome, the wait for the answer included.
+  const trace = intentTrace(
+    intent,
+    gate.mode === 'answered' || gate.mode === 'expired' ? gate.asked.chainSpanId : undefined,
+  );
   // Everything the intent schedules (effects, outcome publishing, a booking's lifecycle) joins
   // the caller's trace under the chain span.
   setTraceParent(trace?.chainTraceparent);
@@ -463,6 +470,8 @@ interface AskedConfirmation {
   seq: number;
   events: PublishedEvent[];
   startedAtMs: number;
+  /** The chain span the first part ran under (absent without a trace). */
+  chainSpanId?: string;
 }
 
 /** How `execute` treats `require_user_confirmation`. */
@@ -598,7 +607,11 @@ async function execute(
       });
       await flush();
     }
-    if (gate.mode === 'ask') return { status: 'awaiting_confirmation', asked: { seq, events: all, startedAtMs } };
+    if (gate.mode === 'ask') {
+      const asking: AskedConfirmation = { seq, events: all, startedAtMs };
+      if (trace !== undefined) asking.chainSpanId = trace.chainSpanId;
+      return { status: 'awaiting_confirmation', asked: asking };
+    }
     const answered =
       gate.mode === 'block'
         ? await condition(
