@@ -356,6 +356,25 @@ describe('settings and failures', () => {
     ]);
   });
 
+  it('shows the model a confirmation answered by a failed attempt once, when the retry answers it again', async () => {
+    const conv = await conversation();
+    llm.script({ tool_calls: [{ name: 'place_order', arguments: { item: 'jam' } }] }, { content: 'Order jam?' });
+    expect((await turn(conv, 'I want jam')).body.pending_confirmation).toBeDefined();
+    const key = { 'idempotency-key': 'turn-jam-yes' };
+    const path = `/v1/conversations/${conv}/turns`;
+    // The answer runs the order, then the model fails.
+    llm.script({ error: { status: 400, message: 'context too long' } });
+    expect((await stack.api('POST', path, { text: 'yes' }, key)).status).toBe(502);
+    llm.script({ content: 'Your jam is ordered.' });
+    const retried = await stack.api('POST', path, { text: 'yes' }, key);
+    expect(retried.status).toBe(200);
+    const tools = messagesOf(llm.requests().at(-1)).filter((m) => m.role === 'tool');
+    const orderResults = tools.filter((m) => (m.content ?? '').includes('The user confirmed'));
+    expect(orderResults).toHaveLength(1);
+    expect(tools.filter((m) => (m.tool_call_id ?? '').endsWith('_result'))).toEqual([]);
+    expect(sinkPaths().filter((p) => p === '/orders')).toHaveLength(1);
+  });
+
   it('refuses a turn of an agent without LLM settings, and reports an LLM that refuses the key', async () => {
     const demo = await conversation({}, 'demo');
     const unconfigured = await turn(demo, 'Hello');

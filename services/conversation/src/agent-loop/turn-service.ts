@@ -182,7 +182,11 @@ async function turn(deps: TurnServiceDeps, req: TurnRequest): Promise<TurnOutcom
     userSeq === undefined
       ? undefined
       : historyFromTranscript(
-          entries.filter((e) => e.seq > userSeq),
+          // The confirmation this turn answers is answered again by the loop (the control is
+          // idempotent); its result from the failed attempt would show the model it twice.
+          entries.filter(
+            (e) => e.seq > userSeq && !(e.kind === 'tool_result' && pending && e.toolCall.id === pending.callId),
+          ),
           outputs,
           actions,
         );
