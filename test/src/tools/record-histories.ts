@@ -46,26 +46,37 @@ function check(ok: boolean, what: string, detail?: unknown): void {
   if (!ok) throw new Error(`${what}${detail === undefined ? '' : `: ${JSON.stringify(detail)}`}`);
 }
 
-/** A receptionist call that books a slot, texts a confirmation and answers the lifecycle's request. */
-async function bookingAnswered(stack: TestStack, phone: string, reply: string, slotIndex: number): Promise<void> {
+/** The texts the provider sandbox sent to `phone`, oldest first. */
+function textsTo(stack: TestStack, phone: string): string[] {
+  return stack.sandboxes.twilio
+    .state()
+    .messages.filter((m) => m.to === phone)
+    .map((m) => String(m.body));
+}
+
+/** A receptionist call from `phone` that books the `fromEnd`-th last slot of next Monday. */
+async function callAndBook(stack: TestStack, phone: string, fromEnd: number) {
   const conv = await stack.api('POST', '/v1/conversations', {
     agent: 'receptionist',
     contact: { first_name: 'Ada', email: 'ada@example.com' },
-    call: { sid: `CA${String(slotIndex).repeat(32).slice(0, 32)}`, from: phone, to: '+15557654321' },
+    call: { sid: `CA${String(fromEnd).repeat(32).slice(0, 32)}`, from: phone, to: '+15557654321' },
   });
   check(conv.status === 201, 'conversation', conv.body);
+  const conversationId = conv.body.id as string;
   const tool = (name: string, args: Record<string, unknown>) =>
-    stack.api('POST', `/v1/conversations/${conv.body.id}/tool-calls`, { name, arguments: args });
+    stack.api('POST', `/v1/conversations/${conversationId}/tool-calls`, { name, arguments: args });
   const availability = await tool('Check Availability', { start_date: nextMonday() });
   check(availability.body.status === 'succeeded', 'availability', availability.body);
-  const slot = availability.body.outputs.slots.at(-1 - slotIndex);
-  const booked = await tool('Book Consultation', { start: slot.start, name: 'Ada Lovelace', email: 'ada@example.com' });
+  const start = availability.body.outputs.slots.at(-1 - fromEnd).start as string;
+  const booked = await tool('Book Consultation', { start, name: 'Ada Lovelace', email: 'ada@example.com' });
   check(booked.body.status === 'succeeded', 'booking', booked.body);
-  const texts = () =>
-    stack.sandboxes.twilio
-      .state()
-      .messages.filter((m) => m.to === phone)
-      .map((m) => String(m.body));
+  return { conversationId, tool, start, bookingUid: booked.body.outputs.booking_uid as string };
+}
+
+/** A receptionist call that books a slot, texts a confirmation and answers the lifecycle's request. */
+async function bookingAnswered(stack: TestStack, phone: string, reply: string, slotIndex: number): Promise<void> {
+  const { tool } = await callAndBook(stack, phone, slotIndex);
+  const texts = () => textsTo(stack, phone);
   const before = texts().length;
   const sms = await tool('Send SMS Confirmation', {});
   check(sms.body.status === 'succeeded', 'sms', sms.body);
@@ -99,30 +110,16 @@ async function reminderAnswered(stack: TestStack, client: Client, phone: string)
     if (input?.phone === phone) first = input;
   }
   check(first !== undefined, `a lifecycle for ${phone}`);
-  const conv = await stack.api('POST', '/v1/conversations', {
-    agent: 'receptionist',
-    contact: { first_name: 'Ada', email: 'ada@example.com' },
-    call: { from: phone, to: '+15557654321' },
-  });
-  const tool = (name: string, args: Record<string, unknown>) =>
-    stack.api('POST', `/v1/conversations/${conv.body.id}/tool-calls`, { name, arguments: args });
-  const availability = await tool('Check Availability', { start_date: nextMonday() });
-  const slot = availability.body.outputs.slots.at(-3);
-  const booked = await tool('Book Consultation', { start: slot.start, name: 'Ada Lovelace', email: 'ada@example.com' });
-  check(booked.body.status === 'succeeded', 'second booking', booked.body);
-  const texts = () =>
-    stack.sandboxes.twilio
-      .state()
-      .messages.filter((m) => m.to === phone)
-      .map((m) => String(m.body));
+  const booked = await callAndBook(stack, phone, 2);
+  const texts = () => textsTo(stack, phone);
   const second: BookingLifecycleInput = {
     ...(first as BookingLifecycleInput),
-    conversationId: conv.body.id,
+    conversationId: booked.conversationId,
     intentId: `int_record_reminder_${Date.now()}`,
-    bookingUid: booked.body.outputs.booking_uid,
-    start: slot.start,
+    bookingUid: booked.bookingUid,
+    start: booked.start,
     bookedAtMs: Date.now(),
-    timings: { confirmWithinMs: 10 * 86_400_000, reminderBeforeMs: Date.parse(slot.start) - Date.now() - 4000 },
+    timings: { confirmWithinMs: 10 * 86_400_000, reminderBeforeMs: Date.parse(booked.start) - Date.now() - 4000 },
   };
   await startBookingLifecycleWorkflow(client, TaskQueues.Chains, second);
   await eventually(() => texts().find((t) => t.startsWith('Reminder:')), 30_000);
