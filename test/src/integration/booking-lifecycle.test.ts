@@ -319,6 +319,21 @@ async function statusIs(s: Started, status: BookingLifecycleState['status'], tim
   }, timeoutMs);
 }
 
+/**
+ * Two bookings of one number, each asking for confirmation by SMS: `first` started directly,
+ * `second` as the orchestrator starts it (subscribed to the thread before it runs).
+ */
+async function twoBookingsOfOneNumber(
+  first: { startInMs: number; reminderBeforeMs: number },
+  second: { startInMs: number },
+): Promise<[Started, Started]> {
+  const a = await startLifecycle({ ...first, confirmWithinMs: 60_000 });
+  await textMatching(a, /Please reply YES/);
+  const b = await startLifecycle({ ...second, confirmWithinMs: 60_000, reminderBeforeMs: 0 }, 'starter', a);
+  await eventually(() => (textsTo(b).filter((t) => /Please reply YES/.test(t)).length >= 2 ? true : undefined));
+  return [a, b];
+}
+
 describe('booking lifecycle', () => {
   it('asks for confirmation, and YES confirms (no cancellation at the deadline after that)', async () => {
     const s = await startLifecycle({ startInMs: 120_000, confirmWithinMs: 6_000, reminderBeforeMs: 0 });
@@ -373,14 +388,10 @@ describe('booking lifecycle', () => {
 
   it("routes a customer's reply to the booking that asked last: the newest request, then a reminder", async () => {
     // Two bookings of one customer: the older one is reminded a few seconds in.
-    const older = await startLifecycle({ startInMs: 9_000, confirmWithinMs: 60_000, reminderBeforeMs: 5_000 });
-    await textMatching(older, /Please reply YES/);
-    const newer = await startLifecycle(
-      { startInMs: 120_000, confirmWithinMs: 60_000, reminderBeforeMs: 0 },
-      'starter',
-      older,
+    const [older, newer] = await twoBookingsOfOneNumber(
+      { startInMs: 9_000, reminderBeforeMs: 5_000 },
+      { startInMs: 120_000 },
     );
-    await eventually(() => (textsTo(newer).filter((t) => /Please reply YES/.test(t)).length >= 2 ? true : undefined));
     // "YES" answers the newest request: the newer booking is confirmed, the older still waits.
     await reply(older.phone, 'yes');
     await statusIs(newer, 'confirmed');
@@ -396,14 +407,10 @@ describe('booking lifecycle', () => {
   });
 
   it('sends an opt-out (STOP) to every booking of the number: the carrier stops texts to all of them', async () => {
-    const first = await startLifecycle({ startInMs: 120_000, confirmWithinMs: 60_000, reminderBeforeMs: 0 });
-    await textMatching(first, /Please reply YES/);
-    const second = await startLifecycle(
-      { startInMs: 180_000, confirmWithinMs: 60_000, reminderBeforeMs: 0 },
-      'starter',
-      first,
+    const [first, second] = await twoBookingsOfOneNumber(
+      { startInMs: 120_000, reminderBeforeMs: 0 },
+      { startInMs: 180_000 },
     );
-    await eventually(() => (textsTo(second).filter((t) => /Please reply YES/.test(t)).length >= 2 ? true : undefined));
     await reply(first.phone, 'STOP');
     await statusIs(first, 'cancelled');
     await statusIs(second, 'cancelled');
