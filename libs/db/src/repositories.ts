@@ -279,20 +279,36 @@ export interface ActionRun {
   errorMessage: string | null;
   traceId: string | null;
   result: JsonValue | null;
+  /**
+   * SHA-256 of the canonical request its Idempotency-Key was first used for (see migration
+   * 014); `null` on rows written before it, and on rows {@link finishRun} recreated.
+   */
+  requestHash: string | null;
 }
 
 /**
  * Records an accepted intent. Returns false when a row for this intent already existed (a
- * retry with the same Idempotency-Key): the caller then waits for, or returns, that run.
+ * retry with the same Idempotency-Key, or a concurrent request under it): the caller then
+ * reads that row to compare requests, and waits for, or returns, that run.
  */
 export async function insertAcceptedRun(
   db: Queryable,
-  run: Pick<ActionRun, 'intentId' | 'tenantId' | 'conversationId' | 'actionName' | 'arguments' | 'traceId'>,
+  run: Pick<ActionRun, 'intentId' | 'tenantId' | 'conversationId' | 'actionName' | 'arguments' | 'traceId'> & {
+    requestHash?: string | null;
+  },
 ): Promise<boolean> {
   const res = await db.query(
-    `INSERT INTO action_runs (intent_id, tenant_id, conversation_id, action_name, status, arguments, trace_id)
-     VALUES ($1, $2, $3, $4, 'accepted', $5, $6) ON CONFLICT (intent_id) DO NOTHING`,
-    [run.intentId, run.tenantId, run.conversationId, run.actionName, run.arguments, run.traceId],
+    `INSERT INTO action_runs (intent_id, tenant_id, conversation_id, action_name, status, arguments, trace_id, request_hash)
+     VALUES ($1, $2, $3, $4, 'accepted', $5, $6, $7) ON CONFLICT (intent_id) DO NOTHING`,
+    [
+      run.intentId,
+      run.tenantId,
+      run.conversationId,
+      run.actionName,
+      run.arguments,
+      run.traceId,
+      run.requestHash ?? null,
+    ],
   );
   return res.rowCount === 1;
 }
@@ -377,6 +393,7 @@ function mapRun(row: any): ActionRun {
     errorMessage: row.error_message,
     traceId: row.trace_id,
     result: row.result,
+    requestHash: row.request_hash ?? null,
   };
 }
 

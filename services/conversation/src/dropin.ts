@@ -73,7 +73,8 @@ export interface DropinToolCall {
 /**
  * Runs one tool call and describes its outcome. A failed or cancelled chain is an outcome,
  * not an error; so is a call that cannot be made (unknown tool, ended conversation, an
- * Idempotency-Key reused for another action) — the runtime's model reads why. Only errors that
+ * idempotency key reused for another tool or other arguments: `idempotency_key_reused`, and
+ * nothing runs) — the runtime's model reads why. Only errors that
  * a retry may fix (bus or database unavailable) are thrown, so the runtime's request fails and
  * its retry, with the same idempotency key, runs the call once.
  */

@@ -10,6 +10,9 @@ const STATUS_BY_CODE: Record<string, number> = {
   not_found: 404,
   conflict: 409,
   payload_too_large: 413,
+  // An Idempotency-Key sent again with another request (tool calls, turns): the request is
+  // well-formed but cannot be processed under that key, as payment APIs answer it.
+  idempotency_key_reused: 422,
   rate_limited: 429,
   unavailable: 503,
   bus_unavailable: 503,
@@ -44,5 +47,21 @@ export class UnauthorizedError extends SwitchboardError {
 export class ConflictError extends SwitchboardError {
   constructor(message: string) {
     super('conflict', message);
+  }
+}
+
+/**
+ * 422: the Idempotency-Key was first used for another request (other action, arguments,
+ * topic, or turn text). Nothing runs: answering with the first request's result would tell the
+ * caller its new request ran. Not retryable; a new request needs a new key.
+ */
+export class IdempotencyKeyReusedError extends SwitchboardError {
+  constructor(idempotencyKey: string, differs?: readonly string[]) {
+    const what = differs && differs.length > 0 ? ` (other ${differs.join(' and ')})` : '';
+    super(
+      'idempotency_key_reused',
+      `Idempotency-Key '${idempotencyKey}' was first used for another request${what}; send a new key for a new request`,
+      { retryable: false, details: { idempotencyKey, ...(differs ? { differs: [...differs] } : {}) } },
+    );
   }
 }

@@ -17,6 +17,7 @@ import {
 } from '@switchboard/contracts';
 import {
   type ActionDefinitionRow,
+  type ActionRun,
   type Agent,
   findAgentById,
   findAgentTopics,
@@ -34,7 +35,8 @@ import {
 } from '@switchboard/db';
 import { currentTraceHeaders, SpanKind, type Tracer, traceIdOf, withSpan } from '@switchboard/telemetry';
 import { publishControl } from './controls.js';
-import { ConflictError } from './errors.js';
+import { ConflictError, IdempotencyKeyReusedError } from './errors.js';
+import { requestDifferences, toolCallRequestHash } from './idempotency.js';
 import { fromBusEvent, fromBusResult, fromStoredResult, type ToolCallResponse } from './results.js';
 
 /** What a control request asks of a tool call (see `ConversationControl` in proto/). */
@@ -78,6 +80,11 @@ export interface ToolCallRequest {
   conversationId: string;
   name: string;
   arguments: JsonObject;
+  /**
+   * Bound to the request it is first used for ({@link toolCallRequestHash}): the same request
+   * again runs nothing new and answers with that run; another one is refused with
+   * `idempotency_key_reused`.
+   */
   idempotencyKey?: string;
   callContext?: JsonObject;
   /**
@@ -92,7 +99,9 @@ export interface ToolCallRequest {
  *
  * Exactly-once from the caller's side: the intent id is derived from the Idempotency-Key, the
  * audit row is keyed by it, JetStream drops a repeated publish with the same message id, and
- * a call whose run already finished is answered from the audit row without publishing.
+ * a call whose run already finished is answered from the audit row without publishing. The row
+ * keeps a hash of the request the key was first used for; another request under the key (even
+ * one racing the first) is refused before anything is published.
  */
 export class ToolCalls {
   constructor(private readonly deps: ToolCallDeps) {}
@@ -105,10 +114,9 @@ export class ToolCalls {
       req.idempotencyKey !== undefined
         ? intentIdForKey(req.tenantId, req.conversationId, req.idempotencyKey)
         : newId(IdPrefixes.Intent);
+    const requestHash = toolCallRequestHash(req);
     const previous = await findRun(db, req.tenantId, intentId);
-    if (previous && previous.actionName !== req.name) {
-      throw new ConflictError(`Idempotency-Key was already used for action '${previous.actionName}'`);
-    }
+    if (previous) assertSameRequest(req, previous, requestHash);
     if (previous && TERMINAL_RUN_STATUSES.has(previous.status)) {
       return fromStoredResult(intentId, previous.status, previous.result);
     }
@@ -126,14 +134,24 @@ export class ToolCalls {
         // Subscribe before publishing, so a fast result cannot slip past us.
         const sub = this.subscribeToIntent(req.conversationId, intentId);
         try {
-          const inserted = await insertAcceptedRun(db, {
+          const accepted = {
             intentId,
             tenantId: req.tenantId,
             conversationId: req.conversationId,
             actionName: req.name,
             arguments: req.arguments,
             traceId: traceIdOf(trace.traceparent),
-          });
+            requestHash,
+          };
+          let inserted = await insertAcceptedRun(db, accepted);
+          if (!inserted) {
+            // Another request under the key got its row in first (a retry, or a concurrent
+            // request): compare before publishing, so only one of two different requests runs.
+            const other = await findRun(db, req.tenantId, intentId);
+            if (other) assertSameRequest(req, other, requestHash);
+            // Withdrawn meanwhile (its publish failed): ours is the request under the key now.
+            else inserted = await insertAcceptedRun(db, accepted);
+          }
           const intent = create(ActionIntentSchema, {
             intentId,
             tenantId: req.tenantId,
@@ -329,6 +347,15 @@ export async function resolveToolCallAction(
       },
     },
   );
+}
+
+/**
+ * Refuses a request under an Idempotency-Key whose stored run was made for another request
+ * (422 `idempotency_key_reused`, naming the parts that differ); the same request passes.
+ */
+function assertSameRequest(req: ToolCallRequest, stored: ActionRun, requestHash: string): void {
+  const differs = requestDifferences(stored, req, requestHash);
+  if (differs.length > 0) throw new IdempotencyKeyReusedError(req.idempotencyKey ?? '', differs);
 }
 
 /** The answer to a tool call that waits for the user's confirmation. */

@@ -312,10 +312,16 @@ describe('settings and failures', () => {
     expect(llm.requests()).toHaveLength(2);
     expect(sinkPaths()).toEqual(['/hours', '/orders', '/audit']);
 
-    // The same key for another text is refused; the turn it names is untouched.
+    // The same key for another text is refused as tool calls refuse it (422); the turn it
+    // names is untouched, and the model is not asked.
     const other = await stack.api('POST', path, { text: 'Where is C3?' }, key);
-    expect(other.status).toBe(409);
-    expect(other.body.error.code).toBe('conflict');
+    expect(other.status).toBe(422);
+    expect(other.body.error).toMatchObject({
+      code: 'idempotency_key_reused',
+      retryable: false,
+      details: { idempotencyKey: 'turn-b2' },
+    });
+    expect(llm.requests()).toHaveLength(2);
     const transcript = await stack.api('GET', `/v1/conversations/${conv}/transcript`);
     const said = transcript.body.entries.filter((e: { type: string }) => e.type === 'message');
     expect(said.map((e: { role: string; text: string }) => `${e.role}: ${e.text}`)).toEqual([

@@ -116,6 +116,23 @@ describe('Vapi tool-calls webhook', () => {
     expect(again.body.results).toEqual(first.body.results);
     expect(mealCalls().length - before).toBe(1);
     expect((await conversationsOf(`vapi:${callId}`))[0]?.runs).toBe(1);
+
+    // The same tool call id with other arguments is not a redelivery: it runs nothing and
+    // says so, rather than answering with the first call's result.
+    const reused = await stack.api(
+      'POST',
+      '/v1/dropin/vapi/demo',
+      vapiMessage(callId, [{ id: `tc_${callId}`, name: 'save_meal', arguments: dinner }]),
+    );
+    expect(reused.status).toBe(200);
+    const [result] = reused.body.results;
+    expect(result.toolCallId).toBe(`tc_${callId}`);
+    expect(result.result).toMatch(
+      /^The tool call was rejected \(idempotency_key_reused\): Idempotency-Key 'tc_.*' was first used for another request \(other arguments\)/,
+    );
+    expect(result.error).toBe(result.result);
+    expect(mealCalls().length - before).toBe(1);
+    expect((await conversationsOf(`vapi:${callId}`))[0]?.runs).toBe(1);
   });
 
   it("creates the call's conversation as a test call with ?sandbox=true", async () => {
@@ -374,6 +391,14 @@ describe('MCP server per agent', () => {
         conversationId,
       ]);
       expect(rows[0].n).toBe(2);
+      // The key with other arguments is an error result, and nothing runs.
+      const reused = await client.callTool({ name: 'save_meal', arguments: lunch, _meta: meta });
+      expect(reused.isError).toBe(true);
+      expect((reused.content as { text: string }[])[0]?.text).toContain(
+        "(idempotency_key_reused): Idempotency-Key 'dinner-1' was first used for another request (other arguments)",
+      );
+      expect(reused._meta?.status).toBe('rejected');
+      expect(mealCalls().length - before).toBe(2);
 
       const invalid = await client.callTool({ name: 'save_meal', arguments: { meal_type: 'brunch', dishes: ['x'] } });
       expect(invalid.isError).toBe(true);
@@ -390,6 +415,28 @@ describe('MCP server per agent', () => {
           _meta: { conversationId: 'conv_000000000000000000000000' },
         }),
       ).rejects.toThrow(/has no conversation/);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('runs a retried call with a key and no conversation once, in the conversation its first attempt made', async () => {
+    const client = await connect('demo');
+    try {
+      const before = mealCalls().length;
+      const meta = { idempotencyKey: `mcp-${randomUUID()}` };
+      const first = await client.callTool({ name: 'save_meal', arguments: lunch, _meta: meta });
+      const retry = await client.callTool({ name: 'save_meal', arguments: lunch, _meta: meta });
+      expect(first.isError).toBeFalsy();
+      expect(retry._meta?.conversationId).toBe(first._meta?.conversationId);
+      expect(retry._meta?.toolCallId).toBe(first._meta?.toolCallId);
+      expect(retry.content).toEqual(first.content);
+      const reused = await client.callTool({ name: 'save_meal', arguments: dinner, _meta: meta });
+      expect(reused.isError).toBe(true);
+      expect(mealCalls().length - before).toBe(1);
+      // Without a key every call still starts afresh.
+      const fresh = await client.callTool({ name: 'save_meal', arguments: lunch });
+      expect(fresh._meta?.conversationId).not.toBe(first._meta?.conversationId);
     } finally {
       await client.close();
     }

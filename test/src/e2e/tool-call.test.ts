@@ -115,6 +115,74 @@ describe('a save_meal tool call, end to end', () => {
     expect(mealCalls().length - before).toBe(2);
   });
 
+  it('refuses the same Idempotency-Key with another request (422): the new arguments never run', async () => {
+    const conv = await newConversation();
+    const before = mealCalls().length;
+    const url = `/v1/conversations/${conv}/tool-calls`;
+    const key = { 'idempotency-key': `reused-${conv}` };
+    const first = await stack.api('POST', url, { name: 'save_meal', arguments: lunch }, key);
+    expect(first.status).toBe(200);
+
+    const dinner = { meal_type: 'dinner', dishes: ['rice'] };
+    const other = await stack.api('POST', url, { name: 'save_meal', arguments: dinner }, key);
+    expect(other.status).toBe(422);
+    expect(other.body.error).toEqual({
+      code: 'idempotency_key_reused',
+      message: expect.stringContaining('was first used for another request (other arguments)'),
+      retryable: false,
+      details: { idempotencyKey: `reused-${conv}`, differs: ['arguments'] },
+    });
+    const otherTopic = await stack.api('POST', url, { name: 'save_meal', arguments: lunch, topic: 'food' }, key);
+    expect(otherTopic.status).toBe(422);
+    expect(otherTopic.body.error.details.differs).toEqual(['topic']);
+
+    // The same request (its keys in another order) is still a retry: answered from the run.
+    const retry = await stack.api(
+      'POST',
+      url,
+      { name: 'save_meal', arguments: { dishes: lunch.dishes, meal_type: 'lunch' } },
+      key,
+    );
+    expect(retry.status).toBe(200);
+    expect(retry.body).toMatchObject({ id: first.body.id, status: 'succeeded', messages: first.body.messages });
+
+    expect(
+      mealCalls()
+        .slice(before)
+        .map((c) => c.body),
+    ).toEqual([{ meal: lunch }]);
+    const { rows } = await stack.db.query('SELECT arguments FROM action_runs WHERE conversation_id = $1', [conv]);
+    expect(rows).toEqual([{ arguments: lunch }]);
+  });
+
+  it('runs exactly one of concurrent requests that share a key but not their arguments', async () => {
+    const conv = await newConversation();
+    const before = mealCalls().length;
+    const meals = ['breakfast', 'lunch', 'dinner'].map((meal_type) => ({ meal_type, dishes: [`${meal_type} dish`] }));
+    const responses = await Promise.all(
+      meals.map((m) =>
+        stack.api(
+          'POST',
+          `/v1/conversations/${conv}/tool-calls`,
+          { name: 'save_meal', arguments: m },
+          {
+            'idempotency-key': `race-${conv}`,
+          },
+        ),
+      ),
+    );
+    const statuses = responses.map((r) => r.status);
+    expect([...statuses].sort()).toEqual([200, 422, 422]);
+    const winner = meals[statuses.indexOf(200)];
+    expect(
+      mealCalls()
+        .slice(before)
+        .map((c) => c.body),
+    ).toEqual([{ meal: winner }]);
+    const { rows } = await stack.db.query('SELECT arguments FROM action_runs WHERE conversation_id = $1', [conv]);
+    expect(rows).toEqual([{ arguments: winner }]);
+  });
+
   it('does not run an intent again when NATS delivers it a second time', async () => {
     const conv = await newConversation();
     const res = await stack.api('POST', `/v1/conversations/${conv}/tool-calls`, {

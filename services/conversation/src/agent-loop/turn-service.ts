@@ -32,7 +32,7 @@ import {
   withConversationTurnLock,
 } from '@switchboard/db';
 import type pg from 'pg';
-import { ConflictError } from '../errors.js';
+import { ConflictError, IdempotencyKeyReusedError } from '../errors.js';
 import type { ToolCalls } from '../tool-calls.js';
 import { assertLlmEndpointAllowed } from './endpoint-policy.js';
 import { historyFromTranscript } from './history.js';
@@ -83,8 +83,8 @@ export interface TurnRequest {
   /**
    * The request's Idempotency-Key. A repeat answers with the finished turn's outcome (no LLM
    * call, nothing kept again); a repeat after a failed attempt runs the turn again under the
-   * same turn id without keeping the user's text twice. Another request under the same key is
-   * refused (409).
+   * same turn id without keeping the user's text twice. Another request under the same key
+   * (other text, confirmation or topic) is refused with `idempotency_key_reused` (422).
    */
   idempotencyKey?: string;
 }
@@ -124,7 +124,8 @@ async function turn(deps: TurnServiceDeps, req: TurnRequest): Promise<TurnOutcom
   const requestHash = turnRequestHash(req);
   const earlier = key === undefined ? undefined : await findIdempotentTurn(db, req.tenantId, req.conversationId, key);
   if (earlier !== undefined && earlier.requestHash !== requestHash) {
-    throw new ConflictError('Idempotency-Key was already used for a turn with other text, confirmation or topic');
+    // Which part differed is not known: only the hash of the first request is kept.
+    throw new IdempotencyKeyReusedError(key ?? '');
   }
   // Answered even after the conversation ended: the turn happened before.
   if (earlier?.outcome !== undefined) return { ...(earlier.outcome as unknown as TurnOutcome), replayed: true };

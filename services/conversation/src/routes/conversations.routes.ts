@@ -105,7 +105,16 @@ export const conversationRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         params: ConversationParams,
-        headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255 })) }),
+        headers: Type.Object({
+          'idempotency-key': Type.Optional(
+            Type.String({
+              minLength: 1,
+              maxLength: 255,
+              description:
+                'Runs the request once: sent again with the same name, arguments (key order aside) and topic, it answers with that run; with another request, 422 idempotency_key_reused and nothing runs',
+            }),
+          ),
+        }),
         body: Type.Object(
           {
             name: Type.String({ minLength: 1, maxLength: 200, description: 'Action name, exact and case-sensitive' }),
@@ -116,7 +125,7 @@ export const conversationRoutes: FastifyPluginAsyncTypebox = async (app) => {
           },
           { additionalProperties: false },
         ),
-        response: { 200: ToolCallResult, 202: ToolCallResult },
+        response: { 200: ToolCallResult, 202: ToolCallResult, 422: ErrorBody },
       },
     },
     async (req, reply) => {

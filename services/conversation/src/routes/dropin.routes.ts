@@ -22,8 +22,10 @@
  * `?sandbox=true` makes a new conversation a test call.
  *
  * Idempotency: Vapi's tool call id is the Idempotency-Key, so a redelivered webhook runs each
- * tool call once and answers with the stored result. Retell sends no id; the key is derived
- * from the call id, the function name and the arguments' hash ({@link retellIdempotencyKey}).
+ * tool call once and answers with the stored result; a tool call id sent again with another
+ * tool or other arguments runs nothing and is answered as rejected (`idempotency_key_reused`).
+ * Retell sends no id; the key is derived from the call id, the function name and the
+ * arguments' hash ({@link retellIdempotencyKey}), so other arguments are another call.
  *
  * A chain that fails or is cancelled is an answer (200), never a 5xx: the model reads why.
  */

@@ -16,7 +16,11 @@
  *   (clients that cannot set `_meta` configure it per connection), else a new conversation
  *   (`?sandbox=true`: a test call) — each call then starts fresh. The result's
  *   `_meta.conversationId` names the conversation, so a client can pass it on to keep chain state.
- *   `params._meta.idempotencyKey` makes a retried call run once.
+ *   `params._meta.idempotencyKey` makes a retried call run once: sent again with the same tool
+ *   and arguments it answers with the first run; with other ones it is refused (`isError: true`,
+ *   `idempotency_key_reused`) and nothing runs. Keys are per conversation; a call with a key and
+ *   no conversation runs in the one its key's first call created (`mcp:<key>`), so its retry
+ *   finds it rather than running again in a new one.
  * - **Results:** `content` is one text block (the messages, then `Outputs: {…}`), and
  *   `structuredContent` the outputs the agent may see. A chain that fails or is cancelled — an
  *   invalid argument included — is `isError: true` with its reason, so the model can correct
@@ -34,7 +38,13 @@ import {
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import { type JsonObject, NotFoundError } from '@switchboard/common';
-import { type Conversation, createConversation, findAgentByName, findConversation } from '@switchboard/db';
+import {
+  type Conversation,
+  createConversation,
+  findAgentByName,
+  findConversation,
+  findOrCreateExternalConversation,
+} from '@switchboard/db';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { inRequestContext } from '../app.js';
 import { type AgentTools, loadAgentTools, object, resolveActionName, runDropinToolCall, text } from '../dropin.js';
@@ -66,7 +76,19 @@ export const mcpRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const header = req.headers[CONVERSATION_HEADER];
     const named = text(meta?.conversationId) ?? (typeof header === 'string' ? text(header.trim()) : undefined);
     const tenantId = req.principal.tenantId;
-    if (named === undefined) return createConversation(app.deps.db, tenantId, tools.agent.id, {}, {}, { sandbox });
+    if (named === undefined) {
+      // A key is scoped to its conversation: a retried call without one must find the
+      // conversation its first attempt created, or it would run again in a new one.
+      const key = text(meta?.idempotencyKey);
+      if (key === undefined) return createConversation(app.deps.db, tenantId, tools.agent.id, {}, {}, { sandbox });
+      const { conversation } = await findOrCreateExternalConversation(app.deps.db, {
+        tenantId,
+        agentId: tools.agent.id,
+        externalId: `mcp:${key}`,
+        sandbox,
+      });
+      return conversation;
+    }
     const conversation = await findConversation(app.deps.db, tenantId, named);
     if (!conversation || conversation.agentId !== tools.agent.id) {
       throw new McpError(ErrorCode.InvalidParams, `agent '${tools.agent.name}' has no conversation '${named}'`);

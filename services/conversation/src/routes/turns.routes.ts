@@ -65,7 +65,7 @@ export const turnRoutes: FastifyPluginAsyncTypebox = async (app) => {
           'With an `Idempotency-Key`, a repeated request answers with the finished turn (header `idempotent-replayed: true`:',
           'no LLM call, nothing kept twice), even after the conversation ended; a repeat while the turn runs gets 409',
           '`turn_in_progress`; a repeat after a failed attempt runs the turn again under the same turn id without keeping',
-          'the text twice. The key with another text, confirmation or topic is refused with 409.',
+          'the text twice. The key with another text, confirmation or topic is refused with 422 `idempotency_key_reused`.',
         ].join(' '),
         params: ConversationParams,
         headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255 })) }),
@@ -85,7 +85,7 @@ export const turnRoutes: FastifyPluginAsyncTypebox = async (app) => {
           },
           { additionalProperties: false },
         ),
-        response: { 200: TurnResponse, 404: ErrorBody, 409: ErrorBody },
+        response: { 200: TurnResponse, 404: ErrorBody, 409: ErrorBody, 422: ErrorBody },
       },
     },
     async (req, reply) => {

@@ -1,0 +1,189 @@
+/**
+ * Idempotency-Key races through the tool-call route against a real Postgres and a real NATS
+ * JetStream. The orchestrator is not the unit: calls answer `running` after a short wait, and
+ * what was handed over is read back from the intents stream.
+ */
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Bus, connectBus, ensureStreams } from '@switchboard/bus';
+import { decodeIntent, Streams, Subjects } from '@switchboard/contracts';
+import { createApiKey, createPool, createTenant, intentIdForKey, migrate } from '@switchboard/db';
+import { type NatsServer, type PostgresServer, startNats, startPostgres } from '@switchboard/devstack';
+import { trace } from '@switchboard/telemetry';
+import type { FastifyInstance } from 'fastify';
+import type pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from './app.js';
+
+let dir: string;
+let postgres: PostgresServer;
+let nats: NatsServer;
+let bus: Bus;
+let db: pg.Pool;
+let app: FastifyInstance;
+let tenantId: string;
+let key: string;
+
+/**
+ * The pool, except that while armed, reads of a run by intent id wait until `n` of them are
+ * waiting: every request under the key then reads "no run yet" before any of them inserts one,
+ * which is the race's worst interleaving, every time.
+ */
+const gate = { armed: false, n: 0, waiting: [] as (() => void)[] };
+function gated(pool: pg.Pool): pg.Pool {
+  const query = async (text: string, params?: unknown[]) => {
+    if (gate.armed && text.startsWith('SELECT * FROM action_runs WHERE tenant_id = $1 AND intent_id = $2')) {
+      await new Promise<void>((resolve) => {
+        gate.waiting.push(resolve);
+        if (gate.waiting.length >= gate.n) {
+          gate.armed = false;
+          for (const go of gate.waiting.splice(0)) go();
+        }
+      });
+    }
+    return pool.query(text, params);
+  };
+  // Everything else (transactions, advisory locks) is the pool's own.
+  return new Proxy(pool, {
+    get: (target, prop) => {
+      if (prop === 'query') return query;
+      const value = Reflect.get(target, prop);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'switchboard-tool-calls-pg-'));
+  chmodSync(dir, 0o755);
+  [postgres, nats] = await Promise.all([
+    startPostgres({ dataDir: join(dir, 'pg'), logDir: dir, ephemeral: true }),
+    startNats({ storeDir: join(dir, 'nats'), logDir: dir }),
+  ]);
+  bus = await connectBus(nats.url, { name: 'tool-calls-pg-test', reconnectForever: false });
+  await ensureStreams(bus.jsm);
+  db = createPool(postgres.url);
+  db.on('error', () => {});
+  await migrate(db);
+  tenantId = (await createTenant(db, 'races')).id;
+  key = (await createApiKey(db, tenantId)).key;
+  app = await buildApp({ db: gated(db), bus, tracer: trace.getTracer('test'), toolCallTimeoutMs: 200 });
+  const saved = await api('PUT', '/v1/agents/desk', {
+    instructions: '',
+    actions: [
+      {
+        name: 'note',
+        description: 'Notes a line',
+        parameters: [
+          { name: 'line', type: 'string', required: true },
+          { name: 'who', type: 'string' },
+        ],
+        actions: [{ type: 'respond', message: 'Noted: {{params.line}}' }],
+      },
+    ],
+  });
+  expect(saved.statusCode).toBe(200);
+}, 120_000);
+
+afterAll(async () => {
+  await app?.close();
+  await bus?.close();
+  await db?.end();
+  await Promise.all([postgres?.stop(), nats?.stop()]);
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+function api(method: 'GET' | 'POST' | 'PUT', url: string, body?: unknown, headers: Record<string, string> = {}) {
+  return app.inject({
+    method,
+    url,
+    headers: { authorization: `Bearer ${key}`, ...headers },
+    ...(body === undefined ? {} : { payload: body as object }),
+  });
+}
+
+async function conversation(): Promise<string> {
+  const res = await api('POST', '/v1/conversations', { agent: 'desk' });
+  expect(res.statusCode).toBe(201);
+  return res.json().id;
+}
+
+/** The intents handed over for this conversation, from JetStream. */
+async function handedOver(conversationId: string): Promise<{ intentId: string; arguments: unknown }[]> {
+  const info = await bus.jsm.streams.info(Streams.Intents, {
+    subjects_filter: Subjects.intent(tenantId, conversationId),
+  });
+  const intents = [];
+  for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
+    const msg = await bus.jsm.streams.getMessage(Streams.Intents, { seq }).catch(() => null);
+    if (!msg || msg.subject !== Subjects.intent(tenantId, conversationId)) continue;
+    const intent = decodeIntent(msg.data);
+    intents.push({ intentId: intent.intentId, arguments: intent.arguments });
+  }
+  return intents;
+}
+
+describe('an Idempotency-Key shared by concurrent requests', () => {
+  it('lets exactly one of them run when their arguments differ; the others get 422 and publish nothing', async () => {
+    const conv = await conversation();
+    const lines = ['first', 'second', 'third'];
+    gate.n = lines.length;
+    gate.armed = true;
+    const responses = await Promise.all(
+      lines.map((line) =>
+        api(
+          'POST',
+          `/v1/conversations/${conv}/tool-calls`,
+          { name: 'note', arguments: { line } },
+          {
+            'idempotency-key': 'shared',
+          },
+        ),
+      ),
+    );
+    expect(gate.armed).toBe(false); // every request read "no run yet" before any inserted
+    const statuses = responses.map((r) => r.statusCode);
+    expect(statuses.filter((s) => s === 202)).toHaveLength(1);
+    expect(statuses.filter((s) => s === 422)).toHaveLength(2);
+    const winner = lines[statuses.indexOf(202)];
+    for (const refused of responses.filter((r) => r.statusCode === 422)) {
+      expect(refused.json().error).toMatchObject({
+        code: 'idempotency_key_reused',
+        retryable: false,
+        details: { idempotencyKey: 'shared', differs: ['arguments'] },
+      });
+    }
+
+    const intentId = intentIdForKey(tenantId, conv, 'shared');
+    expect(await handedOver(conv)).toEqual([{ intentId, arguments: { line: winner } }]);
+    const { rows } = await db.query('SELECT arguments, request_hash FROM action_runs WHERE conversation_id = $1', [
+      conv,
+    ]);
+    expect(rows).toEqual([{ arguments: { line: winner }, request_hash: expect.stringMatching(/^[0-9a-f]{64}$/) }]);
+  });
+
+  it('lets the same request through every time: one run, one intent', async () => {
+    const conv = await conversation();
+    gate.n = 2;
+    gate.armed = true;
+    const responses = await Promise.all(
+      [
+        { line: 'x', who: 'ada' },
+        { who: 'ada', line: 'x' },
+      ].map((args) =>
+        api(
+          'POST',
+          `/v1/conversations/${conv}/tool-calls`,
+          { name: 'note', arguments: args },
+          {
+            'idempotency-key': 'same',
+          },
+        ),
+      ),
+    );
+    expect(responses.map((r) => r.statusCode)).toEqual([202, 202]);
+    expect(responses[0]?.json().id).toBe(responses[1]?.json().id);
+    expect(await handedOver(conv)).toHaveLength(1);
+  });
+});
