@@ -49,3 +49,17 @@ export async function verifyApiKey(db: Queryable, presented: string): Promise<Ap
   }
   return { keyId, tenantId: row.tenant_id, scopes: row.scopes };
 }
+
+/**
+ * Which of these keys (any tenant: the ids come from authenticated requests) are no longer
+ * active: revoked, or gone with their tenant. One statement for the whole batch.
+ */
+export async function listInactiveApiKeys(db: Queryable, ids: readonly string[]): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const { rows } = await db.query<{ id: string }>(
+    `SELECT w.id FROM unnest($1::text[]) AS w(id)
+      WHERE NOT EXISTS (SELECT 1 FROM api_keys k WHERE k.id = w.id AND k.revoked_at IS NULL)`,
+    [[...ids]],
+  );
+  return rows.map((r) => r.id);
+}

@@ -19,6 +19,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { RATE_WINDOW_MS, type RateLimits, registerAccessControl } from './access.js';
 import { ConversationEnds } from './conversation-ends.js';
 import { httpStatusOf } from './errors.js';
+import { KeyRevocations } from './key-revocations.js';
 import { RateLimiter } from './rate-limiter.js';
 import { agentRoutes } from './routes/agents.routes.js';
 import { consoleRoutes } from './routes/console.routes.js';
@@ -63,6 +64,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     deps: AppDeps;
     toolCalls: ToolCalls;
+    /** Closes SSE and WebSocket streams whose API key is revoked (see {@link KeyRevocations}). */
+    keyRevocations: KeyRevocations;
   }
   interface FastifyRequest {
     principal: ApiKeyPrincipal;
@@ -148,6 +151,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
   const ends = new ConversationEnds(deps.db, undefined, (err) => app.log.warn({ err }, 'conversation end poll failed'));
   app.addHook('onClose', async () => ends.close());
+  const revocations = new KeyRevocations(deps.db, undefined, (err) =>
+    app.log.warn({ err }, 'API key revocation poll failed'),
+  );
+  app.decorate('keyRevocations', revocations);
+  app.addHook('onClose', async () => revocations.close());
 
   // Provider webhooks: authenticated by the provider's signature, not an API key, so they are
   // registered outside the authenticated `/v1` scope below (its hook does not apply to them).

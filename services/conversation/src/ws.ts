@@ -2,6 +2,7 @@ import type { Bus } from '@switchboard/bus';
 import type { Logger } from '@switchboard/common';
 import type { ConversationEnds } from './conversation-ends.js';
 import { type ConversationEventReader, openConversationEvents } from './event-reader.js';
+import type { KeyRevocations } from './key-revocations.js';
 
 /** The part of a `ws` WebSocket this module uses (the server side of the connection). */
 export interface EventSocket {
@@ -31,6 +32,8 @@ export const WsCloseCodes = {
   Normal: 1000,
   /** The server is shutting down. */
   GoingAway: 1001,
+  /** The API key the stream was opened with was revoked (reason `api_key_revoked`). */
+  PolicyViolation: 1008,
   /** The event stream failed; reconnect with `?after=`. */
   InternalError: 1011,
 } as const;
@@ -47,6 +50,8 @@ const END_DRAIN_MS = 5_000;
 export interface WebSocketStreamDeps {
   bus: Bus;
   ends: ConversationEnds;
+  /** Closes the stream (1008) when its API key is revoked. */
+  revocations: KeyRevocations;
   log: Pick<Logger, 'warn' | 'error'>;
   heartbeatMs?: number;
 }
@@ -55,12 +60,14 @@ export interface WebSocketStreamDeps {
  * Sends a conversation's events and results over a WebSocket as JSON
  * {@link WebSocketEventMessage}s: the same ones, in the same order, as the SSE stream, after
  * `afterSeq` when given. When the conversation ends (or had `ended` already), the stream sends
- * what is left and closes with 1000; when the client goes away, its consumer is deleted at once.
+ * what is left and closes with 1000; when the API key `keyId` is revoked, it closes with 1008
+ * (`api_key_revoked`) at once; when the client goes away, its consumer is deleted at once.
  */
 export async function streamEventsOverWebSocket(
   deps: WebSocketStreamDeps,
   socket: EventSocket,
   conversationId: string,
+  keyId: string,
   options: { afterSeq?: number; ended?: boolean } = {},
 ): Promise<void> {
   let events: ConversationEventReader;
@@ -106,11 +113,17 @@ export async function streamEventsOverWebSocket(
   let unwatch = () => {};
   if (options.ended) onEnd();
   else unwatch = deps.ends.watch(conversationId, onEnd);
+  // Revoked: nothing more is sent, not even what is buffered.
+  let revoked = false;
+  const unwatchKey = deps.revocations.watch(keyId, () => {
+    revoked = true;
+    events.stop();
+  });
 
   let failed = false;
   try {
     for await (const m of events) {
-      if (socket.readyState !== OPEN) break;
+      if (socket.readyState !== OPEN || revoked) break;
       const message: WebSocketEventMessage = {
         seq: m.seq,
         kind: m.kind,
@@ -131,10 +144,12 @@ export async function streamEventsOverWebSocket(
   } finally {
     clearInterval(heartbeat);
     unwatch();
+    unwatchKey();
     events.stop();
   }
   if (socket.readyState !== OPEN) return;
-  if (failed) socket.close(WsCloseCodes.InternalError, 'event stream failed');
+  if (revoked) socket.close(WsCloseCodes.PolicyViolation, 'api_key_revoked');
+  else if (failed) socket.close(WsCloseCodes.InternalError, 'event stream failed');
   else if (ended) socket.close(WsCloseCodes.Normal, 'conversation ended');
   else socket.close(WsCloseCodes.GoingAway, 'server closing');
 }

@@ -10,7 +10,8 @@ import { type ApiResponse, eventually, startTestStack, type TestStack } from '..
 
 // The API surface around conversations: scoped, revocable API keys; per-key and per-tenant
 // rate limits; the body size limit; the transcript and the end of a conversation; the event
-// stream over WebSocket. One stack; limits low enough to be reached by one test's burst.
+// stream over WebSocket; streams closed when their key is revoked. One stack; limits low
+// enough to be reached by one test's burst.
 const PER_KEY_PER_MIN = 120;
 const BODY_LIMIT_BYTES = 65_536;
 /** The grants that make an admin key (the service's `ADMIN_GRANTS`). */
@@ -505,5 +506,97 @@ describe('events over WebSocket', () => {
     await expect(openWs(`/v1/conversations/${conv}/ws`, readOnly, 'query')).rejects.toThrow('HTTP 403');
     await expect(openWs(`/v1/conversations/${conv}/ws?after=soon`, key)).rejects.toThrow('HTTP 400');
     await expect(openWs('/v1/conversations/conv_000000000000000000000000/ws', key)).rejects.toThrow('HTTP 404');
+  });
+});
+
+/** An SSE stream read in the background: its text so far, and whether the server ended it. */
+async function openSse(conv: string, key: string): Promise<{ text(): string; ended: Promise<void>; abort(): void }> {
+  const controller = new AbortController();
+  const res = await fetch(`${stack.services.apiUrl}/v1/conversations/${conv}/events`, {
+    headers: { authorization: `Bearer ${key}` },
+    signal: controller.signal,
+  });
+  expect(res.status).toBe(200);
+  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  const ended = (async () => {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      text += decoder.decode(value, { stream: true });
+    }
+  })();
+  ended.catch(() => {});
+  return { text: () => text, ended, abort: () => controller.abort() };
+}
+
+/** Resolves when `p` settles, or fails after `ms` (generous: the poll runs every 2 s). */
+function within<T>(p: Promise<T>, ms = 15_000): Promise<T> {
+  return Promise.race([
+    p,
+    new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`not within ${ms} ms`)), ms).unref()),
+  ]);
+}
+
+describe('revoked keys and unknown keys', () => {
+  it("closes a key's SSE and WebSocket streams after its revocation, through this replica or another; other keys' streams go on", async () => {
+    const admin = await seedKey(['admin']);
+    const baseline = await consumerCount();
+    const keys = await Promise.all(
+      [1, 2, 3].map(() => createApiKey(stack.db, stack.seed.tenantId, { label: 'stream', scopes: ['conversations'] })),
+    );
+    const [viaApi, viaDb, other] = keys as [(typeof keys)[0], (typeof keys)[0], (typeof keys)[0]];
+    const conv = await newConversation(other.key);
+    const streams = await Promise.all(
+      keys.map(async (k) => ({
+        sse: await openSse(conv, k.key),
+        ws: await openWs(`/v1/conversations/${conv}/ws`, k.key),
+      })),
+    );
+    const [apiStreams, dbStreams, otherStreams] = streams as [
+      (typeof streams)[0],
+      (typeof streams)[0],
+      (typeof streams)[0],
+    ];
+    await eventually(async () => ((await consumerCount()) === baseline + 6 ? true : undefined));
+    const tool = await call(other.key, 'POST', `/v1/conversations/${conv}/tool-calls`, {
+      name: 'save_meal',
+      arguments: lunch,
+    });
+    expect(tool.status).toBe(200);
+    for (const { ws, sse } of streams) {
+      await eventually(() => (ws.messages.some((m) => m.kind === 'result') ? true : undefined));
+      await eventually(() => (sse.text().includes('event: result') ? true : undefined));
+    }
+
+    // Revoked through the API of this replica: told at once.
+    expect((await call(admin, 'DELETE', `/v1/api-keys/${viaApi.keyId}`)).status).toBe(200);
+    // Revoked the way another replica does it (its row, nothing else): found by the poll.
+    await stack.db.query('UPDATE api_keys SET revoked_at = now() WHERE id = $1', [viaDb.keyId]);
+
+    for (const { sse, ws } of [apiStreams, dbStreams]) {
+      expect(await within(ws.closed)).toEqual({ code: 1008, reason: 'api_key_revoked' });
+      await within(sse.ended);
+      const last = sse.text().trimEnd().split('\n\n').at(-1);
+      expect(last).toBe(
+        'event: error\ndata: {"code":"api_key_revoked","message":"the API key this stream was opened with has been revoked","retryable":false}',
+      );
+    }
+    // Their consumers are gone; the other key's streams still deliver.
+    await eventually(async () => ((await consumerCount()) === baseline + 2 ? true : undefined));
+    const next = await call(other.key, 'POST', `/v1/conversations/${conv}/tool-calls`, {
+      name: 'save_meal',
+      arguments: lunch,
+    });
+    expect(next.status).toBe(200);
+    await eventually(() =>
+      otherStreams.ws.messages.filter((m) => m.kind === 'result').length === 2 ? true : undefined,
+    );
+    await eventually(() => (otherStreams.sse.text().split('event: result').length === 3 ? true : undefined));
+    expect(otherStreams.ws.ws.readyState).toBe(WebSocket.OPEN);
+    otherStreams.ws.ws.close();
+    otherStreams.sse.abort();
+    await eventually(async () => ((await consumerCount()) === baseline ? true : undefined));
   });
 });

@@ -195,7 +195,7 @@ export const conversationRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (!conversation) throw new NotFoundError('conversation', req.params.id);
       const last = req.headers['last-event-id'];
       await streamConversationEvents(
-        app.deps.bus,
+        { bus: app.deps.bus, revocations: app.keyRevocations },
         req,
         reply,
         req.params.id,

@@ -29,8 +29,10 @@ function toApi(key: ApiKeyRecord) {
 
 /**
  * The tenant's API keys (admin scope). A key's secret is returned once, when it is made; only
- * its hash is stored. Revoking takes effect on the next request. The tenant's last active
- * admin key cannot be revoked (by anyone, itself included): make another admin key first.
+ * its hash is stored. Revoking takes effect on the next request, and closes the key's open
+ * event streams (SSE, WebSocket): at once on this replica, within a poll interval (~2 s) on the
+ * others. The tenant's last active admin key cannot be revoked (by anyone, itself included):
+ * make another admin key first.
  */
 export const keyRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const config = { scope: Scopes.Admin };
@@ -89,7 +91,8 @@ export const keyRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       config,
       schema: {
-        summary: 'Revoke an API key (refused from the next request on; repeating it is harmless)',
+        summary:
+          'Revoke an API key (refused from the next request on, its open event streams closed within seconds; repeating it is harmless)',
         params: KeyParams,
         response: { 200: ApiKey, 404: ErrorBody, 409: ErrorBody },
       },
@@ -104,6 +107,8 @@ export const keyRoutes: FastifyPluginAsyncTypebox = async (app) => {
             `API key '${req.params.id}' is the tenant's last active admin key; create another admin key before revoking it`,
           );
         default:
+          // Its streams on this replica close now; the other replicas find it by polling.
+          app.keyRevocations.revoked(outcome.key.id);
           return toApi(outcome.key);
       }
     },

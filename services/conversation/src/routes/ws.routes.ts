@@ -28,7 +28,8 @@ export function redactAccessToken(url: string): string {
  * HTTP responses. Then each event or result is one text message, JSON
  * `{seq, kind, intentId, data, at}`; reconnect with `?after=<seq>` of the last one received to
  * miss nothing and see nothing twice. Closes with 1000 when the conversation ends (after its
- * last events), 1011 when the event stream fails (reconnect with `after`), 1001 on shutdown.
+ * last events), 1008 `api_key_revoked` within seconds of the key's revocation (through any
+ * replica), 1011 when the event stream fails (reconnect with `after`), 1001 on shutdown.
  * Messages from the client are ignored.
  */
 export const websocketRoutes: FastifyPluginAsyncTypebox<WebSocketRoutesOptions> = async (app, options) => {
@@ -68,9 +69,10 @@ export const websocketRoutes: FastifyPluginAsyncTypebox<WebSocketRoutesOptions> 
         return;
       }
       await streamEventsOverWebSocket(
-        { bus: app.deps.bus, ends: options.ends, log: req.log },
+        { bus: app.deps.bus, ends: options.ends, revocations: app.keyRevocations, log: req.log },
         socket,
         conversation.id,
+        req.principal.keyId,
         {
           ...(req.query.after !== undefined ? { afterSeq: Number(req.query.after) } : {}),
           ended: conversation.status === 'ended',
