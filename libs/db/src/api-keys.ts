@@ -32,11 +32,22 @@ export async function createApiKey(
   return { keyId, key: `sb_${keyId}_${secret}` };
 }
 
-/** Parses and verifies a presented key; `undefined` when unknown, revoked or wrong. */
-export async function verifyApiKey(db: Queryable, presented: string): Promise<ApiKeyPrincipal | undefined> {
+/** A presented key's id and secret, when it has the shape of a key (`sb_<keyId>_<secret>`). */
+export function parseApiKey(presented: string): { keyId: string; secret: string } | undefined {
   const match = /^sb_(key_[0-9a-f]{24})_([A-Za-z0-9_-]{16,128})$/.exec(presented);
   if (!match) return undefined;
   const [, keyId, secret] = match as unknown as [string, string, string];
+  return { keyId, secret };
+}
+
+/**
+ * Parses and verifies a presented key; `undefined` when unknown, revoked or wrong. One query,
+ * and none for something that is not shaped like a key.
+ */
+export async function verifyApiKey(db: Queryable, presented: string): Promise<ApiKeyPrincipal | undefined> {
+  const parsed = parseApiKey(presented);
+  if (!parsed) return undefined;
+  const { keyId, secret } = parsed;
   const { rows } = await db.query<{ tenant_id: string; secret_hash: Buffer; scopes: string[] }>(
     'SELECT tenant_id, secret_hash, scopes FROM api_keys WHERE id = $1 AND revoked_at IS NULL',
     [keyId],

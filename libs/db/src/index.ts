@@ -33,7 +33,7 @@ export {
   type RevokeApiKeyOutcome,
   revokeApiKey,
 } from './api-key-records.js';
-export { type ApiKeyPrincipal, createApiKey, listInactiveApiKeys, verifyApiKey } from './api-keys.js';
+export { type ApiKeyPrincipal, createApiKey, listInactiveApiKeys, parseApiKey, verifyApiKey } from './api-keys.js';
 export {
   CredentialMissingError,
   type CredentialProvider,

@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RateLimits } from './access.js';
-import { buildApp } from './app.js';
+import { type AppDeps, buildApp } from './app.js';
 
 interface FakeKey {
   tenantId: string;
@@ -54,10 +54,16 @@ afterEach(async () => {
   app = undefined;
 });
 
-async function build(rateLimits?: RateLimits, logLines?: string[], level = 'warn'): Promise<FastifyInstance> {
+async function build(
+  rateLimits?: RateLimits,
+  logLines?: string[],
+  level = 'warn',
+  extra: Partial<AppDeps> = {},
+): Promise<FastifyInstance> {
   const logger = logLines ? pino({ level }, { write: (line: string) => void logLines.push(line) }) : undefined;
   app = await buildApp({
     db: fakeDb(KEYS),
+    ...extra,
     bus: {} as Bus,
     tracer: trace.getTracer('test'),
     toolCallTimeoutMs: 1000,
@@ -198,5 +204,65 @@ describe('API key in the query string', () => {
     const logged = lines.join('');
     expect(logged).toContain('access_token=[redacted]');
     expect(logged).not.toContain(token);
+  });
+});
+
+describe('failed authentications', () => {
+  const limits = { failuresPerAddressPerMin: 5, negativeCacheMs: 5_000 };
+  const from = (a: FastifyInstance, remoteAddress: string, token: string, forwardedFor?: string) =>
+    a.inject({
+      method: 'GET',
+      url: '/v1/agents',
+      remoteAddress,
+      headers: { authorization: `Bearer ${token}`, ...(forwardedFor ? { 'x-forwarded-for': forwardedFor } : {}) },
+    });
+
+  it('refuses an address over its limit with 429, Retry-After and the error body, before any key lookup', async () => {
+    let lookups = 0;
+    const db = fakeDb(KEYS);
+    const counting = {
+      query: (text: string, params?: unknown[]) => {
+        if (text.includes('FROM api_keys WHERE id = $1')) lookups++;
+        return db.query(text, params);
+      },
+    } as unknown as Queryable;
+    const lines: string[] = [];
+    const a = await build(undefined, lines, 'warn', { db: counting, authLimits: limits });
+    for (let i = 0; i < 5; i++) expect((await from(a, '203.0.113.7', keyFor(100 + i).token)).statusCode).toBe(401);
+    const over = await from(a, '203.0.113.7', keyFor(200).token);
+    expect(over.statusCode).toBe(429);
+    expect(Number(over.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(Number(over.headers['retry-after'])).toBeLessThanOrEqual(60);
+    expect(over.json()).toEqual({
+      error: {
+        code: 'rate_limited',
+        message: expect.stringContaining('5 failed authentications per minute from this client address'),
+        retryable: true,
+        details: expect.objectContaining({ limit: 'address', max: 5 }),
+      },
+    });
+    // Every request from it, a valid key's too, until the window ends; other addresses go on.
+    expect((await from(a, '203.0.113.7', keyFor(1).token)).statusCode).toBe(429);
+    expect(lookups).toBe(5);
+    expect((await from(a, '198.51.100.1', keyFor(1).token)).statusCode).toBe(200);
+    const warned = lines.map((l) => JSON.parse(l)).filter((l) => String(l.msg).includes('failed-authentication limit'));
+    expect(warned.map((l) => l.address)).toEqual(['203.0.113.7']);
+  });
+
+  it("counts a proxy's clients apart only when TRUST_PROXY trusts the proxy", async () => {
+    const direct = await build(undefined, undefined, 'warn', { authLimits: limits });
+    for (let i = 0; i < 5; i++) await from(direct, '127.0.0.1', keyFor(100 + i).token, `203.0.113.${i}`);
+    // Untrusted, the header is the client's word: every request counts against the proxy.
+    expect((await from(direct, '127.0.0.1', keyFor(1).token, '198.51.100.9')).statusCode).toBe(429);
+    await direct.close();
+
+    const proxied = await build(undefined, undefined, 'warn', { authLimits: limits, trustProxy: 'loopback' });
+    for (let i = 0; i < 5; i++) await from(proxied, '127.0.0.1', keyFor(100 + i).token, '203.0.113.7');
+    expect((await from(proxied, '127.0.0.1', keyFor(1).token, '203.0.113.7')).statusCode).toBe(429);
+    expect((await from(proxied, '127.0.0.1', keyFor(1).token, '198.51.100.9')).statusCode).toBe(200);
+    expect((await from(proxied, '127.0.0.1', keyFor(1).token)).statusCode).toBe(200);
+    // A peer that is not the trusted proxy cannot choose its address with the header.
+    for (let i = 0; i < 5; i++) await from(proxied, '192.0.2.1', keyFor(100 + i).token, `203.0.113.${50 + i}`);
+    expect((await from(proxied, '192.0.2.1', keyFor(1).token, '198.51.100.10')).statusCode).toBe(429);
   });
 });

@@ -1,10 +1,12 @@
 /**
  * Access control of the `/v1` API, in the order it runs on every request: authenticate the API
- * key (tenant + key), rate-limit per key and per tenant, then check the route's scope.
+ * key (tenant + key; failed attempts limited per client address, see {@link Authenticator}),
+ * rate-limit per key and per tenant, then check the route's scope.
  */
 import { SwitchboardError } from '@switchboard/common';
-import { type Queryable, verifyApiKey } from '@switchboard/db';
+import type { Queryable } from '@switchboard/db';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Authenticator, type AuthLimits } from './authenticator.js';
 import { UnauthorizedError } from './errors.js';
 import type { RateLimiter } from './rate-limiter.js';
 import { ForbiddenError, grants, routeScope } from './scopes.js';
@@ -23,14 +25,22 @@ export const DEFAULT_RATE_LIMITS: RateLimits = { perKeyPerMin: 6000, perTenantPe
 /** The rate limits' window: they are per minute. */
 export const RATE_WINDOW_MS = 60_000;
 
-/** 429: a per-key or per-tenant limit was reached; retry after `Retry-After` seconds. */
+/** What a limit counts: requests per API key or per tenant, failed authentications per client address. */
+export type RateLimitKind = 'key' | 'tenant' | 'address';
+
+const LIMITED = {
+  key: 'requests per minute per API key',
+  tenant: 'requests per minute per tenant',
+  address: 'failed authentications per minute from this client address (every request from it is refused until then)',
+} as const satisfies Record<RateLimitKind, string>;
+
+/** 429: a per-key, per-tenant or per-address limit was reached; retry after `Retry-After` seconds. */
 export class RateLimitedError extends SwitchboardError {
-  constructor(limit: 'key' | 'tenant', max: number, retryAfterSeconds: number) {
-    super(
-      'rate_limited',
-      `rate limit of ${max} requests per minute per ${limit === 'key' ? 'API key' : 'tenant'} reached; retry in ${retryAfterSeconds} s`,
-      { retryable: true, details: { limit, max, windowSeconds: RATE_WINDOW_MS / 1000, retryAfterSeconds } },
-    );
+  constructor(limit: RateLimitKind, max: number, retryAfterSeconds: number) {
+    super('rate_limited', `rate limit of ${max} ${LIMITED[limit]} reached; retry in ${retryAfterSeconds} s`, {
+      retryable: true,
+      details: { limit, max, windowSeconds: RATE_WINDOW_MS / 1000, retryAfterSeconds },
+    });
   }
 }
 
@@ -39,15 +49,26 @@ export class RateLimitedError extends SwitchboardError {
  *
  * - the key comes from `Authorization: Bearer sb_…`, or from `?access_token=` on routes that
  *   allow it (`config.queryToken`: the WebSocket, since browsers cannot set its headers);
+ * - a missing or bad key is 401 and counts against the client address's failed-authentication
+ *   limit (`authLimits`); an address over it gets 429 for every request until its window ends,
+ *   before any key lookup (see {@link Authenticator});
  * - both rate limits apply (the tenant's only counts requests its key limit let through),
  *   counted by `limiter` (shared across replicas when it syncs, see {@link RateLimiter});
  * - the route's scope ({@link routeScope}) must be granted, else 403.
  */
 export async function registerAccessControl(
   v1: FastifyInstance,
-  options: { db: Queryable; limiter: RateLimiter; rateLimits?: RateLimits },
+  options: { db: Queryable; limiter: RateLimiter; rateLimits?: RateLimits; authLimits?: AuthLimits },
 ): Promise<void> {
   const limits = options.rateLimits ?? DEFAULT_RATE_LIMITS;
+  const authenticator = new Authenticator(options.db, options.limiter, {
+    ...(options.authLimits ? { limits: options.authLimits } : {}),
+    onLimitReached: (address, max) =>
+      v1.log.warn(
+        { address, max },
+        'client address reached its failed-authentication limit: refused until its window ends',
+      ),
+  });
 
   v1.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) {
@@ -62,9 +83,13 @@ export async function registerAccessControl(
   });
 
   v1.addHook('onRequest', async (req, reply) => {
-    const token = presentedToken(req);
-    const principal = token === undefined ? undefined : await verifyApiKey(options.db, token);
-    if (!principal) throw new UnauthorizedError();
+    const auth = await authenticator.authenticate(presentedToken(req), req.ip);
+    if (auth.status === 'rate_limited') {
+      reply.header('retry-after', String(auth.retryAfterSeconds));
+      throw new RateLimitedError('address', auth.max, auth.retryAfterSeconds);
+    }
+    if (auth.status !== 'authenticated') throw new UnauthorizedError();
+    const principal = auth.principal;
     req.principal = principal;
 
     for (const [limit, key, max] of [

@@ -17,6 +17,7 @@ import {
 } from '@switchboard/telemetry';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { RATE_WINDOW_MS, type RateLimits, registerAccessControl } from './access.js';
+import type { AuthLimits } from './authenticator.js';
 import { ConversationEnds } from './conversation-ends.js';
 import { httpStatusOf } from './errors.js';
 import { KeyRevocations } from './key-revocations.js';
@@ -57,8 +58,26 @@ export interface AppDeps {
    * (`RATE_LIMIT_SYNC_MS`); 0 or absent: each process counts on its own.
    */
   rateLimitSyncMs?: number;
+  /**
+   * Failed authentications per minute per client address and how long a refused key is
+   * remembered (default: `DEFAULT_AUTH_LIMITS`); see {@link Authenticator}.
+   */
+  authLimits?: AuthLimits;
+  /**
+   * Which proxies' `X-Forwarded-For` to believe for the client address (`TRUST_PROXY`, Fastify's
+   * `trustProxy`): `true` (any: only when nothing reaches the service but through the proxy), or
+   * addresses / CIDRs / `loopback`, `linklocal`, `uniquelocal`, comma-separated. Default: none,
+   * so the client address is the socket's peer.
+   */
+  trustProxy?: TrustProxy;
   logger?: Logger | false;
 }
+
+/**
+ * Fastify's `trustProxy` values that configuration can give: all or nothing, or a list. (Not a
+ * hop count: Fastify 5 trusts no peer for one, since it cannot check who sent the header.)
+ */
+export type TrustProxy = boolean | string;
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -83,6 +102,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: deps.bodyLimitBytes ?? 1_048_576,
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
     ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: false } },
+    trustProxy: deps.trustProxy ?? false,
   };
   const app = Fastify(options).withTypeProvider<TypeBoxTypeProvider>();
   app.decorate('deps', deps);
@@ -185,6 +205,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         db: deps.db,
         limiter,
         ...(deps.rateLimits ? { rateLimits: deps.rateLimits } : {}),
+        ...(deps.authLimits ? { authLimits: deps.authLimits } : {}),
       });
       await v1.register(conversationRoutes);
       await v1.register(controlRoutes);

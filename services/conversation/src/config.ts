@@ -1,5 +1,8 @@
+import { isIP } from 'node:net';
 import { ConfigError, EnvReader } from '@switchboard/common';
 import { DEFAULT_RATE_LIMITS } from './access.js';
+import type { TrustProxy } from './app.js';
+import { DEFAULT_AUTH_LIMITS } from './authenticator.js';
 
 /** Conversation service configuration, read once at start. */
 export interface ConversationConfig {
@@ -29,6 +32,20 @@ export interface ConversationConfig {
    * (`RATE_LIMIT_SYNC_MS`, default 1000); 0 counts per process.
    */
   rateLimitSyncMs: number;
+  /**
+   * Failed authentications (missing, unknown, revoked or wrong keys) per minute per client
+   * address (`RATE_LIMIT_AUTH_FAILURES_PER_MIN`, default 30); an address over it gets 429 for
+   * every request until its window ends. 0 turns it off.
+   */
+  rateLimitAuthFailuresPerMin: number;
+  /** How long a refused key is refused without a database lookup, ms (`AUTH_NEGATIVE_CACHE_MS`, default 5000); 0 turns it off. */
+  authNegativeCacheMs: number;
+  /**
+   * Which proxies' `X-Forwarded-For` gives the client address (`TRUST_PROXY`): `true` (any), or
+   * a comma-separated list of addresses, CIDRs and `loopback` / `linklocal` / `uniquelocal`.
+   * Default `false`: the socket's peer.
+   */
+  trustProxy: TrustProxy;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConversationConfig {
@@ -46,10 +63,41 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConversationCo
     rateLimitPerKeyPerMin: r.int('RATE_LIMIT_PER_KEY_PER_MIN', DEFAULT_RATE_LIMITS.perKeyPerMin, 0, 1_000_000),
     rateLimitPerTenantPerMin: r.int('RATE_LIMIT_PER_TENANT_PER_MIN', DEFAULT_RATE_LIMITS.perTenantPerMin, 0, 1_000_000),
     rateLimitSyncMs: r.int('RATE_LIMIT_SYNC_MS', 1000, 0, 60_000),
+    rateLimitAuthFailuresPerMin: r.int(
+      'RATE_LIMIT_AUTH_FAILURES_PER_MIN',
+      DEFAULT_AUTH_LIMITS.failuresPerAddressPerMin,
+      0,
+      1_000_000,
+    ),
+    authNegativeCacheMs: r.int('AUTH_NEGATIVE_CACHE_MS', DEFAULT_AUTH_LIMITS.negativeCacheMs, 0, 600_000),
+    trustProxy: parseTrustProxy(r.optional('TRUST_PROXY')),
   };
   r.done();
   if (config.publicBaseUrl !== undefined && !/^https?:\/\/[^/?#\s]+(\/[^?#\s]*)?$/i.test(config.publicBaseUrl)) {
     throw new ConfigError([`PUBLIC_BASE_URL must be an http(s) URL without query, got '${config.publicBaseUrl}'`]);
   }
   return config;
+}
+
+const PROXY_PRESETS = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** `TRUST_PROXY`: `true`/`false`, or addresses, CIDRs and presets, comma-separated. */
+export function parseTrustProxy(value: string | undefined): TrustProxy {
+  const text = value?.trim() ?? '';
+  if (text === '' || text === 'false') return false;
+  if (text === 'true') return true;
+  const entries = text.split(',').map((e) => e.trim());
+  const bad = entries.filter((e) => {
+    if (PROXY_PRESETS.has(e)) return false;
+    const [address = '', bits, ...rest] = e.split('/');
+    const family = isIP(address);
+    if (family === 0 || rest.length > 0) return true;
+    return bits !== undefined && !(/^[0-9]{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
+  });
+  if (bad.length > 0) {
+    throw new ConfigError([
+      `TRUST_PROXY must be true, false, or addresses, CIDRs and loopback/linklocal/uniquelocal separated by commas; not ${bad.map((b) => `'${b}'`).join(', ')}`,
+    ]);
+  }
+  return entries.join(',');
 }

@@ -24,6 +24,11 @@ const app = await buildApp({
   bodyLimitBytes: config.bodyLimitBytes,
   rateLimits: { perKeyPerMin: config.rateLimitPerKeyPerMin, perTenantPerMin: config.rateLimitPerTenantPerMin },
   rateLimitSyncMs: config.rateLimitSyncMs,
+  authLimits: {
+    failuresPerAddressPerMin: config.rateLimitAuthFailuresPerMin,
+    negativeCacheMs: config.authNegativeCacheMs,
+  },
+  trustProxy: config.trustProxy,
   logger: log,
   ...(config.credentialsKeys ? { keyring: parseKeyring(config.credentialsKeys) } : {}),
   ...(config.publicBaseUrl ? { publicBaseUrl: config.publicBaseUrl } : {}),

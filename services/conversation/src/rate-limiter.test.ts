@@ -122,4 +122,30 @@ describe('RateLimiter', () => {
       ),
     );
   });
+
+  it('peeks at the decision take would make, without counting anything', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 5 }),
+        fc.array(fc.record({ take: fc.boolean(), advance: fc.nat(40_000) }), { maxLength: 60 }),
+        (max, steps) => {
+          const c = clock();
+          const limiter = new RateLimiter({ windowMs: WINDOW, now: c.now });
+          const twin = new RateLimiter({ windowMs: WINDOW, now: c.now });
+          for (const step of steps) {
+            const peeked = limiter.peek('k', max);
+            expect(limiter.peek('k', max)).toEqual(peeked);
+            if (step.take) {
+              const taken = limiter.take('k', max);
+              expect(taken.allowed).toBe(peeked.allowed);
+              twin.take('k', max);
+            }
+            // Peeking left no trace: the limiter decides as one that was never peeked at.
+            expect(limiter.peek('k', max).allowed).toBe(twin.peek('k', max).allowed);
+            c.advance(step.advance);
+          }
+        },
+      ),
+    );
+  });
 });

@@ -89,6 +89,21 @@ export class RateLimiter {
     return { allowed: true, count: count + 1, retryAfterSeconds };
   }
 
+  /**
+   * What {@link take} would decide for `key` now, without counting anything: for limits that
+   * count only some outcomes (failed authentications), checked before the work they guard.
+   */
+  peek(key: string, max: number): RateDecision {
+    const now = this.now();
+    const w = this.windows.get(key);
+    if (w === undefined || w.startMs + this.options.windowMs <= now) {
+      return { allowed: max > 0, count: 0, retryAfterSeconds: Math.ceil(this.options.windowMs / 1000) };
+    }
+    const count = w.shared + w.unsynced + w.inFlight;
+    const retryAfterSeconds = Math.max(1, Math.ceil((w.startMs + this.options.windowMs - now) / 1000));
+    return { allowed: count < max, count, retryAfterSeconds };
+  }
+
   /** Starts sharing counts every `syncEveryMs` (no-op without `sync`). */
   start(): void {
     if (this.options.sync === undefined || this.timer !== undefined) return;

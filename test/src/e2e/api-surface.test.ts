@@ -10,8 +10,8 @@ import { type ApiResponse, eventually, startTestStack, type TestStack } from '..
 
 // The API surface around conversations: scoped, revocable API keys; per-key and per-tenant
 // rate limits; the body size limit; the transcript and the end of a conversation; the event
-// stream over WebSocket; streams closed when their key is revoked. One stack; limits low
-// enough to be reached by one test's burst.
+// stream over WebSocket; streams closed when their key is revoked; failed authentications
+// limited per client address. One stack; limits low enough to be reached by one test's burst.
 const PER_KEY_PER_MIN = 120;
 const BODY_LIMIT_BYTES = 65_536;
 /** The grants that make an admin key (the service's `ADMIN_GRANTS`). */
@@ -27,6 +27,8 @@ beforeAll(async () => {
       RATE_LIMIT_PER_KEY_PER_MIN: String(PER_KEY_PER_MIN),
       RATE_LIMIT_PER_TENANT_PER_MIN: '5000',
       BODY_LIMIT_BYTES: String(BODY_LIMIT_BYTES),
+      // The tests' requests come from loopback; a test speaks for other clients through it.
+      TRUST_PROXY: 'loopback',
     },
   });
   bus = await connectBus(stack.infra.natsUrl, { name: 'api-surface-test', reconnectForever: false });
@@ -598,5 +600,40 @@ describe('revoked keys and unknown keys', () => {
     otherStreams.ws.ws.close();
     otherStreams.sse.abort();
     await eventually(async () => ((await consumerCount()) === baseline ? true : undefined));
+  });
+
+  it('limits failed authentications per client address with 429 and Retry-After, refusing nobody else', async () => {
+    const client = { 'x-forwarded-for': '203.0.113.77' };
+    const bad = (i: number) => `sb_key_${i.toString(16).padStart(24, 'f')}_not-the-secret-${i}`;
+    const statuses: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      const res = await fetch(`${stack.services.apiUrl}/v1/agents`, {
+        headers: { authorization: `Bearer ${bad(i)}`, ...client },
+      });
+      statuses.push(res.status);
+    }
+    expect(statuses).toEqual([...Array(30).fill(401), ...Array(10).fill(429)]);
+    const key = await seedKey(['read']);
+    // From that address every request waits for the window, a valid key's too...
+    const refused = await fetch(`${stack.services.apiUrl}/v1/agents`, {
+      headers: { authorization: `Bearer ${key}`, ...client },
+    });
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(Number(refused.headers.get('retry-after'))).toBeLessThanOrEqual(60);
+    expect(await refused.json()).toEqual({
+      error: {
+        code: 'rate_limited',
+        message: expect.stringContaining('30 failed authentications per minute from this client address'),
+        retryable: true,
+        details: expect.objectContaining({ limit: 'address', max: 30 }),
+      },
+    });
+    // ...while the proxy's other clients, and the proxy itself, go on.
+    const elsewhere = await fetch(`${stack.services.apiUrl}/v1/agents`, {
+      headers: { authorization: `Bearer ${key}`, 'x-forwarded-for': '198.51.100.77' },
+    });
+    expect(elsewhere.status).toBe(200);
+    expect((await call(key, 'GET', '/v1/agents')).status).toBe(200);
   });
 });
