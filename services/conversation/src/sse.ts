@@ -14,7 +14,7 @@ export interface SseStreamDeps {
 }
 
 /** The last message of a stream whose API key was revoked (no `id`: it is not an event to resume after). */
-export const API_KEY_REVOKED_SSE = `event: error\ndata: ${JSON.stringify({
+const API_KEY_REVOKED_SSE = `event: error\ndata: ${JSON.stringify({
   code: 'api_key_revoked',
   message: 'the API key this stream was opened with has been revoked',
   retryable: false,
