@@ -320,7 +320,11 @@ describe("the SMS thread's 30-day timeout", () => {
       (await handle(threadId).query(smsThreadStateQuery)).subscribers.length === 0 ? true : undefined,
     );
 
-    const lastTextMs = await now();
+    // Its wait for the next text began when it handled the last one: 30 days from then.
+    const events = (await handle(threadId, thread).fetchHistory()).events ?? [];
+    const idle = events.filter((e) => e.timerStartedEventAttributes).at(-1);
+    expect(Number(idle?.timerStartedEventAttributes?.startToFireTimeout?.seconds)).toBe((30 * DAY) / 1000);
+    const lastTextMs = Number(idle?.eventTime?.seconds) * 1000;
     await skip(lastTextMs + 30 * DAY - MINUTE);
     expect(await statusOf(threadId, thread)).toBe('RUNNING');
     await skip(lastTextMs + 30 * DAY + MINUTE);
