@@ -6,7 +6,7 @@
  * `libs/chains/histories/<release>/` holds histories recorded from each release's build with
  * `test/src/tools/record-histories.ts`: booking chains whose lifecycle is confirmed or
  * cancelled by SMS, confirmations given and declined, an ended conversation, a test call cleaned
- * up. Every one is replayed here against the built workflow bundle (no server is needed), and
+ * up, and (from release 6) a session continued-as-new twice. Every one is replayed here against the built workflow bundle (no server is needed), and
  * the corpus must hold both branches of every `patched()` call: a marker a history carries, and
  * an older history of the same workflow type without it.
  */
@@ -38,6 +38,10 @@ interface Recorded {
   workflowType: string;
   history: proto.temporal.api.history.v1.History;
   patches: string[];
+  /** Started by a continue-as-new of the run before (its input carries that run's state). */
+  continued: boolean;
+  /** Ended by continuing as new. */
+  continuedAsNew: boolean;
 }
 
 function load(): Recorded[] {
@@ -59,6 +63,8 @@ function load(): Recorded[] {
         workflowType: started?.workflowType?.name ?? '?',
         history,
         patches,
+        continued: (started?.continuedExecutionRunId ?? '') !== '',
+        continuedAsNew: history.events.some((e) => e.workflowExecutionContinuedAsNewEventAttributes),
       });
     }
   }
@@ -102,6 +108,15 @@ describe('workflow history replay', () => {
     for (const r of recorded) {
       for (const id of r.patches) expect(Patches[r.workflowType] ?? [], `${r.release}/${r.file}`).toContain(id);
     }
+  });
+
+  it('has sessions that continued-as-new: a run that ended so, and one started from it carrying state', () => {
+    // A session continues every 100 intents, carrying de-duplication ids, pending and parked
+    // intents and its chain state into the next run: a change to what it carries must replay.
+    const sessions = recorded.filter((r) => r.workflowType === 'conversationSession');
+    expect(sessions.some((r) => r.continuedAsNew && !r.continued)).toBe(true);
+    expect(sessions.some((r) => r.continuedAsNew && r.continued)).toBe(true);
+    expect(sessions.some((r) => r.continued && !r.continuedAsNew)).toBe(true);
   });
 
   it.each(releases)('replays every history of release %s on the current workflow code', async (release) => {

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// Installs the pinned infrastructure binaries (nats-server, temporal) into a git-ignored,
-// project-local Python venv (.tools/venv). Plain JavaScript on purpose: it runs before the
-// TypeScript build. Idempotent and quick when everything is already in place.
+// Installs the pinned infrastructure binaries (nats-server, temporal, the time-skipping
+// temporal-test-server) into a git-ignored, project-local Python venv (.tools/venv). Plain
+// JavaScript on purpose: it runs before the TypeScript build. Idempotent and quick when
+// everything is already in place.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -39,7 +40,9 @@ if (!existsSync(join(venv, 'bin', 'pip'))) {
 const specs = Object.entries(pins).map(([name, version]) => `${name}==${version}`);
 console.log(`install-tools: installing ${specs.join(', ')} into ${venv}`);
 try {
-  execFileSync(join(venv, 'bin', 'pip'), ['install', '--disable-pip-version-check', '-q', ...specs], {
+  // `python -m pip`, not `bin/pip`: pip's script names the interpreter of the venv it was
+  // created in, so a venv copied from another checkout would install into that one.
+  execFileSync(join(venv, 'bin', 'python3'), ['-m', 'pip', 'install', '--disable-pip-version-check', '-q', ...specs], {
     stdio: 'inherit',
   });
 } catch {

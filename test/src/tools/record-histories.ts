@@ -4,14 +4,16 @@
  * Starts the whole stack of this checkout, drives scenarios that exercise every workflow type
  * and every `patched()` branch through the public API (booking chains whose lifecycle is
  * confirmed or cancelled by SMS, confirmations, a declined call, an ended conversation, a test
- * call cleaned up), then writes the history of every workflow the server has, one gzipped JSON
- * file each, named `<workflow type>-<n>.json.gz`.
+ * call cleaned up, a conversation whose session continued-as-new twice with a confirmation
+ * waiting across each boundary), then writes the history of every workflow run the server has,
+ * one gzipped JSON file each, named `<workflow type>-<n>.json.gz`.
  *
  * Run it on a build of the release whose histories you want to keep (a git worktree of that
  * commit), so the corpus holds what live workflows of that release look like. It uses only
- * `support/stack.ts` and `support/twilio-webhooks.ts`, which every release has, so it can be
- * copied into an older release's checkout (before confirmation parking, drop the call made
- * while a confirmation waits: those releases hold it until the question times out):
+ * `support/stack.ts`, `support/twilio-webhooks.ts` and `support/long-conversation.ts` (copy the
+ * last along into a release older than it), so it can be copied into an older release's
+ * checkout (before confirmation parking, drop the call made while a confirmation waits and the
+ * long conversation: those releases hold it until the question times out):
  *
  *   node test/dist/tools/record-histories.js <out dir>
  *
@@ -26,6 +28,7 @@ import { startBookingLifecycleWorkflow } from '@switchboard/chains';
 import { type BookingLifecycleInput, TaskQueues } from '@switchboard/contracts';
 import { Client, Connection } from '@temporalio/client';
 import proto from '@temporalio/proto';
+import { driveLongConversation } from '../support/long-conversation.js';
 import { eventually, startTestStack, type TestStack } from '../support/stack.js';
 import { postTwilioWebhook, smsFields } from '../support/twilio-webhooks.js';
 
@@ -257,6 +260,9 @@ try {
   await bookingAnswered(stack, '+15551114444', ' no ', 1);
   await controlsThenEnd(stack);
   await sandboxCleanedUp(stack);
+  // Its session continues-as-new twice: three runs, each recorded.
+  const long = await driveLongConversation(stack, client);
+  check(long.runs.length === 3, 'a session continued-as-new twice', long.runs);
   await settled(client, 3000);
 
   const dir = resolve(outDir);
