@@ -350,7 +350,7 @@ export async function finishRun(
   }
   await db.query(
     `UPDATE action_runs SET status = $2, started_at = COALESCE(started_at, $3), finished_at = $4,
-        duration_ms = GREATEST(0, (EXTRACT(EPOCH FROM ($4::timestamptz - accepted_at)) * 1000)::integer),
+        duration_ms = GREATEST(0, (EXTRACT(EPOCH FROM ($4::timestamptz - accepted_at)) * 1000)::bigint),
         error_code = $5, error_message = $6, result = $7
       WHERE intent_id = $1 AND status NOT IN ('succeeded', 'failed', 'cancelled')`,
     [intentId, end.status, end.startedAt, end.finishedAt, end.errorCode ?? null, end.errorMessage ?? null, end.result],
@@ -388,7 +388,8 @@ function mapRun(row: any): ActionRun {
     acceptedAt: row.accepted_at,
     startedAt: row.started_at,
     finishedAt: row.finished_at,
-    durationMs: row.duration_ms,
+    // bigint comes back from pg as a string; a duration always fits a double exactly.
+    durationMs: row.duration_ms === null ? null : Number(row.duration_ms),
     errorCode: row.error_code,
     errorMessage: row.error_message,
     traceId: row.trace_id,

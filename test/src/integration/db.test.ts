@@ -50,7 +50,7 @@ describe('database', () => {
   it('applies migrations once, even when services start together', async () => {
     const results = await Promise.all([migrate(pool), migrate(pool), migrate(pool)]);
     const applied = results.flat();
-    expect(applied).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]);
+    expect(applied).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]);
     expect(await migrate(pool)).toEqual([]);
   });
 
@@ -113,6 +113,14 @@ describe('database', () => {
       { tenantId: tenant.id, conversationId: conv.id, actionName: 'x' },
     );
     expect((await findRun(pool, tenant.id, 'int_orphan'))?.status).toBe('succeeded');
+    // An outcome 40 days after acceptance (a booking flow waiting for days) still lands: its
+    // duration is over 2^31 ms, which a 32-bit column refused on every attempt.
+    await insertAcceptedRun(pool, { ...run, intentId: 'int_late' });
+    const late = new Date(Date.now() + 40 * 86_400_000);
+    await finishRun(pool, 'int_late', { status: 'succeeded', startedAt: late, finishedAt: late, result: null });
+    const lateRun = await findRun(pool, tenant.id, 'int_late');
+    expect(lateRun?.status).toBe('succeeded');
+    expect(lateRun?.durationMs).toBeGreaterThan(2 ** 31);
     const stored = await findRun(pool, tenant.id, 'int_abc');
     expect(stored?.status).toBe('succeeded');
     expect(stored?.errorCode).toBeNull();
