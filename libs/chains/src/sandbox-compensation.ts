@@ -5,6 +5,7 @@
  * records to show them.
  */
 import type { JsonValue } from '@switchboard/common';
+import type { TaskQueueNames } from '@switchboard/contracts/temporal';
 
 /** Workflow type name of {@link SandboxCompensationInput} runs (`sandboxCompensation`). */
 export const SANDBOX_COMPENSATION_WORKFLOW = 'sandboxCompensation';
@@ -24,6 +25,8 @@ export interface SandboxCompensationInput {
   conversationId: string;
   /** The control message that asked for it (for tracing; not used for de-duplication). */
   controlId?: string;
+  /** The deployment's task queues (the undo operations run there); default names when absent. */
+  taskQueues?: TaskQueueNames;
 }
 
 /** A recorded effect as the workflow sees it (plain JSON). */

@@ -58,6 +58,11 @@ export class EnvReader {
     return fallback;
   }
 
+  /** Records a problem found by a check across variables, reported with the others by {@link done}. */
+  problem(message: string): void {
+    this.problems.push(message);
+  }
+
   /** Throws a {@link ConfigError} naming every problem found so far. */
   done(): void {
     if (this.problems.length > 0) throw new ConfigError(this.problems);

@@ -34,6 +34,7 @@ export {
   bookingLifecycleStateQuery,
   bookingLifecycleWorkflowId,
 } from './lifecycle.js';
+export { readTaskQueues } from './task-queues.js';
 export {
   type BookingLifecycleTimings,
   type CallStatusUpdate,
@@ -44,6 +45,8 @@ export {
   type InboundSms,
   inboundSmsSignal,
   intentSignal,
+  operationFamily,
+  type ProviderFamily,
   type SessionControl,
   type SessionControlKind,
   type SessionInput,
@@ -58,8 +61,8 @@ export {
   smsThreadWorkflowId,
   subscribeSmsSignal,
   type TaskQueue,
+  type TaskQueueNames,
   TaskQueues,
-  taskQueueForOperation,
   unsubscribeSmsSignal,
   WorkflowTypes,
 } from './temporal.js';

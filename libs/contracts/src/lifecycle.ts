@@ -5,7 +5,7 @@
  * Re-exported by `./temporal.js`, so workflows import it from `@switchboard/contracts/temporal`.
  */
 import { defineQuery } from '@temporalio/workflow';
-import type { BookingLifecycleTimings } from './temporal.js';
+import type { BookingLifecycleTimings, TaskQueueNames } from './temporal.js';
 
 /** Workflow type name of the booking lifecycle (the exported function in `@switchboard/chains/workflows`). */
 export const BookingLifecycleWorkflowType = 'bookingLifecycle';
@@ -50,6 +50,12 @@ export interface BookingLifecycleInput {
   timings: BookingLifecycleTimings;
   /** A test conversation: provider calls carry the sandbox flag. */
   sandbox: boolean;
+  /**
+   * The deployment's task queues, from the intent that made the booking; absent (lifecycles of
+   * earlier releases): the default names. A lifecycle keeps the names it started with, so a
+   * renamed queue must keep a worker until the lifecycles started before the rename are done.
+   */
+  taskQueues?: TaskQueueNames;
   /**
    * The starter already subscribed this lifecycle to the SMS thread of (tenant, phone), with
    * signal-with-start, before starting it (see `startBookingLifecycleWorkflow`): the workflow

@@ -4,7 +4,11 @@
  */
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 
-/** Task queues: one for the chain workflows, one per provider family. */
+/**
+ * Default task queue names: one for the chain workflows, one per provider family. A deployment
+ * may rename them (`*_TASK_QUEUE`, see `readTaskQueues`), e.g. to run beside another on one
+ * Temporal namespace; workflows then get the names from the orchestrator ({@link TaskQueueNames}).
+ */
 export const TaskQueues = {
   Chains: 'switchboard-chains',
   Webhook: 'switchboard-webhook',
@@ -13,6 +17,14 @@ export const TaskQueues = {
   Crm: 'switchboard-crm',
 } as const;
 export type TaskQueue = (typeof TaskQueues)[keyof typeof TaskQueues];
+
+/**
+ * The task queue names of one deployment, by family ({@link TaskQueues} unless renamed). The
+ * orchestrator reads them from the same variables the workers poll by, and hands them to every
+ * workflow with its input (intent settings, lifecycle and compensation inputs): a workflow never
+ * schedules an activity on a queue nobody of its deployment polls.
+ */
+export type TaskQueueNames = { readonly [K in keyof typeof TaskQueues]: string };
 
 /** Workflow type names (the exported function names in `@switchboard/chains/workflows`). */
 export const WorkflowTypes = {
@@ -67,6 +79,11 @@ export interface SessionSettings {
   endCallDeliveryTimeoutMs: number;
   /** Timings of booking lifecycles started by the intent. */
   lifecycle: BookingLifecycleTimings;
+  /**
+   * Where the intent's activities run (and the lifecycles it starts). Absent in intents of
+   * releases before queues could be renamed: {@link TaskQueues} then, as those releases used.
+   */
+  taskQueues?: TaskQueueNames;
 }
 
 /** Defaults of {@link SessionSettings}. */
@@ -206,23 +223,26 @@ export const smsAskedSignal = defineSignal<[string]>('smsAsked');
 /** Reads an SMS thread's recent messages and subscribers. */
 export const smsThreadStateQuery = defineQuery<SmsThreadState>('smsThreadState');
 
+/** A provider family: the worker (and task queue) serving its operations. */
+export type ProviderFamily = Exclude<keyof TaskQueueNames, 'Chains'>;
+
 /**
- * Which task queue serves a provider operation, by its family prefix. `session.*` operations
- * are not activities: the session workflow answers them itself (they only emit call-control
- * events to the voice runtime).
+ * Which worker family serves a provider operation, by its prefix; its queue is the family's
+ * entry of the deployment's {@link TaskQueueNames}. `session.*` operations are not activities:
+ * the session workflow answers them itself (they only emit call-control events to the voice runtime).
  */
-export function taskQueueForOperation(operation: string): TaskQueue | 'session' | undefined {
+export function operationFamily(operation: string): ProviderFamily | 'session' | undefined {
   const family = operation.slice(0, operation.indexOf('.'));
   switch (family) {
     case 'calcom':
-      return TaskQueues.Calcom;
+      return 'Calcom';
     case 'sms':
     case 'telephony':
-      return TaskQueues.Telephony;
+      return 'Telephony';
     case 'crm':
-      return TaskQueues.Crm;
+      return 'Crm';
     case 'http':
-      return TaskQueues.Webhook;
+      return 'Webhook';
     case 'session':
       return 'session';
     default:

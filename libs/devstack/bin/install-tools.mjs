@@ -20,6 +20,14 @@ function fail(message) {
   process.exit(1);
 }
 
+// The supported Node lines are 22 and 24 (package.json engines): older ones are past their end
+// of life, and some dependencies need 22. npm only warns about that in its install output.
+if (Number(process.versions.node.split('.')[0]) < 22) {
+  console.warn(
+    `install-tools: Node ${process.version} is not supported; use Node 22 or 24 (LTS), e.g. from nodejs.org`,
+  );
+}
+
 if (existsSync(stamp) && readFileSync(stamp, 'utf8') === wanted) {
   process.exit(0);
 }

@@ -1,5 +1,6 @@
 import type { ProviderActivities } from '@switchboard/chains';
 import { createLogger, EnvReader, type Logger, startHealthServer } from '@switchboard/common';
+import { type ProviderFamily, readTaskQueues } from '@switchboard/contracts';
 import { createPool, type Keyring, migrate, parseKeyring, type Queryable } from '@switchboard/db';
 import { initTelemetry, type Tracer, temporalWorkerTracing } from '@switchboard/telemetry';
 import { NativeConnection, Worker } from '@temporalio/worker';
@@ -23,9 +24,11 @@ export interface ProviderWorkerContext {
 export interface ProviderWorkerSpec {
   /** Service name for logs and traces, e.g. `calcom-worker`. */
   service: string;
-  /** Env variable naming the task queue, and its default. */
-  taskQueueEnv: string;
-  defaultTaskQueue: string;
+  /**
+   * The family whose task queue the worker polls. Its name comes from the variables the
+   * orchestrator reads too (`readTaskQueues`), so workflows schedule where the worker polls.
+   */
+  family: ProviderFamily;
   /** Env variable for the concurrent activity limit. */
   concurrencyEnv: string;
   defaultConcurrency?: number;
@@ -65,7 +68,7 @@ export async function runProviderWorker(spec: ProviderWorkerSpec, env: NodeJS.Pr
     namespace: r.string('TEMPORAL_NAMESPACE', 'default'),
     databaseUrl: r.string('DATABASE_URL'),
     keys: r.string('CREDENTIALS_KEYS'),
-    taskQueue: r.string(spec.taskQueueEnv, spec.defaultTaskQueue),
+    taskQueue: readTaskQueues(r)[spec.family],
     concurrency: r.int(spec.concurrencyEnv, spec.defaultConcurrency ?? 100, 1, 10_000),
     healthPort: r.optional('HEALTH_PORT') === undefined ? undefined : r.int('HEALTH_PORT', 0, 1, 65535),
     healthHost: r.string('HEALTH_HOST', '127.0.0.1'),

@@ -4,7 +4,16 @@ import {
   type SandboxCompensationInput,
   sandboxCompensationWorkflowId,
 } from '@switchboard/chains';
+import type { TaskQueueNames } from '@switchboard/contracts';
 import type { Client, WorkflowHandle } from '@temporalio/client';
+
+/** Where compensations run: the chains queue, and the deployment's queues for the undo operations. */
+export interface CompensationDeps {
+  temporal: Client;
+  taskQueue: string;
+  /** Default names when absent. */
+  taskQueues?: TaskQueueNames;
+}
 
 /**
  * Starts the clean-up of a sandbox conversation (a `CONTROL_KIND_COMPENSATE` control): the
@@ -14,7 +23,7 @@ import type { Client, WorkflowHandle } from '@temporalio/client';
  * Resolves once Temporal has durably accepted the start, so the control can be acked.
  */
 export async function startCompensation(
-  deps: { temporal: Client; taskQueue: string },
+  deps: CompensationDeps,
   control: { tenantId: string; conversationId: string; controlId: string },
 ): Promise<void> {
   await startCompensationWorkflow(deps, control);
@@ -22,13 +31,14 @@ export async function startCompensation(
 
 /** {@link startCompensation}, returning the workflow's handle (tests and tools wait on it). */
 export async function startCompensationWorkflow(
-  deps: { temporal: Client; taskQueue: string },
+  deps: CompensationDeps,
   control: { tenantId: string; conversationId: string; controlId?: string },
 ): Promise<WorkflowHandle<(input: SandboxCompensationInput) => Promise<CompensationReport>>> {
   const input: SandboxCompensationInput = {
     tenantId: control.tenantId,
     conversationId: control.conversationId,
     ...(control.controlId !== undefined ? { controlId: control.controlId } : {}),
+    ...(deps.taskQueues !== undefined ? { taskQueues: deps.taskQueues } : {}),
   };
   return deps.temporal.workflow.start(SANDBOX_COMPENSATION_WORKFLOW, {
     workflowId: sandboxCompensationWorkflowId(control.tenantId, control.conversationId),

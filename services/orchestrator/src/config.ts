@@ -1,5 +1,10 @@
 import { EnvReader } from '@switchboard/common';
-import { DefaultSessionSettings, type SessionSettings, TaskQueues } from '@switchboard/contracts';
+import {
+  DefaultSessionSettings,
+  readTaskQueues,
+  type SessionSettings,
+  type TaskQueueNames,
+} from '@switchboard/contracts';
 
 /** Orchestrator configuration, read once at start. */
 export interface OrchestratorConfig {
@@ -11,8 +16,10 @@ export interface OrchestratorConfig {
   healthPort: number | undefined;
   /** Interface of the health endpoint (`0.0.0.0` in containers). */
   healthHost: string;
-  /** Chain workflows' task queue. */
+  /** Chain workflows' task queue (`taskQueues.Chains`). */
   taskQueue: string;
+  /** Every task queue of the deployment; workflows get them with their input (`session.taskQueues`). */
+  taskQueues: TaskQueueNames;
   /** Intents handed to Temporal concurrently (across conversations). */
   maxInFlight: number;
   /** Concurrent workflow tasks in this worker. */
@@ -30,6 +37,7 @@ export interface OrchestratorConfig {
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): OrchestratorConfig {
   const r = new EnvReader(env);
+  const taskQueues = readTaskQueues(r);
   const config: OrchestratorConfig = {
     natsUrl: r.string('NATS_URL'),
     temporalAddress: r.string('TEMPORAL_ADDRESS'),
@@ -37,7 +45,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OrchestratorCo
     databaseUrl: r.string('DATABASE_URL'),
     healthPort: r.optional('HEALTH_PORT') === undefined ? undefined : r.int('HEALTH_PORT', 0, 1, 65535),
     healthHost: r.string('HEALTH_HOST', '127.0.0.1'),
-    taskQueue: r.string('CHAINS_TASK_QUEUE', TaskQueues.Chains),
+    taskQueue: taskQueues.Chains,
+    taskQueues,
     maxInFlight: r.int('ORCHESTRATOR_MAX_IN_FLIGHT', 256, 1, 10_000),
     maxWorkflowTasks: r.int('ORCHESTRATOR_MAX_WORKFLOW_TASKS', 100, 1, 10_000),
     maxCachedWorkflows: r.int('ORCHESTRATOR_MAX_CACHED_WORKFLOWS', 2000, 0, 1_000_000),
@@ -70,6 +79,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OrchestratorCo
           30 * 86_400_000,
         ),
       },
+      taskQueues,
     },
   };
   r.done();

@@ -50,7 +50,8 @@ const consumer = await startIntentConsumer({
   taskQueue: config.taskQueue,
   maxInFlight: config.maxInFlight,
   settings: config.session,
-  compensate: (control) => startCompensation({ temporal, taskQueue: config.taskQueue }, control),
+  compensate: (control) =>
+    startCompensation({ temporal, taskQueue: config.taskQueue, taskQueues: config.taskQueues }, control),
 });
 const inbound = await startInboundConsumer({
   bus,
@@ -65,7 +66,7 @@ const health =
   config.healthPort === undefined
     ? undefined
     : await startHealthServer(config.healthPort, () => !closing, config.healthHost);
-log.info({ taskQueue: config.taskQueue }, 'orchestrator ready');
+log.info({ taskQueues: config.taskQueues }, 'orchestrator ready');
 
 async function close(signal: string): Promise<void> {
   if (closing) return;

@@ -1,4 +1,3 @@
-import { TaskQueues } from '@switchboard/contracts/temporal';
 import { runProviderWorker } from '@switchboard/providers';
 import { loadWebhookOptions } from './config.js';
 import { asProviderActivities, createWebhookActivities } from './webhook.activities.js';
@@ -8,8 +7,7 @@ const options = loadWebhookOptions();
 
 await runProviderWorker({
   service: 'webhook-worker',
-  taskQueueEnv: 'WEBHOOK_TASK_QUEUE',
-  defaultTaskQueue: TaskQueues.Webhook,
+  family: 'Webhook',
   concurrencyEnv: 'WEBHOOK_MAX_CONCURRENT',
   defaultConcurrency: 200,
   createActivities: (ctx) => asProviderActivities(createWebhookActivities({ ...ctx, ...options })),

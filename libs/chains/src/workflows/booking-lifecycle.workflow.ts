@@ -150,7 +150,8 @@ export async function bookingLifecycle(input: BookingLifecycleInput): Promise<Bo
   // bookings made by one tool call never share an idempotency key.
   const pointer = (path: string) => `/lifecycle/${escapePointer(origin)}/${path}`;
   const call = async (operation: string, path: string, payload: ProviderCall['payload']) => {
-    const queue = operation.startsWith('calcom.') ? TaskQueues.Calcom : TaskQueues.Telephony;
+    const queues = input.taskQueues ?? TaskQueues;
+    const queue = operation.startsWith('calcom.') ? queues.Calcom : queues.Telephony;
     const acts = providerQueue(queue);
     return acts[operation]!({
       tenantId: input.tenantId,

@@ -9,7 +9,7 @@
  * rows still to do. One failing undo does not stop the others: it is marked `failed` with the
  * reason, and the next compensation tries it again.
  */
-import { type TaskQueue, taskQueueForOperation } from '@switchboard/contracts/temporal';
+import { operationFamily, TaskQueues } from '@switchboard/contracts/temporal';
 import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
 import type { ProviderActivities, ProviderCall } from '../activity-types.js';
 import type {
@@ -34,8 +34,8 @@ const records = proxyActivities<SandboxCompensationActivities>({
   retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '10 seconds' },
 });
 
-const providers = new Map<TaskQueue, ProviderActivities>();
-function providerQueue(queue: TaskQueue): ProviderActivities {
+const providers = new Map<string, ProviderActivities>();
+function providerQueue(queue: string): ProviderActivities {
   let proxy = providers.get(queue);
   if (!proxy) {
     proxy = proxyActivities<ProviderActivities>({
@@ -57,10 +57,11 @@ type UndoOutcome = { ok: true; note: string | undefined } | { ok: false; reason:
 
 async function undo(input: SandboxCompensationInput, effect: SandboxEffectView): Promise<UndoOutcome> {
   const operation = effect.undo?.operation ?? '';
-  const queue = taskQueueForOperation(operation);
-  if (effect.undo === null || queue === undefined || queue === 'session') {
+  const family = operationFamily(operation);
+  if (effect.undo === null || family === undefined || family === 'session') {
     return { ok: false, reason: `unsupported_undo: no worker serves '${operation}'` };
   }
+  const queue = (input.taskQueues ?? TaskQueues)[family];
   const call: ProviderCall = {
     tenantId: input.tenantId,
     intentId: effect.intentId,

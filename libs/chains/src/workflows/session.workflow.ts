@@ -33,13 +33,13 @@ import {
   DefaultSessionSettings,
   endSessionSignal,
   intentSignal,
+  operationFamily,
   type SessionControl,
   type SessionInput,
   type SessionIntent,
   type SessionSettings,
   sessionStateQuery,
   TaskQueues,
-  taskQueueForOperation,
 } from '@switchboard/contracts/temporal';
 import {
   ActivityFailure,
@@ -187,6 +187,7 @@ class Bookings {
       bookedAtMs: Date.now(),
       timings: { ...(intent.settings?.lifecycle ?? DefaultSessionSettings.lifecycle) },
       sandbox: intent.sandbox,
+      ...(intent.settings?.taskQueues ? { taskQueues: intent.settings.taskQueues } : {}),
     });
   }
   /** The bookings whose lifecycle can start now that an SMS went to `payload.to`; forgets them. */
@@ -853,8 +854,10 @@ async function startLifecycles(
 
 /** Runs a side effect as an activity on the queue of its worker. */
 async function runEffect(intent: SessionIntent, request: EffectRequest, trace?: IntentTrace): Promise<JsonValue> {
+  // The deployment's queue names travel with the intent; intents of earlier releases lack them.
+  const queues = intent.settings?.taskQueues ?? TaskQueues;
   if (request.kind === 'webhook' && request.endpoint !== undefined) {
-    const webhook = proxyFor<WebhookActivities>(TaskQueues.Webhook, request.policy, WEBHOOK_DEFAULTS);
+    const webhook = proxyFor<WebhookActivities>(queues.Webhook, request.policy, WEBHOOK_DEFAULTS);
     const endpoint = request.endpoint;
     return traced(trace, 'callWebhook', () =>
       webhook.callWebhook({
@@ -869,12 +872,12 @@ async function runEffect(intent: SessionIntent, request: EffectRequest, trace?: 
     );
   }
   const operation = request.operation ?? '';
-  const queue = request.kind === 'provider' ? taskQueueForOperation(operation) : undefined;
-  if (queue === undefined) {
+  const family = request.kind === 'provider' ? operationFamily(operation) : undefined;
+  if (family === undefined) {
     throw new SwitchboardError('unsupported_effect', `no worker serves '${request.kind}' operation '${operation}'`);
   }
-  if (queue === 'session') return { status: 'ok' };
-  const provider = proxyFor<ProviderActivities>(queue, request.policy, PROVIDER_DEFAULTS);
+  if (family === 'session') return { status: 'ok' };
+  const provider = proxyFor<ProviderActivities>(queues[family], request.policy, PROVIDER_DEFAULTS);
   return traced(trace, operation, () =>
     provider[operation]!({
       tenantId: intent.tenantId,

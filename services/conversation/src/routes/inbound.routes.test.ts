@@ -4,6 +4,7 @@ import { generateKeyringSpec, parseKeyring, putCredential, type Queryable } from
 import { trace } from '@switchboard/telemetry';
 import { computeTwilioSignature } from '@switchboard/telephony-worker';
 import type { FastifyInstance } from 'fastify';
+import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../app.js';
 
@@ -309,6 +310,43 @@ describe('inbound webhooks configuration', () => {
       expect(published2).toHaveLength(1);
     } finally {
       await behindProxy.close();
+    }
+  });
+
+  it('never takes the URL from X-Forwarded-* headers, and says to set PUBLIC_BASE_URL when they are there', async () => {
+    const lines: string[] = [];
+    const proxied = await buildApp({
+      db,
+      bus: fakeBus([]),
+      tracer: trace.getTracer('test'),
+      toolCallTimeoutMs: 1000,
+      keyring,
+      logger: pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) }),
+    });
+    try {
+      const fields = smsFields();
+      // Signed for the https origin the proxy serves, as Twilio signs it.
+      const signature = sign(SMS_PATH, fields, TOKEN, 'https://switchboard.example.com');
+      const inject = () =>
+        proxied.inject({
+          method: 'POST',
+          url: SMS_PATH,
+          headers: {
+            host: HOST,
+            'x-forwarded-proto': 'https',
+            'x-forwarded-host': 'switchboard.example.com',
+            'content-type': 'application/x-www-form-urlencoded',
+            'x-twilio-signature': signature,
+          },
+          payload: form(fields),
+        });
+      expect((await inject()).statusCode).toBe(403);
+      expect((await inject()).statusCode).toBe(403);
+      const hints = lines.filter((l) => l.includes('PUBLIC_BASE_URL'));
+      expect(hints).toHaveLength(1);
+      expect(JSON.parse(hints[0] as string).checkedUrl).toBe(`http://${HOST}${SMS_PATH}`);
+    } finally {
+      await proxied.close();
     }
   });
 });

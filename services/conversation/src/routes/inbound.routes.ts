@@ -93,6 +93,19 @@ export const inboundRoutes: FastifyPluginAsyncTypebox<InboundRoutesOptions> = as
 
   const base = options.publicBaseUrl?.replace(/\/+$/, '');
   const publicUrl = (req: FastifyRequest) => `${base ?? `http://${req.headers.host ?? ''}`}${req.url}`;
+  // `X-Forwarded-*` never decide the URL (a client may send them when a hop does not overwrite
+  // them, and they carry no path prefix), but they do tell why every webhook fails behind a
+  // proxy: said once per process.
+  let proxyHinted = false;
+  const hintProxy = (req: FastifyRequest) => {
+    if (base !== undefined || proxyHinted) return;
+    if (req.headers['x-forwarded-proto'] === undefined && req.headers['x-forwarded-host'] === undefined) return;
+    proxyHinted = true;
+    req.log.warn(
+      { checkedUrl: publicUrl(req) },
+      'inbound webhook signature failed behind a proxy: set PUBLIC_BASE_URL to the public URL Twilio calls',
+    );
+  };
 
   /** Verifies the request against the named credential; returns the form fields. */
   const verify = async (req: FastifyRequest, params: { tenantId: string; credential: string }) => {
@@ -119,7 +132,10 @@ export const inboundRoutes: FastifyPluginAsyncTypebox<InboundRoutesOptions> = as
       throw err;
     }
     const authToken = secret.authToken ?? '';
-    if (!verifyTwilioSignature(authToken, publicUrl(req), fields, signature)) throw new ForbiddenError();
+    if (!verifyTwilioSignature(authToken, publicUrl(req), fields, signature)) {
+      hintProxy(req);
+      throw new ForbiddenError();
+    }
     const accountSid = secret.accountSid ?? '';
     if (accountSid === '' || field(fields, 'AccountSid') !== accountSid) throw new ForbiddenError();
     return fields;
