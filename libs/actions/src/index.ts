@@ -101,6 +101,17 @@ export {
   readEffectPolicy,
   retryIntervalProblem,
 } from './policy.js';
+export {
+  type ActionEffect,
+  actionEffects,
+  type EffectDefaults,
+  effectBudgetMs,
+  effectivePolicy,
+  PROVIDER_EFFECT_DEFAULTS,
+  type RunBudgetSettings,
+  runBudgetMs,
+  WEBHOOK_EFFECT_DEFAULTS,
+} from './run-budget.js';
 export { closestMatch, editDistance } from './suggest.js';
 export {
   checkTemplate,

@@ -1,50 +1,39 @@
 /**
  * Activity options of side effects: what an action definition's `timeout_ms` / `retry` mean
- * for Temporal. Pure (no workflow APIs), so workflows and tests share it.
+ * for Temporal. Pure (no workflow APIs), so workflows and tests share it. The defaults and the
+ * merge live in `@switchboard/actions` (`effectivePolicy`), where the run budget that says when
+ * a run is stuck is computed from the same numbers.
  */
-import type { EffectPolicy, EffectRetryPolicy } from '@switchboard/actions';
+import {
+  type EffectDefaults,
+  type EffectPolicy,
+  effectivePolicy,
+  PROVIDER_EFFECT_DEFAULTS,
+  WEBHOOK_EFFECT_DEFAULTS,
+} from '@switchboard/actions';
 import type { ActivityOptions } from '@temporalio/workflow';
 
-/** Every field of an effect policy, as the executor's defaults. */
-export type EffectDefaults = Required<EffectRetryPolicy> & { timeoutMs: number };
+export type { EffectDefaults };
 
 /** Defaults of an effect's activity; an action's or step's `timeout_ms` / `retry` override them. */
-export const WEBHOOK_DEFAULTS: EffectDefaults = {
-  timeoutMs: 30_000,
-  initialIntervalMs: 200,
-  backoffCoefficient: 2,
-  maximumIntervalMs: 10_000,
-  maxAttempts: 5,
-};
-export const PROVIDER_DEFAULTS: EffectDefaults = {
-  timeoutMs: 30_000,
-  initialIntervalMs: 250,
-  backoffCoefficient: 2,
-  maximumIntervalMs: 15_000,
-  maxAttempts: 6,
-};
+export const WEBHOOK_DEFAULTS: EffectDefaults = WEBHOOK_EFFECT_DEFAULTS;
+export const PROVIDER_DEFAULTS: EffectDefaults = PROVIDER_EFFECT_DEFAULTS;
 
-/**
- * Activity options of an effect: the definition's policy over the defaults, field by field.
- * A definition that sets only a small maximum interval lowers the initial interval with it
- * (Temporal refuses maximum < initial).
- */
+/** Activity options of an effect: the definition's policy over the defaults, field by field. */
 export function activityOptionsFor(
   queue: string,
   defaults: EffectDefaults,
   policy: EffectPolicy | undefined,
 ): ActivityOptions {
-  const retry = policy?.retry ?? {};
-  const maximumIntervalMs = retry.maximumIntervalMs ?? defaults.maximumIntervalMs;
-  const initialIntervalMs = Math.min(retry.initialIntervalMs ?? defaults.initialIntervalMs, maximumIntervalMs);
+  const effective = effectivePolicy(defaults, policy);
   return {
     taskQueue: queue,
-    startToCloseTimeout: policy?.timeoutMs ?? defaults.timeoutMs,
+    startToCloseTimeout: effective.timeoutMs,
     retry: {
-      initialInterval: initialIntervalMs,
-      backoffCoefficient: retry.backoffCoefficient ?? defaults.backoffCoefficient,
-      maximumInterval: maximumIntervalMs,
-      maximumAttempts: retry.maxAttempts ?? defaults.maxAttempts,
+      initialInterval: effective.initialIntervalMs,
+      backoffCoefficient: effective.backoffCoefficient,
+      maximumInterval: effective.maximumIntervalMs,
+      maximumAttempts: effective.maxAttempts,
     },
   };
 }

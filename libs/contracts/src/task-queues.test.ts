@@ -1,7 +1,7 @@
 import { ConfigError, EnvReader } from '@switchboard/common';
 import { describe, expect, it } from 'vitest';
 import { readTaskQueues } from './task-queues.js';
-import { operationFamily, TaskQueues } from './temporal.js';
+import { familyProvider, operationFamily, operationProvider, TaskQueues } from './temporal.js';
 
 const read = (env: NodeJS.ProcessEnv) => {
   const r = new EnvReader(env);
@@ -42,5 +42,14 @@ describe('readTaskQueues', () => {
     expect(operationFamily('http.request')).toBe('Webhook');
     expect(operationFamily('session.end_call')).toBe('session');
     expect(operationFamily('fax.send')).toBeUndefined();
+  });
+
+  it('names the provider behind every operation and family', () => {
+    expect(
+      ['calcom.book', 'sms.send', 'telephony.transfer', 'crm.lookup', 'http.request'].map(operationProvider),
+    ).toEqual(['calcom', 'twilio', 'twilio', 'hubspot', 'webhook']);
+    expect(operationProvider('session.pause_inactivity')).toBeUndefined();
+    expect(operationProvider('fax.send')).toBeUndefined();
+    expect(familyProvider('Telephony')).toBe('twilio');
   });
 });

@@ -132,6 +132,12 @@ export interface SessionSnapshot {
   processed: number;
   pending: number;
   recentIntentIds: string[];
+  /**
+   * Ids of the intents received and not yet run, and of those waiting for the user's
+   * confirmation: with `recentIntentIds`, every intent the session knows. Absent from workers
+   * of releases before it.
+   */
+  pendingIntentIds?: string[];
 }
 
 /** Delivers an intent to a conversation's session (used with signal-with-start). */
@@ -248,6 +254,42 @@ export function operationFamily(operation: string): ProviderFamily | 'session' |
     default:
       return undefined;
   }
+}
+
+/**
+ * The external providers Switchboard calls, as operators see them (runs, stats, metrics): one
+ * per worker family (Twilio behind the telephony worker, HubSpot behind the CRM worker, tenant
+ * endpoints behind the webhook worker).
+ */
+export const ProviderNames = {
+  Calcom: 'calcom',
+  Twilio: 'twilio',
+  Hubspot: 'hubspot',
+  Webhook: 'webhook',
+} as const;
+/** One of {@link ProviderNames}. */
+export type ProviderName = (typeof ProviderNames)[keyof typeof ProviderNames];
+
+const FAMILY_PROVIDERS: Readonly<Record<ProviderFamily, ProviderName>> = {
+  Calcom: ProviderNames.Calcom,
+  Telephony: ProviderNames.Twilio,
+  Crm: ProviderNames.Hubspot,
+  Webhook: ProviderNames.Webhook,
+};
+
+/** The provider a worker family calls. */
+export function familyProvider(family: ProviderFamily): ProviderName {
+  return FAMILY_PROVIDERS[family];
+}
+
+/**
+ * The provider a provider operation calls (`calcom.book` → `calcom`, `sms.send` → `twilio`,
+ * `http.request` → `webhook`); `undefined` for operations the session answers itself
+ * (`session.*`) and unknown ones.
+ */
+export function operationProvider(operation: string): ProviderName | undefined {
+  const family = operationFamily(operation);
+  return family === undefined || family === 'session' ? undefined : FAMILY_PROVIDERS[family];
 }
 
 export * from './lifecycle.js';

@@ -57,7 +57,8 @@ export {
 } from './external-conversations.js';
 export { type IdPrefix, IdPrefixes, intentIdForKey, newId } from './ids.js';
 export { migrate, migrationsDir } from './migrate.js';
-export { createPool, type Queryable, withTransaction } from './pool.js';
+export { createPool, type Pool, type Queryable, withAdvisoryLockOrSkip, withTransaction } from './pool.js';
+export { type ProviderCallRecord, pruneProviderCalls, recordProviderCalls } from './provider-calls.js';
 export { addRateCounts, pruneRateCounts, type RateCount } from './rate-counters.js';
 export {
   type ActionDefinitionRow,
@@ -90,6 +91,18 @@ export {
   upsertEndpoint,
 } from './repositories.js';
 export {
+  countStuckRuns,
+  listOverdueRuns,
+  listRunsPage,
+  type OverdueRun,
+  RUN_LIST_STATUSES,
+  type RunCursor,
+  type RunFilter,
+  type RunListStatus,
+  type RunPage,
+  type RunSummary,
+} from './runs.js';
+export {
   listSandboxEffects,
   markSandboxEffect,
   recordSandboxEffect,
@@ -99,6 +112,14 @@ export {
   SandboxEffectStates,
   type SandboxUndo,
 } from './sandbox-effects.js';
+export {
+  type ActionStats,
+  type ErrorCount,
+  type ProviderStats,
+  type TenantStats,
+  TOP_ERRORS,
+  tenantStats,
+} from './stats.js';
 export {
   type AppendTranscriptOutcome,
   appendTranscriptMessage,

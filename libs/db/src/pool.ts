@@ -3,6 +3,9 @@ import pg from 'pg';
 /** Anything that can run a query: a pool or a checked-out client (inside a transaction). */
 export type Queryable = Pick<pg.Pool, 'query'>;
 
+/** A connection pool (what {@link createPool} makes), for code that checks out connections. */
+export type Pool = pg.Pool;
+
 /** A pool with sane defaults for services; timestamps come back as Date, bigint as string. */
 export function createPool(
   connectionString: string,
@@ -40,4 +43,20 @@ export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClie
   } finally {
     client.release();
   }
+}
+
+/**
+ * Runs `fn` only if no other process holds the transaction-scoped advisory lock `key` (one
+ * connection is kept for it meanwhile); answers `undefined` without running it otherwise. For
+ * periodic work that several replicas schedule and one at a time should do.
+ */
+export async function withAdvisoryLockOrSkip<T>(
+  pool: pg.Pool,
+  key: number,
+  fn: () => Promise<T>,
+): Promise<T | undefined> {
+  return withTransaction(pool, async (client) => {
+    const { rows } = await client.query<{ got: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS got', [key]);
+    return rows[0]?.got === true ? fn() : undefined;
+  });
 }

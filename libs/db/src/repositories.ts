@@ -284,6 +284,15 @@ export interface ActionRun {
    * 014); `null` on rows written before it, and on rows {@link finishRun} recreated.
    */
   requestHash: string | null;
+  /** The agent whose action ran; `null` on rows written before runs kept it (migration 016). */
+  agentName: string | null;
+  /** Providers the action can call (`calcom`, `twilio`, `hubspot`, `webhook`), from its definition. */
+  providers: string[];
+  /**
+   * When the run should be over at the latest (its action's budget + a grace margin, see
+   * `runBudgetMs` in `@switchboard/actions`); still unfinished after it, the run is stuck.
+   */
+  deadlineAt: Date | null;
 }
 
 /**
@@ -295,11 +304,17 @@ export async function insertAcceptedRun(
   db: Queryable,
   run: Pick<ActionRun, 'intentId' | 'tenantId' | 'conversationId' | 'actionName' | 'arguments' | 'traceId'> & {
     requestHash?: string | null;
+    agentName?: string | null;
+    providers?: readonly string[];
+    /** Milliseconds after acceptance (on the database's clock) at which the run is overdue. */
+    deadlineAfterMs?: number;
   },
 ): Promise<boolean> {
   const res = await db.query(
-    `INSERT INTO action_runs (intent_id, tenant_id, conversation_id, action_name, status, arguments, trace_id, request_hash)
-     VALUES ($1, $2, $3, $4, 'accepted', $5, $6, $7) ON CONFLICT (intent_id) DO NOTHING`,
+    `INSERT INTO action_runs (intent_id, tenant_id, conversation_id, action_name, status, arguments, trace_id, request_hash,
+                              agent_name, providers, deadline_at)
+     VALUES ($1, $2, $3, $4, 'accepted', $5, $6, $7, $8, $9, now() + make_interval(secs => $10::float8 / 1000))
+     ON CONFLICT (intent_id) DO NOTHING`,
     [
       run.intentId,
       run.tenantId,
@@ -308,6 +323,9 @@ export async function insertAcceptedRun(
       run.arguments,
       run.traceId,
       run.requestHash ?? null,
+      run.agentName ?? null,
+      run.providers ?? [],
+      run.deadlineAfterMs ?? null,
     ],
   );
   return res.rowCount === 1;
@@ -342,9 +360,12 @@ export async function finishRun(
   identity?: Pick<ActionRun, 'tenantId' | 'conversationId' | 'actionName'>,
 ): Promise<void> {
   if (identity) {
+    // The agent from the conversation: the outcome does not carry it.
     await db.query(
-      `INSERT INTO action_runs (intent_id, tenant_id, conversation_id, action_name, status)
-       VALUES ($1, $2, $3, $4, 'accepted') ON CONFLICT (intent_id) DO NOTHING`,
+      `INSERT INTO action_runs (intent_id, tenant_id, conversation_id, action_name, status, agent_name)
+       SELECT $1, $2, $3, $4, 'accepted',
+              (SELECT a.name FROM conversations c JOIN agents a ON a.id = c.agent_id WHERE c.id = $3)
+       ON CONFLICT (intent_id) DO NOTHING`,
       [intentId, identity.tenantId, identity.conversationId, identity.actionName],
     );
   }
@@ -395,6 +416,9 @@ function mapRun(row: any): ActionRun {
     traceId: row.trace_id,
     result: row.result,
     requestHash: row.request_hash ?? null,
+    agentName: row.agent_name ?? null,
+    providers: row.providers ?? [],
+    deadlineAt: row.deadline_at ?? null,
   };
 }
 

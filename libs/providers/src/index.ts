@@ -1,3 +1,11 @@
+export {
+  activityOperation,
+  failureOf,
+  PROVIDER_CALLS_RETENTION_MS,
+  ProviderCallLog,
+  type ProviderCallLogOptions,
+  withCallLog,
+} from './call-log.js';
 export { type CredentialAccess, createCredentialAccess } from './credentials.js';
 export {
   errorForStatus,

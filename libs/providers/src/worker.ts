@@ -1,9 +1,10 @@
 import type { ProviderActivities } from '@switchboard/chains';
 import { createLogger, EnvReader, type Logger, startHealthServer } from '@switchboard/common';
-import { type ProviderFamily, readTaskQueues } from '@switchboard/contracts';
+import { familyProvider, type ProviderFamily, readTaskQueues } from '@switchboard/contracts';
 import { createPool, type Keyring, migrate, parseKeyring, type Queryable } from '@switchboard/db';
 import { initTelemetry, type Tracer, temporalWorkerTracing } from '@switchboard/telemetry';
 import { NativeConnection, Worker } from '@temporalio/worker';
+import { ProviderCallLog, withCallLog } from './call-log.js';
 import { type CredentialAccess, createCredentialAccess } from './credentials.js';
 import { toActivityFailure } from './errors.js';
 import { createProviderHttp, type ProviderHttp } from './http.js';
@@ -72,6 +73,7 @@ export async function runProviderWorker(spec: ProviderWorkerSpec, env: NodeJS.Pr
     concurrency: r.int(spec.concurrencyEnv, spec.defaultConcurrency ?? 100, 1, 10_000),
     healthPort: r.optional('HEALTH_PORT') === undefined ? undefined : r.int('HEALTH_PORT', 0, 1, 65535),
     healthHost: r.string('HEALTH_HOST', '127.0.0.1'),
+    callsRetentionHours: r.int('PROVIDER_CALLS_RETENTION_HOURS', 48, 1, 24 * 366),
   };
   r.done();
   const keyring = parseKeyring(config.keys);
@@ -91,7 +93,13 @@ export async function runProviderWorker(spec: ProviderWorkerSpec, env: NodeJS.Pr
     tracer: telemetry.tracer,
     log,
   };
-  const activities = withFailureMapping(spec.createActivities(ctx));
+  // Every attempt of every operation, for GET /v1/stats (see call-log.ts).
+  const callLog = new ProviderCallLog(db, {
+    retentionMs: config.callsRetentionHours * 3_600_000,
+    onError: (err, what) => log.warn({ err, what }, 'provider call log: database write failed (retried)'),
+  });
+  callLog.start();
+  const activities = withFailureMapping(withCallLog(spec.createActivities(ctx), callLog, familyProvider(spec.family)));
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
   const tracing = temporalWorkerTracing();
   const worker = await Worker.create({
@@ -120,6 +128,7 @@ export async function runProviderWorker(spec: ProviderWorkerSpec, env: NodeJS.Pr
     // a second shutdown() would throw and cut our own clean-up short.
     if (worker.getState() === 'RUNNING') worker.shutdown();
     await running.catch((err) => log.error({ err }, 'worker stopped with an error'));
+    await callLog.close();
     await connection.close();
     await db.end();
     await telemetry.shutdown();

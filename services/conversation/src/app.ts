@@ -30,11 +30,13 @@ import { dropinRoutes } from './routes/dropin.routes.js';
 import { inboundRoutes } from './routes/inbound.routes.js';
 import { keyRoutes } from './routes/keys.routes.js';
 import { mcpRoutes } from './routes/mcp.routes.js';
+import { runRoutes } from './routes/runs.routes.js';
 import { sandboxRoutes } from './routes/sandbox.routes.js';
 import { settingsRoutes } from './routes/settings.routes.js';
 import { transcriptRoutes } from './routes/transcript.routes.js';
 import { turnRoutes } from './routes/turns.routes.js';
 import { websocketRoutes } from './routes/ws.routes.js';
+import type { RunDeadlineSettings } from './run-plan.js';
 import { ToolCalls } from './tool-calls.js';
 
 /** Everything the app needs; `main.ts` builds these, tests pass their own. */
@@ -43,6 +45,8 @@ export interface AppDeps {
   bus: Bus;
   tracer: Tracer;
   toolCallTimeoutMs: number;
+  /** How a run's deadline is set, after which an unfinished run is stuck (default `DEFAULT_RUN_DEADLINE`). */
+  runDeadline?: RunDeadlineSettings;
   bodyLimitBytes?: number;
   /**
    * Encrypts credentials written through the API and decrypts the ones inbound webhooks are
@@ -108,7 +112,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.decorate('deps', deps);
   app.decorate(
     'toolCalls',
-    new ToolCalls({ db: deps.db, bus: deps.bus, tracer: deps.tracer, timeoutMs: deps.toolCallTimeoutMs }),
+    new ToolCalls({
+      db: deps.db,
+      bus: deps.bus,
+      tracer: deps.tracer,
+      timeoutMs: deps.toolCallTimeoutMs,
+      ...(deps.runDeadline ? { runDeadline: deps.runDeadline } : {}),
+    }),
   );
 
   // One server span per request, parented by the caller's traceparent when it sends one.
@@ -208,6 +218,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         ...(deps.authLimits ? { authLimits: deps.authLimits } : {}),
       });
       await v1.register(conversationRoutes);
+      await v1.register(runRoutes);
       await v1.register(controlRoutes);
       await v1.register(sandboxRoutes);
       await v1.register(agentRoutes);

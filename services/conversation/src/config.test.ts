@@ -23,4 +23,11 @@ describe('conversation config', () => {
     expect(() => parseTrustProxy('10.0.0.0/33,proxy.internal')).toThrow(/'10.0.0.0\/33', 'proxy.internal'/);
     expect(loadConfig({ ...base, TRUST_PROXY: 'uniquelocal' }).trustProxy).toBe('uniquelocal');
   });
+
+  it("reads how run deadlines are set, with the orchestrator's confirmation wait", () => {
+    expect(loadConfig(base)).toMatchObject({ runDeadlineGraceMs: 60_000, confirmationTimeoutMs: 120_000 });
+    const set = loadConfig({ ...base, RUN_DEADLINE_GRACE_MS: '0', CONFIRMATION_TIMEOUT_MS: '5000' });
+    expect(set).toMatchObject({ runDeadlineGraceMs: 0, confirmationTimeoutMs: 5000 });
+    expect(() => loadConfig({ ...base, CONFIRMATION_TIMEOUT_MS: '10' })).toThrow(/CONFIRMATION_TIMEOUT_MS/);
+  });
 });

@@ -3,6 +3,7 @@ import { ConfigError, EnvReader } from '@switchboard/common';
 import { DEFAULT_RATE_LIMITS } from './access.js';
 import type { TrustProxy } from './app.js';
 import { DEFAULT_AUTH_LIMITS } from './authenticator.js';
+import { DEFAULT_RUN_DEADLINE } from './run-plan.js';
 
 /** Conversation service configuration, read once at start. */
 export interface ConversationConfig {
@@ -12,6 +13,16 @@ export interface ConversationConfig {
   databaseUrl: string;
   /** How long a tool call waits for its result before answering 202 with the run to poll. */
   toolCallTimeoutMs: number;
+  /**
+   * Added to every run's own budget to set its deadline, ms (`RUN_DEADLINE_GRACE_MS`, default
+   * 60000); a run unfinished after its deadline is stuck.
+   */
+  runDeadlineGraceMs: number;
+  /**
+   * The executor's confirmation wait, ms (`CONFIRMATION_TIMEOUT_MS`: give it the orchestrator's
+   * value); part of the deadline of runs that ask for confirmation.
+   */
+  confirmationTimeoutMs: number;
   /** Largest request body, in bytes. */
   bodyLimitBytes: number;
   logLevel: string;
@@ -56,6 +67,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConversationCo
     natsUrl: r.string('NATS_URL'),
     databaseUrl: r.string('DATABASE_URL'),
     toolCallTimeoutMs: r.int('TOOL_CALL_TIMEOUT_MS', 30_000, 100, 600_000),
+    runDeadlineGraceMs: r.int('RUN_DEADLINE_GRACE_MS', DEFAULT_RUN_DEADLINE.graceMs, 0, 86_400_000),
+    // The orchestrator's variable and bounds: both services must read the same value.
+    confirmationTimeoutMs: r.int(
+      'CONFIRMATION_TIMEOUT_MS',
+      DEFAULT_RUN_DEADLINE.confirmationTimeoutMs,
+      1_000,
+      86_400_000,
+    ),
     bodyLimitBytes: r.int('BODY_LIMIT_BYTES', 1_048_576, 1024, 50 * 1_048_576),
     logLevel: r.string('LOG_LEVEL', 'info'),
     credentialsKeys: r.optional('CREDENTIALS_KEYS'),

@@ -21,6 +21,7 @@ const app = await buildApp({
   bus,
   tracer: telemetry.tracer,
   toolCallTimeoutMs: config.toolCallTimeoutMs,
+  runDeadline: { graceMs: config.runDeadlineGraceMs, confirmationTimeoutMs: config.confirmationTimeoutMs },
   bodyLimitBytes: config.bodyLimitBytes,
   rateLimits: { perKeyPerMin: config.rateLimitPerKeyPerMin, perTenantPerMin: config.rateLimitPerTenantPerMin },
   rateLimitSyncMs: config.rateLimitSyncMs,

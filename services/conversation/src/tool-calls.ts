@@ -38,6 +38,7 @@ import { publishControl } from './controls.js';
 import { ConflictError, IdempotencyKeyReusedError } from './errors.js';
 import { requestDifferences, toolCallRequestHash } from './idempotency.js';
 import { fromBusEvent, fromBusResult, fromStoredResult, type ToolCallResponse } from './results.js';
+import { DEFAULT_RUN_DEADLINE, planRun, type RunDeadlineSettings } from './run-plan.js';
 
 /** What a control request asks of a tool call (see `ConversationControl` in proto/). */
 export type ControlRequestKind = 'confirm' | 'decline' | 'cancel' | 'delivered';
@@ -72,6 +73,8 @@ export interface ToolCallDeps {
   bus: Bus;
   tracer: Tracer;
   timeoutMs: number;
+  /** How each run's deadline is set (default {@link DEFAULT_RUN_DEADLINE}). */
+  runDeadline?: RunDeadlineSettings;
 }
 
 /** A tool call as the API receives it. */
@@ -125,6 +128,7 @@ export class ToolCalls {
     if (!agent) throw new NotFoundError('agent', conversation.agentId);
     // Topics: which copy of the action runs (an agent without topics resolves as it always did).
     const action = await resolveToolCallAction(db, req.tenantId, agent, req.name, req.topic);
+    const plan = planRun(action.canonical, this.deps.runDeadline ?? DEFAULT_RUN_DEADLINE);
     return withSpan(
       this.deps.tracer,
       `publish ${Streams.Intents}`,
@@ -142,6 +146,9 @@ export class ToolCalls {
             arguments: req.arguments,
             traceId: traceIdOf(trace.traceparent),
             requestHash,
+            agentName: agent.name,
+            providers: plan.providers,
+            deadlineAfterMs: plan.deadlineAfterMs,
           };
           let inserted = await insertAcceptedRun(db, accepted);
           if (!inserted) {

@@ -31,6 +31,13 @@ export interface OrchestratorConfig {
    * capture the SDK does; raise it to see workflow stacks when debugging (see `WorkflowCodeOptions`).
    */
   workflowStackTraceLimit: number;
+  /** How often stuck runs are looked at, ms (`STUCK_RUN_SWEEP_MS`); 0 turns the sweeper off. */
+  stuckRunSweepMs: number;
+  /**
+   * How long after its deadline an unfinished run is looked at, and ended `run_abandoned` when
+   * nothing can run it any more (`STUCK_RUN_ABANDON_AFTER_MS`).
+   */
+  stuckRunAbandonAfterMs: number;
   /** Executor settings attached to every intent (confirmation, "still working", end call, lifecycle). */
   session: SessionSettings;
 }
@@ -51,6 +58,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OrchestratorCo
     maxWorkflowTasks: r.int('ORCHESTRATOR_MAX_WORKFLOW_TASKS', 100, 1, 10_000),
     maxCachedWorkflows: r.int('ORCHESTRATOR_MAX_CACHED_WORKFLOWS', 2000, 0, 1_000_000),
     workflowStackTraceLimit: r.int('ORCHESTRATOR_WORKFLOW_STACK_TRACE_LIMIT', 0, 0, 100),
+    stuckRunSweepMs: r.int('STUCK_RUN_SWEEP_MS', 60_000, 0, 86_400_000),
+    stuckRunAbandonAfterMs: r.int('STUCK_RUN_ABANDON_AFTER_MS', 600_000, 0, 30 * 86_400_000),
     session: {
       confirmationTimeoutMs: r.int(
         'CONFIRMATION_TIMEOUT_MS',

@@ -10,6 +10,7 @@ import { loadConfig } from './config.js';
 import { startInboundConsumer } from './inbound-consumer.js';
 import { startIntentConsumer } from './intent-consumer.js';
 import { createSessionActivities } from './outcome.activities.js';
+import { StuckRunSweeper } from './stuck-runs.js';
 
 let closing = false;
 const log = createLogger('orchestrator');
@@ -30,11 +31,12 @@ const temporal = new Client({
   interceptors: { workflow: [temporalClientInterceptor()] },
 });
 const workerConnection = await NativeConnection.connect({ address: config.temporalAddress });
+const sessionActivities = createSessionActivities({ bus, db, temporal, taskQueue: config.taskQueue, telemetry });
 const worker = await createChainsWorker({
   connection: workerConnection,
   namespace: config.temporalNamespace,
   taskQueue: config.taskQueue,
-  activities: createSessionActivities({ bus, db, temporal, taskQueue: config.taskQueue, telemetry }),
+  activities: sessionActivities,
   db,
   maxWorkflowTasks: config.maxWorkflowTasks,
   maxCachedWorkflows: config.maxCachedWorkflows,
@@ -62,6 +64,17 @@ const inbound = await startInboundConsumer({
   taskQueue: config.taskQueue,
   maxInFlight: config.maxInFlight,
 });
+// Runs nothing will ever finish end `failed` (run_abandoned) instead of staying unseen.
+const sweeper = new StuckRunSweeper({
+  db,
+  bus,
+  temporal,
+  tracer: telemetry.tracer,
+  log,
+  publishOutcome: sessionActivities.publishOutcome,
+  overdueMs: config.stuckRunAbandonAfterMs,
+});
+if (config.stuckRunSweepMs > 0) sweeper.start(config.stuckRunSweepMs);
 const health =
   config.healthPort === undefined
     ? undefined
@@ -74,7 +87,7 @@ async function close(signal: string): Promise<void> {
   log.info({ signal }, 'shutting down');
   health?.close();
   // Stop taking intents first; in-flight ones finish or are redelivered to another replica.
-  await Promise.all([consumer.stop(), inbound.stop()]);
+  await Promise.all([consumer.stop(), inbound.stop(), sweeper.stop()]);
   // The SDK's runtime also reacts to SIGINT/SIGTERM and may have started draining already;
   // a second shutdown() would throw and cut our own clean-up short.
   if (worker.getState() === 'RUNNING') worker.shutdown();

@@ -246,6 +246,8 @@ export async function conversationSession(input: SessionInput): Promise<void> {
     processed,
     pending: pending.length + parked.length,
     recentIntentIds: [...recent],
+    // A query is not in history: answering more changes no replay.
+    pendingIntentIds: [...pending.map((p) => p.intentId), ...parked.map((p) => p.intent.intentId)],
   }));
 
   let busy = false;

@@ -178,6 +178,12 @@ export const conversationRoutes: FastifyPluginAsyncTypebox = async (app) => {
         conversationId: run.conversationId,
         durationMs: run.durationMs,
         traceId: run.traceId,
+        // Derived, as in GET /v1/runs: still unfinished after its deadline.
+        stuck:
+          (run.status === 'accepted' || run.status === 'running') &&
+          run.deadlineAt !== null &&
+          run.deadlineAt.getTime() < Date.now(),
+        deadlineAt: run.deadlineAt?.toISOString() ?? null,
       };
     },
   );
