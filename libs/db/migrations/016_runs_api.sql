@@ -24,8 +24,11 @@ UPDATE action_runs SET deadline_at = accepted_at + interval '1 hour'
 -- Pages are newest first with the intent id as tie-breaker (a keyset cursor on both), so every
 -- index a page can walk ends in (accepted_at DESC, intent_id DESC). The filters that select
 -- few rows get their own prefix; agent and provider filters walk the tenant's time order.
+-- The time-order index also carries what `GET /v1/stats` aggregates, so a window's statistics
+-- are an index-only scan instead of a visit to every wide run row in it.
 DROP INDEX action_runs_tenant_time;
-CREATE INDEX action_runs_tenant_page ON action_runs (tenant_id, accepted_at DESC, intent_id DESC);
+CREATE INDEX action_runs_tenant_page ON action_runs (tenant_id, accepted_at DESC, intent_id DESC)
+  INCLUDE (agent_name, action_name, status, duration_ms, error_code);
 CREATE INDEX action_runs_tenant_status ON action_runs (tenant_id, status, accepted_at DESC, intent_id DESC);
 CREATE INDEX action_runs_tenant_action ON action_runs (tenant_id, action_name, accepted_at DESC, intent_id DESC);
 CREATE INDEX action_runs_tenant_error ON action_runs (tenant_id, error_code, accepted_at DESC, intent_id DESC)
@@ -57,7 +60,10 @@ CREATE TABLE provider_calls (
   -- The provider's HTTP status, when the failure carried one.
   http_status  smallint
 );
-CREATE INDEX provider_calls_tenant_at ON provider_calls (tenant_id, at);
+-- With what the statistics read, so a window is an index-only scan (the table is append-only:
+-- autovacuum keeps its visibility map current).
+CREATE INDEX provider_calls_tenant_at ON provider_calls (tenant_id, at)
+  INCLUDE (provider, operation, ok, duration_ms, error_code);
 -- Pruning deletes by age across tenants; rows arrive in time order, so a block range index
 -- finds old ones at almost no cost.
 CREATE INDEX provider_calls_at ON provider_calls USING brin (at);

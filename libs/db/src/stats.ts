@@ -63,35 +63,62 @@ const WINDOW_START = 'now() - make_interval(secs => $2::float8 / 1000)';
 interface StatsRow {
   calls: string;
   failures: string;
-  pcts: (string | null)[] | null;
+  pcts: (string | number | null)[] | null;
   top_errors: ErrorCount[];
 }
 
+/**
+ * The statistics of one grouping in one pass over the window (an index-only scan, in parallel
+ * where Postgres wants): per group, the counts and the arrays of durations and failure codes
+ * (hash aggregation), then the percentiles and top codes of each group from its arrays. Sorting
+ * only each group's durations is what keeps this fast: an ordered-set aggregate over the rows
+ * would sort the whole window by group first.
+ */
+function statsSql(options: {
+  table: string;
+  at: string;
+  keys: [string, string];
+  failed: string;
+  fractions: number[];
+}): string {
+  const [a, b] = options.keys;
+  return `SELECT g.${a}, g.${b}, g.calls, g.failures,
+            (SELECT percentile_disc(ARRAY[${options.fractions.join(', ')}]) WITHIN GROUP (ORDER BY d)
+               FROM unnest(g.durations) d) AS pcts,
+            (SELECT COALESCE(json_agg(json_build_object('code', e.code, 'count', e.n) ORDER BY e.n DESC, e.code), '[]')
+               FROM (SELECT code, count(*) AS n FROM unnest(g.errors) code
+                      GROUP BY code ORDER BY count(*) DESC, code LIMIT $3) e) AS top_errors
+       FROM (SELECT ${a}, ${b}, count(*) AS calls, count(*) FILTER (WHERE ${options.failed}) AS failures,
+                    array_agg(duration_ms) FILTER (WHERE duration_ms IS NOT NULL) AS durations,
+                    array_agg(error_code) FILTER (WHERE ${options.failed} AND error_code IS NOT NULL) AS errors
+               FROM ${options.table}
+              WHERE tenant_id = $1 AND ${options.at} >= ${WINDOW_START}
+              GROUP BY ${a}, ${b}) g
+      ORDER BY g.failures::float8 / g.calls DESC, g.calls DESC, g.${a}, g.${b}`;
+}
+
+const ACTION_STATS_SQL = statsSql({
+  table: 'action_runs',
+  at: 'accepted_at',
+  keys: ['agent_name', 'action_name'],
+  failed: "status = 'failed'",
+  fractions: [0.5, 0.95, 0.99],
+});
+
+const PROVIDER_STATS_SQL = statsSql({
+  table: 'provider_calls',
+  at: 'at',
+  keys: ['provider', 'operation'],
+  failed: 'NOT ok',
+  fractions: [0.5, 0.99],
+});
+
 async function actionStats(db: Queryable, tenantId: string, windowMs: number): Promise<ActionStats[]> {
-  const { rows } = await db.query<StatsRow & { agent_name: string | null; action_name: string }>(
-    `WITH w AS (
-       SELECT agent_name, action_name, status, duration_ms, error_code
-         FROM action_runs
-        WHERE tenant_id = $1 AND accepted_at >= ${WINDOW_START}
-     ), totals AS (
-       SELECT agent_name, action_name, count(*) AS calls, count(*) FILTER (WHERE status = 'failed') AS failures,
-              percentile_disc(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY duration_ms) AS pcts
-         FROM w GROUP BY agent_name, action_name
-     ), errors AS (
-       SELECT agent_name, action_name, error_code, count(*) AS n,
-              row_number() OVER (PARTITION BY agent_name, action_name ORDER BY count(*) DESC, error_code) AS rank
-         FROM w WHERE status = 'failed' AND error_code IS NOT NULL
-        GROUP BY agent_name, action_name, error_code
-     )
-     SELECT t.agent_name, t.action_name, t.calls, t.failures, t.pcts,
-            COALESCE((SELECT json_agg(json_build_object('code', e.error_code, 'count', e.n) ORDER BY e.rank)
-                        FROM errors e
-                       WHERE e.agent_name IS NOT DISTINCT FROM t.agent_name AND e.action_name = t.action_name
-                         AND e.rank <= $3), '[]') AS top_errors
-       FROM totals t
-      ORDER BY t.failures::float8 / t.calls DESC, t.calls DESC, t.agent_name, t.action_name`,
-    [tenantId, windowMs, TOP_ERRORS],
-  );
+  const { rows } = await db.query<StatsRow & { agent_name: string | null; action_name: string }>(ACTION_STATS_SQL, [
+    tenantId,
+    windowMs,
+    TOP_ERRORS,
+  ]);
   return rows.map((r) => {
     const [p50Ms, p95Ms, p99Ms] = percentiles(r.pcts, 3);
     return {
@@ -108,29 +135,11 @@ async function actionStats(db: Queryable, tenantId: string, windowMs: number): P
 }
 
 async function providerStats(db: Queryable, tenantId: string, windowMs: number): Promise<ProviderStats[]> {
-  const { rows } = await db.query<StatsRow & { provider: string; operation: string }>(
-    `WITH w AS (
-       SELECT provider, operation, ok, duration_ms, error_code
-         FROM provider_calls
-        WHERE tenant_id = $1 AND at >= ${WINDOW_START}
-     ), totals AS (
-       SELECT provider, operation, count(*) AS calls, count(*) FILTER (WHERE NOT ok) AS failures,
-              percentile_disc(ARRAY[0.5, 0.99]) WITHIN GROUP (ORDER BY duration_ms) AS pcts
-         FROM w GROUP BY provider, operation
-     ), errors AS (
-       SELECT provider, operation, error_code, count(*) AS n,
-              row_number() OVER (PARTITION BY provider, operation ORDER BY count(*) DESC, error_code) AS rank
-         FROM w WHERE NOT ok AND error_code IS NOT NULL
-        GROUP BY provider, operation, error_code
-     )
-     SELECT t.provider, t.operation, t.calls, t.failures, t.pcts,
-            COALESCE((SELECT json_agg(json_build_object('code', e.error_code, 'count', e.n) ORDER BY e.rank)
-                        FROM errors e
-                       WHERE e.provider = t.provider AND e.operation = t.operation AND e.rank <= $3), '[]') AS top_errors
-       FROM totals t
-      ORDER BY t.failures::float8 / t.calls DESC, t.calls DESC, t.provider, t.operation`,
-    [tenantId, windowMs, TOP_ERRORS],
-  );
+  const { rows } = await db.query<StatsRow & { provider: string; operation: string }>(PROVIDER_STATS_SQL, [
+    tenantId,
+    windowMs,
+    TOP_ERRORS,
+  ]);
   return rows.map((r) => {
     const [p50Ms, p99Ms] = percentiles(r.pcts, 2);
     return {
@@ -146,7 +155,7 @@ async function providerStats(db: Queryable, tenantId: string, windowMs: number):
 }
 
 /** pg returns a bigint[] as strings (and the array itself `null` when no value was measured). */
-function percentiles(values: (string | null)[] | null, n: number): (number | undefined)[] {
+function percentiles(values: (string | number | null)[] | null, n: number): (number | undefined)[] {
   return Array.from({ length: n }, (_, i) => {
     const v = values?.[i];
     return v === null || v === undefined ? undefined : Number(v);
