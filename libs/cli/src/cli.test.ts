@@ -129,7 +129,8 @@ describe('bounded JSON: nothing the CLI reads or prints can overflow the stack',
   };
   const tool = readFileSync(`${examples}examples/save_meal.tool.json`, 'utf8');
   /** save_meal with a parameter default of `n` nested arrays (the file is n + 3 levels deep). */
-  const toolWithDefault = (n: number) => tool.replace('"required": true }', `"required": true, "default": ${nested(n)} }`);
+  const toolWithDefault = (n: number) =>
+    tool.replace('"required": true }', `"required": true, "default": ${nested(n)} }`);
 
   it(`refuses a --scope of 30,000 nested arrays with where and why, exit 2 (the limit is ${MAX_JSON_DEPTH})`, async () => {
     const r = await run('expr', 'a', '--scope', `{"a":${nested(30_000)}}`);

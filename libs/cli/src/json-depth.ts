@@ -23,38 +23,45 @@ export interface TooDeep {
  * checker, this function is to delegate to it.
  */
 export function findTooDeep(value: unknown, limit: number = MAX_JSON_DEPTH): TooDeep | undefined {
-  const stack: Frame[] = [{ value, depth: 1, key: '', parent: undefined }];
-  for (let frame = stack.pop(); frame !== undefined; frame = stack.pop()) {
-    const v = frame.value;
-    if (v === null || typeof v !== 'object') continue;
-    if (frame.depth > limit) return { pointer: pointerOf(frame), limit };
-    const entries: [string, unknown][] = Array.isArray(v)
-      ? v.map((item, i) => [String(i), item])
-      : Object.entries(v as Record<string, unknown>);
-    // Pushed in reverse, so the walk (and the pointer reported) follows document order.
-    for (let i = entries.length - 1; i >= 0; i--) {
-      const [key, item] = entries[i] as [string, unknown];
-      if (item !== null && typeof item === 'object') stack.push({ value: item, depth: frame.depth + 1, key, parent: frame });
+  if (!isContainer(value)) return undefined;
+  if (limit < 1) return { pointer: '', limit };
+  // One level per open container: its members and the next one to visit. `path` holds the key
+  // of each open container below the top one, so it spells the pointer of the innermost.
+  const open: OpenContainer[] = [{ members: membersOf(value), next: 0 }];
+  const path: string[] = [];
+  while (open.length > 0) {
+    const top = open[open.length - 1] as OpenContainer;
+    const member = top.members[top.next++];
+    if (member === undefined) {
+      open.pop();
+      path.pop();
+      continue;
     }
+    const [key, item] = member;
+    if (!isContainer(item)) continue;
+    path.push(key);
+    if (open.length + 1 > limit) return { pointer: path.map(segment).join(''), limit };
+    open.push({ members: membersOf(item), next: 0 });
   }
   return undefined;
 }
 
-/** A value on the walk's stack; the parent chain spells its pointer. */
-interface Frame {
-  value: unknown;
-  depth: number;
-  key: string;
-  parent: Frame | undefined;
+interface OpenContainer {
+  members: [string, unknown][];
+  next: number;
 }
 
-function pointerOf(frame: Frame): string {
-  const keys: string[] = [];
-  for (let f: Frame | undefined = frame; f?.parent !== undefined; f = f.parent) keys.push(f.key);
-  return keys
-    .reverse()
-    .map((k) => `/${k.replaceAll('~', '~0').replaceAll('/', '~1')}`)
-    .join('');
+function isContainer(v: unknown): v is object {
+  return typeof v === 'object' && v !== null;
+}
+
+function membersOf(v: object): [string, unknown][] {
+  return Array.isArray(v) ? v.map((item, i) => [String(i), item]) : Object.entries(v);
+}
+
+/** One reference token of a JSON pointer, with its slash (RFC 6901 escapes). */
+function segment(key: string): string {
+  return `/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`;
 }
 
 /** `JSON.stringify`, or where the value nests deeper than {@link MAX_JSON_DEPTH}. */
