@@ -1,8 +1,8 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { detectKind, findTooDeep, MAX_JSON_DEPTH, main } from './index.js';
 
 const here = fileURLToPath(new URL('..', import.meta.url));
@@ -122,6 +122,7 @@ const zeros = (at: string, levels: number) => `${at}${'/0'.repeat(levels)}`;
 
 describe('bounded JSON: nothing the CLI reads or prints can overflow the stack', () => {
   const dir = mkdtempSync(join(tmpdir(), 'switchboard-cli-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const file = (name: string, text: string) => {
     const path = join(dir, name);
     writeFileSync(path, text);
