@@ -107,6 +107,12 @@ beforeAll(async () => {
     endpoint('guarded_api', `${api.url}/api`, { allowPrivate: false }),
     endpoint('guarded_by_name', `http://localhost:${api.port}/api`, { allowPrivate: false }),
     endpoint('public_plain', 'http://api.example.invalid/v1', { allowPrivate: false }),
+    // 127.0.0.1 written as IPv4-embedded IPv6: mapped in hex, translated, NAT64, compatible, 6to4.
+    endpoint('guarded_mapped', `http://[::ffff:7f00:1]:${api.port}/api`, { allowPrivate: false }),
+    endpoint('guarded_translated', `http://[::ffff:0:7f00:1]:${api.port}/api`, { allowPrivate: false }),
+    endpoint('guarded_nat64', `http://[64:ff9b::7f00:1]:${api.port}/api`, { allowPrivate: false }),
+    endpoint('guarded_compat', `http://[::127.0.0.1]:${api.port}/api`, { allowPrivate: false }),
+    endpoint('guarded_6to4', `http://[2002:7f00:1::1]:${api.port}/api`, { allowPrivate: false }),
     endpoint('signed_hook', `${api.url}/hook`, { headers: { [Signing.EndpointCredentialHeader]: 'signing_key' } }),
     endpoint('hook', `${api.url}/hook`),
     env.putCredential('bearer_key', 'http', { token: SECRETS.token }),
@@ -311,6 +317,45 @@ describe('address policy and redirects', () => {
     });
     expect(outcome.hook).toMatchObject({ ok: false, error: { code: 'endpoint_forbidden', retryable: false } });
     expect(api.received).toHaveLength(0);
+  });
+
+  it('refuses loopback and metadata addresses written as IPv4-embedded IPv6, as endpoints and as redirects', async () => {
+    api.on('/api/to-nat64', (_req, res) =>
+      res.writeHead(302, { location: 'http://[64:ff9b::a9fe:a9fe]/latest/meta-data/' }).end(),
+    );
+    api.on('/api/to-translated', (_req, res) =>
+      res.writeHead(307, { location: `http://[::ffff:0:7f00:1]:${api.port}/api/done` }).end(),
+    );
+    api.on('/api/done', (_req, res) => json(res, 200, { reached: true }));
+    const once = { maximumAttempts: 1 };
+    const outcome = await run(async (run) => ({
+      mapped: await run('http.request', request({ endpoint: 'guarded_mapped' }), once),
+      translated: await run('http.request', request({ endpoint: 'guarded_translated' }), once),
+      nat64: await run('http.request', request({ endpoint: 'guarded_nat64' }), once),
+      compat: await run('http.request', request({ endpoint: 'guarded_compat' }), once),
+      sixToFour: await run('http.request', request({ endpoint: 'guarded_6to4' }), once),
+      hook: await run('test.webhook', { endpoint: 'guarded_nat64', body: {} }, once),
+      toNat64: await run('http.request', request({ method: 'GET', path: [{ text: '/to-nat64' }] }), once),
+      toTranslated: await run('http.request', request({ path: [{ text: '/to-translated' }] }), once),
+    }));
+    const expected: Record<keyof typeof outcome, string> = {
+      mapped: '[::ffff:7f00:1]',
+      translated: '[::ffff:0:7f00:1]',
+      nat64: '[64:ff9b::7f00:1]',
+      compat: '[::7f00:1]',
+      sixToFour: '[2002:7f00:1::1]',
+      hook: '[64:ff9b::7f00:1]',
+      toNat64: '[64:ff9b::a9fe:a9fe]',
+      toTranslated: '[::ffff:0:7f00:1]',
+    };
+    for (const [name, host] of Object.entries(expected)) {
+      expect([name, outcome[name as keyof typeof outcome]]).toMatchObject([
+        name,
+        { ok: false, error: { code: 'endpoint_forbidden', retryable: false, message: expect.stringContaining(host) } },
+      ]);
+    }
+    // Only the two redirecting hops reached a server; nothing reached the embedded loopback.
+    expect(api.received.map((r) => r.url)).toEqual(['/api/to-nat64', '/api/to-translated']);
   });
 
   it('follows redirects on the allow-listed origin and refuses hops that leave it for private addresses', async () => {
