@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, retryOnEarlyExit, waitFor } from './ports.js';
 import { type ManagedProcess, spawnManaged } from './process.js';
-import { findJaeger, pinnedJaeger } from './tools.js';
+import { findJaeger } from './tools.js';
 
 /** The ports a Jaeger of the stack listens on, all on 127.0.0.1. */
 export interface JaegerPorts {
@@ -50,7 +50,7 @@ export function jaegerConfig(ports: JaegerPorts, maxTraces = 10_000): Record<str
 
 /** Options of {@link startJaeger}. */
 export interface JaegerOptions {
-  /** The binary; {@link findJaeger}'s when absent (which throws when there is none). */
+  /** The binary; {@link findJaeger}'s when absent (then a missing one is an error). */
   bin?: string;
   logDir?: string;
   /** Port of the UI and query API; a free one when absent. Kept across retries. */
@@ -75,7 +75,10 @@ export interface JaegerServer {
    * assets come from another repository's JavaScript build, which a release binary embeds.
    */
   ui: boolean;
-  /** The pinned version, e.g. `v1.75.0` (the build from the Go module does not know its own). */
+  /**
+   * The pinned version, e.g. `v1.75.0` (a build from the Go module does not know its own), or
+   * where another binary came from (`JAEGER_BIN`, `bin`).
+   */
   version: string;
   process: ManagedProcess;
   stop(): Promise<void>;
@@ -90,12 +93,8 @@ export function startJaeger(options: JaegerOptions = {}): Promise<JaegerServer> 
 }
 
 async function startJaegerOnce(options: JaegerOptions): Promise<JaegerServer> {
-  let bin = options.bin;
-  if (bin === undefined) {
-    const found = findJaeger();
-    if (!('path' in found)) throw new Error(found.missing);
-    bin = found.path;
-  }
+  const found = options.bin !== undefined ? { path: options.bin, version: 'bin' } : findJaeger();
+  if (!('path' in found)) throw new Error(found.missing);
   const ports: JaegerPorts = {
     otlpHttp: await freePort(),
     query: options.queryPort ?? (await freePort()),
@@ -109,7 +108,7 @@ async function startJaegerOnce(options: JaegerOptions): Promise<JaegerServer> {
   writeFileSync(configFile, `${JSON.stringify(jaegerConfig(ports, options.maxTraces), null, 2)}\n`);
   const proc = spawnManaged({
     name: 'jaeger',
-    command: bin,
+    command: found.path,
     args: [`--config=${configFile}`],
     ...(options.logDir ? { logFile: join(options.logDir, 'jaeger.log') } : {}),
   });
@@ -121,7 +120,9 @@ async function startJaegerOnce(options: JaegerOptions): Promise<JaegerServer> {
     await waitFor(
       `jaeger on ${url}`,
       async () => {
-        // Extensions (the query service) start before the receivers: wait for both.
+        // Extensions (the query service) start before the receivers: wait for both. Both
+        // answering also means both are ours: a Jaeger that lost one port to another process
+        // exits, and another process holding both of them is not a risk worth a check.
         const query = await fetch(`${url}/api/services`, { signal: AbortSignal.timeout(2_000) });
         if (!query.ok) return false;
         const otlp = await fetch(`${otlpEndpoint}/v1/traces`, {
@@ -147,7 +148,7 @@ async function startJaegerOnce(options: JaegerOptions): Promise<JaegerServer> {
     otlpEndpoint,
     traceUrlTemplate: ui ? `${url}/trace/{traceId}` : `${url}/api/traces/{traceId}`,
     ui,
-    version: pinnedJaeger.slice(pinnedJaeger.lastIndexOf('@') + 1),
+    version: found.version,
     process: proc,
     stop: () => proc.stop(),
   };
@@ -163,7 +164,7 @@ export async function startJaegerIfInstalled(
   const found = findJaeger();
   if (!('path' in found)) return found;
   try {
-    return { jaeger: await startJaeger({ ...options, bin: found.path }) };
+    return { jaeger: await startJaeger(options) };
   } catch (err) {
     const log = options.logDir ? `; see ${join(options.logDir, 'jaeger.log')}` : '';
     return { missing: `Jaeger did not start: ${(err as Error).message}${log}` };

@@ -70,8 +70,11 @@ export function binaryVersion(path: string): string {
   }
 }
 
-/** An optional binary: where it is, or why there is none (one line, for the dev stack to say). */
-export type OptionalBinary = { path: string } | { missing: string };
+/**
+ * An optional binary: where it is and which version (the pin, or `JAEGER_BIN` for one given
+ * explicitly), or why there is none (one line, for the dev stack to say).
+ */
+export type OptionalBinary = { path: string; version: string } | { missing: string };
 
 /**
  * Finds Jaeger, which the stack can run without: `JAEGER_BIN` first (`off` turns it off), then
@@ -82,11 +85,13 @@ export function findJaeger(): OptionalBinary {
   const explicit = process.env.JAEGER_BIN;
   if (explicit === 'off') return { missing: 'JAEGER_BIN=off' };
   if (explicit !== undefined && explicit !== '') {
-    return executable(explicit) ? { path: explicit } : { missing: `JAEGER_BIN=${explicit} is not an executable file` };
+    return executable(explicit)
+      ? { path: explicit, version: 'JAEGER_BIN' }
+      : { missing: `JAEGER_BIN=${explicit} is not an executable file` };
   }
-  const installed = join(repoRoot, '.tools', 'bin', 'jaeger');
-  if (executable(installed)) return { path: installed };
   const version = pinnedJaeger.slice(pinnedJaeger.lastIndexOf('@') + 1);
+  const installed = join(repoRoot, '.tools', 'bin', 'jaeger');
+  if (executable(installed)) return { path: installed, version };
   const note = join(repoRoot, '.tools', 'bin', 'jaeger.unavailable');
   let reason = "run 'npm run tools' (builds it when a Go toolchain is present)";
   if (existsSync(note)) {
