@@ -43,6 +43,7 @@ interface SandboxCall {
 interface SandboxParticipant {
   call_sid: string;
   to: string;
+  status: string;
   final_call_status: string | null;
   announcements: { text: string | null }[];
 }
@@ -207,6 +208,63 @@ describe('customer support', () => {
       expect(ended.history.filter((h) => h.kind === 'say').map((h) => h.text)).not.toContain(
         'Thank you for calling Acme support. Goodbye!',
       );
+    } finally {
+      stack.sandboxes.twilio.setDestination(SUPPORT_LINE, 'answer');
+    }
+  });
+
+  it('falls back with the truth when the caller hangs up while support rings (transfer_failed, caller gone)', async () => {
+    // Support would answer only after two minutes: the caller gives up first.
+    stack.sandboxes.twilio.setDestination(SUPPORT_LINE, { behaviour: 'answer', afterMs: 120_000 });
+    try {
+      const { conv, callSid } = await liveCall('support', '+15551110004');
+      const transferring = tool(conv, 'Transfer to Support', { reason: 'refund', summary: 'Wants a refund.' });
+      await eventually(
+        () =>
+          transferConference(callSid, SUPPORT_LINE)?.participants.some(
+            (p) => p.to === SUPPORT_LINE && p.status === 'ringing',
+          ) || undefined,
+        30_000,
+      );
+      stack.sandboxes.twilio.hangUp(callSid);
+      const transfer = await transferring;
+      expect(transfer.body.status).toBe('failed');
+      // Not `transfer_no_answer`: support did not fail to answer, the caller left (and the leg was stopped).
+      expect(transfer.body.error).toMatchObject({
+        code: 'transfer_failed',
+        message: 'the caller hung up while the destination was ringing',
+        retryable: false,
+      });
+      expect(transfer.body.messages).toEqual(["I'm sorry, no one from our support team can take your call right now."]);
+      expect(callControl(transfer, 'transfer')?.data.result).toMatchObject({ status: 'failed', caller: 'gone' });
+      const supportLeg = transferConference(callSid, SUPPORT_LINE)?.left.find((p) => p.to === SUPPORT_LINE);
+      expect(twilioCall(supportLeg?.call_sid ?? '')?.status).toBe('canceled');
+      expect(twilioCall(callSid)?.status).toBe('completed');
+    } finally {
+      stack.sandboxes.twilio.setDestination(SUPPORT_LINE, 'answer');
+    }
+  });
+
+  it('falls back when support hangs up during the whisper: the caller stays on the line (transfer_failed)', async () => {
+    stack.sandboxes.twilio.setDestination(SUPPORT_LINE, { behaviour: 'answer', hangUpAfterAnnouncementMs: 0 });
+    try {
+      const { conv, callSid } = await liveCall('support', '+15551110005');
+      const transfer = await tool(conv, 'Transfer to Support', { reason: 'refund', summary: 'Wants a refund.' });
+      expect(transfer.body.status).toBe('failed');
+      expect(transfer.body.error).toMatchObject({
+        code: 'transfer_failed',
+        message: 'the destination hung up before the caller was connected',
+        retryable: false,
+      });
+      expect(transfer.body.messages).toEqual(["I'm sorry, no one from our support team can take your call right now."]);
+      // No TWILIO_RESUME_URL in this stack: the caller is off hold in the conference, the runtime acts.
+      expect(callControl(transfer, 'transfer')?.data.result).toMatchObject({
+        status: 'failed',
+        caller: 'in_conference',
+      });
+      const supportLeg = transferConference(callSid, SUPPORT_LINE)?.left.find((p) => p.to === SUPPORT_LINE);
+      expect(supportLeg?.announcements.map((a) => a.text)).toEqual(['Support call: refund. Wants a refund.']);
+      expect(twilioCall(callSid)?.status).toBe('in-progress');
     } finally {
       stack.sandboxes.twilio.setDestination(SUPPORT_LINE, 'answer');
     }
