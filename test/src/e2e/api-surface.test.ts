@@ -6,6 +6,7 @@ import { Streams } from '@switchboard/contracts';
 import { createApiKey, createTenant, revokeApiKey } from '@switchboard/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { openSse } from '../support/sse.js';
 import { type ApiResponse, eventually, startTestStack, type TestStack } from '../support/stack.js';
 
 // The API surface around conversations: scoped, revocable API keys; per-key and per-tenant
@@ -400,34 +401,12 @@ function openWs(path: string, key: string, via: 'header' | 'query' = 'header'): 
 
 /** The SSE stream's events until (and with) the first `result`, as `{seq, kind}`. */
 async function sseUntilResult(conv: string, key: string): Promise<{ seq: number; kind: string }[]> {
-  const controller = new AbortController();
-  const res = await fetch(`${stack.services.apiUrl}/v1/conversations/${conv}/events`, {
-    headers: { authorization: `Bearer ${key}` },
-    signal: controller.signal,
-  });
-  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
-  const decoder = new TextDecoder();
-  const out: { seq: number; kind: string }[] = [];
-  let buffer = '';
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    buffer += decoder.decode(value, { stream: true });
-    let end = buffer.indexOf('\n\n');
-    while (end >= 0) {
-      const block = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      const id = /^id: (\d+)$/m.exec(block)?.[1];
-      const kind = /^event: (.+)$/m.exec(block)?.[1];
-      if (id && kind) out.push({ seq: Number(id), kind });
-      if (kind === 'result') {
-        controller.abort();
-        return out;
-      }
-      end = buffer.indexOf('\n\n');
-    }
+  const sse = await openSse(`${stack.services.apiUrl}/v1/conversations/${conv}/events`, key);
+  try {
+    return (await sse.readUntil((e) => e.event === 'result')).map((e) => ({ seq: e.id, kind: e.event }));
+  } finally {
+    sse.close();
   }
-  return out;
 }
 
 describe('events over WebSocket', () => {
