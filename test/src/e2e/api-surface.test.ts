@@ -172,11 +172,19 @@ describe('API keys', () => {
       await first.query('BEGIN');
       await second.query('BEGIN');
       expect((await revokeApiKey(first, a.tenantId, b.keyId, ADMIN_GRANTS)).status).toBe('revoked');
+      const { rows: pid } = await second.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
       let settled = false;
       const pending = revokeApiKey(second, a.tenantId, a.keyId, ADMIN_GRANTS).finally(() => {
         settled = true;
       });
-      await new Promise((r) => setTimeout(r, 300));
+      // The second waits for the first's lock (Postgres says so), whatever the machine's speed.
+      await eventually(async () => {
+        const { rows } = await stack.db.query(
+          "SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = 'Lock'",
+          [pid[0]?.pid],
+        );
+        return rows.length > 0 ? true : undefined;
+      }, 30_000);
       expect(settled).toBe(false);
       await first.query('COMMIT');
       expect((await pending).status).toBe('last_protected');

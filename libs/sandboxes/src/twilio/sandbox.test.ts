@@ -46,7 +46,7 @@ async function api(
   };
 }
 
-const until = async (check: () => boolean, ms = 2000) => {
+const until = async (check: () => boolean, ms = 30_000) => {
   const end = Date.now() + ms;
   while (!check()) {
     if (Date.now() > end) throw new Error('condition not reached');
@@ -178,8 +178,12 @@ describe('calls', () => {
     expect(res.status).toBe(200);
     const children = await api('GET', `/Calls.json?ParentCallSid=${call.sid}`);
     const child = (children.body.calls as { sid: string; to: string; status: string }[])[0];
-    expect(child).toMatchObject({ to: '+15553334444', status: 'ringing' });
+    // Ringing, or already answered (it rings for 20 ms; a loaded machine may take longer to ask).
+    expect(child).toMatchObject({ to: '+15553334444' });
+    expect(['ringing', 'in-progress']).toContain(child?.status);
     await until(() => (sb.state().calls.find((c) => c.sid === child?.sid)?.status as string) === 'in-progress');
+    const leg = sb.state().calls.find((c) => c.sid === child?.sid) as { history: { kind: string }[] };
+    expect(leg.history.map((h) => h.kind)).toEqual(['ringing', 'answered']);
     const state = sb.state().calls.find((c) => c.sid === call.sid) as Record<string, unknown>;
     expect(state.twiml).toEqual([twiml]);
     expect(state.history).toEqual([
@@ -254,7 +258,7 @@ describe('people on calls', () => {
     const doing = () => (sb.state().calls.find((c) => c.sid === call.sid) as { doing: { kind: string } }).doing.kind;
     expect(doing()).toBe('say');
     expect(sb.state().conferences).toEqual([]);
-    await until(() => doing() === 'conference', 10_000);
+    await until(() => doing() === 'conference');
     expect(sb.state().conferences).toEqual([expect.objectContaining({ friendly_name: 'room-s' })]);
     sb.reset();
     // reset() restores the start timing: said at once again.
@@ -290,7 +294,7 @@ describe('people on calls', () => {
       To: '+15553334444',
     });
     const leg = String(created.body.call_sid);
-    await until(() => sb.state().calls.find((c) => c.sid === leg)?.status === 'ringing', 10_000);
+    await until(() => sb.state().calls.find((c) => c.sid === leg)?.status === 'ringing');
     sb.hangUp(String(call.sid));
     expect(sb.state().calls.find((c) => c.sid === call.sid)?.status).toBe('completed');
     expect(sb.state().calls.find((c) => c.sid === leg)?.status).toBe('canceled');
@@ -309,13 +313,13 @@ describe('people on calls', () => {
       To: '+15553334444',
     });
     const leg = String(created.body.call_sid);
-    await until(() => sb.state().calls.find((c) => c.sid === leg)?.status === 'in-progress', 10_000);
+    await until(() => sb.state().calls.find((c) => c.sid === leg)?.status === 'in-progress');
     const announced = await api('POST', `/Conferences/${conf.sid}/Participants/${leg}.json`, {
       AnnounceUrl: 'https://twimlets.com/message?Message%5B0%5D=Transfer',
     });
     // The answer comes first; the person hangs up right after.
     expect(announced.body).toMatchObject({ status: 'connected' });
-    await until(() => sb.state().calls.find((c) => c.sid === leg)?.status === 'completed', 10_000);
+    await until(() => sb.state().calls.find((c) => c.sid === leg)?.status === 'completed');
     // The caller stays: the leg did not end the conference.
     expect(sb.state().conferences[0]).toMatchObject({ status: 'in-progress' });
     expect(sb.state().calls.find((c) => c.sid === call.sid)?.status).toBe('in-progress');
