@@ -19,26 +19,13 @@ export async function signalsRecorded(client: Client, workflowId: string, signal
     .length;
 }
 
-/** One open workflow, for a report of what was still running. */
-export interface OpenWorkflow {
-  workflowId: string;
-  type: string;
-  startTime: string;
-  /** Events in its history so far. */
-  historyLength: number;
-}
-
-/** The workflows still running (at most `limit`), newest first. */
-export async function openWorkflows(client: Client, limit = 20): Promise<OpenWorkflow[]> {
-  const out: OpenWorkflow[] = [];
+/** How many workflows are running, by type ("none" when none); counts at most `max`. */
+export async function openWorkflowsByType(client: Client, max = 5_000): Promise<string> {
+  const byType = new Map<string, number>();
+  let n = 0;
   for await (const w of client.workflow.list({ query: 'ExecutionStatus = "Running"' })) {
-    out.push({
-      workflowId: w.workflowId,
-      type: w.type,
-      startTime: w.startTime.toISOString(),
-      historyLength: w.historyLength,
-    });
-    if (out.length >= limit) break;
+    byType.set(w.type, (byType.get(w.type) ?? 0) + 1);
+    if (++n >= max) break;
   }
-  return out;
+  return n === 0 ? 'none' : [...byType].map(([type, count]) => `${type} ${count}`).join(', ');
 }
