@@ -132,10 +132,14 @@ export async function startTestStack(logDir: string, options: TestStackOptions =
   }
 }
 
-/** Polls until `probe` returns a value, or fails after `timeoutMs`. */
+/**
+ * Polls until `probe` returns a value, or fails after `timeoutMs`. The default is generous: a
+ * condition that holds in milliseconds on a quiet machine can take seconds on a loaded one, and
+ * the bound only decides how long a real failure takes to report.
+ */
 export async function eventually<T>(
   probe: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 10_000,
+  timeoutMs = 30_000,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
