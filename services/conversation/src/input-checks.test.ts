@@ -137,6 +137,21 @@ describe('tool calls', () => {
     expectRefused(await send('POST', url, '{"name":"n\\ud800ote","arguments":{}}'), '/name', SURROGATE);
   });
 
+  it('refuses a tool call larger than the bus carries with 413, before accepting a run', async () => {
+    const before = await footprint();
+    // 0.8 MB of JSON under the body limit, but every number is a protobuf Value: 4 MB on the bus.
+    const res = await send('POST', `/v1/conversations/${conversationId}/tool-calls`, {
+      name: 'note',
+      arguments: { zeros: new Array(400_000).fill(0) },
+    });
+    expect(res.statusCode, res.body).toBe(413);
+    expect(res.json().error).toMatchObject({ code: 'payload_too_large', retryable: false });
+    expect(res.json().error.message).toMatch(
+      /^the tool call is too large to run: \d+ bytes on the bus \(arguments \d+ bytes/,
+    );
+    expect(await footprint()).toEqual(before);
+  });
+
   it('accepts the deepest arguments allowed, and the intent it publishes decodes', async () => {
     const args = { text: 'deep', x: deep(JSON_MAX_DEPTH - 2) };
     const res = await send('POST', `/v1/conversations/${conversationId}/tool-calls`, { name: 'note', arguments: args });
