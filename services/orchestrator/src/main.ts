@@ -30,11 +30,12 @@ const temporal = new Client({
   interceptors: { workflow: [temporalClientInterceptor()] },
 });
 const workerConnection = await NativeConnection.connect({ address: config.temporalAddress });
+const sessionActivities = createSessionActivities({ bus, db, temporal, taskQueue: config.taskQueue, telemetry });
 const worker = await createChainsWorker({
   connection: workerConnection,
   namespace: config.temporalNamespace,
   taskQueue: config.taskQueue,
-  activities: createSessionActivities({ bus, db, temporal, taskQueue: config.taskQueue, telemetry }),
+  activities: sessionActivities,
   db,
   maxWorkflowTasks: config.maxWorkflowTasks,
   maxCachedWorkflows: config.maxCachedWorkflows,
@@ -50,6 +51,7 @@ const consumer = await startIntentConsumer({
   taskQueue: config.taskQueue,
   maxInFlight: config.maxInFlight,
   settings: config.session,
+  publishOutcome: sessionActivities.publishOutcome,
   compensate: (control) =>
     startCompensation({ temporal, taskQueue: config.taskQueue, taskQueues: config.taskQueues }, control),
 });
