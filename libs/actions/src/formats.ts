@@ -1,4 +1,5 @@
 import type { ValidationIssue } from '@switchboard/common';
+import { checkJson } from '@switchboard/common/json-limits';
 import { parseBuiltinAction, validateBuiltinAction } from './builtins/catalog.js';
 import { parseDeclarativeTool, validateDeclarativeTool } from './declarative.js';
 import type { CanonicalAction } from './model.js';
@@ -30,13 +31,29 @@ export function detectActionFormat(doc: unknown): ActionFormat {
   return ActionFormats.Tool;
 }
 
-/** Validates a definition in whichever format it is written; every issue, with pointers. */
+/**
+ * Validates a definition in whichever format it is written; every issue, with pointers. A valid
+ * definition is compiled too, and its canonical form held to the JSON limits (`checkJson`):
+ * every tool call carries it on the bus, so one nested too deep could never run.
+ */
 export function validateAnyAction(doc: unknown): { format: ActionFormat; issues: ValidationIssue[] } {
   const format = detectActionFormat(doc);
   const validate = { tool: validateDeclarativeTool, typed: validateTypedAction, builtin: validateBuiltinAction }[
     format
   ];
-  return { format, issues: validate(doc) };
+  const issues = validate(doc);
+  if (issues.length > 0) return { format, issues };
+  const [canonical] = checkJson(parseAnyAction(doc).action, { maxIssues: 1 });
+  if (canonical) {
+    issues.push({
+      pointer: '',
+      message: `compiles to an action that cannot be carried: at ${canonical.pointer} of its canonical form, it ${canonical.message}`,
+      ...(canonical.expected ? { expected: canonical.expected } : {}),
+      ...(canonical.found ? { found: canonical.found } : {}),
+      suggestion: 'nest its steps and values less deeply',
+    });
+  }
+  return { format, issues };
 }
 
 /** Parses a definition in whichever format it is written (throws `ValidationError`). */

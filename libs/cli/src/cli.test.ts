@@ -1,6 +1,9 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
-import { detectKind, main } from './index.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { detectKind, findTooDeep, MAX_JSON_DEPTH, main } from './index.js';
 
 const here = fileURLToPath(new URL('..', import.meta.url));
 const examples = fileURLToPath(new URL('../../actions/schemas/', import.meta.url));
@@ -109,5 +112,108 @@ describe('switchboard expr', () => {
   it('rejects a scope that is not a JSON object', async () => {
     expect((await run('expr', '1', '--scope', '[1]')).code).toBe(2);
     expect((await run('expr', '1', '--scope', '{oops')).code).toBe(2);
+  });
+});
+
+/** `n` arrays nested in one another, as JSON text. */
+const nested = (n: number) => `${'['.repeat(n)}${']'.repeat(n)}`;
+/** The pointer of the array at `levels` below the value at `at`. */
+const zeros = (at: string, levels: number) => `${at}${'/0'.repeat(levels)}`;
+
+describe('bounded JSON: nothing the CLI reads or prints can overflow the stack', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'switchboard-cli-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const file = (name: string, text: string) => {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    return path;
+  };
+  const tool = readFileSync(`${examples}examples/save_meal.tool.json`, 'utf8');
+  /** save_meal with a parameter default of `n` nested arrays (the file is n + 3 levels deep). */
+  const toolWithDefault = (n: number) =>
+    tool.replace('"required": true }', `"required": true, "default": ${nested(n)} }`);
+
+  it(`refuses a --scope of 30,000 nested arrays with where and why, exit 2 (the limit is ${MAX_JSON_DEPTH})`, async () => {
+    const r = await run('expr', 'a', '--scope', `{"a":${nested(30_000)}}`);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain(
+      `switchboard: --scope is nested deeper than 64 levels at ${zeros('/a', 63)}, the evaluator's nesting limit\n`,
+    );
+  });
+
+  it('evaluates a --scope at the limit and refuses one level more', async () => {
+    // The scope object is level 1.
+    const atLimit = await run('expr', 'a', '--scope', `{"a":${nested(MAX_JSON_DEPTH - 1)}}`);
+    expect(atLimit).toMatchObject({ code: 0, stdout: `${nested(MAX_JSON_DEPTH - 1)}\n` });
+    const over = await run('expr', 'a', '--scope', `{"a":${nested(MAX_JSON_DEPTH)}}`);
+    expect(over.code).toBe(2);
+    expect(over.stderr).toContain(`at ${zeros('/a', 63)},`);
+  });
+
+  it('refuses to print a result deeper than the limit, as the evaluator refuses to serialise it', async () => {
+    const scope = `{"a":${nested(MAX_JSON_DEPTH - 1)}}`;
+    expect((await run('expr', '[a]', '--scope', scope)).code).toBe(0);
+    const r = await run('expr', '{x: [1, [[a]]]}', '--scope', scope);
+    expect(r).toMatchObject({
+      code: 1,
+      stdout: '',
+      stderr: `expr_limit: the result is nested deeper than 64 levels at ${zeros('/x/1/0', 61)}\n`,
+    });
+    const stringified = await run('expr', 'JSON.stringify([[a]])', '--scope', scope);
+    expect(stringified.code).toBe(1);
+    expect(stringified.stderr).toMatch(/^expr_limit at \d+: JSON.stringify: value nested deeper than the limit of 64/);
+  });
+
+  it('reports a definition file nested too deeply, for validate, lint-instructions and export, exit 1', async () => {
+    const deepTool = file('deep.tool.json', toolWithDefault(30_000));
+    const where = `${deepTool}#${zeros('/parameters/1/default', 61)}: the JSON is nested deeper than 64 levels`;
+    const validate = await run('validate', deepTool);
+    expect(validate.code).toBe(1);
+    expect(validate.stdout).toBe(`${where}, the limit for definition files\n`);
+    const exported = await run('export', '--format', 'mcp', deepTool);
+    expect(exported).toMatchObject({ code: 1, stdout: '' });
+    expect(exported.stderr).toContain(where);
+
+    const deepAgent = file('deep.agent.json', `{"name":"a","instructions":"","actions":[],"x":${nested(30_000)}}`);
+    const lint = await run('lint-instructions', deepAgent);
+    expect(lint.code).toBe(1);
+    expect(lint.stdout).toContain(`${deepAgent}#${zeros('/x', 63)}: the JSON is nested deeper than 64 levels`);
+    // An agent referring to a deep action file reports it under that file's own path.
+    const referring = file('refers.agent.json', `{"name":"a","instructions":"","actions":["deep.tool.json"]}`);
+    expect((await run('validate', referring)).stdout).toBe(`${where}, the limit for definition files\n`);
+  });
+
+  it('refuses to print exported tools deeper than the limit', async () => {
+    // Within the limit as a file (64 levels), but the export wraps the default 4 levels deeper.
+    const path = file('wide-default.tool.json', toolWithDefault(MAX_JSON_DEPTH - 3));
+    expect(await run('validate', path)).toMatchObject({ code: 0, stdout: '' });
+    const r = await run('export', '--format', 'openai', path);
+    expect(r).toMatchObject({ code: 1, stdout: '' });
+    expect(r.stderr).toBe(
+      `switchboard: the exported tools are nested deeper than 64 levels at ${zeros('/tools/0/function/parameters/properties/dishes/default', 57)}\n`,
+    );
+  });
+
+  it('reports an agent file that refers to an agent (itself, here) instead of recursing', async () => {
+    const self = file('self.agent.json', '{"name":"s","instructions":"hi","actions":["self.agent.json"]}');
+    for (const command of ['validate', 'lint-instructions']) {
+      const r = await run(command, self);
+      expect([command, r.code, r.stdout]).toEqual([
+        command,
+        1,
+        `${self}#/actions/0: an agent cannot contain another agent\n`,
+      ]);
+    }
+  });
+
+  it('finds the first too-deep value in document order, with an escaped pointer, at any depth', () => {
+    expect(findTooDeep({ 'a/b': { 'c~d': [[1]] } }, 3)).toEqual({ pointer: '/a~1b/c~0d/0', limit: 3 });
+    expect(findTooDeep({ 'a/b': { 'c~d': [[1]] } }, 4)).toBeUndefined();
+    expect(findTooDeep({ x: [1, [[]]], y: [[[]]] }, 3)).toEqual({ pointer: '/x/1/0', limit: 3 });
+    expect(findTooDeep([], 0)).toEqual({ pointer: '', limit: 0 });
+    let deep: unknown[] = [];
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    expect(findTooDeep(deep)?.pointer).toBe(zeros('', MAX_JSON_DEPTH));
   });
 });

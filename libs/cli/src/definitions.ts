@@ -12,6 +12,7 @@ import {
 } from '@switchboard/actions';
 import type { ValidationIssue } from '@switchboard/common';
 import { ValidationError } from '@switchboard/common/errors';
+import { findTooDeep } from './json-depth.js';
 
 /** The kinds of file the CLI reads. */
 export const FileKinds = {
@@ -79,7 +80,11 @@ function issueMessage(i: ValidationIssue): string {
   return parts.join(' — ');
 }
 
-function readJson(file: string): { doc?: unknown; problem?: FileProblem } {
+/**
+ * Reads and parses a JSON file, refusing one nested deeper than the CLI's JSON depth limit before
+ * any validator (they recurse) sees it.
+ */
+export function readJson(file: string): { doc?: unknown; problem?: FileProblem } {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -92,11 +97,23 @@ function readJson(file: string): { doc?: unknown; problem?: FileProblem } {
       },
     };
   }
+  let doc: unknown;
   try {
-    return { doc: JSON.parse(text) };
+    doc = JSON.parse(text);
   } catch (err) {
     return { problem: { file, pointer: '', message: `not valid JSON: ${(err as Error).message}` } };
   }
+  const tooDeep = findTooDeep(doc);
+  if (tooDeep !== undefined) {
+    return {
+      problem: {
+        file,
+        pointer: tooDeep.pointer,
+        message: `the JSON is nested deeper than ${tooDeep.limit} levels, the limit for definition files`,
+      },
+    };
+  }
+  return { doc };
 }
 
 /** Validates one file of any kind; every problem is reported, not only the first. */
@@ -108,23 +125,32 @@ export function validateFile(file: string): { kind?: FileKind; problems: FilePro
     const agent = loadAgent(file, doc as Record<string, unknown>);
     return { kind, problems: agent.problems, actions: agent.agent.actions };
   }
-  const problems = validators[kind](doc).map((i) => ({ file, pointer: i.pointer, message: issueMessage(i) }));
-  if (problems.length > 0) return { kind, problems, actions: [] };
+  return { kind, ...validateAction(file, '', doc, kind) };
+}
+
+/** Validates one action definition found at `pointer` of `file`, and parses it when valid. */
+function validateAction(
+  file: string,
+  pointer: string,
+  doc: unknown,
+  kind: Exclude<FileKind, 'agent'>,
+): { problems: FileProblem[]; actions: LoadedAction[] } {
+  const located = (i: ValidationIssue) => ({ file, pointer: `${pointer}${i.pointer}`, message: issueMessage(i) });
+  const problems = validators[kind](doc).map(located);
+  if (problems.length > 0) return { problems, actions: [] };
   try {
-    return { kind, problems, actions: [{ file, pointer: '', action: parsers[kind](doc) }] };
+    return { problems, actions: [{ file, pointer, action: parsers[kind](doc) }] };
   } catch (err) {
-    if (err instanceof ValidationError) {
-      return {
-        kind,
-        problems: err.issues.map((i) => ({ file, pointer: i.pointer, message: issueMessage(i) })),
-        actions: [],
-      };
-    }
+    if (err instanceof ValidationError) return { problems: err.issues.map(located), actions: [] };
     throw err;
   }
 }
 
-/** Reads an agent file, validating each action it holds (inline or referenced by path). */
+/**
+ * Reads an agent file, validating each action it holds (inline or referenced by path). An agent
+ * holds actions only: another agent, inline or referenced, is a problem (and so a file that
+ * refers to itself cannot recurse).
+ */
 export function loadAgent(file: string, doc: Record<string, unknown>): { agent: AgentFile; problems: FileProblem[] } {
   const problems: FileProblem[] = [];
   const actions: LoadedAction[] = [];
@@ -136,21 +162,25 @@ export function loadAgent(file: string, doc: Record<string, unknown>): { agent: 
   const list = Array.isArray(doc.actions) ? doc.actions : [];
   if (!Array.isArray(doc.actions)) problems.push({ file, pointer: '/actions', message: 'actions must be an array' });
   list.forEach((entry, i) => {
+    const at = `/actions/${i}`;
+    let found: { file: string; pointer: string; doc: unknown } = { file, pointer: at, doc: entry };
     if (typeof entry === 'string') {
       const path = resolve(dirname(file), entry);
-      const result = validateFile(path);
-      problems.push(...result.problems);
-      actions.push(...result.actions);
-      return;
+      const read = readJson(path);
+      if (read.problem) {
+        problems.push(read.problem);
+        return;
+      }
+      found = { file: path, pointer: '', doc: read.doc };
     }
-    const kind = detectKind(entry);
+    const kind = detectKind(found.doc);
     if (kind === FileKinds.Agent) {
-      problems.push({ file, pointer: `/actions/${i}`, message: 'an agent cannot contain another agent' });
+      problems.push({ file, pointer: at, message: 'an agent cannot contain another agent' });
       return;
     }
-    const issues = validators[kind](entry);
-    problems.push(...issues.map((x) => ({ file, pointer: `/actions/${i}${x.pointer}`, message: issueMessage(x) })));
-    if (issues.length === 0) actions.push({ file, pointer: `/actions/${i}`, action: parsers[kind](entry) });
+    const result = validateAction(found.file, found.pointer, found.doc, kind);
+    problems.push(...result.problems);
+    actions.push(...result.actions);
   });
   return { agent: { name, instructions, actions }, problems };
 }

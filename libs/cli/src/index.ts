@@ -1,10 +1,11 @@
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { exportTools, lintInstructions, type ToolFormat, ToolFormats } from '@switchboard/agents';
-import { ExpressionError, evaluate } from '@switchboard/expr';
-import { type FileProblem, loadAgent, validateFile } from './definitions.js';
+import { ExpressionError, ExpressionErrorCode, evaluate } from '@switchboard/expr';
+import { type FileProblem, loadAgent, readJson, validateFile } from './definitions.js';
+import { describeTooDeep, findTooDeep, printJson } from './json-depth.js';
 
 export { detectKind, type FileKind, FileKinds, type FileProblem, loadAgent, validateFile } from './definitions.js';
+export { findTooDeep, MAX_JSON_DEPTH, type TooDeep } from './json-depth.js';
 
 /** Where the command writes; injected so tests capture output without a subprocess. */
 export interface CliIO {
@@ -26,13 +27,16 @@ const line = (p: FileProblem) => `${p.file}#${p.pointer}: ${p.message}\n`;
 export async function main(argv: readonly string[], io: CliIO): Promise<number> {
   const [command, ...rest] = argv;
   const abs = (f: string) => resolve(io.cwd, f);
+  // A problem in the file given is shown under the name given; one in a file an agent refers
+  // to keeps that file's own path, so that its pointer is read in the right file.
+  const named = (p: FileProblem, given: string): FileProblem => (p.file === abs(given) ? { ...p, file: given } : p);
   switch (command) {
     case 'validate': {
       if (rest.length === 0) return usage(io, 'validate needs at least one FILE');
       let bad = 0;
       for (const file of rest) {
         const { problems } = validateFile(abs(file));
-        for (const p of problems) io.stdout(line({ ...p, file }));
+        for (const p of problems) io.stdout(line(named(p, file)));
         bad += problems.length;
       }
       return bad === 0 ? 0 : 1;
@@ -40,11 +44,9 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     case 'lint-instructions': {
       const [file] = rest;
       if (file === undefined || rest.length !== 1) return usage(io, 'lint-instructions needs exactly one AGENT_FILE');
-      let doc: unknown;
-      try {
-        doc = JSON.parse(readFileSync(abs(file), 'utf8'));
-      } catch (err) {
-        io.stdout(line({ file, pointer: '', message: `cannot read the agent file: ${(err as Error).message}` }));
+      const { doc, problem } = readJson(abs(file));
+      if (problem) {
+        io.stdout(line({ ...problem, file }));
         return 1;
       }
       if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
@@ -54,7 +56,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
         return 1;
       }
       const { agent, problems } = loadAgent(abs(file), doc as Record<string, unknown>);
-      for (const p of problems) io.stdout(line({ ...p, file: p.file === abs(file) ? file : p.file }));
+      for (const p of problems) io.stdout(line(named(p, file)));
       const issues = lintInstructions(
         agent.instructions,
         agent.actions.map((a) => ({ name: a.action.name, label: a.action.label })),
@@ -73,14 +75,18 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
         return usage(io, `--format must be one of ${formats.join(', ')}`);
       if (files.length === 0) return usage(io, 'export needs at least one FILE');
       const loaded = files.map((f) => ({ f, r: validateFile(abs(f)) }));
-      const problems = loaded.flatMap(({ f, r }) => r.problems.map((p) => ({ ...p, file: f })));
+      const problems = loaded.flatMap(({ f, r }) => r.problems.map((p) => named(p, f)));
       if (problems.length > 0) {
         for (const p of problems) io.stderr(line(p));
         return 1;
       }
       const actions = loaded.flatMap(({ r }) => r.actions.map((a) => a.action));
-      const exported = exportTools(actions, format as ToolFormat);
-      io.stdout(`${JSON.stringify(exported, null, 2)}\n`);
+      const printed = printJson(exportTools(actions, format as ToolFormat), 2);
+      if ('tooDeep' in printed) {
+        io.stderr(`switchboard: the exported tools are ${describeTooDeep(printed.tooDeep)}\n`);
+        return 1;
+      }
+      io.stdout(`${printed.text}\n`);
       return 0;
     }
     case 'expr': {
@@ -96,10 +102,20 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
         }
         if (scope === null || typeof scope !== 'object' || Array.isArray(scope))
           return usage(io, '--scope must be a JSON object');
+        const tooDeep = findTooDeep(scope);
+        if (tooDeep !== undefined) {
+          return usage(io, `--scope is ${describeTooDeep(tooDeep)}, the evaluator's nesting limit`);
+        }
       }
       try {
         const value = evaluate(source, scope);
-        io.stdout(`${value === undefined ? 'null' : JSON.stringify(value)}\n`);
+        const printed = printJson(value ?? null);
+        if ('tooDeep' in printed) {
+          // Reported as the evaluator reports its own JSON.stringify of a value this deep.
+          io.stderr(`${ExpressionErrorCode.Limit}: the result is ${describeTooDeep(printed.tooDeep)}\n`);
+          return 1;
+        }
+        io.stdout(`${printed.text}\n`);
         return 0;
       } catch (err) {
         if (err instanceof ExpressionError) {

@@ -10,4 +10,5 @@ export {
 } from './errors.js';
 export { startHealthServer } from './health.js';
 export type { JsonObject, JsonValue } from './json.js';
+export { checkJson, JSON_MAX_DEPTH, type JsonCheckOptions, toStorableText, unstorableChar } from './json-limits.js';
 export { createLogger, type Logger } from './logger.js';

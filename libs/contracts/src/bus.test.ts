@@ -1,3 +1,4 @@
+import { checkJson, JSON_MAX_DEPTH, type JsonValue } from '@switchboard/common';
 import { describe, expect, it } from 'vitest';
 import { Subjects } from './bus.js';
 import {
@@ -52,5 +53,63 @@ describe('codec', () => {
       error: { code: 'webhook_rejected', message: 'no', retryable: false, step: '/actions/1' },
     });
     expect(decodeResult(encodeResult(result)).error?.code).toBe('webhook_rejected');
+  });
+});
+
+describe('intent subjects parsed back', () => {
+  it('name the tenant and conversation of an intent subject, and nothing else', () => {
+    expect(Subjects.parseIntent(Subjects.intent('ten_1', 'conv_2'))).toEqual({
+      tenantId: 'ten_1',
+      conversationId: 'conv_2',
+    });
+    for (const other of [
+      'sb.intent.ten_1',
+      'sb.intent.ten_1.conv_2.x',
+      'sb.conv.conv_2.result.int_3',
+      'x.intent.a.b',
+      '',
+    ]) {
+      expect(Subjects.parseIntent(other)).toBeUndefined();
+    }
+  });
+});
+
+/** A JSON object `depth` levels deep (itself level 1), ending in arrays or objects. */
+function deepObject(depth: number, kind: 'array' | 'object'): { [k: string]: JsonValue } {
+  let v: JsonValue = 'leaf';
+  for (let i = 1; i < depth; i++) v = kind === 'array' ? [v, 1] : { a: v, n: 1 };
+  return { a: v };
+}
+
+describe('JSON at the API limit on the bus', () => {
+  it('decodes an intent whose arguments, action and call context each nest JSON_MAX_DEPTH levels', () => {
+    for (const kind of ['array', 'object'] as const) {
+      const deepest = deepObject(JSON_MAX_DEPTH, kind);
+      expect(checkJson(deepest)).toEqual([]);
+      const intent = create(ActionIntentSchema, {
+        intentId: 'int_1',
+        arguments: deepest,
+        action: deepest,
+        callContext: deepest,
+      });
+      const back = decodeIntent(encodeIntent(intent));
+      expect([back.arguments, back.action, back.callContext]).toEqual([deepest, deepest, deepest]);
+    }
+  });
+
+  it('decodes results whose outputs and event data nest JSON_MAX_DEPTH levels', () => {
+    const deepest = deepObject(JSON_MAX_DEPTH, 'object');
+    const result = create(ActionResultSchema, {
+      intentId: 'int_1',
+      outputs: deepest,
+      events: [{ intentId: 'int_1', data: deepest }],
+    });
+    const back = decodeResult(encodeResult(result));
+    expect([back.outputs, back.events[0]?.data]).toEqual([deepest, deepest]);
+  });
+
+  it('needs the limit: arguments 50 levels deep encode but can never be decoded', () => {
+    const intent = create(ActionIntentSchema, { intentId: 'int_1', arguments: deepObject(50, 'object') });
+    expect(() => decodeIntent(encodeIntent(intent))).toThrow(/maximum recursion depth/);
   });
 });

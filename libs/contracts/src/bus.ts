@@ -41,6 +41,15 @@ export const Subjects = {
   /** Where an intent for a conversation is published. */
   intent: (tenantId: string, conversationId: string) =>
     `sb.intent.${token('tenant id', tenantId)}.${token('conversation id', conversationId)}`,
+  /** The tenant and conversation an intent subject names; `undefined` for any other subject. */
+  parseIntent: (subject: string): { tenantId: string; conversationId: string } | undefined => {
+    const [sb, intent, tenantId, conversationId, ...rest] = subject.split('.');
+    if (sb !== 'sb' || intent !== 'intent' || rest.length > 0) return undefined;
+    if (!tenantId || !conversationId || !SUBJECT_TOKEN.test(tenantId) || !SUBJECT_TOKEN.test(conversationId)) {
+      return undefined;
+    }
+    return { tenantId, conversationId };
+  },
   /** Everything that happens in one conversation (for SSE). */
   conversation: (conversationId: string) => `sb.conv.${token('conversation id', conversationId)}.>`,
   /** One event of an intent. */

@@ -1,16 +1,18 @@
 #!/usr/bin/env node
 // Installs the pinned infrastructure binaries (nats-server, temporal, the time-skipping
-// temporal-test-server) into a git-ignored, project-local Python venv (.tools/venv). Plain
-// JavaScript on purpose: it runs before the TypeScript build. Idempotent and quick when
-// everything is already in place.
+// temporal-test-server) into a git-ignored, project-local Python venv (.tools/venv), then the
+// optional Go programs (Jaeger) into .tools/bin (go-tools.mjs). Plain JavaScript on purpose: it
+// runs before the TypeScript build. Idempotent and quick when everything is already in place.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { installGoTools } from './go-tools.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..', '..');
-const pins = JSON.parse(readFileSync(join(here, '..', 'tools.json'), 'utf8')).python;
+const tools = JSON.parse(readFileSync(join(here, '..', 'tools.json'), 'utf8'));
+const pins = tools.python;
 const venv = join(root, '.tools', 'venv');
 const stamp = join(venv, 'switchboard-pins.json');
 const wanted = JSON.stringify(pins);
@@ -29,6 +31,7 @@ if (Number(process.versions.node.split('.')[0]) < 22) {
 }
 
 if (existsSync(stamp) && readFileSync(stamp, 'utf8') === wanted) {
+  await installGoTools(root, tools.go);
   process.exit(0);
 }
 const python = process.env.PYTHON ?? 'python3';
@@ -57,3 +60,4 @@ try {
   fail(`pip could not install ${specs.join(', ')}; check access to PyPI`);
 }
 writeFileSync(stamp, wanted);
+await installGoTools(root, tools.go);

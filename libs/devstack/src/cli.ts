@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 /**
  * `npm run dev`: the whole stack on one machine with embedded defaults — NATS, Temporal and
- * Postgres (unless NATS_URL / TEMPORAL_ADDRESS / DATABASE_URL point elsewhere), the webhook
+ * Postgres (unless NATS_URL / TEMPORAL_ADDRESS / DATABASE_URL point elsewhere), Jaeger for the
+ * traces (when installed, unless OTEL_EXPORTER_OTLP_ENDPOINT points elsewhere), the webhook
  * sink, demo data and every service as its own process. State persists in .switchboard/state.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createPool, generateKeyringSpec, migrate, parseKeyring } from '@switchboard/db';
 import { startInfra } from './infra.js';
+import { type JaegerServer, startJaegerIfInstalled } from './jaeger.js';
 import { freePort } from './ports.js';
 import { stopAll } from './process.js';
 import { startProviderSandboxes } from './sandboxes.js';
@@ -45,17 +47,27 @@ async function main(): Promise<void> {
   if (!external.natsUrl) findBinary('nats-server', 'NATS_SERVER_BIN');
   if (!external.temporalAddress) findBinary('temporal', 'TEMPORAL_BIN');
   console.log('switchboard dev: starting infrastructure…');
+  // Jaeger starts beside the rest; the stack runs without it when it cannot be had.
+  const tracing = process.env.OTEL_EXPORTER_OTLP_ENDPOINT
+    ? Promise.resolve({
+        missing: `OTEL_EXPORTER_OTLP_ENDPOINT is set: spans go to ${process.env.OTEL_EXPORTER_OTLP_ENDPOINT}`,
+      })
+    : startJaegerIfInstalled({ logDir, queryPort: await portOr(Number(process.env.JAEGER_UI_PORT ?? 16686)) });
   const infra = await startInfra({
     stateDir,
     logDir,
     external,
     temporalUiPort: await portOr(Number(process.env.TEMPORAL_UI_PORT ?? 8233)),
   });
+  const traces = await tracing;
+  const jaeger = 'jaeger' in traces ? traces.jaeger : undefined;
+  const noJaeger = 'missing' in traces ? traces.missing : undefined;
   const stopEverything = async () => {
     await services?.stop().catch(() => {});
     await sink.close().catch(() => {});
     await sandboxes.close().catch(() => {});
     await infra.stop().catch(() => {});
+    await jaeger?.stop().catch(() => {});
     await stopAll();
   };
   let services: Awaited<ReturnType<typeof startServices>> | undefined;
@@ -93,7 +105,16 @@ async function main(): Promise<void> {
       databaseUrl: infra.databaseUrl,
       apiPort: await portOr(Number(process.env.PORT ?? 8080)),
       logDir,
-      env: { CREDENTIALS_KEYS: credentialsKeys, ...sandboxes.env },
+      env: {
+        CREDENTIALS_KEYS: credentialsKeys,
+        ...sandboxes.env,
+        ...(jaeger
+          ? {
+              OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpEndpoint,
+              TRACE_URL_TEMPLATE: process.env.TRACE_URL_TEMPLATE ?? jaeger.traceUrlTemplate,
+            }
+          : {}),
+      },
     });
     const endpoints = {
       apiUrl: services.apiUrl,
@@ -103,6 +124,7 @@ async function main(): Promise<void> {
       natsUrl: infra.natsUrl,
       temporalAddress: infra.temporalAddress,
       temporalUiUrl: infra.temporalUiUrl ?? null,
+      traces: jaeger?.url ?? null,
       databaseUrl: infra.databaseUrl,
       credentialsKeys,
       sandboxes: { webhookSink: sink.url, ...sandboxes.urls },
@@ -110,6 +132,7 @@ async function main(): Promise<void> {
       versions: {
         natsServer: external.natsUrl ? 'external' : binaryVersion(findBinary('nats-server', 'NATS_SERVER_BIN')),
         temporal: external.temporalAddress ? 'external' : binaryVersion(findBinary('temporal', 'TEMPORAL_BIN')),
+        jaeger: jaeger?.version ?? null,
       },
     };
     writeFileSync(devFile, `${JSON.stringify(endpoints, null, 2)}\n`, { mode: 0o600 });
@@ -117,6 +140,7 @@ async function main(): Promise<void> {
 Switchboard is running (endpoints in .switchboard/dev.json, logs in .switchboard/logs).
   API          ${services.apiUrl}
   Temporal UI  ${infra.temporalUiUrl ?? '(external Temporal)'}
+  Jaeger       ${jaegerLine(jaeger, noJaeger)}
   Webhook sink ${sink.url}/_sink/requests
   Sandboxes    Cal.com ${sandboxes.urls.calcom}  Twilio ${sandboxes.urls.twilio}  HubSpot ${sandboxes.urls.hubspot}
                (state at /_sandbox/state, faults at POST /_sandbox/faults)
@@ -134,6 +158,13 @@ Press Ctrl-C to stop everything.`);
     await stopEverything();
     throw err;
   }
+}
+
+/** The banner's Jaeger line: where the traces are, or why there are none. */
+function jaegerLine(jaeger: JaegerServer | undefined, missing: string | undefined): string {
+  if (!jaeger) return `not running: ${missing}`;
+  if (jaeger.ui) return jaeger.url;
+  return `${jaeger.url}/api/traces/<trace id>  (query API; this build has no UI)`;
 }
 
 main().catch((err: unknown) => {

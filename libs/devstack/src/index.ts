@@ -6,6 +6,14 @@ export {
   type RestartOptions,
   startInfra,
 } from './infra.js';
+export {
+  type JaegerOptions,
+  type JaegerPorts,
+  type JaegerServer,
+  jaegerConfig,
+  startJaeger,
+  startJaegerIfInstalled,
+} from './jaeger.js';
 export { type NatsOptions, type NatsServer, startNats } from './nats.js';
 export { freePort, waitFor } from './ports.js';
 export { type PostgresOptions, type PostgresServer, startPostgres } from './postgres.js';
@@ -23,4 +31,13 @@ export {
 export { type ServiceName, ServiceNames, type Services, type ServicesOptions, startServices } from './services.js';
 export { type Sink, type SinkFault, type SinkRequest, startSink } from './sink.js';
 export { startTemporal, type TemporalOptions, type TemporalServer } from './temporal.js';
-export { binaryVersion, findBinary, MissingToolError, pinnedVersions, repoRoot } from './tools.js';
+export {
+  binaryVersion,
+  findBinary,
+  findJaeger,
+  MissingToolError,
+  type OptionalBinary,
+  pinnedJaeger,
+  pinnedVersions,
+  repoRoot,
+} from './tools.js';

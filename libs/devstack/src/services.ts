@@ -49,8 +49,12 @@ export interface Services {
   processes(): Record<string, ManagedProcess>;
   /** SIGKILLs a service. */
   kill(name: ServiceName): void;
-  /** Starts a service again (after a kill or stop) and waits until it is ready. */
-  restart(name: ServiceName): Promise<void>;
+  /**
+   * Starts a service again (after a kill or stop; a running one is stopped first) and waits
+   * until it is ready. `env` is extra environment for it from now on (it wins over the stack's,
+   * and is kept by later restarts until replaced): a test can change one setting for a while.
+   */
+  restart(name: ServiceName, options?: { env?: NodeJS.ProcessEnv }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -65,6 +69,7 @@ export async function startServices(options: ServicesOptions): Promise<Services>
   const healthPorts: Record<string, number> = {};
   for (const n of names) healthPorts[n] = n === 'conversation' ? apiPort : await freePort();
   const procs: Record<string, ManagedProcess> = {};
+  const envOverrides: Partial<Record<ServiceName, NodeJS.ProcessEnv>> = {};
 
   /** Ports the caller chose are kept; ports we picked may be re-picked when taken meanwhile. */
   const fixedPort = (name: ServiceName) => name === 'conversation' && options.apiPort !== undefined;
@@ -73,6 +78,7 @@ export async function startServices(options: ServicesOptions): Promise<Services>
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       ...options.env,
+      ...envOverrides[name],
       NATS_URL: options.natsUrl,
       TEMPORAL_ADDRESS: options.temporalAddress,
       TEMPORAL_NAMESPACE: options.temporalNamespace ?? 'default',
@@ -133,7 +139,8 @@ export async function startServices(options: ServicesOptions): Promise<Services>
     apiUrl: `http://127.0.0.1:${apiPort}`,
     processes: () => ({ ...procs }),
     kill: (name) => procs[name]?.kill('SIGKILL'),
-    restart: async (name) => {
+    restart: async (name, restartOptions = {}) => {
+      if (restartOptions.env !== undefined) envOverrides[name] = restartOptions.env;
       const old = procs[name];
       if (old?.alive()) await old.stop();
       // Same port: clients (and the API URL handed out) keep pointing at it.

@@ -27,18 +27,30 @@ export interface Sink {
   requests(): SinkRequest[];
   clear(): void;
   fault(f: SinkFault): void;
+  /**
+   * From now on, requests wait unanswered (a slow endpoint a test controls: a chain is held at
+   * a known step for as long as the test needs, with no timing involved) until {@link Sink.release}.
+   */
+  hold(): void;
+  /**
+   * Answers every request waiting so far, as it would have been answered; stops holding unless
+   * `keepHolding` (then the next request waits again). Returns how many were answered.
+   */
+  release(options?: { keepHolding?: boolean }): number;
   close(): Promise<void>;
 }
 
 /**
  * A local HTTP endpoint that records what it receives: the dev stack's `meal_log` webhook and
  * the tests' witness that a webhook fired (and how many times). Answers `200 {"ok":true}`,
- * or an injected fault. `GET /_sink/requests` lists what it got; `DELETE` clears;
- * `POST /_sink/fault` sets a fault.
+ * or an injected fault, or holds it until released. `GET /_sink/requests` lists what it got;
+ * `DELETE` clears; `POST /_sink/fault` sets a fault.
  */
 export async function startSink(port = 0): Promise<Sink> {
   let received: SinkRequest[] = [];
   let fault: SinkFault | undefined;
+  let holding = false;
+  const held: (() => void)[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -80,8 +92,12 @@ export async function startSink(port = 0): Promise<Sink> {
         }
         return json(200, { ok: true, id: received.length });
       };
-      if (active?.delayMs) setTimeout(answer, active.delayMs);
-      else answer();
+      const answerNow = () => {
+        if (active?.delayMs) setTimeout(answer, active.delayMs);
+        else answer();
+      };
+      if (holding) held.push(answerNow);
+      else answerNow();
     });
   });
   await new Promise<void>((resolve, reject) => {
@@ -99,6 +115,15 @@ export async function startSink(port = 0): Promise<Sink> {
     },
     fault: (f) => {
       fault = { ...f };
+    },
+    hold: () => {
+      holding = true;
+    },
+    release: (options = {}) => {
+      holding = options.keepHolding === true;
+      const waiting = held.splice(0);
+      for (const answer of waiting) answer();
+      return waiting.length;
     },
     close: () =>
       new Promise((resolve) => {

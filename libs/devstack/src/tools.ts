@@ -1,15 +1,18 @@
 import { execFileSync } from 'node:child_process';
-import { accessSync, constants, readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Root of the repository (three levels above this compiled file). */
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
+const pins = JSON.parse(readFileSync(join(repoRoot, 'libs', 'devstack', 'tools.json'), 'utf8'));
+
 /** The pinned versions from `libs/devstack/tools.json`. */
-export const pinnedVersions: Record<string, string> = JSON.parse(
-  readFileSync(join(repoRoot, 'libs', 'devstack', 'tools.json'), 'utf8'),
-).python;
+export const pinnedVersions: Record<string, string> = pins.python;
+
+/** The pinned Jaeger build, `package@version`, from `libs/devstack/tools.json`. */
+export const pinnedJaeger: string = pins.go.jaeger;
 
 /** A missing prerequisite, with the exact way to get it. */
 export class MissingToolError extends Error {
@@ -73,4 +76,36 @@ export function binaryVersion(path: string): string {
   } catch {
     return 'unknown';
   }
+}
+
+/**
+ * An optional binary: where it is and which version (the pin, or `JAEGER_BIN` for one given
+ * explicitly), or why there is none (one line, for the dev stack to say).
+ */
+export type OptionalBinary = { path: string; version: string } | { missing: string };
+
+/**
+ * Finds Jaeger, which the stack can run without: `JAEGER_BIN` first (`off` turns it off), then
+ * `.tools/bin/jaeger`, built by `npm run tools` when Go is present. When it is not there, the
+ * reason `npm run tools` noted (no Go, a failed build) is the answer.
+ */
+export function findJaeger(): OptionalBinary {
+  const explicit = process.env.JAEGER_BIN;
+  if (explicit === 'off') return { missing: 'JAEGER_BIN=off' };
+  if (explicit !== undefined && explicit !== '') {
+    return executable(explicit)
+      ? { path: explicit, version: 'JAEGER_BIN' }
+      : { missing: `JAEGER_BIN=${explicit} is not an executable file` };
+  }
+  const version = pinnedJaeger.slice(pinnedJaeger.lastIndexOf('@') + 1);
+  const installed = join(repoRoot, '.tools', 'bin', 'jaeger');
+  if (executable(installed)) return { path: installed, version };
+  const note = join(repoRoot, '.tools', 'bin', 'jaeger.unavailable');
+  let reason = "run 'npm run tools' (builds it when a Go toolchain is present)";
+  if (existsSync(note)) {
+    try {
+      reason = (JSON.parse(readFileSync(note, 'utf8')) as { reason: string }).reason;
+    } catch {}
+  }
+  return { missing: `Jaeger ${version} is not installed: ${reason}` };
 }

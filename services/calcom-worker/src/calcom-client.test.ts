@@ -11,7 +11,8 @@ let client: CalcomClient;
 
 beforeAll(async () => {
   sb = await startCalcomSandbox({ apiKeys: [KEY] });
-  client = createCalcomClient({ http, baseUrl: `${sb.url}/v2/`, apiKey: KEY, timeoutMs: 500 });
+  // Generous: an ordinary answer must never time out, however loaded the machine.
+  client = createCalcomClient({ http, baseUrl: `${sb.url}/v2/`, apiKey: KEY, timeoutMs: 10_000 });
 });
 afterAll(async () => {
   await sb?.close();
@@ -223,8 +224,10 @@ describe('errors', () => {
 
   it('maps a slow answer to a retryable timeout and a dropped connection to unavailable', async () => {
     sb.faults.add({ delayMs: 800, pathPrefix: '/v2/slots' });
+    // Its timer starts before the sandbox's delay does (one process): it always runs out first.
+    const impatient = createCalcomClient({ http, baseUrl: `${sb.url}/v2/`, apiKey: KEY, timeoutMs: 500 });
     const slow = await failure(
-      client.getSlots({ eventTypeId: 1001, startDate: '2030-03-04', endDate: '2030-03-04', timeZone: 'UTC' }),
+      impatient.getSlots({ eventTypeId: 1001, startDate: '2030-03-04', endDate: '2030-03-04', timeZone: 'UTC' }),
     );
     expect(slow).toMatchObject({ code: 'provider_timeout', retryable: true });
     sb.faults.add({ dropAfterCommit: true, pathPrefix: '/v2/bookings' });

@@ -20,6 +20,7 @@ import { RATE_WINDOW_MS, type RateLimits, registerAccessControl } from './access
 import type { AuthLimits } from './authenticator.js';
 import { ConversationEnds } from './conversation-ends.js';
 import { httpStatusOf } from './errors.js';
+import { registerInputChecks } from './input-checks.js';
 import { KeyRevocations } from './key-revocations.js';
 import { RateLimiter } from './rate-limiter.js';
 import { agentRoutes } from './routes/agents.routes.js';
@@ -164,6 +165,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     const wrapped = asSwitchboardError(err);
     return reply.status(500).send({ error: { code: wrapped.code, message: 'internal error', retryable: false } });
   });
+
+  // JSON limits (depth, NUL, unpaired surrogates) on every route's parameters and body.
+  registerInputChecks(app);
 
   await app.register(swagger, {
     openapi: {

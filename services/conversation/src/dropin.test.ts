@@ -1,6 +1,6 @@
 import type { CanonicalAction } from '@switchboard/actions';
 import { describe, expect, it } from 'vitest';
-import { describeOutcome, e164, parseArguments, retellIdempotencyKey } from './dropin.js';
+import { describeOutcome, e164, retellIdempotencyKey } from './dropin.js';
 import type { ToolCallResponse } from './results.js';
 
 const base: ToolCallResponse = { id: 'int_1', status: 'succeeded', messages: [], events: [], outputs: {} };
@@ -32,18 +32,6 @@ describe('describeOutcome', () => {
     );
     expect(describeOutcome({ ...base, status: 'awaiting_confirmation' }, undefined).text).toContain('confirmation');
     expect(describeOutcome(base, undefined).text).toBe('Done.');
-  });
-});
-
-describe('parseArguments', () => {
-  it('takes objects and strings holding objects; rejects anything else', () => {
-    expect(parseArguments({ a: 1 })).toEqual({ a: 1 });
-    expect(parseArguments('{"a":1}')).toEqual({ a: 1 });
-    expect(parseArguments(undefined)).toEqual({});
-    expect(parseArguments('')).toEqual({});
-    expect(parseArguments('[1]')).toBeUndefined();
-    expect(parseArguments('{oops')).toBeUndefined();
-    expect(parseArguments(3)).toBeUndefined();
   });
 });
 

@@ -154,24 +154,6 @@ export function describeOutcome(response: ToolCallResponse, action: CanonicalAct
 }
 
 /**
- * Tool arguments as runtimes send them: a JSON object, or a string holding one (OpenAI-style
- * function calls); absent or `null` is `{}`. Anything else is `undefined` (rejected).
- */
-export function parseArguments(raw: unknown): JsonObject | undefined {
-  let value = raw;
-  if (value === undefined || value === null) return {};
-  if (typeof value === 'string') {
-    if (value.trim() === '') return {};
-    try {
-      value = JSON.parse(value);
-    } catch {
-      return undefined;
-    }
-  }
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as JsonObject) : undefined;
-}
-
-/**
  * The idempotency key of a Retell custom-function call, which carries no id of its own: the
  * call id, the function name and a hash of the arguments (keys sorted). Retell's retries of a
  * failed request therefore run once; so does the same function with the same arguments asked

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type Bus, publishDurable } from '@switchboard/bus';
-import { type JsonObject, NotFoundError, SwitchboardError } from '@switchboard/common';
+import { checkJson, type JsonObject, NotFoundError, SwitchboardError, ValidationError } from '@switchboard/common';
 import {
   ActionEventKind,
   ActionIntentSchema,
@@ -42,6 +42,11 @@ import { DEFAULT_RUN_DEADLINE, planRun, type RunDeadlineSettings } from './run-p
 
 /** What a control request asks of a tool call (see `ConversationControl` in proto/). */
 export type ControlRequestKind = 'confirm' | 'decline' | 'cancel' | 'delivered';
+
+/** NATS's default `max_payload`, when the server did not say. */
+const DEFAULT_MAX_PAYLOAD = 1_048_576;
+/** Room kept for an intent's headers (message id, trace context, tenant) within `max_payload`. */
+const HEADER_ROOM_BYTES = 4_096;
 
 /** A control request as the API receives it. */
 export interface ControlRequest {
@@ -111,6 +116,13 @@ export class ToolCalls {
 
   async call(req: ToolCallRequest): Promise<ToolCallResponse> {
     const { db } = this.deps;
+    // The API checks every body already; this holds the funnel itself to what makes an intent
+    // decodable and storable, whatever entry the arguments came through.
+    const issues = [
+      ...checkJson(req.arguments, { pointer: '/arguments' }),
+      ...checkJson(req.callContext ?? {}, { pointer: '/callContext' }),
+    ];
+    if (issues.length > 0) throw new ValidationError('the tool call cannot be accepted', issues);
     const conversation = await findConversation(db, req.tenantId, req.conversationId);
     if (!conversation) throw new NotFoundError('conversation', req.conversationId);
     const intentId =
@@ -138,6 +150,24 @@ export class ToolCalls {
         // Subscribe before publishing, so a fast result cannot slip past us.
         const sub = this.subscribeToIntent(req.conversationId, intentId);
         try {
+          const callContext = { contact: conversation.contact, call: conversation.call, ...(req.callContext ?? {}) };
+          const intent = create(ActionIntentSchema, {
+            intentId,
+            tenantId: req.tenantId,
+            conversationId: req.conversationId,
+            agentId: agent.id,
+            agentName: agent.name,
+            actionName: req.name,
+            arguments: req.arguments,
+            action: action.canonical,
+            callContext,
+            createdAt: timestampFromMs(Date.now()),
+            trace,
+            sandbox: conversation.sandbox,
+          });
+          // Before anything is accepted: an intent the bus cannot carry would never run.
+          const encoded = encodeIntent(intent);
+          this.checkIntentSize(encoded.byteLength, { arguments: req.arguments, action: action.canonical, callContext });
           const accepted = {
             intentId,
             tenantId: req.tenantId,
@@ -159,25 +189,11 @@ export class ToolCalls {
             // Withdrawn meanwhile (its publish failed): ours is the request under the key now.
             else inserted = await insertAcceptedRun(db, accepted);
           }
-          const intent = create(ActionIntentSchema, {
-            intentId,
-            tenantId: req.tenantId,
-            conversationId: req.conversationId,
-            agentId: agent.id,
-            agentName: agent.name,
-            actionName: req.name,
-            arguments: req.arguments,
-            action: action.canonical,
-            callContext: { contact: conversation.contact, call: conversation.call, ...(req.callContext ?? {}) },
-            createdAt: timestampFromMs(Date.now()),
-            trace,
-            sandbox: conversation.sandbox,
-          });
           try {
             await publishDurable(
               this.deps.bus.js,
               Subjects.intent(req.tenantId, req.conversationId),
-              encodeIntent(intent),
+              encoded,
               intentId,
               trace,
               {
@@ -235,6 +251,21 @@ export class ToolCalls {
     } finally {
       sub?.unsubscribe();
     }
+  }
+
+  /**
+   * Refuses (413) an intent larger than the bus carries: the server's `max_payload` less room
+   * for the headers. The message says which part is large (sizes as JSON text).
+   */
+  private checkIntentSize(bytes: number, parts: Record<string, unknown>): void {
+    const limit = (this.deps.bus.nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD) - HEADER_ROOM_BYTES;
+    if (bytes <= limit) return;
+    const sizes = Object.entries(parts).map(([name, v]) => `${name} ${JSON.stringify(v ?? {}).length} bytes`);
+    throw new SwitchboardError(
+      'payload_too_large',
+      `the tool call is too large to run: ${bytes} bytes on the bus (${sizes.join(', ')}), at most ${limit}`,
+      { details: { bytes, limit } },
+    );
   }
 
   /** Results and events of one intent (`sb.conv.<conversation>.*.<intent>`). */

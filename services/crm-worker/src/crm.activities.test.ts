@@ -268,16 +268,17 @@ describe('crm.ticket', () => {
   });
 
   it('waits for a lagging search index before deciding that a lost create did not happen', async () => {
-    // The index lags longer than Temporal takes to retry, and less than the settle time.
+    // The index lags longer than Temporal takes to retry (generously: a loaded machine retries
+    // in seconds), and less than the settle time.
     const lagging = await startHubspotSandbox({
       tokens: [TOKEN],
-      searchLagMs: 1_500,
+      searchLagMs: 8_000,
       rateLimits: { searchPerSecond: 1000 },
     });
     try {
       lagging.seedContact({ email: 'ada@example.com' });
       await env.withWorker(
-        crm(() => lagging, 3_000),
+        crm(() => lagging, 16_000),
         async (run) => {
           lagging.faults.add({ dropAfterCommit: true, method: 'POST', pathPrefix: '/crm/v3/objects/tickets' });
           expect(await run('crm.ticket', TICKET, { intentId: 'int_lagging' })).toEqual({

@@ -11,7 +11,8 @@ const http = createProviderHttp({ tracer: trace.getTracer('crm-client-test') });
 
 beforeAll(async () => {
   sb = await startHubspotSandbox({ tokens: [TOKEN], rateLimits: false });
-  client = createHubspotClient({ http, baseUrl: `${sb.url}/`, accessToken: TOKEN, timeoutMs: 2_000 });
+  // Generous: an ordinary answer must never time out, however loaded the machine.
+  client = createHubspotClient({ http, baseUrl: `${sb.url}/`, accessToken: TOKEN, timeoutMs: 10_000 });
 });
 afterAll(async () => {
   await sb?.close();

@@ -61,6 +61,9 @@ export async function startInboundConsumer(deps: InboundConsumerDeps): Promise<L
     describe: (event) => ({ inboundId: event.id, tenantId: event.tenantId }),
     spanAttributes: (event) => ({ 'switchboard.inbound_id': event.id }),
     handle: (event) => deliver(deps, event),
+    // A provider webhook that cannot be decoded has nobody waiting for it (the provider was
+    // answered when it was published): the lane consumer logs it with its ids, and that is all.
+    reject: async () => {},
   });
 }
 

@@ -1,5 +1,6 @@
 import type { JsMsg } from '@nats-io/jetstream';
-import type { Bus } from '@switchboard/bus';
+import { type Bus, traceFromHeaders } from '@switchboard/bus';
+import type { PublishedEvent, SessionActivities } from '@switchboard/chains';
 import type { Logger } from '@switchboard/common';
 import {
   type ActionIntent,
@@ -17,13 +18,14 @@ import {
   type SessionIntent,
   type SessionSettings,
   Streams,
+  Subjects,
   sessionWorkflowId,
   WorkflowTypes,
 } from '@switchboard/contracts';
-import type { Queryable } from '@switchboard/db';
+import { findRun, type Queryable, TERMINAL_RUN_STATUSES } from '@switchboard/db';
 import { currentTraceHeaders, type Tracer } from '@switchboard/telemetry';
-import { type Client, WorkflowNotFoundError } from '@temporalio/client';
-import { type LaneConsumer, startLaneConsumer } from './lane-consumer.js';
+import { type Client, isGrpcServiceError, ServiceError, WorkflowNotFoundError } from '@temporalio/client';
+import { type LaneConsumer, type Rejection, startLaneConsumer } from './lane-consumer.js';
 
 /** Dependencies of {@link startIntentConsumer}. */
 export interface IntentConsumerDeps {
@@ -36,6 +38,11 @@ export interface IntentConsumerDeps {
   maxInFlight: number;
   /** Attached to every intent: the session workflow's executor settings. */
   settings: SessionSettings;
+  /**
+   * Publishes events and the result of a run and makes its audit row final (the session
+   * workflow's own activity): how an intent that can never be handed over is answered.
+   */
+  publishOutcome: SessionActivities['publishOutcome'];
   /** Starts the clean-up of a sandbox conversation (a COMPENSATE control). */
   compensate?: (control: { tenantId: string; conversationId: string; controlId: string }) => Promise<void>;
 }
@@ -61,6 +68,10 @@ const CONTROL_KINDS: Partial<Record<ControlKind, SessionControlKind>> = {
  *
  * Control messages (confirm, decline, cancel, delivered, compensate) share the conversation's
  * subject and lane, so a cancel is never handed over before the intent it cancels.
+ *
+ * An intent that can never be handed over — it cannot be decoded, or Temporal refuses it as
+ * invalid (e.g. too large) — ends its run `failed` ({@link IntentFailureCodes}) with a `failed`
+ * event and a result, so the caller waiting for it is answered at once.
  */
 export async function startIntentConsumer(deps: IntentConsumerDeps): Promise<IntentConsumer> {
   return startLaneConsumer<IntentMessage>({
@@ -78,6 +89,8 @@ export async function startIntentConsumer(deps: IntentConsumerDeps): Promise<Int
       m.kind === 'intent'
         ? { 'switchboard.intent_id': m.intent.intentId }
         : { 'switchboard.control_id': m.control.controlId, 'switchboard.intent_id': m.control.intentId },
+    isPermanent: refusedByTemporal,
+    reject: (msg, rejection, m) => rejectMessage(deps, msg, rejection, m),
     handle: async (m) => {
       if (m.kind === 'control') return handleControl(deps, m.control);
       if (await alreadyFinished(deps.db, m.intent.intentId)) {
@@ -85,6 +98,88 @@ export async function startIntentConsumer(deps: IntentConsumerDeps): Promise<Int
         return;
       }
       await signal(deps, m.intent);
+    },
+  });
+}
+
+/** Error codes of runs whose intent never reached their session. */
+export const IntentFailureCodes = {
+  /** The message on the bus could not be decoded (corrupt, or nested beyond the decoder's limit). */
+  Undecodable: 'intent_undecodable',
+  /** Temporal refused the intent itself (e.g. larger than its payload limit). */
+  Refused: 'intent_refused',
+} as const;
+
+/**
+ * Temporal refused the request itself (`INVALID_ARGUMENT`, e.g. a payload over its size limit):
+ * sending it again cannot help. Unavailability and rate limits are other codes, and retried.
+ */
+function refusedByTemporal(err: unknown): boolean {
+  return err instanceof ServiceError && isGrpcServiceError(err.cause) && err.cause.code === GRPC_INVALID_ARGUMENT;
+}
+const GRPC_INVALID_ARGUMENT = 3;
+
+/**
+ * Answers for a message that will never be handed over. An intent's run (named by the
+ * message id, in the tenant and conversation of the subject) ends `failed`, through the same
+ * activity that publishes every outcome. A control has no run of its own: the session answers
+ * the run it concerns by itself (an unanswered confirmation times out, a cancel that never came
+ * lets the call finish, an end call hangs up after its delivery timeout), so it is only logged.
+ */
+async function rejectMessage(
+  deps: IntentConsumerDeps,
+  msg: JsMsg,
+  rejection: Rejection,
+  value: IntentMessage | undefined,
+): Promise<void> {
+  const msgId = msg.headers?.get(Headers.MsgId) ?? '';
+  const where = Subjects.parseIntent(msg.subject);
+  const ids = { msgId, subject: msg.subject, seq: msg.seq, ...where };
+  if (value?.kind === 'control' || msg.headers?.get(Headers.Kind) === MessageKinds.Control) {
+    const intentId = value?.kind === 'control' ? value.control.intentId : undefined;
+    deps.log.error({ ...ids, controlId: msgId, intentId }, 'control message will never be handed over; dropped');
+    return;
+  }
+  const intentId = value?.kind === 'intent' ? value.intent.intentId : msgId;
+  const run = where === undefined || intentId === '' ? undefined : await findRun(deps.db, where.tenantId, intentId);
+  if (where === undefined || run === undefined || run.conversationId !== where.conversationId) {
+    deps.log.error({ ...ids, intentId }, 'intent will never be handed over, and names no run of its subject');
+    return;
+  }
+  if (TERMINAL_RUN_STATUSES.has(run.status)) return;
+  const undecodable = rejection.reason === 'undecodable';
+  const cause = rejection.err instanceof Error ? rejection.err.message : String(rejection.err);
+  const error = {
+    code: undecodable ? IntentFailureCodes.Undecodable : IntentFailureCodes.Refused,
+    message: undecodable
+      ? `the orchestrator cannot decode this tool call: ${cause}`
+      : `Temporal refused this tool call: ${cause}`,
+    retryable: false,
+  };
+  const now = Date.now();
+  const failed: PublishedEvent = { seq: 0, kind: 'failed', data: { ...error }, atMs: now };
+  deps.log.error(
+    { ...ids, intentId, code: error.code, err: rejection.err },
+    'intent will never be handed over; run failed',
+  );
+  await deps.publishOutcome({
+    intent: {
+      intentId,
+      tenantId: where.tenantId,
+      conversationId: where.conversationId,
+      actionName: run.actionName,
+      traceparent: traceFromHeaders(msg.headers).traceparent,
+    },
+    first: false,
+    events: [failed],
+    final: {
+      status: 'failed',
+      messages: [],
+      events: [failed],
+      outputs: {},
+      error,
+      startedAtMs: now,
+      finishedAtMs: now,
     },
   });
 }

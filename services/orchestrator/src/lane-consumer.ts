@@ -2,6 +2,7 @@ import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import { AckPolicy, DeliverPolicy } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
 import { type Bus, traceFromHeaders } from '@switchboard/bus';
+import { Headers } from '@switchboard/contracts';
 import type { Logger } from '@switchboard/common';
 import { contextFromTraceHeaders, SpanKind, type Tracer, withSpan } from '@switchboard/telemetry';
 
@@ -15,7 +16,7 @@ export interface LaneConsumerOptions<T> {
   durable: string;
   /** Messages handled concurrently (across lanes). */
   maxInFlight: number;
-  /** Decodes a message; a throw terminates it (it never will decode). */
+  /** Decodes a message; a throw rejects it (see `reject`): it never will decode. */
   decode(msg: JsMsg): T;
   /** Messages of one lane are handled one after another, in stream order. */
   laneOf(value: T, msg: JsMsg): string;
@@ -24,10 +25,30 @@ export interface LaneConsumerOptions<T> {
    * Must only resolve once the receiver (Temporal) has durably accepted it.
    */
   handle(value: T, msg: JsMsg): Promise<void>;
+  /**
+   * Whether a failed hand-over can never succeed, because the receiver refused the message
+   * itself (not because it is unavailable): such a message is rejected instead of redelivered.
+   * Without it every failure is retried.
+   */
+  isPermanent?(err: unknown): boolean;
+  /**
+   * Records that a message will never be handed over — it cannot be decoded, or the receiver
+   * refused it for good — so that whoever waits for it learns so. Resolving terminates the
+   * message; throwing naks it with back-off, to be recorded on redelivery: nothing is dropped
+   * unrecorded. `value` is absent when the message could not be decoded.
+   */
+  reject(msg: JsMsg, rejection: Rejection, value?: T): Promise<void>;
   /** Attributes of the message's consume span (e.g. the intent id). */
   spanAttributes(value: T): Record<string, string>;
   /** Log context for a message that failed. */
   describe(value: T): Record<string, unknown>;
+}
+
+/** Why a message will never be handed over. */
+export interface Rejection {
+  /** `undecodable`: `decode` threw; `refused`: `handle` threw an error `isPermanent` called final. */
+  reason: 'undecodable' | 'refused';
+  err: unknown;
 }
 
 /** A running consumer; `stop()` stops pulling and waits for in-flight messages. */
@@ -45,8 +66,8 @@ export function backoffMs(deliveryCount: number): number {
 /**
  * A durable pull consumer with per-lane ordering: messages of one lane are handled one after
  * another in stream order, different lanes in parallel, at most `maxInFlight` at once. A message
- * is acked only after `handle` resolved, nak'ed with back-off when it threw, and terminated
- * when it cannot be decoded.
+ * is acked only after `handle` resolved and nak'ed with back-off when it threw; one that cannot
+ * be decoded, or that the receiver refused for good, is terminated once `reject` recorded it.
  */
 export async function startLaneConsumer<T>(options: LaneConsumerOptions<T>): Promise<LaneConsumer> {
   const { bus, log } = options;
@@ -91,6 +112,7 @@ export async function startLaneConsumer<T>(options: LaneConsumerOptions<T>): Pro
       msg.ack();
       handed++;
     } catch (err) {
+      if (options.isPermanent?.(err)) return reject(msg, { reason: 'refused', err }, value);
       log.warn(
         { err, ...options.describe(value), stream: options.stream, delivery: msg.info.deliveryCount },
         'message not accepted by Temporal; will retry',
@@ -99,35 +121,61 @@ export async function startLaneConsumer<T>(options: LaneConsumerOptions<T>): Pro
     }
   };
 
+  const reject = async (msg: JsMsg, rejection: Rejection, value?: T): Promise<void> => {
+    const where = {
+      err: rejection.err,
+      reason: rejection.reason,
+      stream: options.stream,
+      seq: msg.seq,
+      subject: msg.subject,
+      msgId: msg.headers?.get(Headers.MsgId) ?? '',
+      delivery: msg.info.deliveryCount,
+      ...(value === undefined ? {} : options.describe(value)),
+    };
+    try {
+      await options.reject(msg, rejection, value);
+    } catch (err) {
+      log.warn({ ...where, recordErr: err }, 'message that will never be handed over not recorded yet; will retry');
+      msg.nak(backoffMs(msg.info.deliveryCount));
+      return;
+    }
+    log.error(where, `message terminated: ${rejection.reason === 'undecodable' ? 'it cannot be decoded' : 'refused'}`);
+    msg.term(rejection.reason);
+  };
+
+  /** Runs `task` in one of the `maxInFlight` slots, waiting for one to be free. */
+  const occupy = async (task: () => Promise<void>, lane?: string): Promise<void> => {
+    while (slots === 0) {
+      await new Promise<void>((r) => {
+        wake = r;
+      });
+    }
+    slots--;
+    const previous = lane === undefined ? Promise.resolve() : (lanes.get(lane) ?? Promise.resolve());
+    const run = previous.then(task);
+    if (lane !== undefined) lanes.set(lane, run);
+    const tracked = run.finally(() => {
+      slots++;
+      inFlight.delete(tracked);
+      if (lane !== undefined && lanes.get(lane) === run) lanes.delete(lane);
+      wake?.();
+      wake = undefined;
+    });
+    inFlight.add(tracked);
+  };
+
   const loop = (async () => {
     for await (const msg of messages) {
       let value: T;
       try {
         value = options.decode(msg);
       } catch (err) {
-        // A message that cannot be decoded never will be: terminate it instead of looping.
-        log.error({ err, seq: msg.seq, subject: msg.subject }, 'undecodable message terminated');
-        msg.term('undecodable');
+        // A message that cannot be decoded never will be: recorded and terminated, not looped.
+        // It has no lane (nothing of it reaches the receiver), so it waits for no one.
+        await occupy(() => reject(msg, { reason: 'undecodable', err }));
         continue;
       }
-      while (slots === 0) {
-        await new Promise<void>((r) => {
-          wake = r;
-        });
-      }
-      slots--;
-      const lane = options.laneOf(value, msg);
-      const previous = lanes.get(lane) ?? Promise.resolve();
-      const task = previous.then(() => handle(value, msg));
-      lanes.set(lane, task);
-      const tracked = task.finally(() => {
-        slots++;
-        inFlight.delete(tracked);
-        if (lanes.get(lane) === task) lanes.delete(lane);
-        wake?.();
-        wake = undefined;
-      });
-      inFlight.add(tracked);
+      await occupy(() => handle(value, msg), options.laneOf(value, msg));
     }
   })();
 

@@ -52,6 +52,7 @@ const consumer = await startIntentConsumer({
   taskQueue: config.taskQueue,
   maxInFlight: config.maxInFlight,
   settings: config.session,
+  publishOutcome: sessionActivities.publishOutcome,
   compensate: (control) =>
     startCompensation({ temporal, taskQueue: config.taskQueue, taskQueues: config.taskQueues }, control),
 });

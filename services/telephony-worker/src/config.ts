@@ -33,6 +33,11 @@ export interface TelephonyConfig {
   clockSlackMs: number;
   /** `TELEPHONY_POLL_MAX_MS`: longest pause between two polls of a ringing destination. */
   pollMaxMs: number;
+  /**
+   * `TELEPHONY_JOIN_GRACE_MS`: how long a warm transfer waits for the caller to reach its
+   * conference beyond the time the message takes to say; then it gives up and brings them back.
+   */
+  joinGraceMs: number;
 }
 
 /** Twilio's message Twimlet: `<Response><Say>` of its `Message[0]` parameter. */
@@ -52,6 +57,7 @@ export function readTelephonyConfig(env: NodeJS.ProcessEnv): TelephonyConfig {
     speechMsPerChar: r.int('TELEPHONY_SPEECH_MS_PER_CHAR', 65, 0, 1_000),
     clockSlackMs: r.int('TELEPHONY_CLOCK_SLACK_MS', 60_000, 0, 3_600_000),
     pollMaxMs: r.int('TELEPHONY_POLL_MAX_MS', 1_000, 10, 60_000),
+    joinGraceMs: r.int('TELEPHONY_JOIN_GRACE_MS', 20_000, 100, 600_000),
   };
   r.done();
   const problems: string[] = [];

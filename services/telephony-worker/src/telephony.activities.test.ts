@@ -78,7 +78,12 @@ beforeAll(async () => {
     startTwilioSandbox({ accounts: [ACCOUNT], timing: { ringMs: 60, messageStepMs: 20 } }),
   ]);
   await env.putCredential('twilio_main', 'twilio', { accountSid: ACCOUNT.sid, authToken: ACCOUNT.authToken });
-  [main, resume] = await Promise.all([startShared(), startShared({ resumeUrl: 'https://agent.example.com/resume' })]);
+  [main, resume] = await Promise.all([
+    startShared(),
+    // A short wait for the caller to reach the conference: the sandbox puts a redirected caller
+    // there at once, unless the test slows their message down (`setTiming`).
+    startShared({ resumeUrl: 'https://agent.example.com/resume', joinGraceMs: 1_000 }),
+  ]);
 }, 120_000);
 afterAll(async () => {
   await Promise.all([main?.stop(), resume?.stop()]);
@@ -519,12 +524,197 @@ describe('telephony.transfer (warm)', () => {
 
   it('continues in the next attempt when ringing outlasts one attempt (one participant only)', async () => {
     const call = sb.createCall({ from: CALLER, to: TWILIO_NUMBER });
-    sb.setDestination(AGENT, { behaviour: 'answer', afterMs: 1_800 });
+    // One attempt may run 6 s (it stops itself well before, to be continued): the steps before
+    // the ringing fit in it however loaded the machine, the ringing does not.
+    sb.setDestination(AGENT, { behaviour: 'answer', afterMs: 8_000 });
     await inWorker(async (run) => {
-      const out = await run('telephony.transfer', warm(String(call.sid)), { ...ids(), startToCloseTimeoutMs: 1_500 });
+      const out = await run('telephony.transfer', warm(String(call.sid)), { ...ids(), startToCloseTimeoutMs: 6_000 });
       expect(out).toMatchObject({ ok: true, result: { status: 'connected', caller: 'bridged' } });
       expect(posts('/Participants.json')).toHaveLength(1);
       expect(posts(`/Calls/${call.sid}.json`)).toHaveLength(1);
+    });
+  });
+});
+
+describe('telephony.transfer (warm): when people hang up or never arrive', () => {
+  const RESUME = 'https://agent.example.com/resume';
+  const warm = (callSid: string) =>
+    ({
+      call_sid: callSid,
+      destination: { kind: 'phone', address: AGENT },
+      mode: 'warm',
+      message: ['One moment, I am connecting you.'],
+      whisper: ['Incoming transfer. ', 'Caller wants a refund.'],
+      ring_timeout_seconds: 10,
+    }) as JsonValue;
+  type Sandboxed = { sid: string; status: string; to: string; twiml: string[]; doing: { kind: string; url?: string } };
+  const callOf = (sid: string) => sb.state().calls.find((c) => c.sid === sid) as Sandboxed | undefined;
+  const legsTo = (to: string) => (sb.state().calls as Sandboxed[]).filter((c) => c.to === to);
+  /** Polls the sandbox (in this process) until `check` holds; bounded generously. */
+  const until = async (what: string, check: () => boolean) => {
+    const end = Date.now() + 30_000;
+    while (!check()) {
+      if (Date.now() > end) throw new Error(`timed out waiting until ${what}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  };
+  const result = (out: unknown) => (out as { ok: true; result: Record<string, unknown> }).result;
+
+  it('the call is already over: failed, caller gone, nobody rung', async () => {
+    const call = sb.createCall({ from: CALLER, to: TWILIO_NUMBER });
+    sb.hangUp(String(call.sid));
+    await inWorker(async (run) => {
+      const id = ids();
+      const out = await run('telephony.transfer', warm(String(call.sid)), id);
+      expect(out).toMatchObject({
+        ok: true,
+        result: { status: 'failed', caller: 'gone', detail: 'the caller hung up before the transfer' },
+      });
+      expect(posts('/Participants.json')).toHaveLength(0);
+      expect(await effectRows(id.intentId)).toEqual([expect.objectContaining({ state: 'done' })]);
+      // The same intent again answers from the record.
+      expect(await run('telephony.transfer', warm(String(call.sid)), id)).toEqual(out);
+    });
+  });
+
+  it('the caller hangs up while hearing the message, before reaching the conference: failed, caller gone', async () => {
+    sb.setTiming({ sayMsPerChar: 1_000 });
+    const call = sb.createCall({ from: CALLER, to: TWILIO_NUMBER });
+    const sid = String(call.sid);
+    await inWorker(async (run) => {
+      const running = run('telephony.transfer', warm(sid), ids());
+      await until('the caller hears the message', () => callOf(sid)?.doing.kind === 'say');
+      sb.hangUp(sid);
+      expect(await running).toMatchObject({
+        ok: true,
+        result: { status: 'failed', caller: 'gone', detail: 'the caller hung up before the transfer' },
+      });
+      expect(posts('/Participants.json')).toHaveLength(0);
+      expect(legsTo(AGENT)).toEqual([]);
+    });
+  });
+
+  it('the caller hangs up while the destination rings: failed and caller gone, not no-answer', async () => {
+    sb.setDestination(AGENT, { behaviour: 'answer', afterMs: 60_000 });
+    const call = sb.createCall({ from: CALLER, to: TWILIO_NUMBER });
+    const sid = String(call.sid);
+    await inWorker(async (run) => {
+      const running = run('telephony.transfer', warm(sid), ids());
+      await until('the destination rings', () => legsTo(AGENT)[0]?.status === 'ringing');
+      // Ends the conference (the caller joined it with endConferenceOnExit): the ringing leg is cancelled.
+      sb.hangUp(sid);
+      const out = await running;
+      expect(out).toMatchObject({
+        ok: true,
+        result: { status: 'failed', caller: 'gone', detail: 'the caller hung up while the destination was ringing' },
+      });
+      expect(result(out).destination_call_sid).toBe(legsTo(AGENT)[0]?.sid);
+      expect(legsTo(AGENT).map((c) => c.status)).toEqual(['canceled']);
+    });
+  });
+
+  it('the caller never reaches the conference: failed, and brought back to the agent', async () => {
+    // The message takes far longer than the worker waits for the caller (1 s beyond the message).
+    sb.setTiming({ sayMsPerChar: 1_000 });
+    const call = sb.createCall({ from: CALLER, to: TWILIO_NUMBER });
+    const sid = String(call.sid);
+    await inWorker(async (run) => {
+      const out = await run('telephony.transfer', warm(sid), ids());
+      expect(out).toMatchObject({
+        ok: true,
+        result: { status: 'failed', caller: 'resumed', detail: 'the caller did not reach the transfer conference' },
+      });
+      expect(callOf(sid)).toMatchObject({ status: 'in-progress', doing: { kind: 'url', url: RESUME } });
+      expect(posts('/Participants.json')).toHaveLength(0);
+    }, 'resume');
+  });
+
+  it('the caller never reaches the conference and there is no resume URL: the result says where they are', async () => {
+    sb.setTiming({ sayMsPerChar: 1_000 });
+    const call = sb.createCall({ from: CALLER, to: TWILIO_NUMBER });
+    const sid = String(call.sid);
+    await withTelephony(
+      async (run) => {
+        const out = await run('telephony.transfer', warm(sid), ids());
+        // Still on the line (not 'gone'), and not in a conference anyone could take them out of.
+        expect(out).toMatchObject({
+          ok: true,
+          result: { status: 'failed', caller: 'elsewhere', detail: 'the caller did not reach the transfer conference' },
+        });
+        expect(callOf(sid)?.status).toBe('in-progress');
+      },
+      { joinGraceMs: 1_000 },
+    );
+  });
+
+  it('the destination hangs up during the whisper: failed, and the caller back with the agent', async () => {
+    sb.setDestination(AGENT, { behaviour: 'answer', hangUpAfterAnnouncementMs: 0 });
+    const call = sb.createCall({ from: CALLER, to: TWILIO_NUMBER });
+    const sid = String(call.sid);
+    await inWorker(async (run) => {
+      const out = await run('telephony.transfer', warm(sid), ids());
+      expect(out).toMatchObject({
+        ok: true,
+        result: {
+          status: 'failed',
+          caller: 'resumed',
+          detail: 'the destination hung up before the caller was connected',
+        },
+      });
+      const [leg] = legsTo(AGENT);
+      expect(result(out).destination_call_sid).toBe(leg?.sid);
+      expect(leg?.status).toBe('completed');
+      // The whisper did start; the caller was never taken off hold into an empty line.
+      const conf = sb.state().conferences[0] as { left: { call_sid: string; announcements: unknown[] }[] };
+      expect(conf.left.find((p) => p.call_sid === leg?.sid)?.announcements).toHaveLength(1);
+      expect(
+        posts('/Participants/' + sid + '.json').map((r) => r.form.Hold),
+        'hold, never unhold',
+      ).toEqual(['true']);
+      expect(callOf(sid)).toMatchObject({ status: 'in-progress', doing: { kind: 'url', url: RESUME } });
+    }, 'resume');
+  });
+
+  it('retries after the answer to the move was lost: one redirect, then connected', async () => {
+    const call = sb.createCall({ from: CALLER, to: TWILIO_NUMBER });
+    const sid = String(call.sid);
+    sb.faults.add({
+      dropAfterCommit: true,
+      method: 'POST',
+      pathPrefix: `/2010-04-01/Accounts/${ACCOUNT.sid}/Calls/${sid}.json`,
+    });
+    await inWorker(async (run) => {
+      const id = ids();
+      const out = await run('telephony.transfer', warm(sid), id);
+      expect(out).toMatchObject({ ok: true, result: { status: 'connected', caller: 'bridged' } });
+      // The retry found the conference the lost redirect had put the caller in, and went on from there.
+      expect(posts(`/Calls/${sid}.json`).map((r) => r.status)).toEqual([null]);
+      expect(callOf(sid)?.twiml).toHaveLength(1);
+      expect(sb.state().conferences).toHaveLength(1);
+      expect(legsTo(AGENT)).toHaveLength(1);
+      expect(await effectRows(id.intentId)).toEqual([expect.objectContaining({ state: 'done' })]);
+    });
+  });
+
+  it('retries after the answer to the move was lost, the caller hung up meanwhile: failed, caller gone', async () => {
+    // The lost redirect landed, but the caller is still hearing the message (no conference yet) when they hang up.
+    sb.setTiming({ sayMsPerChar: 1_000 });
+    const call = sb.createCall({ from: CALLER, to: TWILIO_NUMBER });
+    const sid = String(call.sid);
+    sb.faults.add({
+      dropAfterCommit: true,
+      method: 'POST',
+      pathPrefix: `/2010-04-01/Accounts/${ACCOUNT.sid}/Calls/${sid}.json`,
+    });
+    await inWorker(async (run) => {
+      const running = run('telephony.transfer', warm(sid), ids());
+      await until('the redirect landed', () => callOf(sid)?.doing.kind === 'say');
+      sb.hangUp(sid);
+      expect(await running).toMatchObject({
+        ok: true,
+        result: { status: 'failed', caller: 'gone', detail: 'the caller hung up before the transfer' },
+      });
+      expect(posts('/Participants.json')).toHaveLength(0);
     });
   });
 });

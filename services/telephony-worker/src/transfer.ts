@@ -30,6 +30,12 @@
  * 6. `recover` — any other outcome (`busy`, `no-answer`, `failed`): stop the destination leg,
  *    then bring the caller back: redirect to `TWILIO_RESUME_URL` (the voice agent) when set,
  *    else take them off hold. The outcome is the result's `status` so the chain can fall back.
+ *
+ * **A caller who hangs up** ends the conference (they joined it with `endConferenceOnExit`),
+ * which cancels a destination still ringing or drops one hearing the whisper. Whatever step
+ * notices it — the move (the call is over), waiting for the caller, ringing, the whisper, or a
+ * step Twilio refuses because the conference is gone — the outcome is `failed` with
+ * `caller: 'gone'` and says so, never the destination's `no-answer` or hang-up it caused.
  */
 import { createHash } from 'node:crypto';
 import type { ProviderCall } from '@switchboard/chains';
@@ -73,6 +79,11 @@ export const CallerStates = {
   Resumed: 'resumed',
   /** Taken off hold, alone in the conference (no `TWILIO_RESUME_URL`): the voice runtime must act. */
   InConference: 'in_conference',
+  /**
+   * Still on the line but not in the transfer conference (they had not reached it in time, or
+   * something else moved the call), and no `TWILIO_RESUME_URL`: the voice runtime must act.
+   */
+  Elsewhere: 'elsewhere',
   /** The caller hung up. */
   Gone: 'gone',
 } as const;
@@ -105,9 +116,14 @@ const RING_GRACE_MS = 10_000;
 const MAX_WHISPER_MS = 20_000;
 /** Longest whisper (it travels in a URL). */
 const MAX_WHISPER_CHARS = 1000;
-/** Time allowed for the caller to reach the conference, beyond saying the message. */
-const JOIN_GRACE_MS = 20_000;
 const REF_PREFIX = 'warm:';
+
+/** Why a warm transfer ended `failed` because of the caller. */
+const CallerHungUp = {
+  BeforeTransfer: 'the caller hung up before the transfer',
+  WhileRinging: 'the caller hung up while the destination was ringing',
+  BeforeConnected: 'the caller hung up before being connected',
+} as const;
 
 /** Progress of a warm transfer, kept in the effect record between attempts. */
 interface WarmState {
@@ -292,27 +308,27 @@ async function warmTransfer(r: Run): Promise<TransferOutcome> {
 
   if (s.phase === 'move') {
     const landed = resumed ? await warmMoveLanded(r, s) : false;
-    if (landed === 'gone') {
-      Object.assign(s, {
-        phase: 'recover',
-        outcome: 'failed',
-        detail: 'the caller hung up before the transfer',
-        callerGone: true,
-      });
-    } else {
-      if (!landed) {
-        const twiml = Twiml.response(
-          input.message !== '' ? Twiml.say(input.message) : undefined,
-          Twiml.conference(s.room, { beep: false, startConferenceOnEnter: true, endConferenceOnExit: true }),
-        );
-        try {
-          await client.updateCall(input.callSid, { twiml });
-        } catch (err) {
+    let gone = landed === 'gone';
+    if (!landed) {
+      const twiml = Twiml.response(
+        input.message !== '' ? Twiml.say(input.message) : undefined,
+        Twiml.conference(s.room, { beep: false, startConferenceOnEnter: true, endConferenceOnExit: true }),
+      );
+      try {
+        await client.updateCall(input.callSid, { twiml });
+      } catch (err) {
+        // The call is over (Twilio 21220): the same outcome as a retry that finds it over.
+        gone = twilioErrorCode(err) === 21220;
+        if (!gone) {
           if (!resumed && certainlyNotApplied(err)) await releaseEffect(d.ctx.db, r.call.tenantId, r.key);
-          throw callGoneError(err, input.callSid);
+          throw err;
         }
       }
-      Object.assign(s, { phase: 'hold', joinDeadline: Date.now() + speechMs(d, input.message) + JOIN_GRACE_MS });
+    }
+    if (gone) {
+      Object.assign(s, { phase: 'recover', outcome: 'failed', detail: CallerHungUp.BeforeTransfer, callerGone: true });
+    } else {
+      Object.assign(s, { phase: 'hold', joinDeadline: Date.now() + speechMs(d, input.message) + d.config.joinGraceMs });
     }
     await save(r, s);
   }
@@ -324,11 +340,21 @@ async function warmTransfer(r: Run): Promise<TransferOutcome> {
     } catch (err) {
       // The caller is in the conference now: a failure no retry can fix must not strand them.
       if (!(err instanceof ProviderError) || err.retryable) throw err;
-      Object.assign(s, {
-        phase: 'recover',
-        outcome: 'failed',
-        detail: `the transfer could not continue: ${err.message}`,
-      });
+      // Twilio refuses steps on a conference the caller's hang-up ended: say why it really failed.
+      if (await callerHungUp(r)) {
+        Object.assign(s, {
+          phase: 'recover',
+          outcome: 'failed',
+          detail: CallerHungUp.BeforeConnected,
+          callerGone: true,
+        });
+      } else {
+        Object.assign(s, {
+          phase: 'recover',
+          outcome: 'failed',
+          detail: `the transfer could not continue: ${err.message}`,
+        });
+      }
       await save(r, s);
     }
   }
@@ -341,12 +367,7 @@ async function warmSteps(r: Run, s: WarmState, resumed: boolean): Promise<Transf
   if (s.phase === 'hold') {
     const conf = await waitForCaller(r, s);
     if (conf === 'gone') {
-      Object.assign(s, {
-        phase: 'recover',
-        outcome: 'failed',
-        detail: 'the caller hung up before the transfer',
-        callerGone: true,
-      });
+      Object.assign(s, { phase: 'recover', outcome: 'failed', detail: CallerHungUp.BeforeTransfer, callerGone: true });
     } else if (conf === 'late') {
       Object.assign(s, {
         phase: 'recover',
@@ -422,14 +443,21 @@ async function warmSteps(r: Run, s: WarmState, resumed: boolean): Promise<Transf
         caller: CallerStates.Bridged,
       });
     }
-    Object.assign(s, {
-      phase: 'recover',
-      outcome: 'failed',
-      detail: 'the destination hung up before the caller was connected',
-    });
+    // The caller hanging up ends the conference too, which drops the person hearing the whisper.
+    Object.assign(
+      s,
+      (await callerHungUp(r))
+        ? { phase: 'recover', outcome: 'failed', detail: CallerHungUp.BeforeConnected, callerGone: true }
+        : { phase: 'recover', outcome: 'failed', detail: 'the destination hung up before the caller was connected' },
+    );
     await save(r, s);
   }
   return undefined;
+}
+
+/** Whether the caller's call is over (they hung up, or it ended otherwise). */
+async function callerHungUp(r: Run): Promise<boolean> {
+  return FINAL_CALL_STATUSES.has((await r.client.fetchCall(r.input.callSid)).status);
 }
 
 /**
@@ -513,7 +541,7 @@ async function watchRinging(r: Run, s: WarmState): Promise<RingResult> {
       callerCheckedAt = Date.now();
       const caller = await client.fetchCall(input.callSid);
       if (FINAL_CALL_STATUSES.has(caller.status)) {
-        return { outcome: 'failed', detail: 'the caller hung up while the destination was ringing', callerGone: true };
+        return { outcome: 'failed', detail: CallerHungUp.WhileRinging, callerGone: true };
       }
     }
     if (r.attempt.remaining() < delay + 1_000) throw pending(r, s);
@@ -534,6 +562,10 @@ async function destinationState(r: Run, s: WarmState): Promise<RingResult | 'rin
   }
   // Not (or no longer) a participant: the leg's call status says how it ended.
   const leg = await client.fetchCall(s.dest as string);
+  if ((leg.status === 'canceled' || leg.status === 'completed') && (await callerHungUp(r))) {
+    // The caller's hang-up ended the conference, and with it the leg: not the destination's doing.
+    return { outcome: 'failed', detail: CallerHungUp.WhileRinging, callerGone: true };
+  }
   switch (leg.status) {
     case 'busy':
       return { outcome: 'busy', detail: 'the destination is busy' };
@@ -576,9 +608,17 @@ async function recover(r: Run, s: WarmState): Promise<TransferOutcome> {
   if (!s.callerGone) {
     const live = await client.fetchCall(input.callSid);
     if (!FINAL_CALL_STATUSES.has(live.status)) {
+      // On the line: wherever they are, the result must not say they hung up.
+      caller = CallerStates.Elsewhere;
       if (d.config.resumeUrl !== undefined) {
-        await client.updateCall(input.callSid, { url: d.config.resumeUrl, method: 'POST' });
-        caller = CallerStates.Resumed;
+        try {
+          await client.updateCall(input.callSid, { url: d.config.resumeUrl, method: 'POST' });
+          caller = CallerStates.Resumed;
+        } catch (err) {
+          // Hung up just now: nobody to bring back.
+          if (twilioErrorCode(err) !== 21220) throw err;
+          caller = CallerStates.Gone;
+        }
       } else if (s.conf !== undefined) {
         try {
           await client.updateParticipant(s.conf, input.callSid, { hold: false });

@@ -254,7 +254,10 @@ describe('X-Twilio-Signature', () => {
       });
       const hook = `http://127.0.0.1:${port}/twilio/status?tenant=t1`;
       await client.sendMessage({ to: '+15551230000', from: '+15557654321', body: 'x', statusCallback: hook });
-      for (let i = 0; i < 200 && got.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+      // Both status callbacks (sent, delivered) arrive; bounded generously.
+      for (const end = Date.now() + 30_000; got.length < 2 && Date.now() < end; ) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
       expect(got.length).toBe(2);
       for (const g of got) {
         const params = decodeForm(g.body).fields as Record<string, string>;

@@ -6,6 +6,7 @@ import { Streams } from '@switchboard/contracts';
 import { createApiKey, createTenant, revokeApiKey } from '@switchboard/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { openSse } from '../support/sse.js';
 import { type ApiResponse, eventually, startTestStack, type TestStack } from '../support/stack.js';
 
 // The API surface around conversations: scoped, revocable API keys; per-key and per-tenant
@@ -174,11 +175,19 @@ describe('API keys', () => {
       await first.query('BEGIN');
       await second.query('BEGIN');
       expect((await revokeApiKey(first, a.tenantId, b.keyId, ADMIN_GRANTS)).status).toBe('revoked');
+      const { rows: pid } = await second.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
       let settled = false;
       const pending = revokeApiKey(second, a.tenantId, a.keyId, ADMIN_GRANTS).finally(() => {
         settled = true;
       });
-      await new Promise((r) => setTimeout(r, 300));
+      // The second waits for the first's lock (Postgres says so), whatever the machine's speed.
+      await eventually(async () => {
+        const { rows } = await stack.db.query(
+          "SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = 'Lock'",
+          [pid[0]?.pid],
+        );
+        return rows.length > 0 ? true : undefined;
+      }, 30_000);
       expect(settled).toBe(false);
       await first.query('COMMIT');
       expect((await pending).status).toBe('last_protected');
@@ -403,34 +412,12 @@ function openWs(path: string, key: string, via: 'header' | 'query' = 'header'): 
 
 /** The SSE stream's events until (and with) the first `result`, as `{seq, kind}`. */
 async function sseUntilResult(conv: string, key: string): Promise<{ seq: number; kind: string }[]> {
-  const controller = new AbortController();
-  const res = await fetch(`${stack.services.apiUrl}/v1/conversations/${conv}/events`, {
-    headers: { authorization: `Bearer ${key}` },
-    signal: controller.signal,
-  });
-  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
-  const decoder = new TextDecoder();
-  const out: { seq: number; kind: string }[] = [];
-  let buffer = '';
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    buffer += decoder.decode(value, { stream: true });
-    let end = buffer.indexOf('\n\n');
-    while (end >= 0) {
-      const block = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      const id = /^id: (\d+)$/m.exec(block)?.[1];
-      const kind = /^event: (.+)$/m.exec(block)?.[1];
-      if (id && kind) out.push({ seq: Number(id), kind });
-      if (kind === 'result') {
-        controller.abort();
-        return out;
-      }
-      end = buffer.indexOf('\n\n');
-    }
+  const sse = await openSse(`${stack.services.apiUrl}/v1/conversations/${conv}/events`, key);
+  try {
+    return (await sse.readUntil((e) => e.event === 'result')).map((e) => ({ seq: e.id, kind: e.event }));
+  } finally {
+    sse.close();
   }
-  return out;
 }
 
 describe('events over WebSocket', () => {

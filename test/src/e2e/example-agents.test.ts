@@ -23,8 +23,9 @@ beforeAll(async () => {
     serviceEnv: {
       // A warm transfer waits as long as its whisper takes to say: speak fast here.
       TELEPHONY_SPEECH_MS_PER_CHAR: '2',
-      // Unless the runtime reports the goodbye delivered, an end call waits this long to hang up.
-      END_CALL_DELIVERY_TIMEOUT_MS: '500',
+      // Unless the runtime reports the goodbye delivered, an end call waits this long to hang up:
+      // long enough for a test's delivery report to come first on a loaded machine.
+      END_CALL_DELIVERY_TIMEOUT_MS: '10000',
     },
   });
 }, 180_000);
@@ -43,6 +44,7 @@ interface SandboxCall {
 interface SandboxParticipant {
   call_sid: string;
   to: string;
+  status: string;
   final_call_status: string | null;
   announcements: { text: string | null }[];
 }
@@ -211,6 +213,63 @@ describe('customer support', () => {
       stack.sandboxes.twilio.setDestination(SUPPORT_LINE, 'answer');
     }
   });
+
+  it('falls back with the truth when the caller hangs up while support rings (transfer_failed, caller gone)', async () => {
+    // Support would answer only after two minutes: the caller gives up first.
+    stack.sandboxes.twilio.setDestination(SUPPORT_LINE, { behaviour: 'answer', afterMs: 120_000 });
+    try {
+      const { conv, callSid } = await liveCall('support', '+15551110004');
+      const transferring = tool(conv, 'Transfer to Support', { reason: 'refund', summary: 'Wants a refund.' });
+      await eventually(
+        () =>
+          transferConference(callSid, SUPPORT_LINE)?.participants.some(
+            (p) => p.to === SUPPORT_LINE && p.status === 'ringing',
+          ) || undefined,
+        30_000,
+      );
+      stack.sandboxes.twilio.hangUp(callSid);
+      const transfer = await transferring;
+      expect(transfer.body.status).toBe('failed');
+      // Not `transfer_no_answer`: support did not fail to answer, the caller left (and the leg was stopped).
+      expect(transfer.body.error).toMatchObject({
+        code: 'transfer_failed',
+        message: 'the caller hung up while the destination was ringing',
+        retryable: false,
+      });
+      expect(transfer.body.messages).toEqual(["I'm sorry, no one from our support team can take your call right now."]);
+      expect(callControl(transfer, 'transfer')?.data.result).toMatchObject({ status: 'failed', caller: 'gone' });
+      const supportLeg = transferConference(callSid, SUPPORT_LINE)?.left.find((p) => p.to === SUPPORT_LINE);
+      expect(twilioCall(supportLeg?.call_sid ?? '')?.status).toBe('canceled');
+      expect(twilioCall(callSid)?.status).toBe('completed');
+    } finally {
+      stack.sandboxes.twilio.setDestination(SUPPORT_LINE, 'answer');
+    }
+  });
+
+  it('falls back when support hangs up during the whisper: the caller stays on the line (transfer_failed)', async () => {
+    stack.sandboxes.twilio.setDestination(SUPPORT_LINE, { behaviour: 'answer', hangUpAfterAnnouncementMs: 0 });
+    try {
+      const { conv, callSid } = await liveCall('support', '+15551110005');
+      const transfer = await tool(conv, 'Transfer to Support', { reason: 'refund', summary: 'Wants a refund.' });
+      expect(transfer.body.status).toBe('failed');
+      expect(transfer.body.error).toMatchObject({
+        code: 'transfer_failed',
+        message: 'the destination hung up before the caller was connected',
+        retryable: false,
+      });
+      expect(transfer.body.messages).toEqual(["I'm sorry, no one from our support team can take your call right now."]);
+      // No TWILIO_RESUME_URL in this stack: the caller is off hold in the conference, the runtime acts.
+      expect(callControl(transfer, 'transfer')?.data.result).toMatchObject({
+        status: 'failed',
+        caller: 'in_conference',
+      });
+      const supportLeg = transferConference(callSid, SUPPORT_LINE)?.left.find((p) => p.to === SUPPORT_LINE);
+      expect(supportLeg?.announcements.map((a) => a.text)).toEqual(['Support call: refund. Wants a refund.']);
+      expect(twilioCall(callSid)?.status).toBe('in-progress');
+    } finally {
+      stack.sandboxes.twilio.setDestination(SUPPORT_LINE, 'answer');
+    }
+  });
 });
 
 describe('appointment booking', () => {
@@ -249,7 +308,7 @@ describe('appointment booking', () => {
     const ended = await eventually(() => {
       const call = twilioCall(callSid);
       return call?.status === 'completed' ? call : undefined;
-    }, 20_000);
+    }, 60_000);
     expect(ended.history).toContainEqual({ kind: 'say', text: 'Thanks for calling Acme. Have a great day!' });
   });
 
@@ -416,7 +475,9 @@ describe('sales qualification', () => {
     expect(end.body.status).toBe('succeeded');
     expect(end.body.messages).toEqual(['Thank you for your time. Have a great day!']);
     expect(callControl(end, 'end_call')).toBeDefined();
-    await eventually(() => (twilioCall(callSid)?.status === 'completed' ? true : undefined), 20_000);
+    // The runtime reports the goodbye said: the call ends now, not after the bounded wait.
+    await stack.api('POST', `/v1/conversations/${conv}/tool-calls/${end.body.id}/delivered`);
+    await eventually(() => (twilioCall(callSid)?.status === 'completed' ? true : undefined), 60_000);
   });
 
   it('falls back when sales does not answer: the lead hears a callback promise', async () => {

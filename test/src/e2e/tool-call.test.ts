@@ -13,6 +13,7 @@ import {
 } from '@switchboard/contracts';
 import { findLatestAction } from '@switchboard/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openSse, type SseEvent, type SseStream } from '../support/sse.js';
 import { eventually, startTestStack, type TestStack } from '../support/stack.js';
 
 // One stack for the file: NATS, Temporal, Postgres, and every service as its own process.
@@ -292,6 +293,81 @@ describe('a save_meal tool call, end to end', () => {
     expect(text).toContain("Got it! I've logged your lunch.");
     expect(text).toContain(`"id":"${res.body.id}"`);
     expect(text).toMatch(/^id: \d+$/m);
+  });
+
+  it('resumes a stream dropped mid-chain with Last-Event-ID: every event exactly once, none missed', async () => {
+    expect(
+      (await stack.api('PUT', '/v1/endpoints/hops', { url: `${stack.sink.url}/hops`, allow_private: true })).status,
+    ).toBe(200);
+    // Two webhook calls the test holds at the sink, with messages before, between and after them.
+    const saved = await stack.api('PUT', '/v1/agents/relay', {
+      instructions: "Relay notes with 'relay_twice'.",
+      actions: [
+        {
+          name: 'relay_twice',
+          description: 'Relays a note to the hops endpoint twice.',
+          parameters: [{ name: 'note', type: 'string', required: true }],
+          actions: [
+            { type: 'respond', message: 'Sending {{params.note}}.' },
+            { type: 'webhook', endpoint: 'hops', payload: { hop: "'first'", note: 'params.note' } },
+            { type: 'respond', message: 'First hop done.' },
+            { type: 'webhook', endpoint: 'hops', payload: { hop: "'second'", note: 'params.note' } },
+          ],
+          on_success: [{ type: 'respond', message: 'Both hops done.' }],
+        },
+      ],
+    });
+    expect(saved.status, JSON.stringify(saved.body)).toBe(200);
+    const created = await stack.api('POST', '/v1/conversations', { agent: 'relay' });
+    const conv = created.body.id as string;
+    const url = `${stack.services.apiUrl}/v1/conversations/${conv}/events`;
+    const hops = () => stack.sink.requests().filter((r) => r.path === '/hops');
+    const said = (text: string) => (e: SseEvent) => e.event === 'respond' && e.data.data?.message === text;
+
+    const first = await openSse(url, stack.seed.apiKey);
+    stack.sink.hold();
+    let resumed: SseStream | undefined;
+    try {
+      const call = stack.api('POST', `/v1/conversations/${conv}/tool-calls`, {
+        name: 'relay_twice',
+        arguments: { note: 'n1' },
+      });
+      // The chain is mid-way: its first webhook call waits at the sink. The client goes away.
+      const seen = await first.readUntil(said('Sending n1.'));
+      await eventually(() => (hops().length === 1 ? true : undefined), 30_000);
+      first.close();
+      const lastId = (seen.at(-1) as SseEvent).id;
+
+      // While nobody listens, the first call is answered and the chain goes on to the second.
+      stack.sink.release({ keepHolding: true });
+      await eventually(() => (hops().length === 2 ? true : undefined), 30_000);
+      resumed = await openSse(url, stack.seed.apiKey, lastId);
+      // What happened meanwhile comes first...
+      const missed = await resumed.readUntil(said('First hop done.'));
+      // ...then what happens from now on.
+      stack.sink.release();
+      const live = await resumed.readUntil((e) => e.event === 'result');
+      expect((await call).body.status).toBe('succeeded');
+
+      const full = await openSse(url, stack.seed.apiKey);
+      const everything = await full.readUntil((e) => e.event === 'result');
+      full.close();
+      const received = [...seen, ...missed, ...live];
+      // No gap, no duplicate: the two connections together are the whole stream, in order.
+      expect(received.map((e) => e.id)).toEqual(everything.map((e) => e.id));
+      expect(received).toEqual(everything);
+      expect((missed[0] as SseEvent).id).toBeGreaterThan(lastId);
+      expect(live.some(said('Both hops done.'))).toBe(true);
+      // And the run's own event log: each of its events arrived exactly once.
+      const run = await stack.api('GET', `/v1/runs/${(await call).body.id}`);
+      const streamed = received.filter((e) => e.event !== 'result').map((e) => e.data.seq);
+      expect(streamed).toEqual(run.body.events.map((e: { seq: number }) => e.seq));
+      expect(streamed).toEqual(streamed.map((_, i) => i));
+    } finally {
+      stack.sink.release();
+      first.close();
+      resumed?.close();
+    }
   });
 
   it('rejects bad input precisely and hides other tenants', async () => {

@@ -2,11 +2,13 @@ import { createPool, generateKeyringSpec, migrate, parseKeyring } from '@switchb
 import {
   type DemoSeed,
   type Infra,
+  type JaegerServer,
   type ProviderSandboxes,
   type Services,
   type Sink,
   seedDemo,
   startInfra,
+  startJaeger,
   startProviderSandboxes,
   startServices,
   startSink,
@@ -28,6 +30,8 @@ export interface TestStack {
   sink: Sink;
   sandboxes: ProviderSandboxes;
   otlp: OtlpReceiver;
+  /** The Jaeger the services export to, when the stack was started with `jaeger: true`. */
+  jaeger?: JaegerServer;
   seed: DemoSeed;
   services: Services;
   /** Authenticated JSON request against the public API. */
@@ -39,6 +43,11 @@ export interface TestStack {
 export interface TestStackOptions {
   /** Send the services' spans to the in-process OTLP receiver. Default true. */
   exportSpans?: boolean;
+  /**
+   * Start a real Jaeger (the installed one, see `findJaeger`) and send the services' spans to it
+   * instead of the in-process receiver. Default false.
+   */
+  jaeger?: boolean;
   /** Keep Temporal's state in a file, so `infra.restart('temporal')` keeps workflows (chaos tests). */
   persistTemporal?: boolean;
   /** Extra environment for every service (e.g. `TOOL_CALL_TIMEOUT_MS`); wins over the defaults here. */
@@ -48,12 +57,24 @@ export interface TestStackOptions {
 }
 
 export async function startTestStack(logDir: string, options: TestStackOptions = {}): Promise<TestStack> {
-  const infra = await startInfra({
-    logDir,
-    ...(options.persistTemporal ? { persistTemporal: true } : {}),
-    ...(options.temporalAddress ? { external: { temporalAddress: options.temporalAddress } } : {}),
-  });
+  // Jaeger starts beside the infrastructure; whichever started is stopped when the other failed.
+  const [infraStart, jaegerStart] = await Promise.allSettled([
+    startInfra({
+      logDir,
+      ...(options.persistTemporal ? { persistTemporal: true } : {}),
+      ...(options.temporalAddress ? { external: { temporalAddress: options.temporalAddress } } : {}),
+    }),
+    options.jaeger === true ? startJaeger({ logDir }) : undefined,
+  ]);
+  if (infraStart.status === 'rejected' || jaegerStart.status === 'rejected') {
+    if (infraStart.status === 'fulfilled') await infraStart.value.stop().catch(() => {});
+    if (jaegerStart.status === 'fulfilled') await jaegerStart.value?.stop().catch(() => {});
+    throw infraStart.status === 'rejected' ? infraStart.reason : (jaegerStart as PromiseRejectedResult).reason;
+  }
+  const infra = infraStart.value;
+  const jaeger = jaegerStart.value;
   const stops: (() => Promise<unknown>)[] = [() => infra.stop()];
+  if (jaeger) stops.push(() => jaeger.stop());
   const stop = async () => {
     for (const s of stops.reverse()) await s().catch(() => {});
   };
@@ -85,7 +106,7 @@ export async function startTestStack(logDir: string, options: TestStackOptions =
         ...sandboxes.env,
         ...(options.exportSpans === false
           ? {}
-          : { OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url, OTEL_BSP_SCHEDULE_DELAY: '100' }),
+          : { OTEL_EXPORTER_OTLP_ENDPOINT: jaeger?.otlpEndpoint ?? otlp.url, OTEL_BSP_SCHEDULE_DELAY: '100' }),
         LOG_LEVEL: 'warn',
         ...options.serviceEnv,
       },
@@ -104,17 +125,21 @@ export async function startTestStack(logDir: string, options: TestStackOptions =
       const text = await res.text();
       return { status: res.status, body: text === '' ? undefined : JSON.parse(text) };
     };
-    return { infra, db, sink, sandboxes, otlp, seed, services, api, stop };
+    return { infra, db, sink, sandboxes, otlp, ...(jaeger ? { jaeger } : {}), seed, services, api, stop };
   } catch (err) {
     await stop();
     throw err;
   }
 }
 
-/** Polls until `probe` returns a value, or fails after `timeoutMs`. */
+/**
+ * Polls until `probe` returns a value, or fails after `timeoutMs`. The default is generous: a
+ * condition that holds in milliseconds on a quiet machine can take seconds on a loaded one, and
+ * the bound only decides how long a real failure takes to report.
+ */
 export async function eventually<T>(
   probe: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 10_000,
+  timeoutMs = 30_000,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

@@ -364,15 +364,14 @@ describe('faults and inspection', () => {
 
   it('delays answers (latency and timeouts)', async () => {
     sb.faults.add({ delayMs: 300, pathPrefix: '/v2/bookings' });
-    const started = Date.now();
-    await expect(
-      fetch(new URL('/v2/bookings', sb.url), {
-        headers: { authorization: `Bearer ${KEY}`, 'cal-api-version': BOOKINGS },
-        signal: AbortSignal.timeout(100),
-      }),
-    ).rejects.toThrow();
-    expect(Date.now() - started).toBeLessThan(300);
-    await new Promise((r) => setTimeout(r, 300));
+    // The client's own timeout ends the wait: the answer had not come. (Both timers run in this
+    // process, the client's registered first, so this holds however loaded the machine is.)
+    const impatient = fetch(new URL('/v2/bookings', sb.url), {
+      headers: { authorization: `Bearer ${KEY}`, 'cal-api-version': BOOKINGS },
+      signal: AbortSignal.timeout(100),
+    });
+    await expect(impatient).rejects.toMatchObject({ name: 'TimeoutError' });
+    // The fault was used up: the next request is answered at once.
     expect((await call('GET', '/v2/bookings')).status).toBe(200);
   });
 

@@ -193,7 +193,8 @@ describe('search', () => {
   });
 
   it('lags writes by searchLagMs, while reads see them at once', async () => {
-    const lagging = await startHubspotSandbox({ tokens: [TOKEN], searchLagMs: 300 });
+    // Long enough that the first search surely comes before it, on any machine.
+    const lagging = await startHubspotSandbox({ tokens: [TOKEN], searchLagMs: 3_000, rateLimits: false });
     try {
       const headers = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
       const created = await fetch(`${lagging.url}/crm/v3/objects/contacts`, {
@@ -212,7 +213,9 @@ describe('search', () => {
       };
       expect(await find()).toBe(0);
       expect((await fetch(`${lagging.url}/crm/v3/objects/contacts/${id}`, { headers })).status).toBe(200);
-      await new Promise((r) => setTimeout(r, 350));
+      // Then search finds it, once the lag has passed.
+      const end = Date.now() + 30_000;
+      while ((await find()) !== 1 && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
       expect(await find()).toBe(1);
     } finally {
       await lagging.close();

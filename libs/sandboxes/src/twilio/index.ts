@@ -8,7 +8,9 @@
  * - `GET /_sandbox/state`, `GET /_sandbox/requests`, `POST /_sandbox/reset`
  * - `POST /_sandbox/faults` (a {@link Fault}, or `{ "latencyMs": n }`), `DELETE /_sandbox/faults`
  * - `POST /_sandbox/calls` (`{accountSid?, from?, to?, direction?, sid?}`: seed a live call), `GET /_sandbox/calls`
- * - `POST /_sandbox/destinations` (`{address, behaviour, afterMs?}`: how a number or SIP URI answers)
+ * - `POST /_sandbox/destinations` (`{address, behaviour, afterMs?, hangUpAfterAnnouncementMs?}`: how a
+ *   number or SIP URI answers)
+ * - `POST /_sandbox/calls/{CallSid}/hangup` (the person on the call hangs up)
  *
  * Every API request is recorded (method, path, query, headers with the password removed, raw
  * body and decoded form fields) so a conformance suite can validate what clients sent.
@@ -54,7 +56,7 @@ export interface TwilioSandboxOptions {
   port?: number;
   /** Accounts that may authenticate; absent: one generated account (see `accounts`). */
   accounts?: SandboxAccount[];
-  /** Simulated network timing (ringing, message delivery steps). */
+  /** Simulated network timing (ringing, message delivery steps, speech). */
   timing?: Partial<SandboxTiming>;
   /** Send message status callbacks (signed with `X-Twilio-Signature`); default true. */
   statusCallbacks?: boolean;
@@ -119,6 +121,10 @@ export interface TwilioSandbox {
   createCall(call?: SeedCall): Record<string, unknown>;
   /** How a destination (E.164 or SIP URI) reacts when rung; unknown destinations answer. */
   setDestination(address: string, rule: DestinationBehaviour | DestinationRule): void;
+  /** The person on a call hangs up (a live call ends `completed`, a ringing one `canceled`). */
+  hangUp(callSid: string, accountSid?: string): void;
+  /** Changes the simulated timing until the next {@link TwilioSandbox.reset} (which restores the start options). */
+  setTiming(timing: Partial<SandboxTiming>): void;
   close(): Promise<void>;
 }
 
@@ -136,7 +142,9 @@ export async function startTwilioSandbox(options: TwilioSandboxOptions = {}): Pr
   const tokens = new Map(accounts.map((a) => [a.sid, a.authToken]));
   const faults = new FaultPlan();
   const recorded: RecordedRequest[] = [];
-  const timing: SandboxTiming = { ringMs: 100, messageStepMs: 50, ...options.timing };
+  const startTiming: SandboxTiming = { ringMs: 100, messageStepMs: 50, sayMsPerChar: 0, ...options.timing };
+  // One object the world reads on every event: changed in place by setTiming and reset.
+  const timing: SandboxTiming = { ...startTiming };
   const callbacksOn = options.statusCallbacks ?? true;
 
   const world = new TwilioWorld(tokens, timing, (accountSid, url, params) => {
@@ -203,6 +211,7 @@ export async function startTwilioSandbox(options: TwilioSandboxOptions = {}): Pr
 
   const reset = () => {
     world.reset();
+    Object.assign(timing, startTiming);
     recorded.length = 0;
     faults.clear();
   };
@@ -436,11 +445,21 @@ export async function startTwilioSandbox(options: TwilioSandboxOptions = {}): Pr
         setDestination(d.address, {
           behaviour: d.behaviour as DestinationBehaviour,
           ...(typeof d.afterMs === 'number' ? { afterMs: d.afterMs } : {}),
+          ...(typeof d.hangUpAfterAnnouncementMs === 'number'
+            ? { hangUpAfterAnnouncementMs: d.hangUpAfterAnnouncementMs }
+            : {}),
         });
         return [201, { ok: true }];
       }
-      default:
+      default: {
+        const hangup = /^POST \/_sandbox\/calls\/(CA[0-9a-fA-F]{32})\/hangup$/.exec(key);
+        if (hangup) {
+          const call = world.calls.get(hangup[1] as string);
+          if (!call) return [404, { error: `no call ${hangup[1]}` }];
+          return [200, world.callJson(world.hangUp(call.accountSid, call.sid))];
+        }
         return [404, { error: `no sandbox route ${key}` }];
+      }
     }
   }
 
@@ -459,6 +478,12 @@ export async function startTwilioSandbox(options: TwilioSandboxOptions = {}): Pr
     reset,
     createCall: seed,
     setDestination,
+    hangUp: (callSid, accountSid = (accounts[0] as SandboxAccount).sid) => {
+      world.hangUp(accountSid, callSid);
+    },
+    setTiming: (t) => {
+      Object.assign(timing, t);
+    },
     close: () =>
       new Promise<void>((resolve) => {
         world.reset();

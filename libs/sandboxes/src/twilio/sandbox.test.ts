@@ -46,7 +46,7 @@ async function api(
   };
 }
 
-const until = async (check: () => boolean, ms = 2000) => {
+const until = async (check: () => boolean, ms = 30_000) => {
   const end = Date.now() + ms;
   while (!check()) {
     if (Date.now() > end) throw new Error('condition not reached');
@@ -178,8 +178,12 @@ describe('calls', () => {
     expect(res.status).toBe(200);
     const children = await api('GET', `/Calls.json?ParentCallSid=${call.sid}`);
     const child = (children.body.calls as { sid: string; to: string; status: string }[])[0];
-    expect(child).toMatchObject({ to: '+15553334444', status: 'ringing' });
+    // Ringing, or already answered (it rings for 20 ms; a loaded machine may take longer to ask).
+    expect(child).toMatchObject({ to: '+15553334444' });
+    expect(['ringing', 'in-progress']).toContain(child?.status);
     await until(() => (sb.state().calls.find((c) => c.sid === child?.sid)?.status as string) === 'in-progress');
+    const leg = sb.state().calls.find((c) => c.sid === child?.sid) as { history: { kind: string }[] };
+    expect(leg.history.map((h) => h.kind)).toEqual(['ringing', 'answered']);
     const state = sb.state().calls.find((c) => c.sid === call.sid) as Record<string, unknown>;
     expect(state.twiml).toEqual([twiml]);
     expect(state.history).toEqual([
@@ -242,6 +246,83 @@ describe('calls', () => {
       { kind: 'hangup' },
       { kind: 'ended', status: 'completed' },
     ]);
+  });
+});
+
+describe('people on calls', () => {
+  it('says at the pace set: the conference is joined only once the message was said', async () => {
+    sb.setTiming({ sayMsPerChar: 10 });
+    const call = sb.createCall();
+    const twiml = '<Response><Say>Please hold</Say><Dial><Conference>room-s</Conference></Dial></Response>';
+    await api('POST', `/Calls/${call.sid}.json`, { Twiml: twiml });
+    const doing = () => (sb.state().calls.find((c) => c.sid === call.sid) as { doing: { kind: string } }).doing.kind;
+    expect(doing()).toBe('say');
+    expect(sb.state().conferences).toEqual([]);
+    await until(() => doing() === 'conference');
+    expect(sb.state().conferences).toEqual([expect.objectContaining({ friendly_name: 'room-s' })]);
+    sb.reset();
+    // reset() restores the start timing: said at once again.
+    const next = sb.createCall();
+    await api('POST', `/Calls/${next.sid}.json`, { Twiml: twiml });
+    expect(sb.state().conferences).toHaveLength(1);
+  });
+
+  it('hangs up while the message is said: what came after it never runs', async () => {
+    sb.setTiming({ sayMsPerChar: 1_000 });
+    const call = sb.createCall();
+    await api('POST', `/Calls/${call.sid}.json`, {
+      Twiml: '<Response><Say>Please hold</Say><Dial><Conference>room-t</Conference></Dial></Response>',
+    });
+    const hungUp = await fetch(`${sb.url}/_sandbox/calls/${call.sid}/hangup`, { method: 'POST' });
+    expect(hungUp.status).toBe(200);
+    expect(await hungUp.json()).toMatchObject({ sid: call.sid, status: 'completed' });
+    const state = sb.state().calls.find((c) => c.sid === call.sid) as { history: { kind: string }[] };
+    expect(state.history.map((h) => h.kind)).toEqual(['agent', 'say', 'ended']);
+    expect(sb.state().conferences).toEqual([]);
+    expect((await fetch(`${sb.url}/_sandbox/calls/CA${'0'.repeat(32)}/hangup`, { method: 'POST' })).status).toBe(404);
+  });
+
+  it("a caller's hang-up ends the conference and cancels the leg still ringing", async () => {
+    const call = sb.createCall();
+    await api('POST', `/Calls/${call.sid}.json`, {
+      Twiml: '<Response><Dial><Conference endConferenceOnExit="true">room-u</Conference></Dial></Response>',
+    });
+    sb.setDestination('+15553334444', { behaviour: 'answer', afterMs: 60_000 });
+    const conf = sb.state().conferences[0] as { sid: string };
+    const created = await api('POST', `/Conferences/${conf.sid}/Participants.json`, {
+      From: '+15550002222',
+      To: '+15553334444',
+    });
+    const leg = String(created.body.call_sid);
+    await until(() => sb.state().calls.find((c) => c.sid === leg)?.status === 'ringing');
+    sb.hangUp(String(call.sid));
+    expect(sb.state().calls.find((c) => c.sid === call.sid)?.status).toBe('completed');
+    expect(sb.state().calls.find((c) => c.sid === leg)?.status).toBe('canceled');
+    expect(sb.state().conferences[0]).toMatchObject({ status: 'completed' });
+  });
+
+  it('a destination that declines hangs up once the announcement to it started', async () => {
+    const call = sb.createCall();
+    await api('POST', `/Calls/${call.sid}.json`, {
+      Twiml: '<Response><Dial><Conference endConferenceOnExit="true">room-v</Conference></Dial></Response>',
+    });
+    sb.setDestination('+15553334444', { behaviour: 'answer', hangUpAfterAnnouncementMs: 0 });
+    const conf = sb.state().conferences[0] as { sid: string };
+    const created = await api('POST', `/Conferences/${conf.sid}/Participants.json`, {
+      From: '+15550002222',
+      To: '+15553334444',
+    });
+    const leg = String(created.body.call_sid);
+    await until(() => sb.state().calls.find((c) => c.sid === leg)?.status === 'in-progress');
+    const announced = await api('POST', `/Conferences/${conf.sid}/Participants/${leg}.json`, {
+      AnnounceUrl: 'https://twimlets.com/message?Message%5B0%5D=Transfer',
+    });
+    // The answer comes first; the person hangs up right after.
+    expect(announced.body).toMatchObject({ status: 'connected' });
+    await until(() => sb.state().calls.find((c) => c.sid === leg)?.status === 'completed');
+    // The caller stays: the leg did not end the conference.
+    expect(sb.state().conferences[0]).toMatchObject({ status: 'in-progress' });
+    expect(sb.state().calls.find((c) => c.sid === call.sid)?.status).toBe('in-progress');
   });
 });
 
@@ -409,8 +490,16 @@ describe('faults, recordings and control endpoints', () => {
     expect((await api('GET', '/Messages.json')).status).toBe(503);
     expect(await post('/_sandbox/destinations', { address: '+15553334444', behaviour: 'failed' })).toBe(201);
     expect(await post('/_sandbox/destinations', { address: '+15553334444', behaviour: 'maybe' })).toBe(400);
+    expect(
+      await post('/_sandbox/destinations', {
+        address: '+15553334445',
+        behaviour: 'answer',
+        hangUpAfterAnnouncementMs: 5,
+      }),
+    ).toBe(201);
     const state = (await (await fetch(`${sb.url}/_sandbox/state`)).json()) as { destinations: Record<string, unknown> };
     expect(state.destinations['+15553334444']).toEqual({ behaviour: 'failed' });
+    expect(state.destinations['+15553334445']).toEqual({ behaviour: 'answer', hangUpAfterAnnouncementMs: 5 });
     const requests = (await (await fetch(`${sb.url}/_sandbox/requests`)).json()) as unknown[];
     expect(requests).toHaveLength(1);
     expect(await post('/_sandbox/reset', {})).toBe(200);

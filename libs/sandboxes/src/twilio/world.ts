@@ -36,6 +36,11 @@ export interface DestinationRule {
   behaviour: DestinationBehaviour;
   /** When the outcome happens after ringing starts; `no-answer` defaults to the ring timeout. */
   afterMs?: number;
+  /**
+   * An answered leg hangs up this long after an announcement (a whisper, `AnnounceUrl`) starts
+   * playing to it: the person heard who is calling and declined. Absent: stays on the line.
+   */
+  hangUpAfterAnnouncementMs?: number;
 }
 
 /** Timing of simulated network events. */
@@ -44,6 +49,11 @@ export interface SandboxTiming {
   ringMs: number;
   /** Time between message status steps queued → sent → delivered (default 50 ms). */
   messageStepMs: number;
+  /**
+   * Time a `<Say>` takes per character (default 0: said at once). The verbs after it (a
+   * `<Dial>` into a conference…) run only once it has been said.
+   */
+  sayMsPerChar: number;
 }
 
 /** Call status values (Twilio `call_enum_status`). */
@@ -580,14 +590,29 @@ export class TwilioWorld {
       if (CALL_ENDED.has(call.status)) return;
       const v = verbs[k] as TwimlVerb;
       switch (v.verb) {
-        case 'Say':
-          this.act(call, {
+        case 'Say': {
+          const saying: CallActivity = {
             kind: 'say',
             text: v.text,
             ...(v.voice !== undefined ? { voice: v.voice } : {}),
             ...(v.language !== undefined ? { language: v.language } : {}),
-          });
+          };
+          this.act(call, saying);
+          const ms = this.timing.sayMsPerChar * [...v.text].length;
+          if (ms > 0) {
+            const rest = verbs.slice(k + 1);
+            // Unless something else (a redirect, a hang-up) took the call meanwhile.
+            this.later(
+              ms,
+              () => {
+                if (call.doing === saying) this.run(call, rest);
+              },
+              call,
+            );
+            return;
+          }
           break;
+        }
         case 'Play':
           this.act(call, { kind: 'play', url: v.url });
           break;
@@ -677,6 +702,16 @@ export class TwilioWorld {
       },
       leg,
     );
+  }
+
+  /**
+   * The party on a call hangs up: a live call ends `completed`, one still ringing `canceled`.
+   * Everything that depends on it follows (a conference it ends, a `<Dial>` leg it drops).
+   */
+  hangUp(accountSid: string, sid: string): CallRec {
+    const call = this.call(accountSid, sid);
+    this.endCall(call, call.status === 'in-progress' ? 'completed' : 'canceled');
+    return call;
   }
 
   /** Ends a call with a final status, and everything that depends on it. */
@@ -1037,9 +1072,20 @@ export class TwilioWorld {
     if (waitUrl !== undefined) p.waitUrl = waitUrl;
     const toCoach = one(f, 'CallSidToCoach');
     if (toCoach !== undefined) p.callSidToCoach = toCoach;
-    if (announce !== undefined) p.announcements.push(announcement(announce, one(f, 'AnnounceMethod')));
+    if (announce !== undefined) {
+      p.announcements.push(announcement(announce, one(f, 'AnnounceMethod')));
+      this.declineAfterAnnouncement(p);
+    }
     p.dateUpdated = new Date();
     return p;
+  }
+
+  /** A dialled person whose rule says so hangs up once an announcement to them started. */
+  private declineAfterAnnouncement(p: ParticipantRec): void {
+    const leg = this.calls.get(p.callSid);
+    if (p.joinedVia !== 'api' || p.to === null || leg?.status !== 'in-progress') return;
+    const after = this.destinations.get(destinationKey(p.to))?.hangUpAfterAnnouncementMs;
+    if (after !== undefined) this.later(after, () => this.endCall(leg, 'completed'), leg);
   }
 
   /** `DELETE Participants/{CallSid}.json`: kick a participant (its call ends). */

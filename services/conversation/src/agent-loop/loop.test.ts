@@ -235,6 +235,38 @@ describe('tool results fed back', () => {
     expect(results[0]?.content.messages).toEqual(['I could not look that up.']);
   });
 
+  it('refuses arguments beyond the JSON limits to the model and keeps its words storable', async () => {
+    const deep = `${'{"a":'.repeat(40)}1${'}'.repeat(40)}`;
+    const model = new ScriptedModel([
+      {
+        text: 'Looking\u0000 it up \ud800now.',
+        toolCalls: [
+          { id: 'c1', name: 'lookup_order', arguments: `{"order": ${deep}}` },
+          { id: 'c2', name: 'lookup_order', arguments: '{"order": "A\\u0000B"}' },
+          { id: 'c3\u0000', name: 'lookup_order', arguments: '{"order": "X1"}' },
+        ],
+      },
+      say('Done.'),
+    ]);
+    const runner = new FakeRunner();
+    const turn = await runTurn(input(), { model, tools: runner });
+    // Only the acceptable call ran; the model read why the others did not.
+    expect(runner.calls.filter((c) => c.action === 'lookup_order').map((c) => c.arguments)).toEqual([{ order: 'X1' }]);
+    const results = toolMessages(model.requests[1]?.messages ?? []);
+    expect(results.map((r) => [r.id, r.content.error?.code])).toEqual([
+      ['c1', 'invalid_arguments'],
+      ['c2', 'invalid_arguments'],
+      ['c3\ufffd', undefined],
+    ]);
+    expect(results[0]?.content.error.message).toBe(
+      `the arguments cannot be accepted: ${'/a'.repeat(32).replace('/a', '/order')} must not nest deeper than 32 levels of objects and arrays`,
+    );
+    expect(results[1]?.content.error.message).toBe(
+      'the arguments cannot be accepted: /order must not contain U+0000 (NUL)',
+    );
+    expect(turn.text).toBe('Looking\ufffd it up \ufffdnow. Done.');
+  });
+
   it('stops after the maximum number of model calls, the last one without tools', async () => {
     const model = new ScriptedModel(
       Array.from({ length: MAX_LLM_ROUNDS }, (_, i) =>

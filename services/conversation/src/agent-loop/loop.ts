@@ -28,7 +28,8 @@
  */
 import { type CanonicalAction, RunModes } from '@switchboard/actions';
 import { exportTools } from '@switchboard/agents';
-import { asSwitchboardError, type JsonObject, type JsonValue } from '@switchboard/common';
+import { asSwitchboardError, type JsonObject, toStorableText } from '@switchboard/common';
+import { parseToolArguments } from '../tool-arguments.js';
 import { type Announcement, findAnnouncements } from './announcements.js';
 import { classifyConfirmation } from './confirmation.js';
 import { resultForModel } from './tool-results.js';
@@ -76,6 +77,7 @@ export interface TurnDeps {
 /** Runs one turn. Model errors propagate (the turn fails); tool failures are fed to the model. */
 export async function runTurn(input: TurnInput, deps: TurnDeps): Promise<TurnResult> {
   const maxRounds = Math.max(2, deps.maxRounds ?? MAX_LLM_ROUNDS);
+  const model = storableReplies(deps.model);
   const turn = new Turn(input, deps.tools, deps.transcript);
   const { tools, nameMap } = exportTools(input.actions, 'openai');
   const choosable = input.actions.filter((a) => !isDeterministic(a));
@@ -100,7 +102,7 @@ export async function runTurn(input: TurnInput, deps: TurnDeps): Promise<TurnRes
   while (rounds < maxRounds) {
     rounds++;
     const last = rounds === maxRounds;
-    const reply = await deps.model.complete({
+    const reply = await model.complete({
       messages: [...prefix, ...turn.messages, ...(nudge ? [nudge] : [])],
       tools,
       toolChoice: last ? 'none' : 'auto',
@@ -131,7 +133,7 @@ export async function runTurn(input: TurnInput, deps: TurnDeps): Promise<TurnRes
     if (turn.pending) {
       // The question is the model's to phrase, but nothing more may run before the answer.
       rounds++;
-      const ask = await deps.model.complete({ messages: [...prefix, ...turn.messages], tools, toolChoice: 'none' });
+      const ask = await model.complete({ messages: [...prefix, ...turn.messages], tools, toolChoice: 'none' });
       await turn.say(nonEmpty(ask.text) ?? `Shall I go ahead with ${labelOf(input.actions, turn.pending.action)}?`);
       break;
     }
@@ -229,7 +231,7 @@ class Turn {
         continue;
       }
       const name = Object.hasOwn(nameMap, call.name) ? nameMap[call.name] : undefined;
-      const args = parseArguments(call.arguments);
+      const args = parseToolArguments(call.arguments);
       if (name === undefined || typeof args === 'string') {
         const error =
           name === undefined
@@ -315,16 +317,26 @@ function isDeterministic(action: CanonicalAction): boolean {
   return action.run === RunModes.EveryTurn || action.run === RunModes.AfterTurn;
 }
 
-/** The model's arguments as an object, or why they are not one. */
-function parseArguments(text: string): JsonObject | string {
-  if (text.trim() === '') return {};
-  try {
-    const value = JSON.parse(text) as JsonValue;
-    if (value !== null && typeof value === 'object' && !Array.isArray(value)) return value;
-    return 'the arguments must be a JSON object';
-  } catch {
-    return 'the arguments are not valid JSON';
-  }
+/**
+ * The model's replies with every string made storable (U+0000 and unpaired surrogates become
+ * U+FFFD): its words, call ids, names and argument texts are kept in the transcript and the
+ * turn's history, and nobody could be asked to fix them. Arguments are checked again, as JSON,
+ * when they are parsed (`parseToolArguments`), and refused to the model if they break a limit.
+ */
+function storableReplies(model: ChatModel): ChatModel {
+  return {
+    async complete(request) {
+      const reply = await model.complete(request);
+      return {
+        text: reply.text === null ? null : toStorableText(reply.text),
+        toolCalls: reply.toolCalls.map((call) => ({
+          id: toStorableText(call.id),
+          name: toStorableText(call.name),
+          arguments: toStorableText(call.arguments),
+        })),
+      };
+    },
+  };
 }
 
 function everyTurnNote(results: readonly (readonly [string, JsonObject])[]): string {

@@ -45,7 +45,6 @@ import {
   e164,
   loadAgentTools,
   object,
-  parseArguments,
   rejected,
   retellIdempotencyKey,
   runDropinToolCall,
@@ -54,6 +53,7 @@ import {
 import { UnauthorizedError } from '../errors.js';
 import { verifyRetellSignature } from '../retell-signature.js';
 import { Scopes } from '../scopes.js';
+import { parseToolArguments } from '../tool-arguments.js';
 
 /** `:agent` in drop-in paths: the agent's exact name. */
 export const DropinAgentParams = Type.Object({
@@ -266,12 +266,12 @@ export const dropinRoutes: FastifyPluginAsyncTypebox = async (app) => {
       // In order, one after the other: later calls may read what earlier ones wrote.
       for (const entry of entries) {
         const name = entry.name ?? entry.function?.name ?? '';
-        const args = parseArguments(entry.arguments ?? entry.function?.arguments);
+        const args = parseToolArguments(entry.arguments ?? entry.function?.arguments);
         const outcome: DropinOutcome =
           name === ''
             ? rejected('validation_failed', 'the tool call has no name')
-            : args === undefined
-              ? rejected('validation_failed', `the arguments of '${name}' are not a JSON object`)
+            : typeof args === 'string'
+              ? rejected('validation_failed', `'${name}': ${args}`)
               : await inRequestContext(req.otel.context, () =>
                   runDropinToolCall(app.toolCalls, {
                     tenantId,
@@ -319,10 +319,10 @@ export const dropinRoutes: FastifyPluginAsyncTypebox = async (app) => {
         ...retellContext(req.body.call as Record<string, unknown>),
         sandbox: req.query.sandbox === 'true',
       });
-      const args = parseArguments(req.body.args);
+      const args = parseToolArguments(req.body.args);
       const outcome =
-        args === undefined
-          ? rejected('validation_failed', `the arguments of '${req.body.name}' are not a JSON object`)
+        typeof args === 'string'
+          ? rejected('validation_failed', `'${req.body.name}': ${args}`)
           : await inRequestContext(req.otel.context, () =>
               runDropinToolCall(app.toolCalls, {
                 tenantId,

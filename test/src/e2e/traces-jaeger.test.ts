@@ -1,0 +1,288 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { findJaeger } from '@switchboard/devstack';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type FakeLlm, startFakeLlm } from '../support/fake-llm.js';
+import { eventually, startTestStack, type TestStack } from '../support/stack.js';
+
+// The traces of booking chains as an operator finds them: every service exports to a real
+// Jaeger (the pinned build, in-memory storage), and the trace is read back from Jaeger's query
+// API by the trace id the run API gives. One tool call runs one built-in action, which talks to
+// one provider; the request that runs several (CRM, Cal.com, Twilio, a webhook) is an agent turn,
+// where the model calls one action after another. CI installs Jaeger: there this runs, never skips.
+const installed = findJaeger();
+const run = 'path' in installed || process.env.CI === 'true';
+if (!run && 'missing' in installed) console.warn(`skipping the Jaeger trace tests: ${installed.missing}`);
+
+let stack: TestStack;
+let llm: FakeLlm;
+const CALLER = '+15551112222';
+
+beforeAll(async () => {
+  if (!run) return;
+  llm = await startFakeLlm();
+  stack = await startTestStack(mkdtempSync(join(tmpdir(), 'switchboard-e2e-jaeger-')), { jaeger: true });
+  expect(
+    (await stack.api('PUT', '/v1/endpoints/bookings_log', { url: `${stack.sink.url}/bookings`, allow_private: true }))
+      .status,
+  ).toBe(200);
+  expect(
+    (await stack.api('PUT', '/v1/credentials/llm_main', { provider: 'openai', secret: { apiKey: 'sk-fake' } })).status,
+  ).toBe(200);
+  const calcom = { credential: 'calcom_main', event_type_id: 1001, time_zone: 'America/New_York' };
+  const saved = await stack.api('PUT', '/v1/agents/front_desk', {
+    instructions: "You are Acme's receptionist. Book consultations.",
+    actions: [
+      {
+        type: 'crm_lookup',
+        name: 'Look Up Caller',
+        description: 'Finds the caller in the CRM.',
+        config: { credential: 'hubspot_main' },
+      },
+      {
+        type: 'calcom_check_availability',
+        name: 'Check Availability',
+        description: 'Finds free slots.',
+        config: calcom,
+      },
+      { type: 'calcom_book', name: 'Book Consultation', description: 'Books a consultation.', config: calcom },
+      {
+        type: 'send_sms',
+        name: 'Send SMS Confirmation',
+        description: 'Texts the caller a confirmation.',
+        config: { credential: 'twilio_main', from: '+15557654321', body: 'Booked for {{calcom_booking.start}}.' },
+      },
+      {
+        name: 'log_booking',
+        description: 'Tells the back office about the booking.',
+        parameters: [{ name: 'start', type: 'string', required: true, description: 'Start of the booking.' }],
+        actions: [{ type: 'webhook', endpoint: 'bookings_log', payload: { start: 'params.start' } }],
+      },
+    ],
+    llm: { base_url: llm.url, model: 'fake-model', credential: 'llm_main', allow_private: true },
+  });
+  expect(saved.status, JSON.stringify(saved.body)).toBe(200);
+}, 240_000);
+
+afterAll(async () => {
+  await stack?.stop();
+  await llm?.close();
+}, 60_000);
+
+/** A span of a trace as Jaeger's query API (`/api/traces/:id`) returns it, with its service. */
+interface JaegerSpan {
+  spanId: string;
+  parentSpanId: string;
+  name: string;
+  kind: string;
+  service: string;
+}
+
+interface JaegerTrace {
+  data?: {
+    spans: {
+      spanID: string;
+      operationName: string;
+      references?: { refType: string; spanID: string }[];
+      processID: string;
+      tags?: { key: string; value: unknown }[];
+    }[];
+    processes: Record<string, { serviceName: string }>;
+  }[];
+}
+
+/** The trace's spans as Jaeger has them now (empty while it does not know the trace yet). */
+async function jaegerSpans(traceId: string): Promise<JaegerSpan[]> {
+  const res = await fetch(`${stack.jaeger?.url}/api/traces/${traceId}`);
+  if (res.status === 404) return [];
+  expect(res.status).toBe(200);
+  const trace = ((await res.json()) as JaegerTrace).data?.[0];
+  if (trace === undefined) return [];
+  return trace.spans.map((s) => ({
+    spanId: s.spanID,
+    parentSpanId: s.references?.find((r) => r.refType === 'CHILD_OF')?.spanID ?? '',
+    name: s.operationName,
+    kind: String(s.tags?.find((t) => t.key === 'span.kind')?.value ?? ''),
+    service: trace.processes[s.processID]?.serviceName ?? '',
+  }));
+}
+
+/** Spans whose parent is not in the trace: the one root of a whole trace. */
+function rootsOf(spans: readonly JaegerSpan[]): JaegerSpan[] {
+  const ids = new Set(spans.map((s) => s.spanId));
+  return spans.filter((s) => !ids.has(s.parentSpanId));
+}
+
+/**
+ * Waits (bounded) until Jaeger holds a span for each hop and the trace is one tree (spans are
+ * exported as they end, parents after their children), then returns the whole trace.
+ */
+async function traceWith(traceId: string, hops: readonly Hop[]): Promise<JaegerSpan[]> {
+  let last: JaegerSpan[] = [];
+  try {
+    return await eventually(async () => {
+      last = await jaegerSpans(traceId);
+      const complete = hops.every((h) => last.some((s) => matches(s, h))) && rootsOf(last).length === 1;
+      return complete ? last : undefined;
+    }, 30_000);
+  } catch (err) {
+    const roots = new Set(rootsOf(last));
+    const seen = last.map((s) => `${roots.has(s) ? '(root) ' : ''}${s.service}: ${s.name}`).join('\n  ');
+    throw new Error(`trace ${traceId} in Jaeger is not complete; it has:\n  ${seen}`, { cause: err });
+  }
+}
+
+interface Hop {
+  service: string;
+  name: RegExp;
+}
+const matches = (s: JaegerSpan, h: Hop) => s.service === h.service && h.name.test(s.name);
+
+/**
+ * Asserts one unbroken line of descent through the hops: a span of the last hop whose ancestors
+ * include, in order, a span of each hop before it.
+ */
+function expectChain(spans: readonly JaegerSpan[], hops: readonly Hop[]): void {
+  const byId = new Map(spans.map((s) => [s.spanId, s]));
+  const descends = (leaf: JaegerSpan): boolean => {
+    let next = hops.length - 1;
+    for (let cur: JaegerSpan | undefined = leaf; cur !== undefined && next >= 0; cur = byId.get(cur.parentSpanId)) {
+      if (matches(cur, hops[next] as Hop)) next--;
+    }
+    return next < 0;
+  };
+  const last = hops[hops.length - 1] as Hop;
+  expect(
+    spans.filter((s) => matches(s, last)).some(descends),
+    hops.map((h) => `${h.service} ${h.name}`).join(' → '),
+  ).toBe(true);
+}
+
+/** The next Monday (UTC date), so the sandbox's weekday 09:00–17:00 availability applies. */
+function nextMonday(): string {
+  const d = new Date();
+  d.setUTCDate(d.getUTCDate() + ((8 - d.getUTCDay()) % 7 || 7));
+  return d.toISOString().slice(0, 10);
+}
+
+async function callerConversation(): Promise<string> {
+  const res = await stack.api('POST', '/v1/conversations', {
+    agent: 'front_desk',
+    contact: { first_name: 'Ada', email: 'ada@example.com' },
+    call: { sid: `CA${'2'.repeat(32)}`, from: CALLER, to: '+15557654321' },
+  });
+  expect(res.status).toBe(201);
+  return res.body.id;
+}
+
+/** The trace id of a run, as the run API gives it. */
+async function traceIdOf(runId: string): Promise<string> {
+  const res = await stack.api('GET', `/v1/runs/${runId}`);
+  expect(res.status).toBe(200);
+  expect(res.body.traceId).toMatch(/^[0-9a-f]{32}$/);
+  return res.body.traceId;
+}
+
+describe.runIf(run)('booking traces in Jaeger', () => {
+  it('shows one booking tool call from the HTTP request to the Cal.com request', async () => {
+    const conv = await callerConversation();
+    const booked = await stack.api('POST', `/v1/conversations/${conv}/tool-calls`, {
+      name: 'Book Consultation',
+      arguments: { start: `${nextMonday()}T10:00:00`, name: 'Ada Lovelace', email: 'ada@example.com' },
+    });
+    expect(booked.body.status, JSON.stringify(booked.body)).toBe('succeeded');
+    const hops: Hop[] = [
+      { service: 'conversation', name: /^POST \/v1\/conversations\/:id\/tool-calls$/ },
+      { service: 'conversation', name: /^publish SB_INTENTS$/ },
+      { service: 'orchestrator', name: /^consume SB_INTENTS$/ },
+      { service: 'orchestrator', name: /^chain Book Consultation$/ },
+      { service: 'orchestrator', name: /^StartActivity:calcom\.book$/ },
+      { service: 'calcom-worker', name: /^RunActivity:calcom\.book$/ },
+      { service: 'calcom-worker', name: /^POST calcom\.bookings\.create$/ },
+    ];
+    const spans = await traceWith(await traceIdOf(booked.body.id), hops);
+    expectChain(spans, hops);
+  });
+
+  it("shows a booking turn as one tree across six services, the booking lifecycle's first SMS included", async () => {
+    const conv = await callerConversation();
+    const start = `${nextMonday()}T11:00:00`;
+    llm.script(
+      {
+        tool_calls: [
+          { name: 'look_up_caller', arguments: {} },
+          { name: 'check_availability', arguments: { start_date: nextMonday() } },
+        ],
+      },
+      {
+        tool_calls: [
+          { name: 'book_consultation', arguments: { start, name: 'Ada Lovelace', email: 'ada@example.com' } },
+        ],
+      },
+      {
+        tool_calls: [
+          { name: 'send_sms_confirmation', arguments: {} },
+          { name: 'log_booking', arguments: { start } },
+        ],
+      },
+      { content: "You're booked, and I've texted you the details." },
+    );
+    const turn = await stack.api('POST', `/v1/conversations/${conv}/turns`, { text: 'Book me in on Monday at 11.' });
+    expect(turn.status, JSON.stringify(turn.body)).toBe(200);
+    const actions = turn.body.actions as { name: string; call_id: string; status: string }[];
+    expect(actions.map((a) => a.name)).toEqual([
+      'Look Up Caller',
+      'Check Availability',
+      'Book Consultation',
+      'Send SMS Confirmation',
+      'log_booking',
+    ]);
+    const book = actions.find((a) => a.name === 'Book Consultation');
+    expect(book?.status).toBe('succeeded');
+    const traceId = await traceIdOf(book?.call_id ?? '');
+    // Every run of the turn belongs to the turn's trace.
+    for (const a of actions) expect(await traceIdOf(a.call_id)).toBe(traceId);
+
+    const root: Hop = { service: 'conversation', name: /^POST \/v1\/conversations\/:id\/turns$/ };
+    // Each provider family's chain: request → publish → consume → chain → activity → provider request.
+    const chain = (action: string, worker: string, activity: string, request: string): Hop[] => [
+      root,
+      { service: 'conversation', name: /^publish SB_INTENTS$/ },
+      { service: 'orchestrator', name: /^consume SB_INTENTS$/ },
+      { service: 'orchestrator', name: new RegExp(`^chain ${action}$`) },
+      { service: 'orchestrator', name: new RegExp(`^StartActivity:${activity}$`) },
+      { service: worker, name: new RegExp(`^RunActivity:${activity}$`) },
+      { service: worker, name: new RegExp(`^${request}$`) },
+    ];
+    const chains = [
+      chain('Look Up Caller', 'crm-worker', 'crm\\.lookup', 'POST hubspot\\.contacts\\.search'),
+      chain('Book Consultation', 'calcom-worker', 'calcom\\.book', 'POST calcom\\.bookings\\.create'),
+      chain('Send SMS Confirmation', 'telephony-worker', 'sms\\.send', 'POST twilio\\.messages\\.create'),
+      chain('log_booking', 'webhook-worker', 'callWebhook', 'POST bookings_log'),
+    ];
+    // The booking lifecycle the SMS started texts its confirmation request inside the same trace.
+    const lifecycle: Hop[] = [
+      { service: 'orchestrator', name: /^chain Send SMS Confirmation$/ },
+      { service: 'orchestrator', name: /^StartWorkflow:bookingLifecycle$/ },
+      { service: 'telephony-worker', name: /^RunActivity:sms\.send$/ },
+      { service: 'telephony-worker', name: /^POST twilio\.messages\.create$/ },
+    ];
+    const spans = await traceWith(traceId, [...chains.flat(), ...lifecycle]);
+    for (const hops of [...chains, lifecycle]) expectChain(spans, hops);
+
+    const services = new Set(spans.map((s) => s.service));
+    expect([...services].sort()).toEqual([
+      'calcom-worker',
+      'conversation',
+      'crm-worker',
+      'orchestrator',
+      'telephony-worker',
+      'webhook-worker',
+    ]);
+    // One tree, rooted at the request: every other span's parent is in the trace.
+    expect(rootsOf(spans).map((s) => `${s.service}: ${s.name}`)).toEqual([
+      'conversation: POST /v1/conversations/:id/turns',
+    ]);
+  });
+});
