@@ -3,7 +3,8 @@
  * deadline (`STUCK_RUN_ABANDON_AFTER_MS` past it) is looked at: if its intent can still be
  * handed over or run, it is left alone (it stays `stuck` in the runs API, for people to see);
  * if nothing will ever run it — its session workflow does not exist or has closed, or is running
- * and never got it (an intent the orchestrator could not decode is the usual cause) — it ends
+ * and never got it (a conversation service that died between writing the run and publishing
+ * the intent, an intent lost from the stream, a session terminated by hand) — it ends
  * `failed` with `run_abandoned`, published by the orchestrator's own outcome publisher, so
  * callers, event streams and the audit row see it like any other failure. Whatever cannot be
  * decided (Temporal or NATS unreachable, a session that does not say) stays stuck, and is

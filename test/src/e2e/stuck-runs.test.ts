@@ -1,16 +1,25 @@
 /**
- * Stuck runs, end to end: a run whose intent never reaches Temporal (the orchestrator cannot
- * decode it) shows as `stuck` in the runs API once past its deadline, and the orchestrator's
- * sweeper then ends it `failed` with `run_abandoned` — audit row, result on the bus, runs API.
+ * Stuck runs, end to end: a run whose intent never reaches Temporal (the conversation service
+ * died before publishing it) shows as `stuck` in the runs API once past its deadline, and the
+ * orchestrator's sweeper then ends it `failed` with `run_abandoned` — audit row, result on the
+ * bus, runs API. (An intent that reaches the orchestrator undecodable fails at once instead:
+ * `intent_undecodable`, tested with the intent consumer.)
  * A run whose session has its intent (its worker is down) stays stuck, is left alone, and
  * finishes when the worker is back. Deadlines and the sweep are shortened for the test.
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Bus, connectBus, publishDurable } from '@switchboard/bus';
-import { ActionStatus, decodeIntent, decodeResult, Streams, Subjects } from '@switchboard/contracts';
+import { type Bus, connectBus } from '@switchboard/bus';
+import {
+  ActionStatus,
+  decodeResult,
+  Streams,
+  Subjects,
+  sessionWorkflowId,
+} from '@switchboard/contracts';
 import { IdPrefixes, insertAcceptedRun, newId } from '@switchboard/db';
+import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startTestStack, type TestStack } from '../support/stack.js';
 
@@ -68,10 +77,11 @@ async function listed(query: string, intentId: string): Promise<Record<string, u
 }
 
 /**
- * Accepts a tool call as the API does (its `accepted` row with a deadline), then publishes an
- * intent the orchestrator cannot decode under the run's id: it is terminated, never handed over.
+ * Accepts a tool call as the API does (its `accepted` row, with a deadline) and stops there, as
+ * a conversation service that dies between writing the row and publishing the intent would:
+ * the intent never reaches the bus, the orchestrator or Temporal.
  */
-async function acceptUndecodable(conversationId: string): Promise<string> {
+async function acceptUnpublished(conversationId: string): Promise<string> {
   const intentId = newId(IdPrefixes.Intent);
   await insertAcceptedRun(stack.db, {
     intentId,
@@ -84,29 +94,38 @@ async function acceptUndecodable(conversationId: string): Promise<string> {
     providers: ['webhook'],
     deadlineAfterMs: 1_500,
   });
-  // A truncated varint: not a protobuf message.
-  const garbage = new Uint8Array([0x0a, 0xff, 0xff, 0xff]);
-  expect(() => decodeIntent(garbage)).toThrow();
-  await publishDurable(bus.js, Subjects.intent(stack.seed.tenantId, conversationId), garbage, intentId, {
-    traceparent: '',
-    tracestate: '',
-  });
   return intentId;
 }
 
 describe('stuck runs', () => {
   it('a run whose intent never reaches Temporal is listed stuck, then ends failed with run_abandoned', async () => {
-    // One conversation without a session workflow, one whose session is running (it served a call).
+    // One conversation without a session workflow, one whose session is running (it served a
+    // call), one whose session was terminated after serving one.
     const fresh = await newConversation();
     const served = await newConversation();
-    const first = await stack.api('POST', `/v1/conversations/${served}/tool-calls`, {
-      name: 'save_meal',
-      arguments: { meal_type: 'lunch', dishes: ['soup'] },
-    });
-    expect(first.body.status).toBe('succeeded');
-    const [orphan, unknown] = [await acceptUndecodable(fresh), await acceptUndecodable(served)];
+    const ended = await newConversation();
+    for (const conversationId of [served, ended]) {
+      const first = await stack.api('POST', `/v1/conversations/${conversationId}/tool-calls`, {
+        name: 'save_meal',
+        arguments: { meal_type: 'lunch', dishes: ['soup'] },
+      });
+      expect(first.body.status).toBe('succeeded');
+    }
+    const connection = await Connection.connect({ address: stack.infra.temporalAddress });
+    try {
+      await new Client({ connection })
+        .workflow.getHandle(sessionWorkflowId(stack.seed.tenantId, ended))
+        .terminate('stuck-runs test: a session that is gone');
+    } finally {
+      await connection.close();
+    }
+    const [orphan, unknown, closed] = [
+      await acceptUnpublished(fresh),
+      await acceptUnpublished(served),
+      await acceptUnpublished(ended),
+    ];
 
-    for (const id of [orphan, unknown]) {
+    for (const id of [orphan, unknown, closed]) {
       // Listed as accepted first, as stuck once past its deadline (derived: the row still says accepted).
       const stuck = await eventually(() => listed('status=stuck&agent=demo', id), 15_000);
       expect(stuck).toMatchObject({ status: 'stuck', agent: 'demo', action: 'save_meal', providers: ['webhook'] });
@@ -118,6 +137,7 @@ describe('stuck runs', () => {
     for (const [id, conversationId, reason] of [
       [orphan, fresh, 'session_missing'],
       [unknown, served, 'not_in_session'],
+      [closed, ended, 'session_closed'],
     ] as const) {
       const failed = await eventually(() => listed('status=failed&error_code=run_abandoned', id), 30_000);
       expect(failed).toMatchObject({ status: 'failed', errorCode: 'run_abandoned', traceId: 'ab'.repeat(16) });
@@ -217,8 +237,8 @@ describe('stuck runs', () => {
     const meals = stats.actions.find(
       (a: { agent: string; action: string }) => a.agent === 'demo' && a.action === 'save_meal',
     );
-    // This file's save_meal calls, and the two abandoned runs of the first test.
-    expect(meals).toMatchObject({ failures: 2, topErrors: [{ code: 'run_abandoned', count: 2 }] });
+    // This file's save_meal calls, and the three abandoned runs of the first test.
+    expect(meals).toMatchObject({ failures: 3, topErrors: [{ code: 'run_abandoned', count: 3 }] });
     expect(meals.calls).toBeGreaterThanOrEqual(5);
     expect(meals.p50Ms).toBeGreaterThan(0);
   });
