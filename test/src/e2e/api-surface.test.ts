@@ -499,7 +499,7 @@ describe('events over WebSocket', () => {
 });
 
 /** An SSE stream read in the background: its text so far, and whether the server ended it. */
-async function openSse(conv: string, key: string): Promise<{ text(): string; ended: Promise<void>; abort(): void }> {
+async function openRawSse(conv: string, key: string): Promise<{ text(): string; ended: Promise<void>; abort(): void }> {
   const controller = new AbortController();
   const res = await fetch(`${stack.services.apiUrl}/v1/conversations/${conv}/events`, {
     headers: { authorization: `Bearer ${key}` },
@@ -539,7 +539,7 @@ describe('revoked keys and unknown keys', () => {
     const conv = await newConversation(other.key);
     const streams = await Promise.all(
       keys.map(async (k) => ({
-        sse: await openSse(conv, k.key),
+        sse: await openRawSse(conv, k.key),
         ws: await openWs(`/v1/conversations/${conv}/ws`, k.key),
       })),
     );
