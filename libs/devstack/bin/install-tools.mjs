@@ -29,7 +29,7 @@ try {
   fail(`'${python}' was not found. Install Python 3 (Debian: apt-get install python3 python3-venv) or set PYTHON.`);
 }
 mkdirSync(join(root, '.tools'), { recursive: true });
-if (!existsSync(join(venv, 'bin', 'pip'))) {
+if (!existsSync(join(venv, 'bin', 'python3'))) {
   try {
     execFileSync(python, ['-m', 'venv', venv], { stdio: 'inherit' });
   } catch {
@@ -39,7 +39,9 @@ if (!existsSync(join(venv, 'bin', 'pip'))) {
 const specs = Object.entries(pins).map(([name, version]) => `${name}==${version}`);
 console.log(`install-tools: installing ${specs.join(', ')} into ${venv}`);
 try {
-  execFileSync(join(venv, 'bin', 'pip'), ['install', '--disable-pip-version-check', '-q', ...specs], {
+  // `python -m pip`, not the `pip` script: a venv copied to another checkout keeps the script's
+  // absolute shebang, which would install into the original venv instead of this one.
+  execFileSync(join(venv, 'bin', 'python3'), ['-m', 'pip', 'install', '--disable-pip-version-check', '-q', ...specs], {
     stdio: 'inherit',
   });
 } catch {
