@@ -7,6 +7,7 @@ import { type Queryable, verifyApiKey } from '@switchboard/db';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { UnauthorizedError } from './errors.js';
 import type { RateLimiter } from './rate-limiter.js';
+import { addAccessResponses } from './responses.js';
 import { ForbiddenError, grants, routeScope } from './scopes.js';
 
 /** Requests per minute; `0` turns a limit off. */
@@ -42,6 +43,8 @@ export class RateLimitedError extends SwitchboardError {
  * - both rate limits apply (the tenant's only counts requests its key limit let through),
  *   counted by `limiter` (shared across replicas when it syncs, see {@link RateLimiter});
  * - the route's scope ({@link routeScope}) must be granted, else 403.
+ *
+ * Every route registered on `v1` afterwards documents these 401, 403 and 429 responses.
  */
 export async function registerAccessControl(
   v1: FastifyInstance,
@@ -50,6 +53,8 @@ export async function registerAccessControl(
   const limits = options.rateLimits ?? DEFAULT_RATE_LIMITS;
 
   v1.addHook('onRoute', (route) => {
+    // What this hook answers (401, 429, 403) is in every route's description.
+    addAccessResponses(route);
     for (const method of [route.method].flat()) {
       const { declared } = routeScope(method, route.url, route.config);
       if (!declared) {
