@@ -192,7 +192,11 @@ export const mcpRoutes: FastifyPluginAsyncTypebox = async (app) => {
           },
           202: Type.Null({ description: 'Only notifications or responses were sent: nothing to answer' }),
           400: eitherError(400, '-32700 parse error, -32600 invalid request'),
-          406: { ...JsonRpcError, description: 'Accept names neither application/json nor text/event-stream' },
+          406: {
+            ...JsonRpcError,
+            description:
+              'Accept does not name both application/json and text/event-stream (no Accept, or */*, counts as both)',
+          },
           415: eitherError(415, 'a request without a JSON body'),
           ...errorResponses(404),
         },
