@@ -164,7 +164,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // Shared schemas keep their names as components (`Error`, …), not `def-0`.
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`) },
     openapi: {
-      info: { title: 'Switchboard API', version: '1', description: 'Durable actions for conversational AI agents' },
+      info: {
+        title: 'Switchboard API',
+        version: '1',
+        description: [
+          'Durable actions for conversational AI agents.',
+          'Every error is `{"error": {"code", "message", "retryable", "details"}}` (components `Error`, `ValidationError`, `RateLimitedError`); each operation lists every status it can answer.',
+          'A path no route has is a 404 `not_found`; a path that takes other methods is a 405 `method_not_allowed` with `Allow`.',
+        ].join(' '),
+      },
       components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'sb_key_… API key' } } },
       security: [{ apiKey: [] }],
     },
