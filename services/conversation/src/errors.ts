@@ -8,14 +8,20 @@ const STATUS_BY_CODE: Record<string, number> = {
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,
+  method_not_allowed: 405,
   conflict: 409,
   payload_too_large: 413,
   // An Idempotency-Key sent again with another request (tool calls, turns): the request is
   // well-formed but cannot be processed under that key, as payment APIs answer it.
   idempotency_key_reused: 422,
+  uri_too_long: 414,
+  unsupported_media_type: 415,
+  upgrade_required: 426,
   rate_limited: 429,
   unavailable: 503,
   bus_unavailable: 503,
+  // A deployment without CREDENTIALS_KEYS: nothing the caller can fix, and not a crash.
+  credentials_unavailable: 503,
   // Agent turns (POST /v1/conversations/:id/turns): configuration the tenant must fix, a turn
   // already running, and an LLM endpoint that failed (502: the fault is upstream).
   llm_not_configured: 409,

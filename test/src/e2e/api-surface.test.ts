@@ -496,6 +496,17 @@ describe('events over WebSocket', () => {
     await expect(openWs(`/v1/conversations/${conv}/ws?after=soon`, key)).rejects.toThrow('HTTP 400');
     await expect(openWs('/v1/conversations/conv_000000000000000000000000/ws', key)).rejects.toThrow('HTTP 404');
   });
+
+  it('answers a plain request (no upgrade) 426 upgrade_required, as documented', async () => {
+    const key = await seedKey(['conversations']);
+    const conv = await newConversation(key);
+    const res = await fetch(`${stack.services.apiUrl}/v1/conversations/${conv}/ws`, {
+      headers: { authorization: `Bearer ${key}` },
+    });
+    expect(res.status).toBe(426);
+    expect(res.headers.get('upgrade')).toBe('websocket');
+    expect((await res.json()).error).toMatchObject({ code: 'upgrade_required', retryable: false });
+  });
 });
 
 /** An SSE stream read in the background: its text so far, and whether the server ended it. */

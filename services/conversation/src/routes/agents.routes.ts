@@ -23,14 +23,107 @@ import {
 import type pg from 'pg';
 import { LlmSettingsBody, llmSettingsFromBody, llmSettingsToBody } from '../agent-loop/llm-settings.js';
 import { statusOfActions } from '../agent-status.js';
+import { errorResponses } from '../responses.js';
 
 const AgentName = Type.String({ minLength: 1, maxLength: 200, pattern: '^[^/\\s][^/]*$' });
 
+/** An action with its status (Configured / Incomplete / Error) and what is missing. */
+const ActionWithStatus = Type.Object({
+  name: Type.String(),
+  format: Type.String({ description: 'declarative, typed or builtin' }),
+  version: Type.Integer(),
+  status: Type.Union([Type.Literal('configured'), Type.Literal('incomplete'), Type.Literal('error')]),
+  problems: Type.Array(Type.Object({ pointer: Type.String(), message: Type.String() })),
+  imported: Type.Optional(Type.String({ description: 'The library action a topic action is a copy of' })),
+});
+
+/** Findings of the instruction linter. */
+const Lint = Type.Array(
+  Type.Object({
+    severity: Type.String(),
+    code: Type.String(),
+    message: Type.String(),
+    line: Type.Integer(),
+    column: Type.Integer(),
+    name: Type.Optional(Type.String()),
+    suggestion: Type.Optional(Type.String()),
+  }),
+);
+
+/** An action's definition as saved. */
+const Definition = Type.Object({
+  name: Type.String(),
+  version: Type.Integer(),
+  format: Type.String(),
+  source: Type.Record(Type.String(), Type.Unknown()),
+  imported: Type.Optional(Type.String()),
+});
+
+const SavedAgent = Type.Object({
+  name: Type.String(),
+  version: Type.Integer(),
+  published: Type.Boolean(),
+  actions: Type.Array(ActionWithStatus),
+  lint: Lint,
+  topics: Type.Optional(
+    Type.Array(Type.Object({ name: Type.String(), actions: Type.Array(ActionWithStatus), lint: Lint })),
+  ),
+});
+
+const Agent = Type.Object({
+  name: Type.String(),
+  instructions: Type.String(),
+  actions: Type.Array(ActionWithStatus),
+  definitions: Type.Array(Definition),
+  lint: Lint,
+  versions: Type.Array(
+    Type.Object({
+      version: Type.Integer(),
+      createdAt: Type.String(),
+      published: Type.Boolean(),
+      actionCount: Type.Integer(),
+    }),
+  ),
+  llm: Type.Optional(Type.Required(LlmSettingsBody)),
+  topics: Type.Optional(
+    Type.Array(
+      Type.Object({
+        name: Type.String(),
+        description: Type.String(),
+        instructions: Type.Optional(Type.String()),
+        actions: Type.Array(ActionWithStatus),
+        definitions: Type.Array(Definition),
+        lint: Lint,
+      }),
+    ),
+  ),
+  library: Type.Optional(Type.Array(Type.Record(Type.String(), Type.Unknown()))),
+});
+
 /** Agents: save (validated, versioned), read with action status and lint, publish/rollback. */
 export const agentRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  app.get('/agents', { schema: { summary: 'List agents' } }, async (req) => ({
-    agents: await listAgents(app.deps.db, req.principal.tenantId),
-  }));
+  app.get(
+    '/agents',
+    {
+      schema: {
+        summary: 'List agents',
+        response: {
+          200: Type.Object({
+            agents: Type.Array(
+              Type.Object({
+                id: Type.String(),
+                name: Type.String(),
+                publishedVersion: Type.Union([Type.Integer(), Type.Null()]),
+              }),
+            ),
+          }),
+        },
+      },
+    },
+    async (req) => ({
+      agents: await listAgents(app.deps.db, req.principal.tenantId),
+    }),
+  );
 
   app.put(
     '/agents/:name',
@@ -66,6 +159,8 @@ export const agentRoutes: FastifyPluginAsyncTypebox = async (app) => {
           },
           { additionalProperties: false },
         ),
+        // 400 (the app's) also lists every problem of the definition; nothing is saved then.
+        response: { 200: SavedAgent },
       },
     },
     async (req, reply) => {
@@ -157,6 +252,8 @@ export const agentRoutes: FastifyPluginAsyncTypebox = async (app) => {
             Type.Union([Type.Integer({ minimum: 1 }), Type.String({ pattern: '^[1-9][0-9]{0,8}$' })]),
           ),
         }),
+        // 404: the agent, or the version asked for.
+        response: { 200: Agent, ...errorResponses(404) },
       },
     },
     async (req) => {
@@ -187,7 +284,7 @@ export const agentRoutes: FastifyPluginAsyncTypebox = async (app) => {
                 actions.map(lintActionOfRow),
                 topicRows.map((a) => a.name),
               ),
-        versions,
+        versions: versions.map((v) => ({ ...v, createdAt: v.createdAt.toISOString() })),
         ...(llm ? { llm: llmSettingsToBody(llm) } : {}),
         ...(stored.topics.length > 0
           ? {
@@ -232,7 +329,12 @@ export const agentRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         summary: 'Publish a version (or roll back to an older one)',
         params: Type.Object({ name: AgentName }),
-        body: Type.Object({ version: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }),
+        // A version is a Postgres integer: a larger number names no version (and is no 500).
+        body: Type.Object(
+          { version: Type.Integer({ minimum: 1, maximum: 2_147_483_647 }) },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Object({ name: Type.String(), published: Type.Integer() }), ...errorResponses(404) },
       },
     },
     async (req) => {
