@@ -1,6 +1,13 @@
-import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
+import { type FastifyPluginAsyncTypebox, type Static, Type } from '@fastify/type-provider-typebox';
 import { NotFoundError, SwitchboardError } from '@switchboard/common';
-import { findEndpoint, listCredentials, listEndpoints, putCredential, upsertEndpoint } from '@switchboard/db';
+import {
+  type Endpoint as EndpointRow,
+  findEndpoint,
+  listCredentials,
+  listEndpoints,
+  putCredential,
+  upsertEndpoint,
+} from '@switchboard/db';
 import { errorResponses } from '../responses.js';
 
 const Name = Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9][A-Za-z0-9_.:-]*$' });
@@ -53,14 +60,7 @@ export const settingsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req) => ({
-      endpoints: (await listEndpoints(app.deps.db, req.principal.tenantId)).map((e) => ({
-        name: e.name,
-        url: e.url,
-        method: e.method,
-        headers: Object.keys(e.headers),
-        timeout_ms: e.timeoutMs,
-        allow_private: e.allowPrivate,
-      })),
+      endpoints: (await listEndpoints(app.deps.db, req.principal.tenantId)).map(endpointJson),
     }),
   );
 
@@ -109,14 +109,7 @@ export const settingsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (req) => {
       const e = await findEndpoint(app.deps.db, req.principal.tenantId, req.params.name);
       if (!e) throw new NotFoundError('endpoint', req.params.name);
-      return {
-        name: e.name,
-        url: e.url,
-        method: e.method,
-        headers: Object.keys(e.headers),
-        timeout_ms: e.timeoutMs,
-        allow_private: e.allowPrivate,
-      };
+      return endpointJson(e);
     },
   );
 
@@ -201,3 +194,15 @@ export const settingsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
 };
+
+/** An endpoint as the API shows it: header names only (their values may hold secrets). */
+function endpointJson(e: EndpointRow): Static<typeof Endpoint> {
+  return {
+    name: e.name,
+    url: e.url,
+    method: e.method,
+    headers: Object.keys(e.headers),
+    timeout_ms: e.timeoutMs,
+    allow_private: e.allowPrivate,
+  };
+}
