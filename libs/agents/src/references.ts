@@ -116,9 +116,11 @@ export function scanReferences(instructions: string, index: NameIndex): Resolved
       strong: actionAfter || ACTION_BEFORE.test(before) || bullets.has(first.start),
       actionAfter,
     };
+    // Unanchored names count only when certainly meant: no typo guesses for them.
+    const typos = anchors.strong || anchors.verb ? 'all' : 'none';
     for (const item of list) {
       if (item.dynamic) continue;
-      const resolution = resolve(item.name, index);
+      const resolution = resolve(item.name, index, { typos });
       if (isReference(item, anchors, resolution)) add(item.offset, item.name, FORM_OF[item.kind], resolution);
     }
     p = end;

@@ -112,9 +112,14 @@ export function buildIndex(actions: readonly (string | LintAction)[]): NameIndex
 /**
  * Resolves a reference. `typos: 'edits'` keeps only the edit-distance guess (no abbreviations
  * or elaborations, which prose that starts with a name would be): for text that may be prose
- * (a bullet's words) rather than a name.
+ * (a bullet's words) rather than a name; `typos: 'none'` makes no guess at all, for text that
+ * counts only when it certainly means an action.
  */
-export function resolve(reference: string, index: NameIndex, options: { typos?: 'all' | 'edits' } = {}): Resolution {
+export function resolve(
+  reference: string,
+  index: NameIndex,
+  options: { typos?: 'all' | 'edits' | 'none' } = {},
+): Resolution {
   const key = `${options.typos ?? 'all'}\u0000${reference}`;
   let resolution = index.memo.get(key);
   if (resolution === undefined) {
@@ -124,7 +129,7 @@ export function resolve(reference: string, index: NameIndex, options: { typos?: 
   return resolution;
 }
 
-function resolveOnce(reference: string, index: NameIndex, typos: 'all' | 'edits'): Resolution {
+function resolveOnce(reference: string, index: NameIndex, typos: 'all' | 'edits' | 'none'): Resolution {
   if (index.exact.has(reference)) return { kind: 'exact', action: reference };
   const lowered = reference.toLowerCase();
   const caseMatch = index.lower.get(lowered);
@@ -133,6 +138,7 @@ function resolveOnce(reference: string, index: NameIndex, typos: 'all' | 'edits'
   if (labelMatch !== undefined) return { kind: 'label', action: labelMatch };
   const looseMatch = index.loose.get(loose(reference));
   if (looseMatch !== undefined) return { kind: 'loose', action: looseMatch };
+  if (typos === 'none') return { kind: 'unknown' };
   // Only names within two edits, or prefixes either way, can be the closest match: the others
   // are left out before the (quadratic) edit distances, which changes no answer.
   const candidates = index.names.filter((name) => {
