@@ -84,7 +84,7 @@ export const ERROR_STATUSES = {
   413: '`payload_too_large`: the body is larger than the limit (`BODY_LIMIT_BYTES`, default 1 MiB)',
   414: '`uri_too_long`: a path segment is longer than 1024 characters',
   415: '`unsupported_media_type`: the body has a content type the route does not take (JSON routes take `application/json`)',
-  422: '`idempotency_key_reused`: the `Idempotency-Key` was used before for a different request',
+  422: '`idempotency_key_reused`: the `Idempotency-Key` was used before for a different request. `instructions_lint_failed`: the agent\'s instructions have lint errors (`details.issues`, each with pointer, line and column); send `"force": true` to publish anyway',
   426: '`upgrade_required`: a WebSocket route asked with a plain request (no `Upgrade: websocket`)',
   429: '`rate_limited`: a per-key or per-tenant limit was reached; retry after `Retry-After` seconds (`details.retryAfterSeconds`)',
   500: '`internal` and other codes: a failure of the service; the message says nothing more',

@@ -1,5 +1,6 @@
 import { type FastifyPluginAsyncTypebox, type Static, Type } from '@fastify/type-provider-typebox';
-import { NotFoundError, SwitchboardError } from '@switchboard/common';
+import { isOAuth2Credential, parseOAuth2Credential } from '@switchboard/actions';
+import { NotFoundError, SwitchboardError, ValidationError } from '@switchboard/common';
 import {
   type Endpoint as EndpointRow,
   findEndpoint,
@@ -159,6 +160,8 @@ export const settingsRoutes: FastifyPluginAsyncTypebox = async (app) => {
               {
                 minProperties: 1,
                 maxProperties: 10,
+                description:
+                  'The secret fields. calcom: apiKey; twilio: accountSid, authToken; hubspot: accessToken; openai, retell: apiKey; http: token (bearer), username + password (basic), key (api_key), secret (request signing), or for the OAuth2 client-credentials grant token_url, client_id, client_secret and optional scope (space-separated), audience, client_auth (client_secret_basic, the default, or client_secret_post)',
               },
             ),
           },
@@ -183,6 +186,14 @@ export const settingsRoutes: FastifyPluginAsyncTypebox = async (app) => {
             details: { issues: missing.map((f) => ({ pointer: `/secret/${f}`, message: 'required' })) },
           },
         );
+      }
+      if (req.body.provider === 'http' && isOAuth2Credential(req.body.secret)) {
+        const oauth2 = parseOAuth2Credential(req.body.secret);
+        if (!oauth2.ok)
+          throw new ValidationError(
+            'this OAuth2 client-credentials credential is incomplete or invalid',
+            oauth2.issues,
+          );
       }
       await putCredential(app.deps.db, keyring, {
         tenantId: req.principal.tenantId,
