@@ -25,7 +25,9 @@ function literal(value: JsonValue): JsonValue {
 /** A declarative tool whose steps are `levels` conditionals inside each other. */
 function nestedConditionals(levels: number, leaf: JsonValue = 'x'): JsonValue {
   let steps: JsonValue[] = [{ type: 'context.set', key: 'k', value: leaf }];
-  for (let i = 0; i < levels; i++) steps = [{ type: 'conditional', condition: 'true', then: steps, else: [] }];
+  for (let i = 0; i < levels; i++)
+    // biome-ignore lint/suspicious/noThenProperty: 'then' is the conditional step's property in the seed format
+    steps = [{ type: 'conditional', condition: 'true', then: steps, else: [] }];
   return { name: 'deep', description: 'Nested steps', parameters: [], actions: steps };
 }
 

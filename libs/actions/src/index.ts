@@ -173,6 +173,14 @@ export {
   CredentialProviders,
 } from './builtins/kinds.js';
 export {
+  isOAuth2Credential,
+  type OAuth2ClientAuthMethod,
+  OAuth2ClientAuthMethods,
+  type OAuth2ClientCredentials,
+  OAuth2CredentialFields,
+  parseOAuth2Credential,
+} from './builtins/oauth2.js';
+export {
   applyResponseMapping,
   BuiltinContextPaths,
   type BuiltinOperation,

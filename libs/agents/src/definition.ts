@@ -27,7 +27,10 @@ export interface CompiledAgent {
   /** Problems that make the definition unusable (nothing may be saved while there are any). */
   issues: ValidationIssue[];
   actions: CompiledAction[];
-  /** Instruction lint (unknown / case / near-miss / unused references); advisory. */
+  /**
+   * Instruction lint (unknown / case / near-miss / unused references). Its errors keep the
+   * agent from being published unless forced (see {@link lintErrors}); warnings never do.
+   */
   lint: LintIssue[];
   /** The valid library actions (importable; not actions of the agent by themselves). */
   library: CompiledAction[];
@@ -86,4 +89,28 @@ export function compileAgentDefinition(input: AgentDefinitionInput): CompiledAge
     topics.flatMap((t) => t.actions.map((a) => a.name)),
   );
   return { issues, actions, lint, library: library.actions, topics };
+}
+
+/** A lint issue located in an agent definition: the JSON pointer of the instructions holding it. */
+export interface LocatedLintIssue extends LintIssue {
+  /** `/instructions`, or `/topics/<i>/instructions`; `line` and `column` are within that text. */
+  pointer: string;
+}
+
+/**
+ * The lint errors of an agent definition, which keep it from being published unless forced
+ * (warnings never do): those of the agent's instructions, then those of each topic's, given in
+ * the definition's topic order (as {@link compileAgentDefinition} returns them for a definition
+ * without issues, and as a version stores them).
+ */
+export function lintErrors(
+  lint: readonly LintIssue[],
+  topicLints: readonly (readonly LintIssue[])[] = [],
+): LocatedLintIssue[] {
+  const located = (pointer: string, issues: readonly LintIssue[]) =>
+    issues.filter((issue) => issue.severity === 'error').map((issue) => ({ pointer, ...issue }));
+  return [
+    ...located('/instructions', lint),
+    ...topicLints.flatMap((issues, i) => located(`/topics/${i}/instructions`, issues)),
+  ];
 }

@@ -11,6 +11,8 @@ export {
   type CompiledAction,
   type CompiledAgent,
   compileAgentDefinition,
+  type LocatedLintIssue,
+  lintErrors,
 } from './definition.js';
 export {
   type AnthropicTool,
@@ -51,18 +53,15 @@ export {
   renderInstructions,
 } from './instructions.js';
 export {
-  type ActionReference,
-  findActionReferences,
-  type LintAction,
   type LintCode,
   LintCodes,
   type LintIssue,
   LintSeverities,
   type LintSeverity,
   lintInstructions,
-  type ReferenceForm,
-  ReferenceForms,
 } from './lint.js';
+export { type ActionReference, findActionReferences, type ReferenceForm, ReferenceForms } from './references.js';
+export type { LintAction } from './resolve.js';
 export { assignToolNames, MAX_TOOL_NAME_LENGTH, TOOL_NAME_PATTERN, toolNameFor } from './tool-names.js';
 export {
   type CompiledTopic,

@@ -27,7 +27,8 @@ import {
 import type { JsonObject, ValidationIssue } from '@switchboard/common';
 import type { CompiledAction } from './definition.js';
 import { checkInstructionsSyntax } from './instructions.js';
-import { type LintAction, type LintIssue, lintInstructions } from './lint.js';
+import { type LintIssue, lintInstructions } from './lint.js';
+import type { LintAction } from './resolve.js';
 
 /** What a topic name must match: a letter first, then letters, digits or `_`; at most 80 characters. */
 export const TOPIC_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_]{0,79}$/;

@@ -62,6 +62,14 @@ describe('switchboard lint-instructions', () => {
     expect(r.stdout).toBe('');
     expect(r.code).toBe(0);
   });
+
+  it('reads names in lists and bullets: reports the unknown one at its position and exits 1', async () => {
+    const r = await run('lint-instructions', 'fixtures/meal-agent.json');
+    expect(r.stdout).toBe(
+      "fixtures/meal-agent.json#/instructions: error unknown_action at 3:95: unknown action 'slow_one': no configured action has this name; configured actions: 'log_typed', 'confirm_me'\n",
+    );
+    expect(r.code).toBe(1);
+  });
 });
 
 describe('switchboard export', () => {

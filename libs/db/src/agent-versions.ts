@@ -184,6 +184,24 @@ export async function findAgentLlmSettings(
   return rows[0]?.llm ?? undefined;
 }
 
+/**
+ * The instructions of an agent's published version (or of `version`); undefined when there is
+ * no such version (agents saved before versions existed keep theirs on the agent row).
+ */
+export async function findAgentVersionInstructions(
+  db: Queryable,
+  tenantId: string,
+  agentId: string,
+  version?: number,
+): Promise<string | undefined> {
+  const { rows } = await db.query<{ instructions: string }>(
+    `SELECT v.instructions FROM agent_versions v JOIN agents a ON a.id = v.agent_id
+      WHERE v.agent_id = $1 AND a.tenant_id = $2 AND v.version = COALESCE($3, a.published_version)`,
+    [agentId, tenantId, version ?? null],
+  );
+  return rows[0]?.instructions;
+}
+
 /** Versions of an agent, newest first, with which one is published. */
 export async function listAgentVersions(
   db: Queryable,

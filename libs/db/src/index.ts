@@ -16,6 +16,7 @@ export {
   type AgentTopicInput,
   findAgentLlmSettings,
   findAgentTopics,
+  findAgentVersionInstructions,
   findPublishedAction,
   listAgentActions,
   listAgentTopicActions,

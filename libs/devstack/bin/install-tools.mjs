@@ -41,7 +41,7 @@ try {
   fail(`'${python}' was not found. Install Python 3 (Debian: apt-get install python3 python3-venv) or set PYTHON.`);
 }
 mkdirSync(join(root, '.tools'), { recursive: true });
-if (!existsSync(join(venv, 'bin', 'pip'))) {
+if (!existsSync(join(venv, 'bin', 'python3'))) {
   try {
     execFileSync(python, ['-m', 'venv', venv], { stdio: 'inherit' });
   } catch {

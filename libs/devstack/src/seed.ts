@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { compileAgentDefinition } from '@switchboard/agents';
+import { compileAgentDefinition, lintErrors } from '@switchboard/agents';
 import type { JsonObject } from '@switchboard/common';
 import {
   type CredentialProvider,
@@ -136,8 +136,9 @@ export async function seedDemo(
 }
 
 /**
- * Saves a demo agent through the same validated, versioned path as the API, and only when it
- * differs from the published version (so restarts do not pile up versions).
+ * Saves a demo agent through the same validated, versioned path as the API (invalid definitions
+ * and instruction lint errors refused), and only when it differs from the published version (so
+ * restarts do not pile up versions).
  */
 export async function saveDemoAgent(
   db: Queryable,
@@ -149,6 +150,13 @@ export async function saveDemoAgent(
   if (compiled.issues.length > 0) {
     throw new Error(
       `demo agent '${name}' is invalid: ${compiled.issues.map((i) => `${i.pointer}: ${i.message}`).join('; ')}`,
+    );
+  }
+  // The API refuses to publish an agent with instruction lint errors unless forced; so does the seed.
+  const lint = lintErrors(compiled.lint);
+  if (lint.length > 0) {
+    throw new Error(
+      `demo agent '${name}' has instruction lint errors: ${lint.map((i) => `${i.line}:${i.column} ${i.message}`).join('; ')}`,
     );
   }
   const existing = await findAgentByName(db, tenantId, name);

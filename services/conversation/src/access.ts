@@ -9,6 +9,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Authenticator, type AuthLimits } from './authenticator.js';
 import { UnauthorizedError } from './errors.js';
 import type { RateLimiter } from './rate-limiter.js';
+import { addAccessResponses } from './responses.js';
 import { ForbiddenError, grants, routeScope } from './scopes.js';
 
 /** Requests per minute; `0` turns a limit off. */
@@ -55,6 +56,8 @@ export class RateLimitedError extends SwitchboardError {
  * - both rate limits apply (the tenant's only counts requests its key limit let through),
  *   counted by `limiter` (shared across replicas when it syncs, see {@link RateLimiter});
  * - the route's scope ({@link routeScope}) must be granted, else 403.
+ *
+ * Every route registered on `v1` afterwards documents these 401, 403 and 429 responses.
  */
 export async function registerAccessControl(
   v1: FastifyInstance,
@@ -71,6 +74,8 @@ export async function registerAccessControl(
   });
 
   v1.addHook('onRoute', (route) => {
+    // What this hook answers (401, 429, 403) is in every route's description.
+    addAccessResponses(route);
     for (const method of [route.method].flat()) {
       const { declared } = routeScope(method, route.url, route.config);
       if (!declared) {

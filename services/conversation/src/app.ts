@@ -20,9 +20,11 @@ import { RATE_WINDOW_MS, type RateLimits, registerAccessControl } from './access
 import type { AuthLimits } from './authenticator.js';
 import { ConversationEnds } from './conversation-ends.js';
 import { httpStatusOf } from './errors.js';
+import { frameworkErrors, MAX_PARAM_LENGTH, registerFallbacks } from './fallbacks.js';
 import { registerInputChecks } from './input-checks.js';
 import { KeyRevocations } from './key-revocations.js';
 import { RateLimiter } from './rate-limiter.js';
+import { addAppResponses, SHARED_SCHEMAS } from './responses.js';
 import { agentRoutes } from './routes/agents.routes.js';
 import { consoleRoutes } from './routes/console.routes.js';
 import { controlRoutes } from './routes/controls.routes.js';
@@ -105,11 +107,24 @@ declare module 'fastify' {
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const options: FastifyServerOptions = {
     bodyLimit: deps.bodyLimitBytes ?? 1_048_576,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    frameworkErrors,
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
     ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: false } },
     trustProxy: deps.trustProxy ?? false,
   };
   const app = Fastify(options).withTypeProvider<TypeBoxTypeProvider>();
+  // Response schemas document and are checked (schemathesis), but never reshape a body: the
+  // default serializer would drop fields a schema forgot and coerce mismatched types, hiding
+  // exactly what the document gets wrong.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  // JSON routes take JSON: a text/plain body is a 415, not a string that fails validation.
+  app.removeContentTypeParser('text/plain');
+  // Before any route: the 404/405 handler learns every route, and every documented route gets
+  // the error statuses the app answers anywhere (see responses.ts).
+  const unrouted = registerFallbacks(app);
+  app.addHook('onRoute', addAppResponses);
+  for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
   app.decorate('deps', deps);
   app.decorate(
     'toolCalls',
@@ -137,13 +152,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     req.otel = { span, context: trace.setSpan(parent, span) };
   });
   app.addHook('onResponse', async (req, reply) => {
-    req.otel.span.setAttribute('http.response.status_code', reply.statusCode);
-    if (reply.statusCode >= 500) req.otel.span.setStatus({ code: SpanStatusCode.ERROR });
-    req.otel.span.end();
+    // Absent when the router refused the request before any hook ran (`frameworkErrors`).
+    const span = req.otel?.span;
+    if (!span) return;
+    span.setAttribute('http.response.status_code', reply.statusCode);
+    if (reply.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+    span.end();
   });
 
   app.setErrorHandler((error, req, reply) => {
     const err = error as Error & { validation?: unknown; statusCode?: number; code?: string };
+    if (req.is404) return unrouted(req, reply);
     if (err.validation) {
       return reply.status(400).send({
         error: {
@@ -157,9 +176,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if (err instanceof SwitchboardError) {
       return reply.status(httpStatusOf(err)).send({ error: err.toJSON() });
     }
-    if (typeof err.statusCode === 'number' && err.statusCode < 500) {
-      const code = err.statusCode === 413 ? 'payload_too_large' : 'bad_request';
-      return reply.status(err.statusCode).send({ error: { code, message: err.message, retryable: false } });
+    // Fastify's own errors (the body parser's: malformed JSON, an empty body, a content type
+    // without a parser, a body over the limit), in the API's shape.
+    if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
+      const code = FRAMEWORK_ERROR_CODES[err.statusCode] ?? 'bad_request';
+      const message =
+        err.statusCode === 415
+          ? `this route does not take a body of content type '${req.headers['content-type'] ?? '(none)'}'`
+          : err.message;
+      return reply.status(err.statusCode).send({ error: { code, message, retryable: false } });
+    }
+    if (err.statusCode === 503) {
+      return reply.status(503).send({ error: { code: 'unavailable', message: err.message, retryable: true } });
     }
     req.log.error({ err }, 'unhandled error');
     const wrapped = asSwitchboardError(err);
@@ -170,8 +198,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerInputChecks(app);
 
   await app.register(swagger, {
+    // Shared schemas keep their names as components (`Error`, …), not `def-0`.
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`) },
     openapi: {
-      info: { title: 'Switchboard API', version: '1', description: 'Durable actions for conversational AI agents' },
+      info: {
+        title: 'Switchboard API',
+        version: '1',
+        description: [
+          'Durable actions for conversational AI agents.',
+          'Every error is `{"error": {"code", "message", "retryable", "details"}}` (components `Error`, `ValidationError`, `RateLimitedError`); each operation lists every status it can answer.',
+          'A path no route has is a 404 `not_found`; a path that takes other methods is a 405 `method_not_allowed` with `Allow`.',
+        ].join(' '),
+      },
       components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'sb_key_… API key' } } },
       security: [{ apiKey: [] }],
     },
@@ -244,6 +282,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 export function inRequestContext<T>(ctx: Context, fn: () => Promise<T>): Promise<T> {
   return context.with(ctx, fn);
 }
+
+/** Codes of Fastify's own 4xx errors, by status. */
+const FRAMEWORK_ERROR_CODES: Readonly<Record<number, string>> = {
+  400: 'bad_request',
+  413: 'payload_too_large',
+  414: 'uri_too_long',
+  415: 'unsupported_media_type',
+};
 
 function toIssues(validation: unknown): { pointer: string; message: string }[] {
   if (!Array.isArray(validation)) return [];

@@ -1,3 +1,4 @@
+import type { LocatedLintIssue } from '@switchboard/agents';
 import { SwitchboardError } from '@switchboard/common';
 
 /** HTTP status for each stable error code; anything unknown is a 500. */
@@ -8,14 +9,22 @@ const STATUS_BY_CODE: Record<string, number> = {
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,
+  method_not_allowed: 405,
   conflict: 409,
   payload_too_large: 413,
   // An Idempotency-Key sent again with another request (tool calls, turns): the request is
   // well-formed but cannot be processed under that key, as payment APIs answer it.
   idempotency_key_reused: 422,
+  uri_too_long: 414,
+  unsupported_media_type: 415,
+  upgrade_required: 426,
+  // An agent whose instructions have lint errors: well-formed, but not published unless forced.
+  instructions_lint_failed: 422,
   rate_limited: 429,
   unavailable: 503,
   bus_unavailable: 503,
+  // A deployment without CREDENTIALS_KEYS: nothing the caller can fix, and not a crash.
+  credentials_unavailable: 503,
   // Agent turns (POST /v1/conversations/:id/turns): configuration the tenant must fix, a turn
   // already running, and an LLM endpoint that failed (502: the fault is upstream).
   llm_not_configured: 409,
@@ -62,6 +71,26 @@ export class IdempotencyKeyReusedError extends SwitchboardError {
       'idempotency_key_reused',
       `Idempotency-Key '${idempotencyKey}' was first used for another request${what}; send a new key for a new request`,
       { retryable: false, details: { idempotencyKey, ...(differs ? { differs: [...differs] } : {}) } },
+    );
+  }
+}
+
+/**
+ * 422: the agent's instructions have lint errors (a reference to no configured action, in
+ * another case or misspelt; a template syntax error), so publishing is refused unless the
+ * request says `"force": true`. `details.issues` lists every error with the JSON pointer of the
+ * instructions holding it and its line and column there. Not retryable: the definition must change.
+ */
+export class InstructionsLintError extends SwitchboardError {
+  constructor(what: string, issues: readonly LocatedLintIssue[]) {
+    const first = issues[0];
+    const where = first
+      ? ` (first: ${first.pointer} line ${first.line}, column ${first.column}: ${first.message})`
+      : '';
+    super(
+      'instructions_lint_failed',
+      `${what}: the instructions have ${issues.length} lint error(s)${where}; fix them, or send "force": true to publish anyway`,
+      { retryable: false, details: { issues: [...issues] } },
     );
   }
 }

@@ -197,7 +197,9 @@ describe('agents, endpoints and credentials', () => {
   it('refuses an agent whose definition nests too deep or holds NUL, and saves no version', async () => {
     const before = await footprint();
     let steps: unknown[] = [{ type: 'respond', message: 'hi' }];
-    for (let i = 0; i < 20; i++) steps = [{ type: 'conditional', condition: 'true', then: steps }];
+    for (let i = 0; i < 20; i++)
+      // biome-ignore lint/suspicious/noThenProperty: 'then' is the conditional step's property in the seed format
+      steps = [{ type: 'conditional', condition: 'true', then: steps }];
     const res = await send('PUT', '/v1/agents/desk', { instructions: '', actions: [{ ...NOTE_TOOL, actions: steps }] });
     expect(res.statusCode).toBe(400);
     expect(res.json().error.details.issues[0].pointer).toMatch(/^\/actions\/0\/actions\/0\/then\/0\/then/);

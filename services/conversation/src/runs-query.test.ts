@@ -75,6 +75,12 @@ describe('parseRunsQuery', () => {
       '/cursor',
     ]);
     expect(issuesOf({ since: '2030-01-01T00:00:00Z', until: '2030-01-01T00:00:00Z' })).toEqual(['/until']);
+    expect(issuesOf({ since: '0000-01-01T00:00:00Z', until: '0999-12-31T23:59:59+01:00' })).toEqual([
+      '/since',
+      '/until',
+    ]);
+    const yearZero = Buffer.from(JSON.stringify({ a: '0000-01-01T00:00:00.000000Z', i: `int_${'a'.repeat(24)}` }));
+    expect(issuesOf({ cursor: yearZero.toString('base64url') })).toEqual(['/cursor']);
     expect(issuesOf({ limit: '200' })).toEqual([]);
     expect(issuesOf({ limit: '1' })).toEqual([]);
   });

@@ -119,7 +119,8 @@ export function encodeRunCursor(cursor: RunCursor): string {
   return Buffer.from(JSON.stringify({ a: cursor.acceptedAt, i: cursor.intentId })).toString('base64url');
 }
 
-const CURSOR_AT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+// Years 1000–9999: Postgres has no year 0, and four digits is all the format has room for.
+const CURSOR_AT = /^[1-9]\d{3}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 const CURSOR_ID = /^int_[0-9a-f]{24,32}$/;
 
 /** The position in a cursor {@link encodeRunCursor} made; `undefined` for anything else. */
@@ -138,11 +139,15 @@ export function decodeRunCursor(text: string): RunCursor | undefined {
   return { acceptedAt: a, intentId: i };
 }
 
+const EARLIEST = Date.parse('1000-01-01T00:00:00Z');
+const LATEST = Date.parse('9999-12-31T23:59:59.999Z');
+
 /** RFC 3339 date-time (a time zone required, as `format: date-time` has it); `undefined` otherwise. */
 function parseInstant(text: string): Date | undefined {
   if (!/^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/.test(text)) return undefined;
   const ms = Date.parse(text.replace(' ', 'T'));
-  return Number.isNaN(ms) ? undefined : new Date(ms);
+  // Within years 1000–9999 (the format's four digits, and nothing Postgres cannot hold).
+  return Number.isNaN(ms) || ms < EARLIEST || ms > LATEST ? undefined : new Date(ms);
 }
 
 function oneOf(pointer: string, found: string, allowed: readonly string[]): ValidationIssue {

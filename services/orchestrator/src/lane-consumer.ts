@@ -2,8 +2,8 @@ import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import { AckPolicy, DeliverPolicy } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
 import { type Bus, traceFromHeaders } from '@switchboard/bus';
-import { Headers } from '@switchboard/contracts';
 import type { Logger } from '@switchboard/common';
+import { Headers } from '@switchboard/contracts';
 import { contextFromTraceHeaders, SpanKind, type Tracer, withSpan } from '@switchboard/telemetry';
 
 /** What {@link startLaneConsumer} needs: where to pull from and what to do with a message. */

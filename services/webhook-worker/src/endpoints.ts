@@ -2,10 +2,11 @@
  * What `callWebhook` and `http.request` share around {@link sendOutbound}: the endpoint row,
  * header hygiene, signing, redaction and the client span.
  */
-import type { Logger } from '@switchboard/common';
+import type { JsonValue, Logger } from '@switchboard/common';
 import { type Endpoint, findEndpoint, type Queryable } from '@switchboard/db';
 import type { CredentialAccess } from '@switchboard/providers';
 import { currentTraceHeaders, SpanKind, type Tracer, withSpan } from '@switchboard/telemetry';
+import type { OAuth2TokenCache } from './oauth2-cache.js';
 import { type OutboundRequest, type OutboundResponse, sendOutbound } from './outbound.js';
 import { Signing, signatureHeader } from './signing.js';
 
@@ -21,6 +22,8 @@ export interface WebhookDeps {
   maxResponseBytes: number;
   /** Redirects `http.request` follows (default 5). Webhooks never follow redirects. */
   maxRedirects?: number;
+  /** OAuth2 access tokens kept between calls (one per worker process; made when absent). */
+  oauth2?: OAuth2TokenCache;
 }
 
 /** Header names whose values are credentials wherever they come from (origin-bound, redacted). */
@@ -148,6 +151,26 @@ export function excerpt(text: string, secrets: readonly string[], max = 200): st
   }
   out = out.replace(/\s+/g, ' ').trim();
   return out.length > max ? `${out.slice(0, max)}…` : out;
+}
+
+/**
+ * A parsed response with every secret this request used replaced by `[redacted]` wherever a
+ * string holds it: an API that echoes the request's credentials (an echo service, a token
+ * introspection) must not hand them to the agent or the LLM.
+ */
+export function redactJson(value: JsonValue, secrets: readonly string[]): JsonValue {
+  const usable = secrets.filter((secret) => secret.length >= 4);
+  if (usable.length === 0) return value;
+  const redact = (text: string) => usable.reduce((out, secret) => out.split(secret).join('[redacted]'), text);
+  const walk = (v: JsonValue): JsonValue => {
+    if (typeof v === 'string') return redact(v);
+    if (Array.isArray(v)) return v.map(walk);
+    if (v !== null && typeof v === 'object') {
+      return Object.fromEntries(Object.entries(v).map(([key, item]) => [redact(key), walk(item)]));
+    }
+    return v;
+  };
+  return walk(value);
 }
 
 /** Parses a 2xx body: `null` when empty, JSON when the type says so, else `{ status, body }`. */

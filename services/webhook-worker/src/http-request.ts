@@ -14,12 +14,17 @@
  *   `bearer` → `Authorization: Bearer <token>` (prefix added unless the token has it);
  *   `basic` → `Authorization: Basic base64(username:password)`, refused over plain `http:`
  *   unless the endpoint has `allow_private` AND its host resolves only to private/loopback
- *   addresses; `api_key` → the key in the header `auth.header` (default `X-API-Key`).
+ *   addresses; `api_key` → the key in the header `auth.header` (default `X-API-Key`);
+ *   `oauth2` → `Authorization: Bearer <access token>` from the client-credentials grant
+ *   (`oauth2.ts`): the token is cached per (tenant, credential) and, when the API answers 401,
+ *   renewed once and the request sent once more.
  * - `signing: { credential }` (or the endpoint header `x-switchboard-signing-credential`)
  *   signs the request, see `signing.ts`; the payload's wins.
- * - `timeout_ms` bounds the whole exchange and is itself bounded by the endpoint's timeout.
+ * - `timeout_ms` bounds the whole exchange (a token request and a renewed attempt included) and
+ *   is itself bounded by the endpoint's timeout.
  * - Result: the parsed JSON body (`null` when empty, `{ status, body }` when not JSON), or
- *   `applyResponseMapping(result, response_mapping)` when a mapping is given.
+ *   `applyResponseMapping(result, response_mapping)` when a mapping is given; any secret the
+ *   request used (token, password, key, client secret) echoed in it is redacted.
  * - Failures use the provider kit's codes ({@link HttpRequestErrorCodes}): non-2xx through
  *   `errorForStatus` (429/5xx retryable with Retry-After; 401/403 terminal and the credential
  *   marked `auth_failed`); refused addresses `endpoint_forbidden`; bad payloads
@@ -45,10 +50,13 @@ import {
   literalHeaders,
   loadEndpoint,
   parseBody,
+  redactJson,
   sendWithSpan,
   signer,
   type WebhookDeps,
 } from './endpoints.js';
+import { type OAuth2Access, oauth2Access } from './oauth2.js';
+import type { OAuth2TokenCache } from './oauth2-cache.js';
 import { OutboundError, type OutboundFailure, OutboundFailures, type OutboundResponse } from './outbound.js';
 import { Signing } from './signing.js';
 
@@ -72,6 +80,7 @@ export const HttpCredentialFields = {
   bearer: ['token'],
   basic: ['username', 'password'],
   api_key: ['key'],
+  oauth2: ['token_url', 'client_id', 'client_secret'],
   signing: [Signing.SecretField],
 } as const;
 
@@ -93,7 +102,10 @@ const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 const BODYLESS = new Set(['GET', 'DELETE']);
 
 /** Runs one `http.request` (errors thrown as {@link ProviderError}s). */
-export async function runHttpRequest(deps: WebhookDeps, call: ProviderCall): Promise<JsonValue> {
+export async function runHttpRequest(
+  deps: WebhookDeps & { oauth2: OAuth2TokenCache },
+  call: ProviderCall,
+): Promise<JsonValue> {
   const input = parsePayload(call.payload);
   const endpoint = await loadEndpoint(deps.db, call.tenantId, input.endpoint);
   if (!endpoint) {
@@ -104,8 +116,15 @@ export async function runHttpRequest(deps: WebhookDeps, call: ProviderCall): Pro
     );
   }
   const url = requestUrl(endpoint, input);
+  const timeoutMs = Math.max(1, Math.min(input.timeout_ms ?? endpoint.timeoutMs, endpoint.timeoutMs));
+  const deadline = Date.now() + timeoutMs;
+  const remainingMs = () => Math.max(1, deadline - Date.now());
   const secrets: string[] = [];
-  const auth = await authHeaders(deps, call.tenantId, input.auth, secrets);
+  const oauth2 =
+    input.auth.type === 'oauth2'
+      ? await oauth2Access(deps, call.tenantId, input.auth.credential, endpoint, remainingMs, secrets)
+      : undefined;
+  const auth = await authHeaders(deps, call.tenantId, input.auth, secrets, oauth2);
   if (input.auth.type === 'basic' && url.protocol === 'http:') {
     const local = endpoint.allowPrivate && (await isLocalOnlyHost(url.hostname).catch(() => false));
     if (!local) {
@@ -140,31 +159,41 @@ export async function runHttpRequest(deps: WebhookDeps, call: ProviderCall): Pro
     'idempotency-key': `${call.intentId}:${call.stepPointer}`,
     ...(body === undefined ? {} : { 'content-type': 'application/json' }),
   };
-  const timeoutMs = Math.max(1, Math.min(input.timeout_ms ?? endpoint.timeoutMs, endpoint.timeoutMs));
   const credentialName = input.auth.type === 'none' ? signingCredential : input.auth.credential;
 
-  let response: OutboundResponse;
-  try {
-    response = await sendWithSpan(deps.tracer, endpoint, {
-      method: input.method,
-      url,
-      headers,
-      secretHeaders: { ...literal.secret, ...auth },
-      ...(body === undefined ? {} : { body }),
-      ...(sign === undefined ? {} : { sign }),
-      timeoutMs,
-      maxResponseBytes: deps.maxResponseBytes,
-      allowPrivate: endpoint.allowPrivate,
-      maxRedirects: deps.maxRedirects ?? DEFAULT_MAX_REDIRECTS,
-    });
-  } catch (err) {
-    if (err instanceof OutboundError) {
-      if (err.reason === OutboundFailures.Forbidden) {
-        deps.log?.warn({ endpoint: endpoint.name, reason: err.message }, 'http.request refused by the address policy');
+  const send = async (authorization: Record<string, string>): Promise<OutboundResponse> => {
+    try {
+      return await sendWithSpan(deps.tracer, endpoint, {
+        method: input.method,
+        url,
+        headers,
+        secretHeaders: { ...literal.secret, ...authorization },
+        ...(body === undefined ? {} : { body }),
+        ...(sign === undefined ? {} : { sign }),
+        timeoutMs: remainingMs(),
+        maxResponseBytes: deps.maxResponseBytes,
+        allowPrivate: endpoint.allowPrivate,
+        maxRedirects: deps.maxRedirects ?? DEFAULT_MAX_REDIRECTS,
+      });
+    } catch (err) {
+      if (err instanceof OutboundError) {
+        if (err.reason === OutboundFailures.Forbidden) {
+          deps.log?.warn(
+            { endpoint: endpoint.name, reason: err.message },
+            'http.request refused by the address policy',
+          );
+        }
+        throw outboundFailure(endpoint, err, timeoutMs);
       }
-      throw outboundFailure(endpoint, err, timeoutMs);
+      throw err;
     }
-    throw err;
+  };
+  let response = await send(auth);
+  if (response.status === 401 && oauth2 !== undefined && auth.authorization !== undefined) {
+    // The token may have been revoked or expired early: renew it once and send once more.
+    deps.log?.debug({ endpoint: endpoint.name }, 'http.request: OAuth2 token refused (401), renewing it once');
+    oauth2.refused(auth.authorization.slice('Bearer '.length));
+    response = await send({ authorization: `Bearer ${await oauth2.token()}` });
   }
 
   deps.log?.debug(
@@ -195,7 +224,7 @@ export async function runHttpRequest(deps: WebhookDeps, call: ProviderCall): Pro
       },
     );
   }
-  const result = parsed.value as JsonValue;
+  const result = redactJson(parsed.value as JsonValue, secrets);
   return input.response_mapping === undefined ? result : applyResponseMapping(result, input.response_mapping);
 }
 
@@ -236,10 +265,14 @@ async function authHeaders(
   tenantId: string,
   auth: HttpAuth,
   secrets: string[],
+  oauth2: OAuth2Access | undefined,
 ): Promise<Record<string, string>> {
   switch (auth.type) {
     case 'none':
       return {};
+    case 'oauth2':
+      if (oauth2 === undefined) throw invalid(`credential '${auth.credential}': no OAuth2 access`);
+      return { authorization: `Bearer ${await oauth2.token()}` };
     case 'bearer': {
       const token = await credentialField(deps, tenantId, auth.credential, 'token', 'bearer');
       const bare = token.replace(/^bearer\s+/i, '');
@@ -363,8 +396,8 @@ function parseAuth(auth: unknown): HttpAuth {
   if (!isObject(auth)) throw invalid(`'auth' must be an object with a 'type'`);
   const { type, credential, header } = auth;
   if (type === 'none') return { type };
-  if (type !== 'bearer' && type !== 'basic' && type !== 'api_key') {
-    throw invalid(`'auth.type' must be none, bearer, basic or api_key`);
+  if (type !== 'bearer' && type !== 'basic' && type !== 'api_key' && type !== 'oauth2') {
+    throw invalid(`'auth.type' must be none, bearer, basic, api_key or oauth2`);
   }
   if (typeof credential !== 'string' || credential === '') throw invalid(`'auth.credential' must be a credential name`);
   if (type !== 'api_key') return { type, credential };

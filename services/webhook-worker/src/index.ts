@@ -13,6 +13,14 @@ export {
   type HttpRequestPayload,
   type HttpRequestSigning,
 } from './http-request.js';
+export { TOKEN_RESPONSE_MAX_BYTES } from './oauth2.js';
+export {
+  DEFAULT_REFRESH_MARGIN_MS,
+  DEFAULT_UNSTATED_LIFETIME_MS,
+  OAuth2TokenCache,
+  type TokenCacheOptions,
+  type TokenGrant,
+} from './oauth2-cache.js';
 export { OutboundFailures } from './outbound.js';
 export {
   DEFAULT_SIGNATURE_TOLERANCE_SECONDS,

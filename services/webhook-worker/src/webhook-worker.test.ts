@@ -83,11 +83,16 @@ const SECRETS = {
   password: 'pw_live_7e6d5c4b3a',
   key: 'key_live_0a1b2c3d4e',
   signing: 'whsec_live_9z8y7x6w',
+  clientSecret: 'cs_live_5q4w3e2r/+=',
 };
 
 let env: ProviderTestEnv;
 let api: TestServer;
 let other: TestServer;
+/** The local OAuth2 token endpoint. */
+let auth: TestServer;
+/** Every access token `auth` granted: none may reach a log line. */
+const issued: string[] = [];
 const logged: string[] = [];
 const log = {
   warn: (...args: unknown[]) => void logged.push(JSON.stringify(args)),
@@ -95,7 +100,7 @@ const log = {
 };
 
 beforeAll(async () => {
-  [env, api, other] = await Promise.all([startProviderTestEnv(), startServer(), startServer()]);
+  [env, api, other, auth] = await Promise.all([startProviderTestEnv(), startServer(), startServer(), startServer()]);
   const endpoint = (
     name: string,
     url: string,
@@ -129,6 +134,19 @@ beforeAll(async () => {
     env.putCredential('basic_key', 'http', { username: 'svc', password: SECRETS.password }),
     env.putCredential('api_key', 'http', { key: SECRETS.key }),
     env.putCredential('signing_key', 'http', { secret: SECRETS.signing }),
+    env.putCredential('crm_oauth', 'http', {
+      token_url: `${auth.url}/token`,
+      client_id: 'crm client',
+      client_secret: SECRETS.clientSecret,
+      scope: 'accounts.read orders.write',
+      audience: 'https://api.example.com',
+    }),
+    env.putCredential('crm_oauth_post', 'http', {
+      token_url: `${auth.url}/token`,
+      client_id: 'crm-client',
+      client_secret: SECRETS.clientSecret,
+      client_auth: 'client_secret_post',
+    }),
   ]);
 }, 120_000);
 
@@ -136,14 +154,16 @@ afterAll(async () => {
   // Pool clients still closing when Postgres stops get "terminating connection" (57P01);
   // that is the harness shutting down, not a test failure.
   env?.db.on('error', () => {});
-  await Promise.all([env?.stop(), api?.close(), other?.close()]);
+  await Promise.all([env?.stop(), api?.close(), other?.close(), auth?.close()]);
 });
 
 afterEach(() => {
   api.received.length = 0;
   other.received.length = 0;
+  auth.received.length = 0;
   // Nothing any test did may put a secret in a log line.
-  for (const line of logged) for (const secret of Object.values(SECRETS)) expect(line).not.toContain(secret);
+  for (const line of logged)
+    for (const secret of [...Object.values(SECRETS), ...issued]) expect(line).not.toContain(secret);
 });
 
 /** The worker's activities as served, plus `test.webhook` to drive `callWebhook` through the probe. */
@@ -273,6 +293,228 @@ describe('http.request: auth', () => {
     );
     const after = await listCredentials(env.db, env.tenantId);
     expect(after.find((c) => c.name === 'bearer_key')).toMatchObject({ status: 'ok' });
+  });
+});
+
+/** A token endpoint answer granting a new token (recorded in `issued`). */
+function grant(res: ServerResponse, extra: Record<string, unknown> = { expires_in: 3600 }): string {
+  const token = `oat_${issued.length + 1}_${Math.random().toString(36).slice(2, 10)}`;
+  issued.push(token);
+  json(res, 200, { access_token: token, token_type: 'Bearer', ...extra });
+  return token;
+}
+
+const form = (body: string) => Object.fromEntries(new URLSearchParams(body));
+const oauthRequest = (over: Record<string, JsonValue> = {}) =>
+  request({ method: 'GET', path: [{ text: '/accounts' }], auth: { type: 'oauth2', credential: 'crm_oauth' }, ...over });
+
+describe('http.request: oauth2 client credentials', () => {
+  it('requests a token with client_secret_basic, sends it as a Bearer token, and reuses it', async () => {
+    auth.on('/token', (_req, res) => void grant(res));
+    api.on('/api/accounts', (req, res) =>
+      json(res, 200, { seen: req.headers.authorization === `Bearer ${issued.at(-1)}` }),
+    );
+    const outcomes = await run(async (run) => [
+      await run('http.request', oauthRequest()),
+      await run('http.request', oauthRequest()),
+      await run('http.request', oauthRequest()),
+    ]);
+    expect(outcomes).toEqual(Array(3).fill({ ok: true, result: { seen: true } }));
+    expect(auth.received).toHaveLength(1);
+    const [token] = auth.received;
+    expect(token?.method).toBe('POST');
+    expect(token?.headers['content-type']).toBe('application/x-www-form-urlencoded');
+    // RFC 6749 2.3.1: id and secret form-encoded, then joined and base64-encoded.
+    const encoded = `crm+client:${new URLSearchParams({ s: SECRETS.clientSecret }).toString().slice(2)}`;
+    expect(token?.headers.authorization).toBe(`Basic ${Buffer.from(encoded).toString('base64')}`);
+    expect(form(token?.body ?? '')).toEqual({
+      grant_type: 'client_credentials',
+      scope: 'accounts.read orders.write',
+      audience: 'https://api.example.com',
+    });
+    const sent = issued.at(-1);
+    expect(api.received.map((r) => r.headers.authorization)).toEqual(Array(3).fill(`Bearer ${sent}`));
+  });
+
+  it('sends id and secret in the form with client_secret_post, and no Authorization header', async () => {
+    auth.on('/token', (_req, res) => void grant(res, {}));
+    api.on('/api/accounts', (_req, res) => json(res, 200, {}));
+    const outcome = await run((run) =>
+      run('http.request', oauthRequest({ auth: { type: 'oauth2', credential: 'crm_oauth_post' } })),
+    );
+    expect(outcome).toEqual({ ok: true, result: {} });
+    expect(auth.received[0]?.headers.authorization).toBeUndefined();
+    expect(form(auth.received[0]?.body ?? '')).toEqual({
+      grant_type: 'client_credentials',
+      client_id: 'crm-client',
+      client_secret: SECRETS.clientSecret,
+    });
+  });
+
+  it('makes one token request for concurrent calls', async () => {
+    // expires_in 0: nothing is cached, so one request for six calls means they shared it.
+    auth.on('/token', (_req, res) => void setTimeout(() => grant(res, { expires_in: 0 }), 300));
+    api.on('/api/accounts', (req, res) =>
+      json(res, 200, { authorization: req.headers.authorization === `Bearer ${issued.at(-1)}` }),
+    );
+    const outcomes = await run((run) =>
+      Promise.all(Array.from({ length: 6 }, () => run('http.request', oauthRequest()))),
+    );
+    expect(outcomes).toEqual(Array(6).fill({ ok: true, result: { authorization: true } }));
+    expect(auth.received).toHaveLength(1);
+    expect(api.received).toHaveLength(6);
+  });
+
+  it('renews a refused token once and sends once more; refused again, it fails terminally and marks the credential', async () => {
+    auth.on('/token', (_req, res) => void grant(res));
+    const revoked = new Set<string>();
+    api.on('/api/accounts', (req, res) => {
+      const token = String(req.headers.authorization).replace('Bearer ', '');
+      if (revoked.has(token)) return json(res, 401, { error: 'token revoked' });
+      json(res, 200, { ok: true });
+    });
+    const outcome = await run(async (run) => {
+      const first = await run('http.request', oauthRequest(), { intentId: 'int_oauth_renew' });
+      revoked.add(issued.at(-1) as string);
+      const renewed = await run('http.request', oauthRequest(), { intentId: 'int_oauth_renew2' });
+      return { first, renewed };
+    });
+    expect(outcome).toEqual({ first: { ok: true, result: { ok: true } }, renewed: { ok: true, result: { ok: true } } });
+    expect(auth.received).toHaveLength(2);
+    const [t1, t2] = issued.slice(-2);
+    expect(api.received.map((r) => r.headers.authorization)).toEqual([`Bearer ${t1}`, `Bearer ${t1}`, `Bearer ${t2}`]);
+    // The renewed attempt is the same request: same idempotency key.
+    expect(api.received[1]?.headers['idempotency-key']).toBe(api.received[2]?.headers['idempotency-key']);
+
+    api.on('/api/accounts', (_req, res) => json(res, 401, { error: 'no access' }));
+    api.received.length = 0;
+    auth.received.length = 0;
+    const refused = await run((run) => run('http.request', oauthRequest()));
+    expect(refused).toMatchObject({ ok: false, error: { code: 'provider_auth_failed', retryable: false } });
+    expect(auth.received).toHaveLength(2);
+    expect(api.received).toHaveLength(2);
+    const creds = await listCredentials(env.db, env.tenantId);
+    expect(creds.find((c) => c.name === 'crm_oauth')).toMatchObject({ status: 'auth_failed' });
+  });
+
+  it('maps token endpoint failures: refused client terminal and marked, 5xx retried, bad grants rejected', async () => {
+    const cred = (name: string, path: string, over: Record<string, string> = {}) =>
+      env.putCredential(name, 'http', {
+        token_url: `${auth.url}${path}`,
+        client_id: 'c',
+        client_secret: SECRETS.clientSecret,
+        ...over,
+      });
+    await Promise.all([
+      cred('oauth_refused', '/token-refused'),
+      cred('oauth_scope', '/token-scope', { scope: 'admin' }),
+      cred('oauth_flaky', '/token-flaky'),
+      cred('oauth_mac', '/token-mac'),
+      env.putCredential('oauth_down', 'http', {
+        token_url: 'http://127.0.0.1:9/token',
+        client_id: 'c',
+        client_secret: SECRETS.clientSecret,
+      }),
+    ]);
+    // A hostile token endpoint echoing the client's Authorization header into its error.
+    auth.on('/token-refused', (req, res) =>
+      json(res, 401, {
+        error: 'invalid_client',
+        error_description: `bad client ${req.headers.authorization} ${req.body}`,
+      }),
+    );
+    auth.on('/token-scope', (_req, res) =>
+      json(res, 400, { error: 'invalid_scope', error_description: 'admin is not allowed' }),
+    );
+    let flaky = 0;
+    auth.on('/token-flaky', (_req, res) => (++flaky < 3 ? json(res, 503, { error: 'busy' }) : void grant(res)));
+    auth.on('/token-mac', (_req, res) => json(res, 200, { access_token: 'mac-token-value', token_type: 'mac' }));
+    api.on('/api/accounts', (_req, res) => json(res, 200, { ok: true }));
+    const call = (credential: string) => oauthRequest({ auth: { type: 'oauth2', credential } });
+    const outcome = await run(async (run) => ({
+      refused: await run('http.request', call('oauth_refused')),
+      scope: await run('http.request', call('oauth_scope')),
+      flaky: await run('http.request', call('oauth_flaky'), { maximumAttempts: 4, initialIntervalMs: 50 }),
+      mac: await run('http.request', call('oauth_mac')),
+      down: await run('http.request', call('oauth_down'), { maximumAttempts: 1 }),
+    }));
+    expect(outcome.refused).toMatchObject({
+      ok: false,
+      error: { code: 'provider_auth_failed', retryable: false, message: expect.stringContaining('invalid_client') },
+    });
+    expect(outcome.scope).toMatchObject({
+      ok: false,
+      error: {
+        code: 'provider_rejected',
+        retryable: false,
+        message: expect.stringContaining('invalid_scope: admin is not allowed'),
+      },
+    });
+    expect(outcome.flaky).toEqual({ ok: true, result: { ok: true } });
+    expect(flaky).toBe(3);
+    expect(outcome.mac).toMatchObject({
+      ok: false,
+      error: { code: 'provider_invalid_response', message: expect.stringContaining('not Bearer') },
+    });
+    expect(outcome.down).toMatchObject({ ok: false, error: { code: 'provider_unavailable', retryable: true } });
+    const text = JSON.stringify(outcome);
+    for (const secret of [SECRETS.clientSecret, encodeURIComponent(SECRETS.clientSecret), 'mac-token-value'])
+      expect(text).not.toContain(secret);
+    expect(text).toContain('[redacted]');
+    // Only the flaky credential's token reached the API.
+    expect(api.received).toHaveLength(1);
+    const creds = await listCredentials(env.db, env.tenantId);
+    const status = (name: string) => creds.find((c) => c.name === name);
+    expect(status('oauth_refused')).toMatchObject({
+      status: 'auth_failed',
+      statusReason: expect.stringContaining('invalid_client'),
+    });
+    expect(status('oauth_scope')).toMatchObject({ status: 'auth_failed' });
+    expect(status('oauth_flaky')?.status).not.toBe('auth_failed');
+    expect(JSON.stringify(creds)).not.toContain(SECRETS.clientSecret);
+  });
+
+  it("holds the token URL to the endpoint's address policy, and never sends a client secret over public plain http", async () => {
+    await env.putCredential('oauth_loopback_tls', 'http', {
+      token_url: `https://127.0.0.1:${auth.port}/token`,
+      client_id: 'c',
+      client_secret: SECRETS.clientSecret,
+    });
+    const outcome = await run(async (run) => ({
+      // guarded_api does not allow private addresses: neither may its token URL be one.
+      loopback: await run(
+        'http.request',
+        oauthRequest({ endpoint: 'guarded_api', auth: { type: 'oauth2', credential: 'oauth_loopback_tls' } }),
+      ),
+      plain: await run('http.request', oauthRequest({ endpoint: 'guarded_api' })),
+    }));
+    expect(outcome.loopback).toMatchObject({
+      ok: false,
+      error: { code: 'endpoint_forbidden', retryable: false, message: expect.stringContaining('token endpoint') },
+    });
+    expect(outcome.plain).toMatchObject({
+      ok: false,
+      error: { code: 'endpoint_forbidden', retryable: false, message: expect.stringContaining('plain http') },
+    });
+    expect(auth.received).toHaveLength(0);
+    expect(api.received).toHaveLength(0);
+  });
+
+  it('redacts a token the API echoes, and refuses a credential that is not an OAuth2 one', async () => {
+    auth.on('/token', (_req, res) => void grant(res));
+    api.on('/api/accounts', (req, res) =>
+      json(res, 200, { echo: req.headers.authorization, [String(req.headers.authorization)]: 1 }),
+    );
+    const outcome = await run(async (run) => ({
+      echoed: await run('http.request', oauthRequest()),
+      notOauth: await run('http.request', oauthRequest({ auth: { type: 'oauth2', credential: 'bearer_key' } })),
+    }));
+    expect(outcome.echoed).toEqual({ ok: true, result: { echo: 'Bearer [redacted]', 'Bearer [redacted]': 1 } });
+    expect(outcome.notOauth).toMatchObject({
+      ok: false,
+      error: { code: 'provider_invalid_input', message: expect.stringContaining('token_url required') },
+    });
+    expect(JSON.stringify(outcome)).not.toContain(SECRETS.token);
   });
 });
 

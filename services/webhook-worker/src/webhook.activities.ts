@@ -20,6 +20,7 @@ import {
   type WebhookDeps,
 } from './endpoints.js';
 import { runHttpRequest } from './http-request.js';
+import { OAuth2TokenCache } from './oauth2-cache.js';
 import { OutboundError, type OutboundFailure, OutboundFailures, type OutboundResponse } from './outbound.js';
 import { Signing } from './signing.js';
 
@@ -55,10 +56,12 @@ export interface WebhookWorkerActivities extends WebhookActivities {
  * next retry delay.
  */
 export function createWebhookActivities(deps: WebhookDeps): WebhookWorkerActivities {
+  // One token cache for every call this worker makes: tokens are reused across calls.
+  const withTokens = { ...deps, oauth2: deps.oauth2 ?? new OAuth2TokenCache() };
   // A test call's request is recorded as irreversible once it succeeded (the clean-up report lists it).
   const httpRequest = recordIrreversibleEffects(
     deps.db,
-    { [BuiltinOperations.HttpRequest]: (call) => runHttpRequest(deps, call) },
+    { [BuiltinOperations.HttpRequest]: (call) => runHttpRequest(withTokens, call) },
     {
       [BuiltinOperations.HttpRequest]: {
         provider: 'http',

@@ -127,6 +127,103 @@ describe('agents API', () => {
     expect((await stack.api('POST', '/v1/agents/versioned/publish', { version: 9 })).status).toBe(404);
   });
 
+  it('refuses to publish instructions with lint errors (422, every error located), unless forced', async () => {
+    const tool = (name: string) => ({
+      name,
+      description: `Logs a meal (${name}).`,
+      parameters: [],
+      actions: [{ type: 'respond', message: `${name} done` }],
+    });
+    const actions = [tool('log_typed'), tool('confirm_me')];
+    // The issue's report: a list of names; the last one is configured nowhere.
+    const instructions = "Use 'log_typed' and 'confirm_me'.\nWhen busy, use 'log_typed', 'confirm_me' or 'slow_one'.";
+    const refused = await stack.api('PUT', '/v1/agents/meal-desk', { instructions, actions });
+    expect(refused.status).toBe(422);
+    expect(refused.body.error).toMatchObject({ code: 'instructions_lint_failed', retryable: false });
+    expect(refused.body.error.message).toContain('"force": true');
+    expect(refused.body.error.details.issues).toEqual([
+      {
+        pointer: '/instructions',
+        severity: 'error',
+        code: 'unknown_action',
+        line: 2,
+        column: 46,
+        name: 'slow_one',
+        message:
+          "unknown action 'slow_one': no configured action has this name; configured actions: 'log_typed', 'confirm_me'",
+      },
+    ]);
+    expect((await stack.api('GET', '/v1/agents/meal-desk')).status).toBe(404);
+
+    // Warnings never block: an action the instructions never mention is saved and published.
+    const warned = await stack.api('PUT', '/v1/agents/meal-desk', { instructions: "Use 'log_typed'.", actions });
+    expect(warned.status).toBe(200);
+    expect(warned.body.published).toBe(true);
+    expect(warned.body.lint).toEqual([
+      expect.objectContaining({ severity: 'warning', code: 'unused_action', name: 'confirm_me' }),
+    ]);
+
+    const forced = await stack.api('PUT', '/v1/agents/meal-desk', { instructions, actions, force: true });
+    expect(forced.status).toBe(200);
+    expect(forced.body).toMatchObject({ version: 2, published: true });
+    // confirm_me is mentioned in the list: only slow_one is reported, and nothing as unused.
+    expect(forced.body.lint.map((l: { code: string; name: string }) => [l.code, l.name])).toEqual([
+      ['unknown_action', 'slow_one'],
+    ]);
+    const conv = (await stack.api('POST', '/v1/conversations', { agent: 'meal-desk' })).body.id;
+    const call = await stack.api('POST', `/v1/conversations/${conv}/tool-calls`, { name: 'confirm_me', arguments: {} });
+    expect(call.body).toMatchObject({ status: 'succeeded', messages: ['confirm_me done'] });
+  });
+
+  it('saves a draft with lint errors, and refuses to publish it (or a topic with errors) unless forced', async () => {
+    const tool = (name: string) => ({
+      name,
+      description: `Handles ${name}.`,
+      parameters: [],
+      actions: [{ type: 'respond', message: `${name} done` }],
+    });
+    const draft = await stack.api('PUT', '/v1/agents/refund-desk?publish=false', {
+      instructions: "Use 'greet'.",
+      actions: [tool('greet')],
+      topics: [
+        {
+          name: 'refunds',
+          description: 'Refund requests',
+          instructions: 'Use **refund_now** or *Refund_Now*, then the `notify_customer` tool.',
+          actions: [tool('refund_now')],
+        },
+      ],
+    });
+    expect(draft.status).toBe(200);
+    expect(draft.body).toMatchObject({ version: 1, published: false });
+    expect(draft.body.topics[0].lint.map((l: { code: string; name: string }) => [l.code, l.name])).toEqual([
+      ['case_mismatch', 'Refund_Now'],
+      ['unknown_action', 'notify_customer'],
+    ]);
+    const refused = await stack.api('POST', '/v1/agents/refund-desk/publish', { version: 1 });
+    expect(refused.status).toBe(422);
+    expect(refused.body.error.code).toBe('instructions_lint_failed');
+    expect(
+      refused.body.error.details.issues.map((i: { pointer: string; line: number; column: number; code: string }) => [
+        i.pointer,
+        i.line,
+        i.column,
+        i.code,
+      ]),
+    ).toEqual([
+      ['/topics/0/instructions', 1, 24, 'case_mismatch'],
+      ['/topics/0/instructions', 1, 47, 'unknown_action'],
+    ]);
+    expect((await stack.api('GET', '/v1/agents/refund-desk')).body.versions).toEqual([
+      expect.objectContaining({ version: 1, published: false }),
+    ]);
+    const forced = await stack.api('POST', '/v1/agents/refund-desk/publish', { version: 1, force: true });
+    expect(forced.status).toBe(200);
+    expect((await stack.api('GET', '/v1/agents/refund-desk')).body.versions).toEqual([
+      expect.objectContaining({ version: 1, published: true }),
+    ]);
+  });
+
   it('serves its OpenAPI document', async () => {
     const res = await fetch(`${stack.services.apiUrl}/docs/json`);
     const doc = (await res.json()) as { openapi: string; paths: Record<string, unknown> };

@@ -496,10 +496,21 @@ describe('events over WebSocket', () => {
     await expect(openWs(`/v1/conversations/${conv}/ws?after=soon`, key)).rejects.toThrow('HTTP 400');
     await expect(openWs('/v1/conversations/conv_000000000000000000000000/ws', key)).rejects.toThrow('HTTP 404');
   });
+
+  it('answers a plain request (no upgrade) 426 upgrade_required, as documented', async () => {
+    const key = await seedKey(['conversations']);
+    const conv = await newConversation(key);
+    const res = await fetch(`${stack.services.apiUrl}/v1/conversations/${conv}/ws`, {
+      headers: { authorization: `Bearer ${key}` },
+    });
+    expect(res.status).toBe(426);
+    expect(res.headers.get('upgrade')).toBe('websocket');
+    expect((await res.json()).error).toMatchObject({ code: 'upgrade_required', retryable: false });
+  });
 });
 
 /** An SSE stream read in the background: its text so far, and whether the server ended it. */
-async function openSse(conv: string, key: string): Promise<{ text(): string; ended: Promise<void>; abort(): void }> {
+async function openRawSse(conv: string, key: string): Promise<{ text(): string; ended: Promise<void>; abort(): void }> {
   const controller = new AbortController();
   const res = await fetch(`${stack.services.apiUrl}/v1/conversations/${conv}/events`, {
     headers: { authorization: `Bearer ${key}` },
@@ -539,7 +550,7 @@ describe('revoked keys and unknown keys', () => {
     const conv = await newConversation(other.key);
     const streams = await Promise.all(
       keys.map(async (k) => ({
-        sse: await openSse(conv, k.key),
+        sse: await openRawSse(conv, k.key),
         ws: await openWs(`/v1/conversations/${conv}/ws`, k.key),
       })),
     );

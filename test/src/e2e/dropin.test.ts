@@ -316,7 +316,33 @@ describe('authentication and scoping', () => {
       expect(anonymous.status, path).toBe(401);
     }
     expect(mealCalls().length).toBe(before);
-    expect((await stack.api('GET', '/v1/mcp/demo', undefined, mcpHeaders)).status).toBe(405);
+    const get = await stack.api('GET', '/v1/mcp/demo', undefined, mcpHeaders);
+    expect(get.status).toBe(405);
+    expect(get.body).toEqual({
+      jsonrpc: '2.0',
+      error: { code: -32000, message: 'Method not allowed: stateless server' },
+      id: null,
+    });
+  });
+
+  it('answers MCP requests without an Accept header (or */*) as JSON; refuses an Accept without JSON with 406', async () => {
+    const list = { jsonrpc: '2.0', id: 7, method: 'tools/list' };
+    for (const accept of [undefined, '*/*']) {
+      const res = await fetch(`${stack.services.apiUrl}/v1/mcp/demo`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${stack.seed.apiKey}`,
+          'content-type': 'application/json',
+          ...(accept === undefined ? {} : { accept }),
+        },
+        body: JSON.stringify(list),
+      });
+      expect(res.status, String(accept)).toBe(200);
+      expect(((await res.json()) as { result: { tools: { name: string }[] } }).result.tools[0]?.name).toBe('save_meal');
+    }
+    const html = await stack.api('POST', '/v1/mcp/demo', list, { accept: 'text/html' });
+    expect(html.status).toBe(406);
+    expect(html.body.error.code).toBe(-32000);
   });
 });
 

@@ -8,6 +8,8 @@ export interface ReceivedSpan {
   parentSpanId: string;
   name: string;
   kind: number;
+  /** The span as received (attributes, events, status included), for checks that nothing secret is in it. */
+  raw: string;
 }
 
 /** A tiny OTLP/HTTP (JSON) trace receiver standing in for a collector in tests. */
@@ -20,7 +22,9 @@ export interface OtlpReceiver {
 interface OtlpJson {
   resourceSpans?: {
     resource?: { attributes?: { key: string; value: { stringValue?: string } }[] };
-    scopeSpans?: { spans?: { traceId: string; spanId: string; parentSpanId?: string; name: string; kind: number }[] }[];
+    scopeSpans?: {
+      spans?: { traceId: string; spanId: string; parentSpanId?: string; name: string; kind: number }[];
+    }[];
   }[];
 }
 
@@ -44,6 +48,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
                   parentSpanId: s.parentSpanId ?? '',
                   name: s.name,
                   kind: s.kind,
+                  raw: JSON.stringify(s),
                 });
               }
             }

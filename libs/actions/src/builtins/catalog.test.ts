@@ -887,6 +887,26 @@ describe('custom_api', () => {
     expect(result.outputs).toEqual({ last_order: { order_number: 'O-1' } });
   });
 
+  it('oauth2 auth: the credential reference travels to the worker, never a secret', async () => {
+    const action = parseBuiltinAction(example('get_customer_account.builtin.json'));
+    const executor = new FakeExecutor({ 'http.request': { status: 'active', balance: 12, recent_orders: [] } });
+    const result = await run(action, { phone: '+15551230000' }, executor);
+    expect(executor.requests[0]?.payload).toMatchObject({
+      endpoint: 'salesforce_api',
+      method: 'GET',
+      auth: { type: 'oauth2', credential: 'salesforce_oauth' },
+    });
+    expect(result.status).toBe('succeeded');
+    expect(
+      issuesOf({
+        type: 'custom_api',
+        name: 'C',
+        description: 'd',
+        config: { endpoint: 'api', auth: { type: 'oauth2', credential: 'x', header: 'X-Token' } },
+      }).map((i) => i.pointer),
+    ).toEqual(['/config/auth/header']);
+  });
+
   it('sends all parameters as the body by default, without auth, to a snake_case result key', async () => {
     const action = parseBuiltinAction({
       type: 'custom_api',
@@ -920,7 +940,7 @@ describe('custom_api', () => {
           body: { a: 'params.a' },
           path: '/x?y=1',
           response_mapping: { id: '$.data.id', ok: 'data[0].id' },
-          auth: { type: 'oauth2' },
+          auth: { type: 'oauth' },
           timeout_ms: 120000,
         },
       }),
@@ -931,7 +951,7 @@ describe('custom_api', () => {
           'custom APIs call a named endpoint, not a URL (and this URL carries credentials, which must never appear in a URL): add the URL in Settings > Webhook Endpoints and put its name here',
       },
       { pointer: '/config/path', message: "the path must not contain '?' or '#': put query parameters in 'query'" },
-      { pointer: '/config/auth/type', message: 'unknown auth type string "oauth2" — did you mean \'bearer\'?' },
+      { pointer: '/config/auth/type', message: 'unknown auth type string "oauth" — did you mean \'oauth2\'?' },
       {
         pointer: '/config/response_mapping/id',
         message: 'a response path is a dot path into the JSON response, such as data.customer.id or items.0.name',

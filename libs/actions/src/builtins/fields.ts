@@ -889,19 +889,20 @@ export function caseInsensitive(source: string): string {
 
 /** Authentication of a custom API, always through a credential reference. */
 export function authField(): FieldSpec {
-  const types = ['none', 'bearer', 'basic', 'api_key'];
+  const types = ['none', 'bearer', 'basic', 'api_key', 'oauth2'];
   return {
     title: 'Authentication',
     description:
-      'none; bearer (Authorization: Bearer <secret>); basic (user:password, HTTPS only); api_key (the secret in a header). The secret is a stored credential.',
-    expected: '{ "type": "none" | "bearer" | "basic" | "api_key", "credential": "<name>", "header"?: "<header name>" }',
+      'none; bearer (Authorization: Bearer <secret>); basic (user:password, HTTPS only); api_key (the secret in a header); oauth2 (client-credentials grant: the credential holds token_url, client_id, client_secret and optional scope, audience, client_auth; the access token is sent as a Bearer token, cached until shortly before it expires, renewed once on a 401). The secret is a stored credential.',
+    expected:
+      '{ "type": "none" | "bearer" | "basic" | "api_key" | "oauth2", "credential": "<name>", "header"?: "<header name>" }',
     default: { type: 'none' },
     schema: {
       type: 'object',
       oneOf: [
         { properties: { type: { const: 'none' } }, required: ['type'], additionalProperties: false },
         {
-          properties: { type: { enum: ['bearer', 'basic'] }, credential: credentialSchema('http') },
+          properties: { type: { enum: ['bearer', 'basic', 'oauth2'] }, credential: credentialSchema('http') },
           required: ['type', 'credential'],
           additionalProperties: false,
         },
@@ -927,9 +928,11 @@ export function authField(): FieldSpec {
       } else if (typeof type !== 'string' || !types.includes(type)) {
         const suggestion =
           typeof type === 'string'
-            ? /^(?:oauth2?|token|jwt)$/i.test(type)
-              ? 'bearer'
-              : closestMatch(type.replace(/[-\s]/g, '_'), types)
+            ? /^(?:oauth|oauth_?2|client_credentials)$/i.test(type.replace(/[-\s]/g, '_'))
+              ? 'oauth2'
+              : /^(?:token|jwt)$/i.test(type)
+                ? 'bearer'
+                : closestMatch(type.replace(/[-\s]/g, '_'), types)
             : undefined;
         out.add(
           typePointer,

@@ -311,7 +311,12 @@ export type HttpAuth =
   /** `Authorization: Basic base64(user:password)`; the worker refuses it over plain http. */
   | { type: 'basic'; credential: string }
   /** The secret in the named header; never in the URL. */
-  | { type: 'api_key'; credential: string; header: string };
+  | { type: 'api_key'; credential: string; header: string }
+  /**
+   * `Authorization: Bearer <access token>` from the OAuth2 client-credentials grant; the
+   * credential holds the token URL, client id and secret, scope (see `oauth2.ts`).
+   */
+  | { type: 'oauth2'; credential: string };
 
 /** Payload of `http.request`. */
 export interface HttpRequestInput {

@@ -2,18 +2,11 @@ import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typ
 import { type JsonObject, NotFoundError } from '@switchboard/common';
 import { createConversation, findAgentByName, findConversation, findRun, listRuns } from '@switchboard/db';
 import { inRequestContext } from '../app.js';
+import { errorResponses } from '../responses.js';
 import { fromStoredResult } from '../results.js';
 import { streamConversationEvents } from '../sse.js';
 
 export const ConversationParams = Type.Object({ id: Type.String({ pattern: '^conv_[0-9a-f]{24}$' }) });
-export const ErrorBody = Type.Object({
-  error: Type.Object({
-    code: Type.String(),
-    message: Type.String(),
-    retryable: Type.Boolean(),
-    details: Type.Optional(Type.Unknown()),
-  }),
-});
 /** A tool call's outcome, as every tool-call route answers. */
 export const ToolCallResult = Type.Object({
   id: Type.String(),
@@ -44,6 +37,44 @@ export const ToolCallResult = Type.Object({
     }),
   ),
 });
+
+/** A pending tool call's answer: 202, with where to follow it. */
+const Pending = {
+  ...ToolCallResult,
+  description: "Still running, or waiting for the user's confirmation (`awaiting_confirmation`): follow `Location`",
+  headers: { location: Type.String({ description: '`/v1/runs/{id}`' }) },
+};
+
+const RunSummary = Type.Object({
+  id: Type.String({ description: 'Tool call (run) id' }),
+  action: Type.String(),
+  status: Type.String({ description: 'accepted, running, succeeded, failed, cancelled' }),
+  acceptedAt: Type.String(),
+  startedAt: Type.Union([Type.String(), Type.Null()]),
+  finishedAt: Type.Union([Type.String(), Type.Null()]),
+  durationMs: Type.Union([Type.Integer(), Type.Null()]),
+  error: Type.Union([
+    Type.Object({ code: Type.String(), message: Type.Union([Type.String(), Type.Null()]) }),
+    Type.Null(),
+  ]),
+  traceId: Type.Union([Type.String(), Type.Null()]),
+});
+
+const Run = Type.Composite([
+  ToolCallResult,
+  Type.Object({
+    action: Type.String(),
+    conversationId: Type.String(),
+    durationMs: Type.Union([Type.Integer(), Type.Null()]),
+    traceId: Type.Union([Type.String(), Type.Null()]),
+    stuck: Type.Boolean({
+      description: 'Still accepted or running after `deadlineAt` (derived, as `status=stuck` in `GET /v1/runs`)',
+    }),
+    deadlineAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], {
+      description: 'When the run should be over at the latest: its action’s timeouts and retries plus a grace margin',
+    }),
+  }),
+]);
 
 /** Conversations, tool calls, runs and the event stream. */
 export const conversationRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -81,7 +112,7 @@ export const conversationRoutes: FastifyPluginAsyncTypebox = async (app) => {
         ),
         response: {
           201: Type.Object({ id: Type.String(), agent: Type.String(), sandbox: Type.Boolean() }),
-          404: ErrorBody,
+          ...errorResponses(404),
         },
       },
     },
@@ -125,7 +156,14 @@ export const conversationRoutes: FastifyPluginAsyncTypebox = async (app) => {
           },
           { additionalProperties: false },
         ),
-        response: { 200: ToolCallResult, 202: ToolCallResult, 422: ErrorBody },
+        response: {
+          200: { ...ToolCallResult, description: 'Finished: succeeded, failed or cancelled' },
+          202: Pending,
+          // 404: the conversation, its agent, the action or the topic; 409: the conversation
+          // ended, the action is in several topics; 422: the Idempotency-Key was first used for
+          // another request.
+          ...errorResponses(404, 409, 422, 503),
+        },
       },
     },
     async (req, reply) => {
@@ -147,28 +185,44 @@ export const conversationRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
 
-  app.get('/conversations/:id/runs', { schema: { params: ConversationParams } }, async (req) => {
-    const conversation = await findConversation(app.deps.db, req.principal.tenantId, req.params.id);
-    if (!conversation) throw new NotFoundError('conversation', req.params.id);
-    const runs = await listRuns(app.deps.db, req.principal.tenantId, req.params.id);
-    return {
-      runs: runs.map((r) => ({
-        id: r.intentId,
-        action: r.actionName,
-        status: r.status,
-        acceptedAt: r.acceptedAt.toISOString(),
-        startedAt: r.startedAt?.toISOString() ?? null,
-        finishedAt: r.finishedAt?.toISOString() ?? null,
-        durationMs: r.durationMs,
-        error: r.errorCode ? { code: r.errorCode, message: r.errorMessage } : null,
-        traceId: r.traceId,
-      })),
-    };
-  });
+  app.get(
+    '/conversations/:id/runs',
+    {
+      schema: {
+        summary: "The conversation's tool calls (runs), oldest first",
+        params: ConversationParams,
+        response: { 200: Type.Object({ runs: Type.Array(RunSummary) }), ...errorResponses(404) },
+      },
+    },
+    async (req) => {
+      const conversation = await findConversation(app.deps.db, req.principal.tenantId, req.params.id);
+      if (!conversation) throw new NotFoundError('conversation', req.params.id);
+      const runs = await listRuns(app.deps.db, req.principal.tenantId, req.params.id);
+      return {
+        runs: runs.map((r) => ({
+          id: r.intentId,
+          action: r.actionName,
+          status: r.status,
+          acceptedAt: r.acceptedAt.toISOString(),
+          startedAt: r.startedAt?.toISOString() ?? null,
+          finishedAt: r.finishedAt?.toISOString() ?? null,
+          durationMs: r.durationMs,
+          error: r.errorCode ? { code: r.errorCode, message: r.errorMessage } : null,
+          traceId: r.traceId,
+        })),
+      };
+    },
+  );
 
   app.get(
     '/runs/:id',
-    { schema: { params: Type.Object({ id: Type.String({ pattern: '^int_[0-9a-f]{24,32}$' }) }) } },
+    {
+      schema: {
+        summary: 'A tool call (run): its outcome and audit fields',
+        params: Type.Object({ id: Type.String({ pattern: '^int_[0-9a-f]{24,32}$' }) }),
+        response: { 200: Run, ...errorResponses(404) },
+      },
+    },
     async (req) => {
       const run = await findRun(app.deps.db, req.principal.tenantId, req.params.id);
       if (!run) throw new NotFoundError('run', req.params.id);
@@ -192,8 +246,27 @@ export const conversationRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/conversations/:id/events',
     {
       schema: {
+        summary: "The conversation's events and results as Server-Sent Events",
+        description:
+          'Replayed from the start, or after `Last-Event-ID`; each event is `id: <seq>`, `event: <kind>`, `data: <JSON>`. The stream stays open.',
         params: ConversationParams,
         headers: Type.Object({ 'last-event-id': Type.Optional(Type.String({ pattern: '^[0-9]+$' })) }),
+        response: {
+          200: {
+            description: 'The event stream',
+            // Each event, as a client's SSE parser reads it.
+            content: {
+              'text/event-stream': {
+                schema: Type.Object({
+                  id: Type.String({ pattern: '^[0-9]+$', description: 'The sequence; resume with Last-Event-ID' }),
+                  event: Type.String({ description: 'accepted, respond, effect, handoff, log, …, result' }),
+                  data: Type.String({ description: 'JSON: `{intentId, seq, kind, data, at}`' }),
+                }),
+              },
+            },
+          },
+          ...errorResponses(404, 503),
+        },
       },
     },
     async (req, reply) => {

@@ -51,6 +51,7 @@ import {
   text,
 } from '../dropin.js';
 import { UnauthorizedError } from '../errors.js';
+import { errorResponses } from '../responses.js';
 import { verifyRetellSignature } from '../retell-signature.js';
 import { Scopes } from '../scopes.js';
 import { parseToolArguments } from '../tool-arguments.js';
@@ -237,7 +238,8 @@ export const dropinRoutes: FastifyPluginAsyncTypebox = async (app) => {
         params: DropinAgentParams,
         querystring: DropinQuery,
         body: VapiBody,
-        response: { 200: Type.Object({ results: Type.Optional(Type.Array(VapiResult)) }) },
+        // A chain that fails is a 200 the model reads; 404: the agent; 503: the bus.
+        response: { 200: Type.Object({ results: Type.Optional(Type.Array(VapiResult)) }), ...errorResponses(404, 503) },
       },
     },
     async (req) => {
@@ -303,7 +305,9 @@ export const dropinRoutes: FastifyPluginAsyncTypebox = async (app) => {
         params: DropinAgentParams,
         querystring: RetellQuery,
         body: RetellBody,
-        response: { 200: RetellResult },
+        // 401 also when `signature_credential` is set and X-Retell-Signature does not verify;
+        // 409: that credential is missing or not a retell one; 503: no CREDENTIALS_KEYS, the bus.
+        response: { 200: RetellResult, ...errorResponses(404, 409, 503) },
       },
     },
     async (req) => {

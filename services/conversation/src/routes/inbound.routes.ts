@@ -26,6 +26,7 @@ import { CredentialMissingError, readCredential } from '@switchboard/db';
 import { currentTraceHeaders, SpanKind, withSpan } from '@switchboard/telemetry';
 import type { FastifyRequest } from 'fastify';
 import { inRequestContext } from '../app.js';
+import { errorResponses } from '../responses.js';
 import { verifyTwilioSignature } from '../twilio-signature.js';
 
 /** Options of {@link inboundRoutes}. */
@@ -72,6 +73,54 @@ const FORM = 'application/x-www-form-urlencoded';
 const TOKEN = /^[A-Za-z0-9_-]+$/;
 const SID = /^[A-Za-z0-9]{1,64}$/;
 const STATUS = /^[a-z-]{1,32}$/;
+
+/** The form fields Twilio sends (others too; a repeated name is a list), as the document shows them. */
+const twilioForm = (fields: Record<string, string>, required: readonly string[]) =>
+  Type.Object(
+    Object.fromEntries(
+      Object.entries(fields).map(([name, description]) => {
+        const value = Type.String({ description });
+        return [name, required.includes(name) ? value : Type.Optional(value)];
+      }),
+    ),
+    { additionalProperties: Type.Union([Type.String(), Type.Array(Type.String())]) },
+  );
+
+/**
+ * What a webhook route documents beyond its own schema: its form body. Documented only: the
+ * signature is checked before the fields, so an unsigned request is a 403 whatever it holds.
+ */
+const documentForm = (form: ReturnType<typeof twilioForm>) => ({
+  swaggerTransform: ({ schema, url }: { schema: object; url: string }) => ({
+    schema: { ...schema, body: { content: { [FORM]: { schema: form } } } },
+    url,
+  }),
+});
+
+const SmsForm = twilioForm(
+  {
+    AccountSid: "Must be the credential's accountSid",
+    MessageSid: 'The message id (SmsSid is read when absent)',
+    From: 'The sender, E.164',
+    To: "The tenant's number",
+    Body: 'The text',
+  },
+  ['AccountSid', 'MessageSid', 'From'],
+);
+
+const CallStatusForm = twilioForm(
+  {
+    AccountSid: "Must be the credential's accountSid",
+    CallSid: 'The call',
+    CallStatus: 'queued, ringing, in-progress, completed, busy, failed, no-answer, canceled',
+    From: 'The caller',
+    To: 'The number called',
+  },
+  ['AccountSid', 'CallSid', 'CallStatus'],
+);
+
+/** The errors of a webhook route besides the app's: a bad signature (403), no keyring or bus (503). */
+const webhookErrors = errorResponses(403, 503);
 
 const Params = Type.Object({
   tenantId: Type.String({ minLength: 1, maxLength: 100 }),
@@ -173,12 +222,20 @@ export const inboundRoutes: FastifyPluginAsyncTypebox<InboundRoutesOptions> = as
   app.post(
     '/twilio/:tenantId/:credential/sms',
     {
+      config: documentForm(SmsForm),
       schema: {
         summary: 'Inbound SMS webhook (Twilio)',
         description: 'Form-encoded Twilio messaging webhook, authenticated by X-Twilio-Signature (no API key).',
         tags: ['inbound'],
         security: [],
         params: Params,
+        response: {
+          200: {
+            description: 'Accepted: an empty TwiML response (no reply is sent)',
+            content: { 'text/xml': { schema: Type.String() } },
+          },
+          ...webhookErrors,
+        },
       },
     },
     async (req, reply) => {
@@ -205,12 +262,14 @@ export const inboundRoutes: FastifyPluginAsyncTypebox<InboundRoutesOptions> = as
   app.post(
     '/twilio/:tenantId/:credential/call-status',
     {
+      config: documentForm(CallStatusForm),
       schema: {
         summary: 'Call status callback (Twilio)',
         description: 'Form-encoded Twilio status callback, authenticated by X-Twilio-Signature (no API key).',
         tags: ['inbound'],
         security: [],
         params: Params,
+        response: { 204: Type.Null({ description: 'Accepted' }), ...webhookErrors },
       },
     },
     async (req, reply) => {
@@ -230,7 +289,7 @@ export const inboundRoutes: FastifyPluginAsyncTypebox<InboundRoutesOptions> = as
         callStatus,
         fields: fields as JsonObject,
       });
-      return reply.status(204).send();
+      return reply.status(204).send(null);
     },
   );
 };

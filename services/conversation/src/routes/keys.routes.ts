@@ -2,8 +2,8 @@ import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typ
 import { NotFoundError } from '@switchboard/common';
 import { type ApiKeyRecord, createApiKey, findApiKey, listApiKeys, revokeApiKey } from '@switchboard/db';
 import { ConflictError } from '../errors.js';
+import { errorResponses } from '../responses.js';
 import { ADMIN_GRANTS, ALL_SCOPES, Scopes } from '../scopes.js';
-import { ErrorBody } from './conversations.routes.js';
 
 const KeyParams = Type.Object({ id: Type.String({ pattern: '^key_[0-9a-f]{24}$', description: 'API key id' }) });
 
@@ -60,7 +60,7 @@ export const keyRoutes: FastifyPluginAsyncTypebox = async (app) => {
           },
           { additionalProperties: false },
         ),
-        response: { 201: Type.Composite([ApiKey, Type.Object({ key: Type.String() })]), 400: ErrorBody },
+        response: { 201: Type.Composite([ApiKey, Type.Object({ key: Type.String() })]) },
       },
     },
     async (req, reply) => {
@@ -94,7 +94,8 @@ export const keyRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary:
           'Revoke an API key (refused from the next request on, its open event streams closed within seconds; repeating it is harmless)',
         params: KeyParams,
-        response: { 200: ApiKey, 404: ErrorBody, 409: ErrorBody },
+        // 409: the tenant's last active admin key.
+        response: { 200: ApiKey, ...errorResponses(404, 409) },
       },
     },
     async (req) => {

@@ -1,4 +1,4 @@
-import { type FastifyPluginAsyncTypebox, type TSchema, Type } from '@fastify/type-provider-typebox';
+import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import { sessionWorkflowId } from '@switchboard/contracts';
 import { listRunsPage, type RunSummary, tenantStats } from '@switchboard/db';
 import {
@@ -12,7 +12,6 @@ import {
   type StatsWindow,
 } from '../runs-query.js';
 import { Scopes } from '../scopes.js';
-import { ErrorBody } from './conversations.routes.js';
 
 /** One of `values`, as a plain `enum` (one validation issue for a wrong value, not one per value). */
 const oneOf = <T extends string>(values: readonly T[], options: { description?: string; default?: T } = {}) =>
@@ -102,18 +101,6 @@ const StatsBody = Type.Object({
   ),
 });
 
-/** The error statuses both routes answer besides their own (access control, validation, failures). */
-const ERRORS: Record<number, TSchema> = {
-  400: {
-    ...ErrorBody,
-    description: '`validation_failed`: a query parameter is invalid; `details.issues` has pointers',
-  },
-  401: { ...ErrorBody, description: '`unauthorized`: no valid API key' },
-  403: { ...ErrorBody, description: "`forbidden`: the key lacks the 'read' scope (every scope grants it)" },
-  429: { ...ErrorBody, description: '`rate_limited`: retry after `Retry-After` seconds' },
-  500: { ...ErrorBody, description: 'A failure of the service' },
-};
-
 /** Runs across conversations and their statistics, for operators. */
 export const runRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
@@ -132,7 +119,6 @@ export const runRoutes: FastifyPluginAsyncTypebox = async (app) => {
               description: 'Cursor of the next page; null on the last',
             }),
           }),
-          ...ERRORS,
         },
       },
     },
@@ -159,7 +145,7 @@ export const runRoutes: FastifyPluginAsyncTypebox = async (app) => {
           { window: Type.Optional(oneOf(STATS_WINDOW_NAMES, { description: 'Default 15m' })) },
           { additionalProperties: false },
         ),
-        response: { 200: StatsBody, ...ERRORS },
+        response: { 200: StatsBody },
       },
     },
     async (req) => {

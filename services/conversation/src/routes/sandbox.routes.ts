@@ -6,7 +6,8 @@ import { findConversation, listSandboxEffects, type SandboxEffectState } from '@
 import { inRequestContext } from '../app.js';
 import { publishControl } from '../controls.js';
 import { ConflictError } from '../errors.js';
-import { ConversationParams, ErrorBody } from './conversations.routes.js';
+import { errorResponses } from '../responses.js';
+import { ConversationParams } from './conversations.routes.js';
 
 const States = Type.Union([
   Type.Literal('pending'),
@@ -72,8 +73,8 @@ export const sandboxRoutes: FastifyPluginAsyncTypebox = async (app) => {
             status: Type.Literal('accepted'),
             effects: Summary,
           }),
-          404: ErrorBody,
-          409: ErrorBody,
+          // 409: not a test call.
+          ...errorResponses(404, 409, 503),
         },
       },
     },
@@ -112,7 +113,7 @@ export const sandboxRoutes: FastifyPluginAsyncTypebox = async (app) => {
         params: ConversationParams,
         response: {
           200: Type.Object({ sandbox: Type.Boolean(), summary: Summary, effects: Type.Array(Effect) }),
-          404: ErrorBody,
+          ...errorResponses(404),
         },
       },
     },

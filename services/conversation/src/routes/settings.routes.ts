@@ -1,6 +1,15 @@
-import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
-import { NotFoundError, SwitchboardError } from '@switchboard/common';
-import { findEndpoint, listCredentials, listEndpoints, putCredential, upsertEndpoint } from '@switchboard/db';
+import { type FastifyPluginAsyncTypebox, type Static, Type } from '@fastify/type-provider-typebox';
+import { isOAuth2Credential, parseOAuth2Credential } from '@switchboard/actions';
+import { NotFoundError, SwitchboardError, ValidationError } from '@switchboard/common';
+import {
+  type Endpoint as EndpointRow,
+  findEndpoint,
+  listCredentials,
+  listEndpoints,
+  putCredential,
+  upsertEndpoint,
+} from '@switchboard/db';
+import { errorResponses } from '../responses.js';
 
 const Name = Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9][A-Za-z0-9_.:-]*$' });
 
@@ -22,6 +31,16 @@ const EndpointBody = Type.Object(
   { additionalProperties: false },
 );
 
+/** An endpoint as read back: header names only, never their values. */
+const Endpoint = Type.Object({
+  name: Type.String(),
+  url: Type.String(),
+  method: Type.String(),
+  headers: Type.Array(Type.String(), { description: 'Header names (values are never returned)' }),
+  timeout_ms: Type.Integer(),
+  allow_private: Type.Boolean(),
+});
+
 const SECRET_FIELDS = {
   calcom: ['apiKey'],
   twilio: ['accountSid', 'authToken'],
@@ -33,16 +52,18 @@ const SECRET_FIELDS = {
 
 /** Tenant settings: webhook endpoints, and write-only credentials. */
 export const settingsRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  app.get('/endpoints', { schema: { summary: 'List webhook endpoints' } }, async (req) => ({
-    endpoints: (await listEndpoints(app.deps.db, req.principal.tenantId)).map((e) => ({
-      name: e.name,
-      url: e.url,
-      method: e.method,
-      headers: Object.keys(e.headers),
-      timeout_ms: e.timeoutMs,
-      allow_private: e.allowPrivate,
-    })),
-  }));
+  app.get(
+    '/endpoints',
+    {
+      schema: {
+        summary: 'List webhook endpoints',
+        response: { 200: Type.Object({ endpoints: Type.Array(Endpoint) }) },
+      },
+    },
+    async (req) => ({
+      endpoints: (await listEndpoints(app.deps.db, req.principal.tenantId)).map(endpointJson),
+    }),
+  );
 
   app.put(
     '/endpoints/:name',
@@ -51,6 +72,7 @@ export const settingsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Create or replace a webhook endpoint',
         params: Type.Object({ name: Name }),
         body: EndpointBody,
+        response: { 200: Type.Object({ name: Type.String() }) },
       },
     },
     async (req) => {
@@ -76,22 +98,41 @@ export const settingsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
 
-  app.get('/endpoints/:name', { schema: { params: Type.Object({ name: Name }) } }, async (req) => {
-    const e = await findEndpoint(app.deps.db, req.principal.tenantId, req.params.name);
-    if (!e) throw new NotFoundError('endpoint', req.params.name);
-    return {
-      name: e.name,
-      url: e.url,
-      method: e.method,
-      headers: Object.keys(e.headers),
-      timeout_ms: e.timeoutMs,
-      allow_private: e.allowPrivate,
-    };
-  });
+  app.get(
+    '/endpoints/:name',
+    {
+      schema: {
+        summary: 'Read a webhook endpoint',
+        params: Type.Object({ name: Name }),
+        response: { 200: Endpoint, ...errorResponses(404) },
+      },
+    },
+    async (req) => {
+      const e = await findEndpoint(app.deps.db, req.principal.tenantId, req.params.name);
+      if (!e) throw new NotFoundError('endpoint', req.params.name);
+      return endpointJson(e);
+    },
+  );
 
   app.get(
     '/credentials',
-    { schema: { summary: 'List credentials (names, providers, status — never secrets)' } },
+    {
+      schema: {
+        summary: 'List credentials (names, providers, status — never secrets)',
+        response: {
+          200: Type.Object({
+            credentials: Type.Array(
+              Type.Object({
+                name: Type.String(),
+                provider: Type.String(),
+                status: Type.String({ description: 'unchecked, ok or auth_failed' }),
+                statusReason: Type.Union([Type.String(), Type.Null()]),
+              }),
+            ),
+          }),
+        },
+      },
+    },
     async (req) => ({
       credentials: await listCredentials(app.deps.db, req.principal.tenantId),
     }),
@@ -119,12 +160,15 @@ export const settingsRoutes: FastifyPluginAsyncTypebox = async (app) => {
               {
                 minProperties: 1,
                 maxProperties: 10,
+                description:
+                  'The secret fields. calcom: apiKey; twilio: accountSid, authToken; hubspot: accessToken; openai, retell: apiKey; http: token (bearer), username + password (basic), key (api_key), secret (request signing), or for the OAuth2 client-credentials grant token_url, client_id, client_secret and optional scope (space-separated), audience, client_auth (client_secret_basic, the default, or client_secret_post)',
               },
             ),
           },
           { additionalProperties: false },
         ),
-        response: { 200: Type.Object({ name: Type.String(), provider: Type.String() }) },
+        // 503: this deployment has no CREDENTIALS_KEYS to encrypt it with.
+        response: { 200: Type.Object({ name: Type.String(), provider: Type.String() }), ...errorResponses(503) },
       },
     },
     async (req) => {
@@ -143,6 +187,14 @@ export const settingsRoutes: FastifyPluginAsyncTypebox = async (app) => {
           },
         );
       }
+      if (req.body.provider === 'http' && isOAuth2Credential(req.body.secret)) {
+        const oauth2 = parseOAuth2Credential(req.body.secret);
+        if (!oauth2.ok)
+          throw new ValidationError(
+            'this OAuth2 client-credentials credential is incomplete or invalid',
+            oauth2.issues,
+          );
+      }
       await putCredential(app.deps.db, keyring, {
         tenantId: req.principal.tenantId,
         name: req.params.name,
@@ -153,3 +205,15 @@ export const settingsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
 };
+
+/** An endpoint as the API shows it: header names only (their values may hold secrets). */
+function endpointJson(e: EndpointRow): Static<typeof Endpoint> {
+  return {
+    name: e.name,
+    url: e.url,
+    method: e.method,
+    headers: Object.keys(e.headers),
+    timeout_ms: e.timeoutMs,
+    allow_private: e.allowPrivate,
+  };
+}

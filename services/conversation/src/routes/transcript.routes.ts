@@ -9,8 +9,9 @@ import {
 } from '@switchboard/db';
 import type { ConversationEnds } from '../conversation-ends.js';
 import { ConflictError } from '../errors.js';
+import { errorResponses } from '../responses.js';
 import { Scopes } from '../scopes.js';
-import { ConversationParams, ErrorBody } from './conversations.routes.js';
+import { ConversationParams } from './conversations.routes.js';
 
 /** Options of {@link transcriptRoutes}. */
 export interface TranscriptRoutesOptions {
@@ -78,8 +79,8 @@ export const transcriptRoutes: FastifyPluginAsyncTypebox<TranscriptRoutesOptions
             text: Type.String(),
             at: Type.String(),
           }),
-          404: ErrorBody,
-          409: ErrorBody,
+          // 409: the conversation has ended.
+          ...errorResponses(404, 409),
         },
       },
     },
@@ -128,7 +129,7 @@ export const transcriptRoutes: FastifyPluginAsyncTypebox<TranscriptRoutesOptions
               description: 'Pass as `after` for the next page; null when this page is the last',
             }),
           }),
-          404: ErrorBody,
+          ...errorResponses(404),
         },
       },
     },
@@ -162,7 +163,7 @@ export const transcriptRoutes: FastifyPluginAsyncTypebox<TranscriptRoutesOptions
         params: ConversationParams,
         response: {
           200: Type.Object({ id: Type.String(), status: Type.Literal('ended'), endedAt: Type.String() }),
-          404: ErrorBody,
+          ...errorResponses(404),
         },
       },
     },

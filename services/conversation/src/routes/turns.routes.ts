@@ -2,8 +2,9 @@ import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typ
 import { MAX_LLM_ROUNDS } from '../agent-loop/loop.js';
 import { runConversationTurn, type TurnOutcome } from '../agent-loop/turn-service.js';
 import { inRequestContext } from '../app.js';
+import { errorResponses } from '../responses.js';
 import { Scopes } from '../scopes.js';
-import { ConversationParams, ErrorBody } from './conversations.routes.js';
+import { ConversationParams } from './conversations.routes.js';
 
 const Event = Type.Object({
   seq: Type.Integer(),
@@ -85,7 +86,18 @@ export const turnRoutes: FastifyPluginAsyncTypebox = async (app) => {
           },
           { additionalProperties: false },
         ),
-        response: { 200: TurnResponse, 404: ErrorBody, 409: ErrorBody, 422: ErrorBody },
+        response: {
+          200: {
+            ...TurnResponse,
+            headers: {
+              'idempotent-replayed': Type.Literal('true', { description: 'A repeat answered from the stored turn' }),
+            },
+          },
+          // 409: a turn in progress, the conversation ended, the
+          // agent's LLM settings or credential; 422: the key with another request; 502/503: the LLM
+          // endpoint.
+          ...errorResponses(404, 409, 422, 502, 503),
+        },
       },
     },
     async (req, reply) => {

@@ -1,8 +1,9 @@
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
-import { NotFoundError } from '@switchboard/common';
+import { NotFoundError, SwitchboardError } from '@switchboard/common';
 import { type Conversation, findConversation } from '@switchboard/db';
 import type { FastifyRequest } from 'fastify';
 import type { ConversationEnds } from '../conversation-ends.js';
+import { errorResponse, errorResponses } from '../responses.js';
 import { Scopes } from '../scopes.js';
 import { type EventSocket, streamEventsOverWebSocket } from '../ws.js';
 import { ConversationParams } from './conversations.routes.js';
@@ -10,6 +11,13 @@ import { ConversationParams } from './conversations.routes.js';
 /** Options of {@link websocketRoutes}. */
 export interface WebSocketRoutesOptions {
   ends: ConversationEnds;
+}
+
+/** 426: a WebSocket route asked without an upgrade. */
+class UpgradeRequiredError extends SwitchboardError {
+  constructor() {
+    super('upgrade_required', 'this route is a WebSocket: send Connection: Upgrade and Upgrade: websocket');
+  }
 }
 
 /** A URL with its `access_token` query value blanked, for logs. */
@@ -25,7 +33,7 @@ export function redactAccessToken(url: string): string {
  * it, else `?access_token=sb_…` (browsers cannot set headers on a WebSocket; the token is
  * blanked in this route's request logs, but proxies may log URLs: prefer a short-lived,
  * narrowly-scoped key there). Errors before the upgrade (401, 403, 404, 400, 429) are plain
- * HTTP responses. Then each event or result is one text message, JSON
+ * HTTP responses, and so is a request without an upgrade (426). Then each event or result is one text message, JSON
  * `{seq, kind, intentId, data, at}`; reconnect with `?after=<seq>` of the last one received to
  * miss nothing and see nothing twice. Closes with 1000 when the conversation ends (after its
  * last events), 1008 `api_key_revoked` within seconds of the key's revocation (through any
@@ -35,34 +43,46 @@ export function redactAccessToken(url: string): string {
 export const websocketRoutes: FastifyPluginAsyncTypebox<WebSocketRoutesOptions> = async (app, options) => {
   const conversations = new WeakMap<FastifyRequest, Conversation>();
 
-  app.get(
-    '/conversations/:id/ws',
-    {
-      websocket: true,
-      config: { scope: Scopes.Conversations, queryToken: true },
-      logSerializers: {
-        req: (req: FastifyRequest) => ({ method: req.method, url: redactAccessToken(req.url) }),
-      },
-      schema: {
-        params: ConversationParams,
-        querystring: Type.Object(
-          {
-            after: Type.Optional(
-              Type.String({ pattern: '^[0-9]{1,15}$', description: 'Send only messages after this seq' }),
-            ),
-            access_token: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
-          },
-          { additionalProperties: false },
-        ),
-      },
-      // Before the upgrade, so an unknown (or another tenant's) conversation is a plain 404.
-      preHandler: async (req: FastifyRequest<{ Params: { id: string } }>) => {
-        const conversation = await findConversation(app.deps.db, req.principal.tenantId, req.params.id);
-        if (!conversation) throw new NotFoundError('conversation', req.params.id);
-        conversations.set(req, conversation);
+  app.route({
+    method: 'GET',
+    url: '/conversations/:id/ws',
+    config: { scope: Scopes.Conversations, queryToken: true },
+    logSerializers: {
+      req: (req: FastifyRequest) => ({ method: req.method, url: redactAccessToken(req.url) }),
+    },
+    schema: {
+      summary: "The conversation's events as a WebSocket",
+      description:
+        'Upgrade with `Connection: Upgrade`, `Upgrade: websocket`; the key as `Authorization: Bearer` or `?access_token=`. Each event or result is one text message, JSON `{seq, kind, intentId, data, at}`; reconnect with `?after=<seq>`. Closes with 1000 when the conversation ends, 1011 when the event stream fails, 1001 on shutdown.',
+      params: ConversationParams,
+      querystring: Type.Object(
+        {
+          after: Type.Optional(
+            Type.String({ pattern: '^[0-9]{1,15}$', description: 'Send only messages after this seq' }),
+          ),
+          access_token: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
+        },
+        { additionalProperties: false },
+      ),
+      response: {
+        101: Type.Null({ description: 'Switching Protocols: the WebSocket' }),
+        426: {
+          ...errorResponse(426),
+          headers: { upgrade: Type.Literal('websocket') },
+        },
+        ...errorResponses(404),
       },
     },
-    async (socket: EventSocket, req: FastifyRequest<{ Params: { id: string }; Querystring: { after?: string } }>) => {
+    // Before the upgrade, so an unknown (or another tenant's) conversation is a plain 404.
+    preHandler: async (req: FastifyRequest<{ Params: { id: string } }>) => {
+      const conversation = await findConversation(app.deps.db, req.principal.tenantId, req.params.id);
+      if (!conversation) throw new NotFoundError('conversation', req.params.id);
+      conversations.set(req, conversation);
+    },
+    wsHandler: async (
+      socket: EventSocket,
+      req: FastifyRequest<{ Params: { id: string }; Querystring: { after?: string } }>,
+    ) => {
       const conversation = conversations.get(req);
       if (!conversation) {
         socket.close(1011, 'conversation not loaded');
@@ -79,5 +99,8 @@ export const websocketRoutes: FastifyPluginAsyncTypebox<WebSocketRoutesOptions> 
         },
       );
     },
-  );
+    // A plain HTTP request (no upgrade) is told to upgrade, in the API's error shape.
+    handler: async (_req, reply) =>
+      reply.status(426).header('upgrade', 'websocket').send({ error: new UpgradeRequiredError().toJSON() }),
+  });
 };
