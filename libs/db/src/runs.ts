@@ -173,13 +173,22 @@ export interface OverdueRun {
   acceptedAt: Date;
   deadlineAt: Date;
   traceId: string | null;
+  /** `deadline_at` to the microsecond (ISO 8601 UTC), for {@link listOverdueRuns}' `after`. */
+  deadlineAtExact: string;
 }
 
 /**
  * Runs of every tenant still `accepted` or `running` more than `overdueMs` after their deadline,
- * most overdue first, at most `limit` (walks the small partial index of unfinished runs).
+ * most overdue first (by deadline, then id), at most `limit`, after `after` when given: a caller
+ * that cannot settle some runs goes on past them next time instead of reading them again and
+ * again. Walks the small partial index of unfinished runs.
  */
-export async function listOverdueRuns(db: Queryable, overdueMs: number, limit: number): Promise<OverdueRun[]> {
+export async function listOverdueRuns(
+  db: Queryable,
+  overdueMs: number,
+  limit: number,
+  after?: Pick<OverdueRun, 'deadlineAtExact' | 'intentId'>,
+): Promise<OverdueRun[]> {
   const { rows } = await db.query<{
     intent_id: string;
     tenant_id: string;
@@ -188,14 +197,17 @@ export async function listOverdueRuns(db: Queryable, overdueMs: number, limit: n
     status: 'accepted' | 'running';
     accepted_at: Date;
     deadline_at: Date;
+    deadline_at_exact: string;
     trace_id: string | null;
   }>(
-    `SELECT intent_id, tenant_id, conversation_id, action_name, status, accepted_at, deadline_at, trace_id
+    `SELECT intent_id, tenant_id, conversation_id, action_name, status, accepted_at, deadline_at, trace_id,
+            to_char(deadline_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS deadline_at_exact
        FROM action_runs
       WHERE ${UNFINISHED} AND deadline_at < now() - make_interval(secs => $1::float8 / 1000)
-      ORDER BY deadline_at
+        AND ($3::timestamptz IS NULL OR (deadline_at, intent_id) > ($3::timestamptz, $4::text))
+      ORDER BY deadline_at, intent_id
       LIMIT $2`,
-    [overdueMs, limit],
+    [overdueMs, limit, after?.deadlineAtExact ?? null, after?.intentId ?? null],
   );
   return rows.map((r) => ({
     intentId: r.intent_id,
@@ -206,6 +218,7 @@ export async function listOverdueRuns(db: Queryable, overdueMs: number, limit: n
     acceptedAt: r.accepted_at,
     deadlineAt: r.deadline_at,
     traceId: r.trace_id,
+    deadlineAtExact: r.deadline_at_exact,
   }));
 }
 

@@ -41,6 +41,8 @@ export type StuckRunVerdict =
       /** The session has it (queued, running or waiting) / it still waits on the bus / no answer. */
       reason: 'in_session' | 'queued_on_bus' | 'undecidable';
       detail?: string;
+      /** NATS or Temporal could not be asked at all (not: one session did not answer). */
+      unreachable?: boolean;
     };
 
 /** What a sweep did. */
@@ -79,6 +81,8 @@ const SWEEP_LOCK = 0x5b57_0c4d;
 export class StuckRunSweeper {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> | undefined;
+  /** Where the next sweep goes on: past the runs this one could not settle (wraps around). */
+  private after: OverdueRun | undefined;
 
   constructor(private readonly deps: StuckRunSweeperDeps) {}
 
@@ -110,20 +114,28 @@ export class StuckRunSweeper {
     };
     await withAdvisoryLockOrSkip(this.deps.db, SWEEP_LOCK, async () => {
       report.skipped = false;
-      const runs = await listOverdueRuns(this.deps.db, this.deps.overdueMs, this.deps.batch ?? 100);
+      const batch = this.deps.batch ?? 100;
+      const runs = await listOverdueRuns(this.deps.db, this.deps.overdueMs, batch, this.after);
+      // A short batch reached the end: the next sweep starts from the most overdue again.
+      this.after = runs.length < batch ? undefined : runs[runs.length - 1];
       for (const run of runs) {
         report.examined++;
         const verdict = await this.decide(run);
-        if (verdict.action === 'keep') {
-          report.kept[verdict.reason]++;
-          this.deps.log.warn(
-            { intentId: run.intentId, tenantId: run.tenantId, deadlineAt: run.deadlineAt, ...verdict },
-            'stuck run left as it is',
-          );
+        if (verdict.action === 'abandon') {
+          await this.abandon(run, verdict.reason);
+          report.abandoned.push(run.intentId);
           continue;
         }
-        await this.abandon(run, verdict.reason);
-        report.abandoned.push(run.intentId);
+        report.kept[verdict.reason]++;
+        this.deps.log.warn(
+          { intentId: run.intentId, tenantId: run.tenantId, deadlineAt: run.deadlineAt, ...verdict },
+          'stuck run left as it is',
+        );
+        if (verdict.reason === 'undecidable' && verdict.unreachable) {
+          // NATS or Temporal does not answer: the other runs would wait out the same timeout.
+          this.after = undefined;
+          break;
+        }
       }
     });
     return report;
@@ -139,7 +151,12 @@ export class StuckRunSweeper {
       const info = await this.deps.bus.jsm.streams.info(Streams.Intents, { subjects_filter: subject });
       waiting = info.state.subjects?.[subject] ?? 0;
     } catch (err) {
-      return { action: 'keep', reason: 'undecidable', detail: `intents stream: ${(err as Error).message}` };
+      return {
+        action: 'keep',
+        reason: 'undecidable',
+        detail: `intents stream: ${(err as Error).message}`,
+        unreachable: true,
+      };
     }
     if (waiting > 0) return { action: 'keep', reason: 'queued_on_bus' };
     // Nothing left on the bus: the intent was handed to its session, or never will be.
@@ -150,7 +167,12 @@ export class StuckRunSweeper {
       status = (await this.deps.temporal.withDeadline(Date.now() + timeoutMs, () => handle.describe())).status.name;
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return { action: 'abandon', reason: 'session_missing' };
-      return { action: 'keep', reason: 'undecidable', detail: `describe: ${(err as Error).message}` };
+      return {
+        action: 'keep',
+        reason: 'undecidable',
+        detail: `describe: ${(err as Error).message}`,
+        unreachable: true,
+      };
     }
     if (status !== 'RUNNING') return { action: 'abandon', reason: 'session_closed' };
     let snapshot: SessionSnapshot;
