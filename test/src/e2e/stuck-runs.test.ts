@@ -11,13 +11,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Bus, connectBus } from '@switchboard/bus';
-import {
-  ActionStatus,
-  decodeResult,
-  Streams,
-  Subjects,
-  sessionWorkflowId,
-} from '@switchboard/contracts';
+import { ActionStatus, decodeResult, Streams, Subjects, sessionWorkflowId } from '@switchboard/contracts';
 import { IdPrefixes, insertAcceptedRun, newId } from '@switchboard/db';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -113,8 +107,8 @@ describe('stuck runs', () => {
     }
     const connection = await Connection.connect({ address: stack.infra.temporalAddress });
     try {
-      await new Client({ connection })
-        .workflow.getHandle(sessionWorkflowId(stack.seed.tenantId, ended))
+      await new Client({ connection }).workflow
+        .getHandle(sessionWorkflowId(stack.seed.tenantId, ended))
         .terminate('stuck-runs test: a session that is gone');
     } finally {
       await connection.close();
