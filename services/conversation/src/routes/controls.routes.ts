@@ -1,5 +1,5 @@
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
-import { inRequestContext } from '../app.js';
+import { inRequestContext } from '../request-context.js';
 import { errorResponses } from '../responses.js';
 import type { ControlRequestKind } from '../tool-calls.js';
 import { ConversationParams, ToolCallResult } from './conversations.routes.js';

@@ -1,7 +1,7 @@
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import { type JsonObject, NotFoundError } from '@switchboard/common';
 import { createConversation, findAgentByName, findConversation, findRun, listRuns } from '@switchboard/db';
-import { inRequestContext } from '../app.js';
+import { inRequestContext } from '../request-context.js';
 import { errorResponses } from '../responses.js';
 import { fromStoredResult } from '../results.js';
 import { streamConversationEvents } from '../sse.js';

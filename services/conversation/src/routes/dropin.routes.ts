@@ -38,7 +38,6 @@ import {
   readCredential,
 } from '@switchboard/db';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { inRequestContext } from '../app.js';
 import {
   type AgentTools,
   type DropinOutcome,
@@ -51,6 +50,7 @@ import {
   text,
 } from '../dropin.js';
 import { UnauthorizedError } from '../errors.js';
+import { inRequestContext } from '../request-context.js';
 import { errorResponses } from '../responses.js';
 import { verifyRetellSignature } from '../retell-signature.js';
 import { Scopes } from '../scopes.js';

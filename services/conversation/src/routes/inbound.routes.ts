@@ -25,7 +25,7 @@ import {
 import { CredentialMissingError, readCredential } from '@switchboard/db';
 import { currentTraceHeaders, SpanKind, withSpan } from '@switchboard/telemetry';
 import type { FastifyRequest } from 'fastify';
-import { inRequestContext } from '../app.js';
+import { inRequestContext } from '../request-context.js';
 import { errorResponses } from '../responses.js';
 import { verifyTwilioSignature } from '../twilio-signature.js';
 

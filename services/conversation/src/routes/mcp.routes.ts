@@ -46,8 +46,8 @@ import {
   findOrCreateExternalConversation,
 } from '@switchboard/db';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { inRequestContext } from '../app.js';
 import { type AgentTools, loadAgentTools, object, resolveActionName, runDropinToolCall, text } from '../dropin.js';
+import { inRequestContext } from '../request-context.js';
 import { ERROR_STATUSES, errorResponse, errorResponses } from '../responses.js';
 import { Scopes } from '../scopes.js';
 import { DropinAgentParams, DropinQuery } from './dropin.routes.js';

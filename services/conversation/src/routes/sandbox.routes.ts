@@ -3,9 +3,9 @@ import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typ
 import { NotFoundError } from '@switchboard/common';
 import { ControlKind } from '@switchboard/contracts';
 import { findConversation, listSandboxEffects, type SandboxEffectState } from '@switchboard/db';
-import { inRequestContext } from '../app.js';
 import { publishControl } from '../controls.js';
 import { ConflictError } from '../errors.js';
+import { inRequestContext } from '../request-context.js';
 import { errorResponses } from '../responses.js';
 import { ConversationParams } from './conversations.routes.js';
 

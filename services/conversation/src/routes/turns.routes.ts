@@ -1,7 +1,7 @@
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import { MAX_LLM_ROUNDS } from '../agent-loop/loop.js';
 import { runConversationTurn, type TurnOutcome } from '../agent-loop/turn-service.js';
-import { inRequestContext } from '../app.js';
+import { inRequestContext } from '../request-context.js';
 import { errorResponses } from '../responses.js';
 import { Scopes } from '../scopes.js';
 import { ConversationParams } from './conversations.routes.js';
