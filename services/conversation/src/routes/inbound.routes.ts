@@ -24,9 +24,9 @@ import {
 } from '@switchboard/contracts';
 import { CredentialMissingError, readCredential } from '@switchboard/db';
 import { currentTraceHeaders, SpanKind, withSpan } from '@switchboard/telemetry';
+import { verifyTwilioSignature } from '@switchboard/webhook-signatures';
 import type { FastifyRequest } from 'fastify';
 import { inRequestContext } from '../request-context.js';
-import { verifyTwilioSignature } from '../twilio-signature.js';
 import {
   CallStatusForm,
   documentForm,
