@@ -4,8 +4,8 @@
  * *stuck* when it is still `accepted` or `running` after its `deadline_at` (see migration 016);
  * that status is derived here, on the database's clock, and never stored.
  */
+import type { RunStatus } from './action-runs.js';
 import type { Queryable } from './pool.js';
-import type { RunStatus } from './repositories.js';
 
 /** A run's status as operators see it: the stored one, or `stuck` (derived). */
 export type RunListStatus = RunStatus | 'stuck';

@@ -26,12 +26,11 @@
 import type { ProviderCall } from '@switchboard/chains';
 import { effectKey } from '@switchboard/chains';
 import type { JsonValue } from '@switchboard/common';
-import { claimEffect, completeEffect, noteEffectRef, releaseEffect } from '@switchboard/db';
+import { claimEffect, completeEffect, isEffectRefTakenElsewhere, noteEffectRef, releaseEffect } from '@switchboard/db';
 import { parseSmsInput, type SmsRequest } from './inputs.js';
 import {
   certainlyNotApplied,
   claimedAt,
-  refTakenElsewhere,
   type TelephonyDeps,
   twilioFor,
   twilioTime,
@@ -133,7 +132,7 @@ async function findEarlierSend(
     // Oldest first: the first send of this effect is the one to keep.
     .sort((a, b) => twilioTime(a.date_created) - twilioTime(b.date_created));
   for (const m of candidates) {
-    if (!(await refTakenElsewhere(d.ctx.db, call.tenantId, key, m.sid))) return m;
+    if (!(await isEffectRefTakenElsewhere(d.ctx.db, call.tenantId, key, m.sid))) return m;
   }
   return undefined;
 }

@@ -15,17 +15,13 @@
  */
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
-import { type FastifyPluginAsyncTypebox, type Static, Type } from '@fastify/type-provider-typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ConfigError } from '@switchboard/common';
 import { type Queryable, verifyApiKey } from '@switchboard/db';
 import type { FastifyRequest } from 'fastify';
 import { UnauthorizedError } from '../errors.js';
 import { ForbiddenError, grants, Scopes } from '../scopes.js';
-
-/** The provider sandboxes the console can inject faults into. */
-export const SandboxProviders = ['calcom', 'twilio', 'hubspot'] as const;
-/** One of {@link SandboxProviders}. */
-export type SandboxProvider = (typeof SandboxProviders)[number];
+import { FaultBody, ProviderParams, type SandboxProvider, SandboxProviders } from './console.schemas.js';
 
 /** What the console page is told through `/console/config.json`. */
 export interface ConsoleSettings {
@@ -96,24 +92,6 @@ function isHttpUrl(s: string): boolean {
     return false;
   }
 }
-
-/** A sandbox fault (`libs/sandboxes/src/faults.ts`), or Twilio's and HubSpot's `{latencyMs}`. */
-const FaultBody = Type.Object(
-  {
-    status: Type.Optional(Type.Integer({ minimum: 100, maximum: 599 })),
-    retryAfterSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 3600 })),
-    delayMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 600_000 })),
-    dropAfterCommit: Type.Optional(Type.Boolean()),
-    count: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
-    method: Type.Optional(Type.Union(['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].map((m) => Type.Literal(m)))),
-    pathPrefix: Type.Optional(Type.String({ pattern: '^/', maxLength: 500 })),
-    latencyMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 600_000 })),
-  },
-  { additionalProperties: false, minProperties: 1 },
-);
-type FaultBody = Static<typeof FaultBody>;
-
-const ProviderParams = Type.Object({ provider: Type.Union(SandboxProviders.map((p) => Type.Literal(p))) });
 
 /** How long a forwarded fault request may take: the sandboxes are local. */
 const SANDBOX_TIMEOUT_MS = 5000;
