@@ -4,6 +4,7 @@
  * that records what it was sent: neither is the unit under test.
  */
 import { createHash } from 'node:crypto';
+import { readdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Bus } from '@switchboard/bus';
@@ -12,7 +13,7 @@ import { trace } from '@switchboard/telemetry';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../app.js';
-import { consoleSettingsFromEnv } from './console.routes.js';
+import { CONSOLE_DIR, consoleSettingsFromEnv } from './console.routes.js';
 
 const KEYS = {
   conversations: { id: 'key_0123456789abcdef01234567', secret: 'conversations-secret-0000', scopes: ['conversations'] },
@@ -83,6 +84,20 @@ describe('console files and config', () => {
     expect(js.headers['content-type']).toMatch(/javascript/);
     const css = await app.inject({ method: 'GET', url: '/console/console.css' });
     expect(css.headers['content-type']).toMatch(/^text\/css/);
+  });
+
+  it('serves every module the entry imports, as JavaScript, and every module it serves is imported', async () => {
+    const dir = readdirSync(CONSOLE_DIR).filter((f) => f.endsWith('.js'));
+    const imported = new Set(['console.js']);
+    for (const file of dir) {
+      const res = await app.inject({ method: 'GET', url: `/console/${file}` });
+      expect(res.statusCode, file).toBe(200);
+      expect(res.headers['content-type'], file).toMatch(/^(text|application)\/javascript/);
+      expect(res.headers['x-content-type-options'], file).toBe('nosniff');
+      for (const m of res.body.matchAll(/^import [^;]* from '\.\/([\w-]+\.js)';$/gm)) imported.add(m[1] as string);
+    }
+    // A module nothing imports is dead, one imported but missing would break the page.
+    expect([...imported].sort()).toEqual([...dir].sort());
   });
 
   it('serves nothing outside its folder', async () => {
