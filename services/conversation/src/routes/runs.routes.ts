@@ -1,12 +1,14 @@
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import { sessionWorkflowId } from '@switchboard/contracts';
-import { listRunsPage, type RunSummary, tenantStats } from '@switchboard/db';
+import { listRunsPage, outcomeSeries, type RunSummary, tenantStats } from '@switchboard/db';
 import {
   encodeRunCursor,
   parseRunsQuery,
+  parseStatsBuckets,
   RUN_FILTER_PROVIDERS,
   RUN_FILTER_STATUSES,
   RUN_PAGE,
+  STATS_BUCKETS,
   STATS_WINDOW_NAMES,
   STATS_WINDOWS,
   type StatsWindow,
@@ -94,10 +96,28 @@ const StatsBody = Type.Object({
       calls: Type.Integer({ description: 'Attempts started in the window (each retry is one)' }),
       failures: Type.Integer(),
       p50Ms: Ms('Median attempt duration (nearest rank)'),
+      p95Ms: Ms('95th percentile'),
       p99Ms: Ms('99th percentile'),
       topErrors: ErrorCounts,
     }),
     { description: 'Per provider operation, highest failure rate first, then most calls' },
+  ),
+  series: Type.Optional(
+    Type.Array(
+      Type.Object({
+        start: Type.String({ format: 'date-time', description: 'Start of the slice (inclusive)' }),
+        end: Type.String({ format: 'date-time', description: 'End of the slice (exclusive); the last one ends now' }),
+        succeeded: Type.Integer(),
+        failed: Type.Integer(),
+        cancelled: Type.Integer(),
+        running: Type.Integer({ description: 'Accepted or running, before their deadline' }),
+        stuck: Type.Integer({ description: 'Accepted or running, past their deadline' }),
+      }),
+      {
+        description:
+          'Only with `buckets`: the window cut into that many equal slices, oldest first, each with the runs accepted in it by their status now (empty slices included)',
+      },
+    ),
   ),
 });
 
@@ -142,7 +162,16 @@ export const runRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         summary: 'Outcomes and latency per action and per provider operation over a recent window',
         querystring: Type.Object(
-          { window: Type.Optional(oneOf(STATS_WINDOW_NAMES, { description: 'Default 15m' })) },
+          {
+            window: Type.Optional(oneOf(STATS_WINDOW_NAMES, { description: 'Default 15m' })),
+            buckets: Type.Optional(
+              Type.String({
+                pattern: '^[0-9]+$',
+                maxLength: 9,
+                description: `Also answer \`series\`: outcomes over time in this many slices of the window, ${STATS_BUCKETS.min} to ${STATS_BUCKETS.max}`,
+              }),
+            ),
+          },
           { additionalProperties: false },
         ),
         response: { 200: StatsBody },
@@ -150,8 +179,18 @@ export const runRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req) => {
       const window: StatsWindow = req.query.window ?? '15m';
-      const stats = await tenantStats(app.deps.db, req.principal.tenantId, STATS_WINDOWS[window]);
-      return { window, ...stats };
+      const buckets = parseStatsBuckets(req.query.buckets);
+      const tenantId = req.principal.tenantId;
+      const [stats, series] = await Promise.all([
+        tenantStats(app.deps.db, tenantId, STATS_WINDOWS[window]),
+        buckets === undefined ? undefined : outcomeSeries(app.deps.db, tenantId, STATS_WINDOWS[window], buckets),
+      ]);
+      if (series === undefined) return { window, ...stats };
+      return {
+        window,
+        ...stats,
+        series: series.map((b) => ({ ...b, start: b.start.toISOString(), end: b.end.toISOString() })),
+      };
     },
   );
 };
