@@ -108,6 +108,8 @@ async function main(): Promise<void> {
       env: {
         CREDENTIALS_KEYS: credentialsKeys,
         ...sandboxes.env,
+        // The console links runs to their workflow in this UI (conversation reads it).
+        ...(infra.temporalUiUrl ? { TEMPORAL_UI_URL: process.env.TEMPORAL_UI_URL ?? infra.temporalUiUrl } : {}),
         ...(jaeger
           ? {
               OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpEndpoint,
@@ -139,6 +141,7 @@ async function main(): Promise<void> {
     console.log(`
 Switchboard is running (endpoints in .switchboard/dev.json, logs in .switchboard/logs).
   API          ${services.apiUrl}
+  Console      ${services.apiUrl}/console/  (Operations: ${services.apiUrl}/console/#operations)
   Temporal UI  ${infra.temporalUiUrl ?? '(external Temporal)'}
   Jaeger       ${jaegerLine(jaeger, noJaeger)}
   Webhook sink ${sink.url}/_sink/requests

@@ -3,13 +3,14 @@
 import { endCallView } from './call.js';
 import { actionForm } from './forms.js';
 import { $, AGENT_STORAGE, ApiError, api, h, KEY_STORAGE, setStatus, state } from './shared.js';
+import { showView } from './views.js';
 
 export async function connect() {
   try {
     const { agents } = await api('GET', '/v1/agents');
     sessionStorage.setItem(KEY_STORAGE, state.key);
     $('forget-key').hidden = false;
-    $('main').hidden = false;
+    showView();
     const select = /** @type {HTMLSelectElement} */ ($('agent'));
     select.replaceChildren(...agents.map((a) => h('option', { value: a.name }, a.name)));
     const remembered = sessionStorage.getItem(AGENT_STORAGE);

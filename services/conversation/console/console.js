@@ -3,16 +3,19 @@
 // the console's fault-injection route for the dev stack's provider sandboxes.
 //
 // This module is the entry point: it wires the pages together. Each page is a module of its own
-// beside it (agents, forms, call, tool-calls, events, runs, transcript, chat, sandbox), and
-// shared.js holds what they share (session state, API client, element helpers).
+// beside it (agents, forms, call, tool-calls, events, runs, transcript, chat, sandbox,
+// operations; views picks the page), and shared.js holds what they share (session state, API
+// client, element helpers).
 
 import { chooseAgent, connect } from './agents.js';
 import { startCall } from './call.js';
 import { sendTurn } from './chat.js';
+import { refreshOperations } from './operations.js';
 import { refreshRuns } from './runs.js';
 import { cleanUp, clearFaults, FAULT_PATHS, faultFromForm, injectFault } from './sandbox.js';
 import { $, guarded, h, KEY_STORAGE, setStatus, state } from './shared.js';
 import { refreshTranscript } from './transcript.js';
+import { showView } from './views.js';
 
 async function main() {
   state.config = await fetch('/console/config.json').then((r) => r.json());
@@ -67,6 +70,12 @@ async function main() {
     guarded(() => clearFaults(providerSelect.value)),
   );
   $('clean-up').addEventListener('click', guarded(cleanUp));
+  // Operations: the hash picks the page (both wait for a connected key).
+  window.addEventListener('hashchange', () => {
+    if (!$('views').hidden) showView();
+  });
+  $('ops-window').addEventListener('change', guarded(refreshOperations));
+  $('ops-refresh').addEventListener('click', guarded(refreshOperations));
 
   if (state.key) {
     /** @type {HTMLInputElement} */ ($('api-key')).value = state.key;

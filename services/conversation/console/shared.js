@@ -7,8 +7,8 @@ export const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id)
 
 export const state = {
   key: sessionStorage.getItem(KEY_STORAGE) ?? '',
-  /** @type {{traceUrlTemplate: string | null, sandboxes: Record<string, string>}} */
-  config: { traceUrlTemplate: null, sandboxes: {} },
+  /** @type {{traceUrlTemplate: string | null, workflowUrlTemplate: string | null, sandboxes: Record<string, string>}} */
+  config: { traceUrlTemplate: null, workflowUrlTemplate: null, sandboxes: {} },
   /** The chosen agent as GET /v1/agents/:name returns it. */
   agent: null,
   conversationId: null,
@@ -96,13 +96,31 @@ export function guarded(fn) {
     });
 }
 
-export function traceCell(traceId) {
-  if (!traceId) return '';
-  const template = state.config.traceUrlTemplate;
-  if (!template) return h('span', { className: 'mono' }, traceId);
+/** A trace id as a link to the trace viewer (`TRACE_URL_TEMPLATE`), or as text without one. */
+export function traceCell(traceId, label = traceId) {
+  return linkCell(traceId, state.config.traceUrlTemplate, '{traceId}', label, 'trace');
+}
+
+/** A workflow id as a link to it in the Temporal UI (`TEMPORAL_UI_URL`), or as text without one. */
+export function workflowCell(workflowId, label = workflowId) {
+  return linkCell(workflowId, state.config.workflowUrlTemplate, '{workflowId}', label, 'workflow');
+}
+
+function linkCell(id, template, placeholder, label, kind) {
+  if (!id) return '';
+  if (!template) return h('span', { className: 'mono', title: id }, label);
+  // A trace id is hex; a workflow id (session:<tenant>:<conversation>) is a path segment.
+  const value = kind === 'workflow' ? encodeURIComponent(id) : id;
   return h(
     'a',
-    { href: template.replace('{traceId}', traceId), target: '_blank', rel: 'noopener', className: 'mono' },
-    traceId,
+    {
+      href: template.replace(placeholder, value),
+      target: '_blank',
+      rel: 'noopener',
+      className: 'mono',
+      title: id,
+      dataset: { link: kind },
+    },
+    label,
   );
 }

@@ -54,6 +54,8 @@ beforeAll(async () => {
   await new Promise<void>((r) => sandbox.listen(0, '127.0.0.1', r));
   sandboxUrl = `http://127.0.0.1:${(sandbox.address() as AddressInfo).port}`;
   process.env.TRACE_URL_TEMPLATE = 'http://localhost:16686/trace/{traceId}';
+  process.env.TEMPORAL_UI_URL = 'http://localhost:8233/';
+  process.env.TEMPORAL_NAMESPACE = 'default';
   // HubSpot points at a closed port: a sandbox that is down.
   process.env.SANDBOX_URLS = JSON.stringify({ calcom: `${sandboxUrl}/`, hubspot: 'http://127.0.0.1:9' });
   app = await buildApp({ db, bus: {} as Bus, tracer: trace.getTracer('test'), toolCallTimeoutMs: 1000 });
@@ -106,11 +108,12 @@ describe('console files and config', () => {
     }
   });
 
-  it('tells the page the trace link template and the sandboxes', async () => {
+  it('tells the page the trace and workflow link templates and the sandboxes', async () => {
     const res = await app.inject({ method: 'GET', url: '/console/config.json' });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({
       traceUrlTemplate: 'http://localhost:16686/trace/{traceId}',
+      workflowUrlTemplate: 'http://localhost:8233/namespaces/default/workflows/{workflowId}',
       sandboxes: { calcom: sandboxUrl, hubspot: 'http://127.0.0.1:9' },
     });
   });
@@ -127,6 +130,19 @@ describe('console files and config', () => {
       }),
     ).toThrow(/TRACE_URL_TEMPLATE.*\{traceId\}.*'calcom' must be an http\(s\) URL.*unknown sandbox 'stripe'/);
     expect(() => consoleSettingsFromEnv({ SANDBOX_URLS: '[1]' })).toThrow(/SANDBOX_URLS must be a JSON object/);
+    // The Temporal UI link: its namespace (default `default`) in the path; the namespace alone links nothing.
+    expect(
+      consoleSettingsFromEnv({ TEMPORAL_UI_URL: 'https://temporal.example.com/ui', TEMPORAL_NAMESPACE: 'prod eu' }),
+    ).toEqual({
+      workflowUrlTemplate: 'https://temporal.example.com/ui/namespaces/prod%20eu/workflows/{workflowId}',
+    });
+    expect(consoleSettingsFromEnv({ TEMPORAL_UI_URL: 'http://localhost:8233' }).workflowUrlTemplate).toBe(
+      'http://localhost:8233/namespaces/default/workflows/{workflowId}',
+    );
+    expect(consoleSettingsFromEnv({ TEMPORAL_NAMESPACE: 'prod' })).toEqual({});
+    expect(() => consoleSettingsFromEnv({ TEMPORAL_UI_URL: 'localhost:8233' })).toThrow(
+      /TEMPORAL_UI_URL must be an http\(s\) URL/,
+    );
   });
 });
 
