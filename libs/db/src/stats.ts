@@ -185,7 +185,8 @@ export interface OutcomeBucket {
 /**
  * The tenant's last `windowMs` milliseconds cut into `buckets` equal slices, oldest first, each
  * with the runs accepted in it by status; every slice is listed, empty ones with zeros. One
- * pass over the window on the same index as {@link tenantStats}, on the database's clock.
+ * index-only pass over the window (the index {@link tenantStats} reads), plus the unfinished
+ * runs past their deadline; on the database's clock.
  */
 export async function outcomeSeries(
   db: Queryable,
@@ -214,23 +215,32 @@ export async function outcomeSeries(
 }
 
 // The slice of a run is its offset into the window over the slice width; a run accepted "in the
-// future" (another clock) counts in the last slice rather than in none.
+// future" (another clock) counts in the last slice rather than in none. Outcomes come from the
+// time-order index alone (it includes `status`); which unfinished runs are stuck needs their
+// deadline, so those few are counted apart, from the index of unfinished runs.
+const SLICE = `LEAST(floor(extract(epoch FROM r.accepted_at - w.t0) * 1000 * $3::int / $2::float8)::int, $3::int - 1)`;
 const OUTCOME_SERIES_SQL = `
   WITH w AS (SELECT now() AS t1, ${WINDOW_START} AS t0),
   counts AS (
-    SELECT LEAST(floor(extract(epoch FROM r.accepted_at - w.t0) * 1000 * $3::int / $2::float8)::int, $3::int - 1) AS i,
+    SELECT ${SLICE} AS i,
            count(*) FILTER (WHERE status = 'succeeded') AS succeeded,
            count(*) FILTER (WHERE status = 'failed') AS failed,
            count(*) FILTER (WHERE status = 'cancelled') AS cancelled,
-           count(*) FILTER (WHERE ${UNFINISHED_SQL} AND NOT COALESCE(${STUCK_SQL}, false)) AS running,
-           count(*) FILTER (WHERE ${STUCK_SQL}) AS stuck
+           count(*) FILTER (WHERE ${UNFINISHED_SQL}) AS unfinished
       FROM action_runs r, w
      WHERE r.tenant_id = $1 AND r.accepted_at >= w.t0
+     GROUP BY 1),
+  stuck AS (
+    SELECT ${SLICE} AS i, count(*) AS stuck
+      FROM action_runs r, w
+     WHERE r.tenant_id = $1 AND r.accepted_at >= w.t0 AND ${STUCK_SQL}
      GROUP BY 1)
   SELECT w.t0 + (w.t1 - w.t0) * b.i / $3::int AS start,
          w.t0 + (w.t1 - w.t0) * (b.i + 1) / $3::int AS "end",
          COALESCE(c.succeeded, 0) AS succeeded, COALESCE(c.failed, 0) AS failed,
-         COALESCE(c.cancelled, 0) AS cancelled, COALESCE(c.running, 0) AS running, COALESCE(c.stuck, 0) AS stuck
+         COALESCE(c.cancelled, 0) AS cancelled,
+         COALESCE(c.unfinished, 0) - COALESCE(s.stuck, 0) AS running, COALESCE(s.stuck, 0) AS stuck
     FROM w CROSS JOIN generate_series(0, $3::int - 1) AS b(i)
     LEFT JOIN counts c ON c.i = b.i
+    LEFT JOIN stuck s ON s.i = b.i
    ORDER BY b.i`;
