@@ -1,7 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sessionWorkflowId } from '@switchboard/contracts';
+import { IdPrefixes, insertAcceptedRun, newId } from '@switchboard/db';
 import { findJaeger } from '@switchboard/devstack';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +16,7 @@ import { eventually, startTestStack, type TestStack } from '../support/stack.js'
 // the Cal.com sandbox (through the console's own fault route), booking calls that fail on it,
 // then the page in headless Chromium — calcom's failing operation with its error code, the
 // failed runs with links to their trace (a real Jaeger, read back by its query API) and to their
-// workflow in the Temporal UI. CI installs Chromium and Jaeger: there this runs, never skips.
+// workflow in the Temporal UI, and a stuck run. CI installs Chromium and Jaeger: there this runs, never skips.
 const CHROMIUM = '/usr/bin/chromium';
 const TEMPORAL_UI_URL = 'http://localhost:8233';
 const SCREENSHOTS = fileURLToPath(new URL('../../../test-results/screenshots/', import.meta.url));
@@ -172,6 +175,25 @@ describe.runIf(run)(title, () => {
     expect(calcomBook.provider).toBe('calcom');
     const providerCode: string = calcomBook.topErrors[0].code;
 
+    // A stuck run: accepted and never published (a conversation service that died in between),
+    // its deadline already past. The sweeper gives up on it only 10 minutes later (the default).
+    const stuckId = newId(IdPrefixes.Intent);
+    await insertAcceptedRun(stack.db, {
+      intentId: stuckId,
+      tenantId: stack.seed.tenantId,
+      conversationId: conv,
+      actionName: 'Check Availability',
+      arguments: { start_date: nextMonday() },
+      traceId: randomBytes(16).toString('hex'),
+      agentName: 'front_desk',
+      providers: ['calcom'],
+      deadlineAfterMs: 0,
+    });
+    await eventually(async () => {
+      const res = await stack.api('GET', '/v1/runs?status=stuck');
+      return res.body.runs.some((r: { id: string }) => r.id === stuckId) ? true : undefined;
+    });
+
     // The page: key, then Operations.
     await page.goto(`${stack.services.apiUrl}/console/`);
     await page.fill('#api-key', stack.seed.apiKey);
@@ -197,7 +219,19 @@ describe.runIf(run)(title, () => {
       .evaluateAll((els) => els.map((el) => Number((el as HTMLElement).dataset.failed)));
     expect(failedPerSlice).toHaveLength(12);
     expect(failedPerSlice.reduce((a, b) => a + b, 0)).toBe(3);
-    expect(await page.textContent('#ops-stuck tbody')).toContain('No stuck runs.');
+    // Seven runs in the hour (the stuck one too), one stuck now, listed with its workflow link.
+    const totals = await page
+      .locator('#ops-outcomes .slice')
+      .evaluateAll((els) => els.map((el) => Number((el as HTMLElement).dataset.total)));
+    expect(totals.reduce((a, b) => a + b, 0)).toBe(7);
+    expect(await page.textContent('#ops-totals .tile.warn')).toBe('1Stuck now');
+    const stuckRow = page.locator(`#ops-stuck tbody tr[data-run="${stuckId}"]`);
+    expect(await page.locator('#ops-stuck tbody tr').count()).toBe(1);
+    expect(await stuckRow.textContent()).toContain('Check Availability');
+    expect(await stuckRow.locator('.badge').textContent()).toBe('stuck');
+    expect(await stuckRow.locator('a[data-link="workflow"]').getAttribute('href')).toBe(
+      `${TEMPORAL_UI_URL}/namespaces/default/workflows/${encodeURIComponent(sessionWorkflowId(stack.seed.tenantId, conv))}`,
+    );
 
     // Recent failures: the turn's booking with its code, its trace and its workflow.
     const failure = page.locator(`#ops-failures tbody tr[data-run="${turnBooking}"]`);
