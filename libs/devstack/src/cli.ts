@@ -99,6 +99,7 @@ async function main(): Promise<void> {
     });
     await db.end();
     console.log('switchboard dev: starting services…');
+    const temporalUiUrl = process.env.TEMPORAL_UI_URL ?? infra.temporalUiUrl;
     services = await startServices({
       natsUrl: infra.natsUrl,
       temporalAddress: infra.temporalAddress,
@@ -109,7 +110,7 @@ async function main(): Promise<void> {
         CREDENTIALS_KEYS: credentialsKeys,
         ...sandboxes.env,
         // The console links runs to their workflow in this UI (conversation reads it).
-        ...(infra.temporalUiUrl ? { TEMPORAL_UI_URL: process.env.TEMPORAL_UI_URL ?? infra.temporalUiUrl } : {}),
+        ...(temporalUiUrl ? { TEMPORAL_UI_URL: temporalUiUrl } : {}),
         ...(jaeger
           ? {
               OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpEndpoint,

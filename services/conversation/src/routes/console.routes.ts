@@ -1,8 +1,9 @@
 /**
  * The web test console at `/console`: the seed's "Test Call → Start Web Call" for any agent.
- * Plain static files (`services/conversation/console/`: HTML, ES modules — `console.js`
- * the entry, one module per page —, CSS; no build step) served outside the authenticated `/v1` scope: the page asks for an API key and calls
- * the `/v1` API of this same origin with it, like any other client.
+ * Plain static files (`services/conversation/console/`: HTML, CSS and ES modules — `console.js`
+ * the entry, one module per page; no build step) served outside the authenticated `/v1` scope:
+ * the page asks for an API key and calls the `/v1` API of this same origin with it, like any
+ * other client.
  *
  * Besides the files:
  * - `GET /console/config.json` — what the page cannot know by itself: the trace link template
