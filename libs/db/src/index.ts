@@ -120,6 +120,8 @@ export {
 export {
   type ActionStats,
   type ErrorCount,
+  type OutcomeBucket,
+  outcomeSeries,
   type ProviderStats,
   type TenantStats,
   TOP_ERRORS,

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { sessionWorkflowId } from '@switchboard/contracts';
-import { listRunsPage, type RunSummary, tenantStats } from '@switchboard/db';
-import { encodeRunCursor, parseRunsQuery, STATS_WINDOWS, type StatsWindow } from '../runs-query.js';
+import { listRunsPage, outcomeSeries, type RunSummary, tenantStats } from '@switchboard/db';
+import { encodeRunCursor, parseRunsQuery, parseStatsBuckets, STATS_WINDOWS, type StatsWindow } from '../runs-query.js';
 import { Scopes } from '../scopes.js';
 import { ListRunsSchema, StatsSchema } from './runs.schemas.js';
 
@@ -34,8 +34,18 @@ export const runRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req) => {
       const window: StatsWindow = req.query.window ?? '15m';
-      const stats = await tenantStats(app.deps.db, req.principal.tenantId, STATS_WINDOWS[window]);
-      return { window, ...stats };
+      const buckets = parseStatsBuckets(req.query.buckets);
+      const tenantId = req.principal.tenantId;
+      const [stats, series] = await Promise.all([
+        tenantStats(app.deps.db, tenantId, STATS_WINDOWS[window]),
+        buckets === undefined ? undefined : outcomeSeries(app.deps.db, tenantId, STATS_WINDOWS[window], buckets),
+      ]);
+      if (series === undefined) return { window, ...stats };
+      return {
+        window,
+        ...stats,
+        series: series.map((b) => ({ ...b, start: b.start.toISOString(), end: b.end.toISOString() })),
+      };
     },
   );
 };

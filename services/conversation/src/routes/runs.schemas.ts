@@ -1,6 +1,12 @@
 /** Request and response schemas of the runs routes: they validate requests and make the OpenAPI document. */
 import { Type } from '@fastify/type-provider-typebox';
-import { RUN_FILTER_PROVIDERS, RUN_FILTER_STATUSES, RUN_PAGE, STATS_WINDOW_NAMES } from '../runs-query.js';
+import {
+  RUN_FILTER_PROVIDERS,
+  RUN_FILTER_STATUSES,
+  RUN_PAGE,
+  STATS_BUCKETS,
+  STATS_WINDOW_NAMES,
+} from '../runs-query.js';
 
 /** One of `values`, as a plain `enum` (one validation issue for a wrong value, not one per value). */
 export const oneOf = <T extends string>(values: readonly T[], options: { description?: string; default?: T } = {}) =>
@@ -84,10 +90,28 @@ export const StatsBody = Type.Object({
       calls: Type.Integer({ description: 'Attempts started in the window (each retry is one)' }),
       failures: Type.Integer(),
       p50Ms: Ms('Median attempt duration (nearest rank)'),
+      p95Ms: Ms('95th percentile'),
       p99Ms: Ms('99th percentile'),
       topErrors: ErrorCounts,
     }),
     { description: 'Per provider operation, highest failure rate first, then most calls' },
+  ),
+  series: Type.Optional(
+    Type.Array(
+      Type.Object({
+        start: Type.String({ format: 'date-time', description: 'Start of the slice (inclusive)' }),
+        end: Type.String({ format: 'date-time', description: 'End of the slice (exclusive); the last one ends now' }),
+        succeeded: Type.Integer(),
+        failed: Type.Integer(),
+        cancelled: Type.Integer(),
+        running: Type.Integer({ description: 'Accepted or running, before their deadline' }),
+        stuck: Type.Integer({ description: 'Accepted or running, past their deadline' }),
+      }),
+      {
+        description:
+          'Only with `buckets`: the window cut into that many equal slices, oldest first, each with the runs accepted in it by their status now (empty slices included)',
+      },
+    ),
   ),
 });
 
@@ -111,7 +135,16 @@ export const ListRunsSchema = {
 export const StatsSchema = {
   summary: 'Outcomes and latency per action and per provider operation over a recent window',
   querystring: Type.Object(
-    { window: Type.Optional(oneOf(STATS_WINDOW_NAMES, { description: 'Default 15m' })) },
+    {
+      window: Type.Optional(oneOf(STATS_WINDOW_NAMES, { description: 'Default 15m' })),
+      buckets: Type.Optional(
+        Type.String({
+          pattern: '^[0-9]+$',
+          maxLength: 9,
+          description: `Also answer \`series\`: outcomes over time in this many slices of the window, ${STATS_BUCKETS.min} to ${STATS_BUCKETS.max}`,
+        }),
+      ),
+    },
     { additionalProperties: false },
   ),
   response: { 200: StatsBody },
