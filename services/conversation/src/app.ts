@@ -9,6 +9,8 @@ import {
   type Context,
   context,
   contextFromTraceHeaders,
+  type Metrics,
+  recordHttpServerRequest,
   type Span,
   SpanKind,
   SpanStatusCode,
@@ -33,6 +35,7 @@ import { dropinRoutes } from './routes/dropin.routes.js';
 import { inboundRoutes } from './routes/inbound.routes.js';
 import { keyRoutes } from './routes/keys.routes.js';
 import { mcpRoutes } from './routes/mcp.routes.js';
+import { metricsRoutes } from './routes/metrics.routes.js';
 import { runRoutes } from './routes/runs.routes.js';
 import { sandboxRoutes } from './routes/sandbox.routes.js';
 import { settingsRoutes } from './routes/settings.routes.js';
@@ -78,6 +81,8 @@ export interface AppDeps {
    */
   trustProxy?: TrustProxy;
   logger?: Logger | false;
+  /** Serves `GET /metrics` (unauthenticated, like `/healthz`); absent: no such route. */
+  metrics?: Pick<Metrics, 'text'>;
 }
 
 /**
@@ -138,7 +143,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   );
 
   // One server span per request, parented by the caller's traceparent when it sends one.
-  app.addHook('onRequest', async (req) => {
+  app.addHook('onRequest', async (req, reply) => {
     const parent = contextFromTraceHeaders(
       typeof req.headers.traceparent === 'string' ? req.headers.traceparent : undefined,
       typeof req.headers.tracestate === 'string' ? req.headers.tracestate : undefined,
@@ -150,6 +155,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       parent,
     );
     req.otel = { span, context: trace.setSpan(parent, span) };
+    // Every line the request logs (Fastify's "request completed" included) joins its trace.
+    const { traceId, spanId } = span.spanContext();
+    req.log = reply.log = req.log.child({ trace_id: traceId, span_id: spanId });
   });
   app.addHook('onResponse', async (req, reply) => {
     // Absent when the router refused the request before any hook ran (`frameworkErrors`).
@@ -158,6 +166,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     span.setAttribute('http.response.status_code', reply.statusCode);
     if (reply.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
     span.end();
+    // The route template, never the raw path (unbounded); unrouted requests share one value.
+    recordHttpServerRequest({
+      route: req.routeOptions.url ?? 'unrouted',
+      method: req.method,
+      status: reply.statusCode,
+      durationMs: reply.elapsedTime,
+    });
   });
 
   app.setErrorHandler((error, req, reply) => {
@@ -217,6 +232,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok', pid: process.pid }));
+  if (deps.metrics) await app.register(metricsRoutes, { metrics: deps.metrics });
 
   // WebSocket upgrades are dispatched through the router and its hooks (auth included). Register
   // it once, here: a second registration would answer every upgrade twice.
