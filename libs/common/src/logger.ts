@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { trace } from '@opentelemetry/api';
-import { type Logger as PinoLogger, pino, symbols } from 'pino';
+import { type DestinationStream, type LoggerOptions, type Logger as PinoLogger, pino, symbols } from 'pino';
 
 /** The structured logger every service uses (JSON lines on stdout). */
 export type Logger = PinoLogger;
@@ -53,10 +53,15 @@ function prettyTarget(): string | undefined {
  * pino-pretty is installed. The level comes from explicit configuration (`LOG_LEVEL`), never
  * from NODE_ENV. Secrets are redacted by key name wherever they appear in logged objects.
  */
-export function createLogger(service: string, level: string = process.env.LOG_LEVEL ?? 'info'): Logger {
-  const pretty = process.stdout.isTTY ? prettyTarget() : undefined;
+export function createLogger(
+  service: string,
+  level: string = process.env.LOG_LEVEL ?? 'info',
+  /** Where lines go instead of stdout (tests). */
+  destination?: DestinationStream,
+): Logger {
+  const pretty = !destination && process.stdout.isTTY ? prettyTarget() : undefined;
   const chindings = symbols.chindingsSym;
-  return pino({
+  const options: LoggerOptions = {
     name: service,
     level,
     mixin: (_object, _level, logger) => traceFields((logger as unknown as Record<symbol, string>)[chindings]),
@@ -73,5 +78,6 @@ export function createLogger(service: string, level: string = process.env.LOG_LE
       censor: '[redacted]',
     },
     ...(pretty ? { transport: { target: pretty } } : {}),
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }
