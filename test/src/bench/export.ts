@@ -53,7 +53,7 @@ export function exportingDriver(stack: TestStack, slotFor: (index: number) => Sl
       ...(inner.afterLevel?.(chains) ?? {}),
       scrapes,
       scrapeFailures,
-      spansExported: stack.otlp.spans().length,
+      spansReceivedSoFar: stack.otlp.spans().length,
     }),
     close: async () => {
       clearInterval(scrape);

@@ -64,6 +64,7 @@ describe('metrics', () => {
     expect(availability.body.status).toBe('succeeded');
     const slots = availability.body.outputs.slots as { start: string }[];
     expect(slots.length).toBeGreaterThanOrEqual(N);
+    let spoke = 0;
     for (const slot of slots.slice(0, N)) {
       const booked = await tool(conv, 'Book Consultation', {
         start: slot.start,
@@ -71,6 +72,8 @@ describe('metrics', () => {
         email: 'ada@example.com',
       });
       expect(booked.body.status, JSON.stringify(booked.body)).toBe('succeeded');
+      const kinds = (booked.body.events as { kind: string }[]).map((e) => e.kind);
+      if (kinds.includes('progress') || kinds.includes('respond')) spoke++;
     }
 
     const delta = (
@@ -104,6 +107,24 @@ describe('metrics', () => {
     expect(delta(orchestrator, before.orchestrator, MetricNames.actionDuration, { action: 'Check Availability' })).toBe(
       1,
     );
+    // Accepted → first speakable event: once for each run that said something while it ran
+    // (the bookings say nothing before their result; the demo's meal log answers with `respond`).
+    expect(
+      delta(orchestrator, before.orchestrator, MetricNames.actionFirstEvent, {
+        agent: 'receptionist',
+        action: 'Book Consultation',
+      }),
+    ).toBe(spoke);
+    const demo = (await stack.api('POST', '/v1/conversations', { agent: 'demo' })).body.id as string;
+    const meal = await tool(demo, 'save_meal', { meal_type: 'lunch', dishes: ['soup'] });
+    expect(meal.body.status, JSON.stringify(meal.body)).toBe('succeeded');
+    expect((meal.body.events as { kind: string }[]).map((e) => e.kind)).toContain('respond');
+    const spoken = { agent: 'demo', action: 'save_meal' };
+    const afterMeal = await eventually(async () => {
+      const now = await scrape('orchestrator');
+      return delta(now, before.orchestrator, MetricNames.actionFirstEvent, spoken) >= 1 ? now : undefined;
+    });
+    expect(delta(afterMeal, before.orchestrator, MetricNames.actionFirstEvent, spoken)).toBe(1);
 
     // The Cal.com worker: one provider request observation per booking created in the sandbox.
     const calcom = await scrape('calcom-worker');
