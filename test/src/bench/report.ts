@@ -153,7 +153,9 @@ export function formatReport(report: BenchReport): string {
         if (l.errors.length > 0) out.push(`  ${s.section}@${l.concurrency} errors: ${l.errors.join(' | ')}`);
     }
   }
-  if (report.comparisons.length > 0) {
+  // Only with a ceiling or the baseline in the run (a switchboard-only run has nothing to compare).
+  const compared = report.comparisons.some((c) => c.vsTemporalCeiling || c.vsNatsCeiling || c.vsNaive);
+  if (compared) {
     out.push('');
     out.push('== Switchboard ÷ ceiling / baseline at the same concurrency (throughput: fraction; latency: multiple)');
     out.push(
