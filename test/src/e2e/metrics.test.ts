@@ -140,6 +140,46 @@ describe('metrics', () => {
     ).toHaveLength(N);
   });
 
+  it("shows a failing provider: its status codes, the retry, and the run's failure with its code", async () => {
+    const before = { orchestrator: await scrape('orchestrator'), calcom: await scrape('calcom-worker') };
+    const availability = await tool(bookedIn, 'Check Availability', { start_date: nextMonday() });
+    const slot = (availability.body.outputs.slots as { start: string }[]).at(-1);
+    const args = { start: slot?.start, name: 'Grace Hopper', email: 'grace@example.com' };
+    // One 503 from Cal.com: the activity fails retryably and its retry books.
+    stack.sandboxes.calcom.faults.add({ status: 503, count: 1, method: 'POST', pathPrefix: '/v2/bookings' });
+    const first = await tool(bookedIn, 'Book Consultation', args);
+    expect(first.body.status, JSON.stringify(first.body)).toBe('succeeded');
+    // The same slot again: taken, a failure that is no provider outage.
+    const taken = await tool(bookedIn, 'Book Consultation', { ...args, email: 'someone@example.com' });
+    expect(taken.body.status).toBe('failed');
+    const code = taken.body.error.code as string;
+
+    const calcom = await scrape('calcom-worker');
+    const created = (labels: Record<string, string>) =>
+      histogramCount(calcom, MetricNames.providerRequestDuration, { operation: 'calcom.bookings.create', ...labels }) -
+      histogramCount(before.calcom, MetricNames.providerRequestDuration, {
+        operation: 'calcom.bookings.create',
+        ...labels,
+      });
+    expect(created({ status_code: '503' })).toBe(1);
+    const retries = (families: Map<string, PromFamily>) =>
+      (families.get(MetricNames.providerRetries)?.samples ?? [])
+        .filter((s) => s.labels.provider === 'calcom')
+        .reduce((sum, s) => sum + s.value, 0);
+    expect(retries(calcom) - retries(before.calcom)).toBe(1);
+
+    const failed = { agent: 'receptionist', action: 'Book Consultation', outcome: 'failed', error_code: code };
+    const orchestrator = await eventually(async () => {
+      const now = await scrape('orchestrator');
+      const n = histogramCount(now, MetricNames.actionDuration, failed);
+      return n > histogramCount(before.orchestrator, MetricNames.actionDuration, failed) ? now : undefined;
+    });
+    expect(
+      histogramCount(orchestrator, MetricNames.actionDuration, failed) -
+        histogramCount(before.orchestrator, MetricNames.actionDuration, failed),
+    ).toBe(1);
+  });
+
   it('serves the gauges and the Temporal SDK worker metrics, with bounded labels only', async () => {
     const orchestrator = await scrape('orchestrator');
     const pending = orchestrator.get(MetricNames.intentsPending)?.samples ?? [];
@@ -159,7 +199,8 @@ describe('metrics', () => {
     const started = (sms.body.events as { data: { message?: string } }[]).filter(
       (e) => e.data.message === 'booking lifecycle starting',
     );
-    expect(started).toHaveLength(3);
+    // The three bookings of the first test and the one of the failing-provider test.
+    expect(started).toHaveLength(4);
     await eventually(async () => ((await lifecycles()) === started.length ? true : undefined));
 
     for (const name of ServiceNames) {
