@@ -4,6 +4,7 @@ import { familyProvider, type ProviderFamily, readTaskQueues } from '@switchboar
 import { createPool, type Keyring, migrate, parseKeyring, type Queryable } from '@switchboard/db';
 import { initTelemetry, installTemporalRuntime, type Tracer, temporalWorkerTracing } from '@switchboard/telemetry';
 import { NativeConnection, Worker } from '@temporalio/worker';
+import { withCallIdentity } from './call-identity.js';
 import { ProviderCallLog, withCallLog } from './call-log.js';
 import { type CredentialAccess, createCredentialAccess } from './credentials.js';
 import { toActivityFailure } from './errors.js';
@@ -100,7 +101,9 @@ export async function runProviderWorker(spec: ProviderWorkerSpec, env: NodeJS.Pr
     onError: (err, what) => log.warn({ err, what }, 'provider call log: database write failed (retried)'),
   });
   callLog.start();
-  const activities = withFailureMapping(withCallLog(spec.createActivities(ctx), callLog, familyProvider(spec.family)));
+  const activities = withCallIdentity(
+    withFailureMapping(withCallLog(spec.createActivities(ctx), callLog, familyProvider(spec.family))),
+  );
   // The SDK's own worker metrics join ours on /metrics, its logs ours (before the runtime is first used).
   await installTemporalRuntime(telemetry.metrics, log);
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
