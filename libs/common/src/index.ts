@@ -8,7 +8,7 @@ export {
   ValidationError,
   type ValidationIssue,
 } from './errors.js';
-export { startHealthServer } from './health.js';
+export { type HealthServerRoutes, startHealthServer } from './health.js';
 export type { JsonObject, JsonValue } from './json.js';
 export { checkJson, JSON_MAX_DEPTH, type JsonCheckOptions, toStorableText, unstorableChar } from './json-limits.js';
-export { createLogger, type Logger } from './logger.js';
+export { createLogger, type Logger, traceFields } from './logger.js';

@@ -103,8 +103,17 @@ export async function markRunStarted(db: Queryable, intentId: string, at: Date):
   );
 }
 
+/** What {@link finishRun} ended: the run as its audit row knows it (for metrics). */
+export interface FinishedRun {
+  agentName: string | null;
+  acceptedAt: Date;
+  durationMs: number;
+}
+
 /**
- * Records the end of a run. Idempotent: a terminal row is never overwritten.
+ * Records the end of a run. Idempotent: a terminal row is never overwritten. Returns the run
+ * when this call ended it, `undefined` when it was already terminal (or has no row): so a
+ * retried caller can tell its first success from a repeat.
  *
  * With `identity`, a missing row is created first: the API removes its `accepted` row when a
  * publish fails, but a publish that timed out may still have been stored and run, and its
@@ -122,7 +131,7 @@ export async function finishRun(
     result: JsonValue;
   },
   identity?: Pick<ActionRun, 'tenantId' | 'conversationId' | 'actionName'>,
-): Promise<void> {
+): Promise<FinishedRun | undefined> {
   if (identity) {
     // The agent from the conversation: the outcome does not carry it.
     await db.query(
@@ -133,13 +142,18 @@ export async function finishRun(
       [intentId, identity.tenantId, identity.conversationId, identity.actionName],
     );
   }
-  await db.query(
+  const { rows } = await db.query<{ agent_name: string | null; accepted_at: Date; duration_ms: string }>(
     `UPDATE action_runs SET status = $2, started_at = COALESCE(started_at, $3), finished_at = $4,
         duration_ms = GREATEST(0, (EXTRACT(EPOCH FROM ($4::timestamptz - accepted_at)) * 1000)::bigint),
         error_code = $5, error_message = $6, result = $7
-      WHERE intent_id = $1 AND status NOT IN ('succeeded', 'failed', 'cancelled')`,
+      WHERE intent_id = $1 AND status NOT IN ('succeeded', 'failed', 'cancelled')
+      RETURNING agent_name, accepted_at, duration_ms`,
     [intentId, end.status, end.startedAt, end.finishedAt, end.errorCode ?? null, end.errorMessage ?? null, end.result],
   );
+  const row = rows[0];
+  return row
+    ? { agentName: row.agent_name, acceptedAt: row.accepted_at, durationMs: Number(row.duration_ms) }
+    : undefined;
 }
 
 /** Reads one run of this tenant. */

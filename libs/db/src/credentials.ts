@@ -151,6 +151,26 @@ export async function setCredentialStatus(
   );
 }
 
+/**
+ * How many credentials of every tenant are in each status, per provider (and per tenant with
+ * `byTenant`), for the `switchboard_credential_status` gauge.
+ */
+export async function countCredentialsByStatus(
+  db: Queryable,
+  byTenant = false,
+): Promise<{ tenantId?: string; provider: string; status: string; count: number }[]> {
+  const tenant = byTenant ? 'tenant_id, ' : '';
+  const { rows } = await db.query<{ tenant_id?: string; provider: string; status: string; n: string }>(
+    `SELECT ${tenant}provider, status, count(*) AS n FROM credentials GROUP BY ${tenant}provider, status`,
+  );
+  return rows.map((r) => ({
+    ...(r.tenant_id !== undefined ? { tenantId: r.tenant_id } : {}),
+    provider: r.provider,
+    status: r.status,
+    count: Number(r.n),
+  }));
+}
+
 /** Names, providers and statuses of a tenant's credentials (never the secrets). */
 export async function listCredentials(
   db: Queryable,

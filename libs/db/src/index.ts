@@ -6,6 +6,7 @@ export {
 } from './action-definitions.js';
 export {
   type ActionRun,
+  type FinishedRun,
   findRun,
   findRunStatus,
   finishRun,
@@ -65,6 +66,7 @@ export {
   type CredentialProvider,
   CredentialProviders,
   type CredentialSecret,
+  countCredentialsByStatus,
   generateKeyringSpec,
   type Keyring,
   listCredentials,

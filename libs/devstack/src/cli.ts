@@ -14,7 +14,7 @@ import { freePort } from './ports.js';
 import { stopAll } from './process.js';
 import { startProviderSandboxes } from './sandboxes.js';
 import { seedDemo } from './seed.js';
-import { startServices } from './services.js';
+import { ServiceNames, startServices } from './services.js';
 import { startSink } from './sink.js';
 import { binaryVersion, findBinary, MissingToolError, repoRoot } from './tools.js';
 
@@ -119,6 +119,7 @@ async function main(): Promise<void> {
           : {}),
       },
     });
+    const running = services;
     const endpoints = {
       apiUrl: services.apiUrl,
       apiKey: seed.apiKey,
@@ -128,6 +129,7 @@ async function main(): Promise<void> {
       temporalAddress: infra.temporalAddress,
       temporalUiUrl: infra.temporalUiUrl ?? null,
       traces: jaeger?.url ?? null,
+      metrics: Object.fromEntries(ServiceNames.map((name) => [name, running.metricsUrl(name)])),
       databaseUrl: infra.databaseUrl,
       credentialsKeys,
       sandboxes: { webhookSink: sink.url, ...sandboxes.urls },
@@ -145,6 +147,7 @@ Switchboard is running (endpoints in .switchboard/dev.json, logs in .switchboard
   Console      ${services.apiUrl}/console/  (Operations: ${services.apiUrl}/console/#operations)
   Temporal UI  ${infra.temporalUiUrl ?? '(external Temporal)'}
   Jaeger       ${jaegerLine(jaeger, noJaeger)}
+  Metrics      ${services.metricsUrl('conversation')}  (every service's: "metrics" in .switchboard/dev.json)
   Webhook sink ${sink.url}/_sink/requests
   Sandboxes    Cal.com ${sandboxes.urls.calcom}  Twilio ${sandboxes.urls.twilio}  HubSpot ${sandboxes.urls.hubspot}
                (state at /_sandbox/state, faults at POST /_sandbox/faults)

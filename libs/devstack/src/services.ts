@@ -46,6 +46,8 @@ function nodeArgsOf(name: ServiceName, options: ServicesOptions): string[] {
 /** Running services; each can be killed and restarted (chaos tests). */
 export interface Services {
   apiUrl: string;
+  /** Where a service serves `GET /metrics`: the API port for the conversation service, else its health port. */
+  metricsUrl(name: ServiceName): string;
   processes(): Record<string, ManagedProcess>;
   /** SIGKILLs a service. */
   kill(name: ServiceName): void;
@@ -137,6 +139,7 @@ export async function startServices(options: ServicesOptions): Promise<Services>
 
   return {
     apiUrl: `http://127.0.0.1:${apiPort}`,
+    metricsUrl: (name) => `http://127.0.0.1:${healthPorts[name]}/metrics`,
     processes: () => ({ ...procs }),
     kill: (name) => procs[name]?.kill('SIGKILL'),
     restart: async (name, restartOptions = {}) => {

@@ -13,6 +13,7 @@
 import { SwitchboardError } from '@switchboard/common';
 import type { ProviderName } from '@switchboard/contracts';
 import { type ProviderCallRecord, pruneProviderCalls, type Queryable, recordProviderCalls } from '@switchboard/db';
+import { recordProviderRetry } from '@switchboard/telemetry';
 import { asyncLocalStorage } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { ProviderError } from './errors.js';
@@ -131,7 +132,8 @@ export function failureOf(err: unknown): { errorCode: string; httpStatus?: numbe
 }
 
 /**
- * Wraps every activity so that each attempt is recorded in `log`: its provider (the worker's),
+ * Wraps every activity so that each attempt is recorded in `log` (and each retry counted in
+ * `switchboard_provider_retries_total`): its provider (the worker's),
  * operation, tenant (from the call's `tenantId`), start, duration, attempt number, and outcome.
  * Wrap inside the failure mapping, so the provider's own error (with its HTTP status) is seen.
  */
@@ -147,6 +149,9 @@ export function withCallLog<A extends Record<string, (call: never) => Promise<un
         const atMs = Date.now();
         const attempt = asyncLocalStorage.getStore()?.info.attempt ?? 1;
         const tenantId = (call as { tenantId?: unknown } | undefined)?.tenantId;
+        if (attempt > 1) {
+          recordProviderRetry({ provider, operation, ...(typeof tenantId === 'string' ? { tenant: tenantId } : {}) });
+        }
         const note = (outcome: Pick<ProviderCallRecord, 'ok' | 'errorCode' | 'httpStatus'>) => {
           if (typeof tenantId !== 'string') return;
           log.record({ tenantId, provider, operation, atMs, durationMs: Date.now() - atMs, attempt, ...outcome });

@@ -1,5 +1,6 @@
 import { currentTraceHeaders, SpanKind, type Tracer, withSpan } from '@switchboard/telemetry';
 import { ProviderError, ProviderErrorCodes } from './errors.js';
+import { measureProviderRequest } from './request-metrics.js';
 
 /** One HTTP request to a provider. */
 export interface ProviderRequest {
@@ -25,7 +26,10 @@ export interface ProviderResponse {
   json<T = unknown>(): T;
 }
 
-/** Sends provider requests: one client span each, W3C context propagated, bounded time and size. */
+/**
+ * Sends provider requests: one client span and one `switchboard_provider_request_duration_seconds`
+ * observation each, W3C context propagated, bounded time and size.
+ */
 export interface ProviderHttp {
   send(request: ProviderRequest): Promise<ProviderResponse>;
 }
@@ -38,77 +42,81 @@ export interface ProviderHttp {
 export function createProviderHttp(options: { tracer: Tracer; fetch?: typeof fetch }): ProviderHttp {
   const doFetch = options.fetch ?? fetch;
   return {
-    async send(req) {
-      const url = new URL(req.url);
-      const timeoutMs = req.timeoutMs ?? 10_000;
-      return withSpan(
-        options.tracer,
-        `${req.method} ${req.operation}`,
-        {
-          kind: SpanKind.CLIENT,
-          attributes: { 'http.request.method': req.method, 'server.address': url.hostname, 'url.path': url.pathname },
-        },
-        async (span) => {
-          const trace = currentTraceHeaders();
-          const headers: Record<string, string> = { ...req.headers, traceparent: trace.traceparent };
-          if (trace.tracestate) headers.tracestate = trace.tracestate;
-          let response: Response;
-          try {
-            response = await doFetch(url, {
-              method: req.method,
-              headers,
-              ...(req.body !== undefined ? { body: req.body } : {}),
-              signal: AbortSignal.timeout(timeoutMs),
-              redirect: 'manual',
-            });
-          } catch (err) {
-            const name = (err as Error).name;
-            if (name === 'TimeoutError' || name === 'AbortError') {
-              throw new ProviderError(
-                req.provider,
-                ProviderErrorCodes.Timeout,
-                `${req.provider} did not answer within ${timeoutMs} ms`,
-                {
-                  retryable: true,
-                },
-              );
-            }
+    send(req) {
+      return measureProviderRequest({ provider: req.provider, operation: req.operation }, () => sendOnce(req));
+    },
+  };
+
+  async function sendOnce(req: ProviderRequest): Promise<ProviderResponse> {
+    const url = new URL(req.url);
+    const timeoutMs = req.timeoutMs ?? 10_000;
+    return withSpan(
+      options.tracer,
+      `${req.method} ${req.operation}`,
+      {
+        kind: SpanKind.CLIENT,
+        attributes: { 'http.request.method': req.method, 'server.address': url.hostname, 'url.path': url.pathname },
+      },
+      async (span) => {
+        const trace = currentTraceHeaders();
+        const headers: Record<string, string> = { ...req.headers, traceparent: trace.traceparent };
+        if (trace.tracestate) headers.tracestate = trace.tracestate;
+        let response: Response;
+        try {
+          response = await doFetch(url, {
+            method: req.method,
+            headers,
+            ...(req.body !== undefined ? { body: req.body } : {}),
+            signal: AbortSignal.timeout(timeoutMs),
+            redirect: 'manual',
+          });
+        } catch (err) {
+          const name = (err as Error).name;
+          if (name === 'TimeoutError' || name === 'AbortError') {
             throw new ProviderError(
               req.provider,
-              ProviderErrorCodes.Unavailable,
-              `${req.provider} is unreachable: ${(err as Error).message}`,
+              ProviderErrorCodes.Timeout,
+              `${req.provider} did not answer within ${timeoutMs} ms`,
               {
                 retryable: true,
-                cause: err,
               },
             );
           }
-          span.setAttribute('http.response.status_code', response.status);
-          const text = await readBounded(req.provider, response, req.maxResponseBytes ?? 2 * 1_048_576);
-          return {
-            status: response.status,
-            headers: response.headers,
-            text,
-            json<T>() {
-              try {
-                return JSON.parse(text) as T;
-              } catch {
-                throw new ProviderError(
-                  req.provider,
-                  ProviderErrorCodes.InvalidResponse,
-                  `${req.provider} sent invalid JSON`,
-                  {
-                    retryable: true,
-                    httpStatus: response.status,
-                  },
-                );
-              }
+          throw new ProviderError(
+            req.provider,
+            ProviderErrorCodes.Unavailable,
+            `${req.provider} is unreachable: ${(err as Error).message}`,
+            {
+              retryable: true,
+              cause: err,
             },
-          };
-        },
-      );
-    },
-  };
+          );
+        }
+        span.setAttribute('http.response.status_code', response.status);
+        const text = await readBounded(req.provider, response, req.maxResponseBytes ?? 2 * 1_048_576);
+        return {
+          status: response.status,
+          headers: response.headers,
+          text,
+          json<T>() {
+            try {
+              return JSON.parse(text) as T;
+            } catch {
+              throw new ProviderError(
+                req.provider,
+                ProviderErrorCodes.InvalidResponse,
+                `${req.provider} sent invalid JSON`,
+                {
+                  retryable: true,
+                  httpStatus: response.status,
+                },
+              );
+            }
+          },
+        };
+      },
+    );
+  }
 }
 
 async function readBounded(provider: string, response: Response, max: number): Promise<string> {

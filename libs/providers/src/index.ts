@@ -16,6 +16,7 @@ export {
   toActivityFailure,
 } from './errors.js';
 export { createProviderHttp, type ProviderHttp, type ProviderRequest, type ProviderResponse } from './http.js';
+export { currentOperation, measureProviderRequest, requestErrorType } from './request-metrics.js';
 export {
   type IrreversibleEffect,
   noteSandboxEffect,

@@ -2,8 +2,9 @@ import type { ProviderActivities } from '@switchboard/chains';
 import { createLogger, EnvReader, type Logger, startHealthServer } from '@switchboard/common';
 import { familyProvider, type ProviderFamily, readTaskQueues } from '@switchboard/contracts';
 import { createPool, type Keyring, migrate, parseKeyring, type Queryable } from '@switchboard/db';
-import { initTelemetry, type Tracer, temporalWorkerTracing } from '@switchboard/telemetry';
+import { initTelemetry, installTemporalRuntime, type Tracer, temporalWorkerTracing } from '@switchboard/telemetry';
 import { NativeConnection, Worker } from '@temporalio/worker';
+import { withCallIdentity } from './call-identity.js';
 import { ProviderCallLog, withCallLog } from './call-log.js';
 import { type CredentialAccess, createCredentialAccess } from './credentials.js';
 import { toActivityFailure } from './errors.js';
@@ -59,8 +60,9 @@ export function withFailureMapping(activities: ProviderActivities): ProviderActi
 /**
  * The whole life of a provider worker process: config (failing on every missing variable at
  * once), tracing, database (migrated), credentials keyring, the Temporal worker on its task
- * queue, `/healthz`, and a graceful stop on SIGINT/SIGTERM that lets in-flight activities
- * finish within the grace time (unfinished ones are retried by Temporal on another worker).
+ * queue, `/healthz` and `/metrics` (ours and the Temporal SDK's), and a graceful stop on
+ * SIGINT/SIGTERM that lets in-flight activities finish within the grace time (unfinished ones
+ * are retried by Temporal on another worker).
  */
 export async function runProviderWorker(spec: ProviderWorkerSpec, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const r = new EnvReader(env);
@@ -99,7 +101,11 @@ export async function runProviderWorker(spec: ProviderWorkerSpec, env: NodeJS.Pr
     onError: (err, what) => log.warn({ err, what }, 'provider call log: database write failed (retried)'),
   });
   callLog.start();
-  const activities = withFailureMapping(withCallLog(spec.createActivities(ctx), callLog, familyProvider(spec.family)));
+  const activities = withCallIdentity(
+    withFailureMapping(withCallLog(spec.createActivities(ctx), callLog, familyProvider(spec.family))),
+  );
+  // The SDK's own worker metrics join ours on /metrics, its logs ours (before the runtime is first used).
+  await installTemporalRuntime(telemetry.metrics, log);
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
   const tracing = temporalWorkerTracing();
   const worker = await Worker.create({
@@ -116,7 +122,9 @@ export async function runProviderWorker(spec: ProviderWorkerSpec, env: NodeJS.Pr
   const health =
     config.healthPort === undefined
       ? undefined
-      : await startHealthServer(config.healthPort, () => !closing, config.healthHost);
+      : await startHealthServer(config.healthPort, () => !closing, config.healthHost, {
+          metrics: () => telemetry.metrics.text(),
+        });
   log.info({ taskQueue: config.taskQueue, operations: Object.keys(activities) }, `${spec.service} ready`);
 
   const close = async (signal: string) => {

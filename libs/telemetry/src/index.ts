@@ -1,4 +1,27 @@
 export {
+  type ActionOutcome,
+  type GaugeName,
+  type GaugeObservation,
+  initMetrics,
+  METRIC_NAMES,
+  MetricNames,
+  type Metrics,
+  observeGauge,
+  PROMETHEUS_CONTENT_TYPE,
+  recordActionOutcome,
+  recordHttpServerRequest,
+  recordProviderRequest,
+  recordProviderRetry,
+  tenantLabelEnabled,
+} from './metrics.js';
+export {
+  histogramCount,
+  type PromFamily,
+  PromParseError,
+  type PromSample,
+  parsePrometheusText,
+} from './prometheus-text.js';
+export {
   type Context,
   context,
   contextFromTraceHeaders,
@@ -14,4 +37,4 @@ export {
   traceIdOf,
   withSpan,
 } from './telemetry.js';
-export { temporalClientInterceptor, temporalWorkerTracing } from './temporal.js';
+export { installTemporalRuntime, temporalClientInterceptor, temporalWorkerTracing } from './temporal.js';

@@ -21,6 +21,7 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
+import { initMetrics, type Metrics } from './metrics.js';
 
 /** What {@link initTelemetry} set up; pass `resource`/`spanProcessor` to Temporal's plugin. */
 export interface Telemetry {
@@ -30,6 +31,8 @@ export interface Telemetry {
   tracer: Tracer;
   /** True when spans are exported (an OTLP endpoint is configured). */
   exporting: boolean;
+  /** The process's metrics: `text()` is what `GET /metrics` serves (see metrics.ts). */
+  metrics: Metrics;
   /**
    * Records a span that happened elsewhere with the ids it already has (the workflow sandbox
    * cannot export spans; it describes them and the orchestrator records them, see
@@ -79,9 +82,10 @@ const HEX32 = /^(?!0{32})[0-9a-f]{32}$/;
 const HEX16 = /^(?!0{16})[0-9a-f]{16}$/;
 
 /**
- * Sets up tracing for one service process: W3C trace-context propagation, async-local context,
- * and OTLP/HTTP export when `OTEL_EXPORTER_OTLP_ENDPOINT` (or `..._TRACES_ENDPOINT`) is set.
- * Without an endpoint, spans are still created (trace ids reach the audit rows) but not sent.
+ * Sets up tracing and metrics for one service process: W3C trace-context propagation,
+ * async-local context, and OTLP/HTTP export when `OTEL_EXPORTER_OTLP_ENDPOINT` (or
+ * `..._TRACES_ENDPOINT`) is set. Without an endpoint, spans are still created (trace ids reach
+ * the audit rows and the logs) but not sent. Metrics: see {@link initMetrics}.
  */
 export function initTelemetry(serviceName: string, env: NodeJS.ProcessEnv = process.env): Telemetry {
   const resource = new Resource({ [ATTR_SERVICE_NAME]: serviceName });
@@ -93,12 +97,14 @@ export function initTelemetry(serviceName: string, env: NodeJS.ProcessEnv = proc
   const provider = new NodeTracerProvider({ resource, spanProcessors: [spanProcessor], idGenerator: ids });
   provider.register();
   const tracer = trace.getTracer(serviceName);
+  const metrics = initMetrics(resource, env);
   return {
     serviceName,
     resource,
     spanProcessor,
     tracer,
     exporting,
+    metrics,
     recordSpan(s) {
       if (!HEX32.test(s.traceId) || !HEX16.test(s.spanId) || !HEX16.test(s.parentSpanId)) return;
       const parent = trace.setSpanContext(ROOT_CONTEXT, {
@@ -125,7 +131,9 @@ export function initTelemetry(serviceName: string, env: NodeJS.ProcessEnv = proc
       if (s.error !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: s.error });
       span.end(Math.max(s.startMs, s.endMs));
     },
-    shutdown: () => provider.shutdown(),
+    shutdown: async () => {
+      await Promise.all([provider.shutdown(), metrics.shutdown()]);
+    },
   };
 }
 

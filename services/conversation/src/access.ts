@@ -96,6 +96,9 @@ export async function registerAccessControl(
     if (auth.status !== 'authenticated') throw new UnauthorizedError();
     const principal = auth.principal;
     req.principal = principal;
+    // From here on the request's span and log lines name their tenant.
+    req.otel?.span.setAttribute('switchboard.tenant_id', principal.tenantId);
+    req.log = reply.log = req.log.child({ tenant: principal.tenantId });
 
     for (const [limit, key, max] of [
       ['key', `key:${principal.keyId}`, limits.perKeyPerMin],

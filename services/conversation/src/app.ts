@@ -5,7 +5,7 @@ import websocket from '@fastify/websocket';
 import type { Bus } from '@switchboard/bus';
 import { asSwitchboardError, type Logger, SwitchboardError } from '@switchboard/common';
 import { type ApiKeyPrincipal, addRateCounts, type Keyring, pruneRateCounts, type Queryable } from '@switchboard/db';
-import type { Tracer } from '@switchboard/telemetry';
+import type { Metrics, Tracer } from '@switchboard/telemetry';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { RATE_WINDOW_MS, type RateLimits, registerAccessControl } from './access.js';
 import type { AuthLimits } from './authenticator.js';
@@ -25,6 +25,7 @@ import { dropinRoutes } from './routes/dropin.routes.js';
 import { inboundRoutes } from './routes/inbound.routes.js';
 import { keyRoutes } from './routes/keys.routes.js';
 import { mcpRoutes } from './routes/mcp.routes.js';
+import { metricsRoutes } from './routes/metrics.routes.js';
 import { runRoutes } from './routes/runs.routes.js';
 import { sandboxRoutes } from './routes/sandbox.routes.js';
 import { settingsRoutes } from './routes/settings.routes.js';
@@ -70,6 +71,8 @@ export interface AppDeps {
    */
   trustProxy?: TrustProxy;
   logger?: Logger | false;
+  /** Serves `GET /metrics` (unauthenticated, like `/healthz`); absent: no such route. */
+  metrics?: Pick<Metrics, 'text'>;
 }
 
 /**
@@ -188,6 +191,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok', pid: process.pid }));
+  if (deps.metrics) await app.register(metricsRoutes, { metrics: deps.metrics });
 
   // WebSocket upgrades are dispatched through the router and its hooks (auth included). Register
   // it once, here: a second registration would answer every upgrade twice.

@@ -31,6 +31,7 @@ const app = await buildApp({
   },
   trustProxy: config.trustProxy,
   logger: log,
+  metrics: telemetry.metrics,
   ...(config.credentialsKeys ? { keyring: parseKeyring(config.credentialsKeys) } : {}),
   ...(config.publicBaseUrl ? { publicBaseUrl: config.publicBaseUrl } : {}),
 });

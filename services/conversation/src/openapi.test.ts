@@ -44,6 +44,7 @@ beforeAll(async () => {
     tracer: trace.getTracer('openapi-test'),
     toolCallTimeoutMs: 1000,
     bodyLimitBytes: BODY_LIMIT,
+    metrics: { text: async () => '# TYPE up gauge\nup 1\n' },
   });
   await app.ready();
   doc = app.swagger() as unknown as OpenApi;
@@ -101,7 +102,8 @@ describe('the OpenAPI document', () => {
       const expected = ['400', '500'];
       if (method !== 'GET') expected.push('413', '415');
       if (path.includes('{')) expected.push('414');
-      if (!path.startsWith('/v1/inbound/')) expected.push('401', '403', '429');
+      // Provider webhooks (signatures) and the Prometheus scrape take no API key.
+      if (!path.startsWith('/v1/inbound/') && path !== '/metrics') expected.push('401', '403', '429');
       expect(statuses, name).toEqual(expect.arrayContaining(expected));
       expect(
         statuses.some((s) => s.startsWith('2') || s === '101' || s === '405'),
@@ -237,5 +239,17 @@ describe('routePattern', () => {
     expect(tools.test('/v1/conversations//tool-calls')).toBe(false);
     expect(routePattern('/console/*').test('/console/app/main.js')).toBe(true);
     expect(routePattern('/console/config.json').test('/console/configxjson')).toBe(false);
+  });
+});
+
+describe('GET /metrics', () => {
+  it('is documented without a key and serves Prometheus text without one', async () => {
+    const op = doc.paths['/metrics']?.get;
+    expect(op?.security).toEqual([]);
+    expect(Object.keys(op?.responses['200']?.content ?? {})).toEqual(['text/plain']);
+    const res = await app.inject({ method: 'GET', url: '/metrics' });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toBe('text/plain; version=0.0.4; charset=utf-8');
+    expect(res.body).toBe('# TYPE up gauge\nup 1\n');
   });
 });

@@ -1,6 +1,7 @@
 /**
  * Request context and tracing, as a Fastify plugin: one server span per request (parented by
- * the caller's `traceparent` when it sends one), ended with the response's status, and
+ * the caller's `traceparent` when it sends one), ended with the response's status and counted
+ * in the HTTP server duration histogram, request log lines joined to the span's trace, and
  * {@link inRequestContext} for handlers to run their work inside it. Routes import it from
  * here, not from `app.ts`, so the app and its routes do not import each other.
  */
@@ -8,6 +9,7 @@ import {
   type Context,
   context,
   contextFromTraceHeaders,
+  recordHttpServerRequest,
   type Span,
   SpanKind,
   SpanStatusCode,
@@ -33,7 +35,7 @@ export interface RequestContextOptions {
  * (not encapsulated: it marks itself `skip-override`, as `fastify-plugin` would).
  */
 export async function requestContext(app: FastifyInstance, opts: RequestContextOptions): Promise<void> {
-  app.addHook('onRequest', async (req) => {
+  app.addHook('onRequest', async (req, reply) => {
     const parent = contextFromTraceHeaders(
       typeof req.headers.traceparent === 'string' ? req.headers.traceparent : undefined,
       typeof req.headers.tracestate === 'string' ? req.headers.tracestate : undefined,
@@ -45,6 +47,9 @@ export async function requestContext(app: FastifyInstance, opts: RequestContextO
       parent,
     );
     req.otel = { span, context: trace.setSpan(parent, span) };
+    // Every line the request logs (Fastify's "request completed" included) joins its trace.
+    const { traceId, spanId } = span.spanContext();
+    req.log = reply.log = req.log.child({ trace_id: traceId, span_id: spanId });
   });
   app.addHook('onResponse', async (req, reply) => {
     // Absent when the router refused the request before any hook ran (`frameworkErrors`).
@@ -53,6 +58,13 @@ export async function requestContext(app: FastifyInstance, opts: RequestContextO
     span.setAttribute('http.response.status_code', reply.statusCode);
     if (reply.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
     span.end();
+    // The route template, never the raw path (unbounded); unrouted requests share one value.
+    recordHttpServerRequest({
+      route: req.routeOptions.url ?? 'unrouted',
+      method: req.method,
+      status: reply.statusCode,
+      durationMs: reply.elapsedTime,
+    });
   });
 }
 Object.assign(requestContext, { [Symbol.for('skip-override')]: true });

@@ -1,12 +1,13 @@
 import { connectBus, ensureStreams } from '@switchboard/bus';
 import { createLogger, startHealthServer } from '@switchboard/common';
 import { createPool, migrate } from '@switchboard/db';
-import { initTelemetry, temporalClientInterceptor } from '@switchboard/telemetry';
+import { initTelemetry, installTemporalRuntime, temporalClientInterceptor } from '@switchboard/telemetry';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { createChainsWorker } from './chains-worker.js';
 import { startCompensation } from './compensation.js';
 import { loadConfig } from './config.js';
+import { ConfirmationTracker, observeOrchestratorGauges } from './gauges.js';
 import { startInboundConsumer } from './inbound-consumer.js';
 import { startIntentConsumer } from './intent-consumer.js';
 import { createSessionActivities } from './outcome.activities.js';
@@ -30,8 +31,25 @@ const temporal = new Client({
   namespace: config.temporalNamespace,
   interceptors: { workflow: [temporalClientInterceptor()] },
 });
+// The SDK's own worker metrics join ours on /metrics, its logs ours (before the runtime is first used).
+await installTemporalRuntime(telemetry.metrics, log);
 const workerConnection = await NativeConnection.connect({ address: config.temporalAddress });
-const sessionActivities = createSessionActivities({ bus, db, temporal, taskQueue: config.taskQueue, telemetry });
+const confirmations = new ConfirmationTracker(config.session.confirmationTimeoutMs);
+const sessionActivities = createSessionActivities({
+  bus,
+  db,
+  temporal,
+  taskQueue: config.taskQueue,
+  telemetry,
+  confirmations,
+});
+const stopGauges = observeOrchestratorGauges({
+  bus,
+  db,
+  temporal,
+  confirmations,
+  onError: (err, gauge) => log.warn({ err, gauge }, 'gauge not observed'),
+});
 const worker = await createChainsWorker({
   connection: workerConnection,
   namespace: config.temporalNamespace,
@@ -79,7 +97,9 @@ if (config.stuckRunSweepMs > 0) sweeper.start(config.stuckRunSweepMs);
 const health =
   config.healthPort === undefined
     ? undefined
-    : await startHealthServer(config.healthPort, () => !closing, config.healthHost);
+    : await startHealthServer(config.healthPort, () => !closing, config.healthHost, {
+        metrics: () => telemetry.metrics.text(),
+      });
 log.info({ taskQueues: config.taskQueues }, 'orchestrator ready');
 
 async function close(signal: string): Promise<void> {
@@ -87,6 +107,7 @@ async function close(signal: string): Promise<void> {
   closing = true;
   log.info({ signal }, 'shutting down');
   health?.close();
+  stopGauges();
   // Stop taking intents first; in-flight ones finish or are redelivered to another replica.
   await Promise.all([consumer.stop(), inbound.stop(), sweeper.stop()]);
   // The SDK's runtime also reacts to SIGINT/SIGTERM and may have started draining already;

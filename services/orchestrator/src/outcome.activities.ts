@@ -1,5 +1,6 @@
 import { type Bus, publishDurable } from '@switchboard/bus';
 import {
+  type FinalOutcome,
   type OutcomeBatch,
   type PublishedEvent,
   type SessionActivities,
@@ -19,9 +20,10 @@ import {
   Subjects,
   timestampFromMs,
 } from '@switchboard/contracts';
-import { finishRun, markRunStarted, type Queryable } from '@switchboard/db';
-import { SpanKind, type Telemetry, traceIdOf } from '@switchboard/telemetry';
+import { type FinishedRun, finishRun, markRunStarted, type Queryable } from '@switchboard/db';
+import { recordActionOutcome, SpanKind, type Telemetry, traceIdOf } from '@switchboard/telemetry';
 import type { Client } from '@temporalio/client';
+import type { ConfirmationTracker } from './gauges.js';
 
 const KINDS: Record<PublishedEvent['kind'], ActionEventKind> = {
   accepted: ActionEventKind.ACCEPTED,
@@ -57,6 +59,8 @@ export function createSessionActivities(deps: {
   taskQueue: string;
   /** Records the spans the workflow stands for; without it they are dropped. */
   telemetry?: Pick<Telemetry, 'recordSpan'>;
+  /** Learns which confirmations are waiting (the `switchboard_confirmations_waiting` gauge). */
+  confirmations?: Pick<ConfirmationTracker, 'observe'>;
 }): SessionActivities {
   return {
     async startBookingLifecycles(inputs) {
@@ -71,6 +75,7 @@ export function createSessionActivities(deps: {
       const trace = { traceparent: intent.traceparent, tracestate: '' };
       const first = batch.events[0];
       if (batch.first && first) await markRunStarted(deps.db, intent.intentId, new Date(first.atMs));
+      deps.confirmations?.observe(batch);
       const toEvent = (e: PublishedEvent): ActionEvent =>
         create(ActionEventSchema, {
           intentId: intent.intentId,
@@ -113,7 +118,7 @@ export function createSessionActivities(deps: {
       });
       // The audit row is final before anyone can see the result on the bus, so a client that
       // reads the run right after its response never sees it still "running".
-      await finishRun(
+      const finished = await finishRun(
         deps.db,
         intent.intentId,
         {
@@ -131,6 +136,8 @@ export function createSessionActivities(deps: {
         },
         { tenantId: intent.tenantId, conversationId: intent.conversationId, actionName: intent.actionName },
       );
+      // Only by the call that ended the run: a retry of this activity finds the row terminal.
+      if (finished) recordRunMetrics(intent, final, finished);
       await publishDurable(
         deps.bus.js,
         Subjects.result(intent.conversationId, intent.intentId),
@@ -150,4 +157,24 @@ export function createSessionActivities(deps: {
       }
     },
   };
+}
+
+/** Events a voice runtime can speak while the action runs. */
+const SPEAKABLE: ReadonlySet<PublishedEvent['kind']> = new Set(['progress', 'respond']);
+
+/**
+ * The run's `switchboard_action_*` observations: accepted (the audit row's time) → result, and
+ * accepted → its first speakable event (from the run's own event times).
+ */
+function recordRunMetrics(intent: OutcomeBatch['intent'], final: FinalOutcome, run: FinishedRun): void {
+  const firstSpoken = final.events.find((e) => SPEAKABLE.has(e.kind));
+  recordActionOutcome({
+    agent: run.agentName ?? '',
+    action: intent.actionName,
+    outcome: final.status,
+    ...(final.error ? { errorCode: final.error.code } : {}),
+    tenant: intent.tenantId,
+    durationMs: run.durationMs,
+    ...(firstSpoken ? { firstEventMs: firstSpoken.atMs - run.acceptedAt.getTime() } : {}),
+  });
 }

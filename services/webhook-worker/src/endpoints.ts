@@ -4,10 +4,10 @@
  */
 import type { JsonValue, Logger } from '@switchboard/common';
 import { type Endpoint, findEndpoint, type Queryable } from '@switchboard/db';
-import type { CredentialAccess } from '@switchboard/providers';
+import { type CredentialAccess, currentOperation, measureProviderRequest } from '@switchboard/providers';
 import { currentTraceHeaders, SpanKind, type Tracer, withSpan } from '@switchboard/telemetry';
 import type { OAuth2TokenCache } from './oauth2-cache.js';
-import { type OutboundRequest, type OutboundResponse, sendOutbound } from './outbound.js';
+import { OutboundError, type OutboundRequest, type OutboundResponse, sendOutbound } from './outbound.js';
 import { Signing, signatureHeader } from './signing.js';
 
 /** Dependencies of the webhook worker's activities (a `ProviderWorkerContext` fits). */
@@ -116,8 +116,18 @@ export function traceHeaders(): Record<string, string> {
 /**
  * Sends under a client span named `<METHOD> <endpoint>`. Attributes carry the method, host,
  * endpoint name, status and redirect count: never headers, query or body (credentials, PII).
+ * Each send is one `switchboard_provider_request_duration_seconds` observation (provider
+ * `webhook`, the activity's operation; never the tenant-chosen endpoint name).
  */
 export function sendWithSpan(tracer: Tracer, endpoint: Endpoint, request: OutboundRequest): Promise<OutboundResponse> {
+  return measureProviderRequest(
+    { provider: 'webhook', operation: currentOperation() ?? 'webhook' },
+    () => sendWithSpanOnce(tracer, endpoint, request),
+    (err) => (err instanceof OutboundError ? err.reason : 'error'),
+  );
+}
+
+function sendWithSpanOnce(tracer: Tracer, endpoint: Endpoint, request: OutboundRequest): Promise<OutboundResponse> {
   return withSpan(
     tracer,
     `${request.method} ${endpoint.name}`,

@@ -2,8 +2,10 @@
 import { join } from 'node:path';
 
 /** The sections the harness can run, in the order it runs them. */
-export const BenchSections = ['nats', 'temporal', 'naive', 'switchboard', 'scale'] as const;
+export const BenchSections = ['nats', 'temporal', 'naive', 'switchboard', 'sb-export', 'scale'] as const;
 export type BenchSection = (typeof BenchSections)[number];
+/** Sections run only when asked for (`--sections`). */
+const OPT_IN: readonly BenchSection[] = ['sb-export'];
 
 /** What a run measures; see {@link parseBenchOptions} for the flags. */
 export interface BenchOptions {
@@ -30,7 +32,7 @@ export interface BenchOptions {
 
 export const USAGE = `npm run bench -- [options]      (flags win over the environment variables in brackets)
   --smoke                    tiny run to keep the harness working: level 2, 4 chains, scale 100  [BENCH_SMOKE=1]
-  --sections a,b             ${BenchSections.join(',')} (default all)                [BENCH_SECTIONS]
+  --sections a,b             ${BenchSections.join(',')} (default all but sb-export: the booking chain with OTLP export and scrapes on, to set beside switchboard)  [BENCH_SECTIONS]
   --levels 1,10,50,100       concurrent conversations per level                       [BENCH_LEVELS]
   --chains 200               chains per level (at least the level)                    [BENCH_CHAINS]
   --warmup 10                unmeasured chains before each section                    [BENCH_WARMUP]
@@ -71,7 +73,7 @@ export function parseBenchOptions(
         }
         return name as BenchSection;
       })
-    : [...BenchSections];
+    : BenchSections.filter((s) => !OPT_IN.includes(s));
   const levelsText = get('levels', 'BENCH_LEVELS');
   const levels = levelsText
     ? levelsText.split(',').map((l) => int(l.trim(), 'a level', 1) as number)

@@ -56,6 +56,8 @@ export interface BenchReport {
   options: BenchOptions;
   sections: SectionReport[];
   comparisons: Comparison[];
+  /** `sb-export` ÷ `switchboard` per concurrency: what exporting telemetry costs (empty without both). */
+  exportCost: { concurrency: number; ratios: Ratios }[];
   scale: (ScaleFigures & { error?: string }) | null;
 }
 
@@ -99,6 +101,19 @@ export function compare(sections: readonly SectionReport[]): Comparison[] {
   });
 }
 
+/** The `sb-export` section's levels as ratios to the `switchboard` section's. */
+export function exportCost(sections: readonly SectionReport[]): BenchReport['exportCost'] {
+  const off = sections.find((s) => s.section === 'switchboard');
+  const on = sections.find((s) => s.section === 'sb-export');
+  return (on?.levels ?? []).flatMap((level) => {
+    const r = ratios(
+      level,
+      off?.levels.find((l) => l.concurrency === level.concurrency),
+    );
+    return r ? [{ concurrency: level.concurrency, ratios: r }] : [];
+  });
+}
+
 const ms = (v: number | null | undefined) =>
   v === null || v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(1);
 const x = (v: number | null | undefined) =>
@@ -138,7 +153,9 @@ export function formatReport(report: BenchReport): string {
         if (l.errors.length > 0) out.push(`  ${s.section}@${l.concurrency} errors: ${l.errors.join(' | ')}`);
     }
   }
-  if (report.comparisons.length > 0) {
+  // Only with a ceiling or the baseline in the run (a switchboard-only run has nothing to compare).
+  const compared = report.comparisons.some((c) => c.vsTemporalCeiling || c.vsNatsCeiling || c.vsNaive);
+  if (compared) {
     out.push('');
     out.push('== Switchboard ÷ ceiling / baseline at the same concurrency (throughput: fraction; latency: multiple)');
     out.push(
@@ -155,6 +172,19 @@ export function formatReport(report: BenchReport): string {
         `${pad(String(c.concurrency), 5)} | ${x(t?.chainsPerSecond).padEnd(17)}${pad(x(t?.chain.p50), 8)}${pad(x(t?.timeToFirstEvent.p50), 8)}${pad(x(t?.timeToResult.p50), 8)}${pad(x(t?.timeToResult.p99), 8)}` +
           ` | ${x(n?.chainsPerSecond).padEnd(13)}${pad(x(n?.timeToResult.p50), 8)} | ${x(v?.chainsPerSecond).padEnd(14)}${pad(x(v?.chain.p50), 8)}${pad(x(v?.chain.p99), 8)}` +
           ` | ${oh ? `${[oh.chain.p50, oh.chain.p95, oh.chain.p99, oh.chain.max].map(ms).join('/')}, ${ms(oh.perToolCall.p50)}` : '-'}`,
+      );
+    }
+  }
+  if (report.exportCost.length > 0) {
+    out.push('');
+    out.push('== Telemetry export on (sb-export) ÷ off (switchboard) at the same concurrency');
+    out.push(
+      `${pad('conc', 5)} | ${pad('chains/s', 9)}${pad('chain50', 9)}${pad('chain99', 9)}${pad('res50', 9)}${pad('res99', 9)}`,
+    );
+    for (const c of report.exportCost) {
+      const r = c.ratios;
+      out.push(
+        `${pad(String(c.concurrency), 5)} | ${pad(x(r.chainsPerSecond), 9)}${pad(x(r.chain.p50), 9)}${pad(x(r.chain.p99), 9)}${pad(x(r.timeToResult.p50), 9)}${pad(x(r.timeToResult.p99), 9)}`,
       );
     }
   }

@@ -14,10 +14,11 @@ import { startTestStack } from '../support/stack.js';
 import { slotAllocator } from './booking.js';
 import { bundleBenchWorkflows, natsDriver, temporalDriver } from './ceilings.js';
 import type { ChainDriver } from './driver.js';
+import { exportingDriver, setTelemetryExport } from './export.js';
 import { naiveDriver } from './naive.js';
 import { type BenchOptions, parseBenchOptions, USAGE } from './options.js';
 import { findInfraProcesses, startUsageMeter, type TrackedProcess } from './procstat.js';
-import { type BenchReport, compare, formatReport, type SectionReport } from './report.js';
+import { type BenchReport, compare, exportCost, formatReport, type SectionReport } from './report.js';
 import { runScale } from './scale.js';
 import { runLevel } from './stats.js';
 import { switchboardDriver } from './switchboard.js';
@@ -51,11 +52,14 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     for (const sandbox of [stack.sandboxes.calcom, stack.sandboxes.twilio, stack.sandboxes.hubspot]) {
       sandbox.faults.latencyMs = options.providerLatencyMs;
     }
-    const processes: TrackedProcess[] = [
+    // Recomputed after services restart (the sb-export section restarts them all).
+    const tracked = (): TrackedProcess[] => [
       { name: 'bench (load+sandboxes)', pid: process.pid, alone: true },
       ...Object.entries(stack.services.processes()).map(([name, p]) => ({ name, pid: p.pid })),
       ...findInfraProcesses(),
     ];
+    let processes = tracked();
+    let exporting = false;
     log(`stack up; measuring ${processes.map((p) => `${p.name}:${p.pid}`).join(' ')}; logs in ${logDir}`);
     const slotFor = slotAllocator();
     let nextIndex = 0;
@@ -65,6 +69,12 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       const report: SectionReport = { section, description: '', notes: [], levels: [] };
       sections.push(report);
       try {
+        if ((section === 'sb-export') !== exporting) {
+          exporting = section === 'sb-export';
+          log(`restarting the services with telemetry export ${exporting ? 'on' : 'off'}`);
+          await setTelemetryExport(stack, exporting);
+          processes = tracked();
+        }
         driver =
           section === 'nats'
             ? await natsDriver(stack.infra.natsUrl)
@@ -77,7 +87,9 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
                 )
               : section === 'naive'
                 ? naiveDriver(stack.sandboxes, slotFor)
-                : switchboardDriver(stack, slotFor);
+                : section === 'sb-export'
+                  ? exportingDriver(stack, slotFor)
+                  : switchboardDriver(stack, slotFor);
         report.description = driver.description;
         report.notes = driver.notes;
         await driver.beforeLevel?.();
@@ -104,6 +116,10 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     }
 
     if (options.sections.includes('scale')) {
+      if (exporting) {
+        await setTelemetryExport(stack, false);
+        processes = tracked();
+      }
       const orchestrator = processes.find((p) => p.name === 'orchestrator');
       const temporal = processes.find((p) => p.name === 'temporal');
       try {
@@ -150,6 +166,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     options,
     sections,
     comparisons: compare(sections),
+    exportCost: exportCost(sections),
     scale,
   };
   mkdirSync(dirname(options.out), { recursive: true });

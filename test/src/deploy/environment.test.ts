@@ -17,7 +17,7 @@ import { parse, parseAllDocuments } from 'yaml';
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const read = (path: string) => readFileSync(join(root, path), 'utf8');
 
-const Common = ['libs/common/src/logger.ts', 'libs/telemetry/src/telemetry.ts'];
+const Common = ['libs/common/src/logger.ts', 'libs/telemetry/src/telemetry.ts', 'libs/telemetry/src/metrics.ts'];
 const Worker = [...Common, 'libs/providers/src/worker.ts', 'libs/contracts/src/task-queues.ts'];
 
 /** The source files whose environment reads are each service's, beside its own `src/main.ts`. */

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { type Bus, connectBus } from '@switchboard/bus';
 import { ActionStatus, decodeResult, Streams, Subjects, sessionWorkflowId } from '@switchboard/contracts';
 import { IdPrefixes, insertAcceptedRun, newId } from '@switchboard/db';
+import { MetricNames, parsePrometheusText } from '@switchboard/telemetry';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startTestStack, type TestStack } from '../support/stack.js';
@@ -61,6 +62,13 @@ function orchestratorSays(intentId: string): { msg: string; reason?: string }[] 
         return [];
       }
     });
+}
+
+/** `switchboard_runs_stuck` as the orchestrator's `/metrics` says now. */
+async function stuckGauge(): Promise<number | undefined> {
+  const res = await fetch(stack.services.metricsUrl('orchestrator'));
+  expect(res.status).toBe(200);
+  return parsePrometheusText(await res.text()).get(MetricNames.runsStuck)?.samples[0]?.value;
 }
 
 /** The run as `GET /v1/runs?…` lists it, if it does. */
@@ -198,10 +206,13 @@ describe('stuck runs', () => {
       );
       expect(await listed('status=stuck', id)).toBeDefined();
       expect(orchestratorSays(id).some((l) => l.msg.startsWith('stuck run abandoned'))).toBe(false);
+      // The gauge alerts fire on counts it too (the other test's runs are all ended by now).
+      expect(await stuckGauge()).toBe(1);
       await stack.services.restart('webhook-worker');
       down = false;
       const done = await eventually(() => listed('status=succeeded&agent=slowpoke', id), 30_000);
       expect(done).toMatchObject({ status: 'succeeded', errorCode: null });
+      expect(await stuckGauge()).toBe(0);
     } finally {
       if (down) await stack.services.restart('webhook-worker').catch(() => {});
     }

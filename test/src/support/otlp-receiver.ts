@@ -12,10 +12,18 @@ export interface ReceivedSpan {
   raw: string;
 }
 
-/** A tiny OTLP/HTTP (JSON) trace receiver standing in for a collector in tests. */
+/** A metric pushed over OTLP/HTTP JSON: its name and the service that pushed it. */
+export interface ReceivedMetric {
+  service: string;
+  name: string;
+}
+
+/** A tiny OTLP/HTTP (JSON) trace and metrics receiver standing in for a collector in tests. */
 export interface OtlpReceiver {
   url: string;
   spans(): ReceivedSpan[];
+  /** Metric names pushed so far (one entry per push and metric). */
+  metrics(): ReceivedMetric[];
   close(): Promise<void>;
 }
 
@@ -28,12 +36,33 @@ interface OtlpJson {
   }[];
 }
 
+interface OtlpMetricsJson {
+  resourceMetrics?: {
+    resource?: { attributes?: { key: string; value: { stringValue?: string } }[] };
+    scopeMetrics?: { metrics?: { name: string }[] }[];
+  }[];
+}
+
 export async function startOtlpReceiver(): Promise<OtlpReceiver> {
   const received: ReceivedSpan[] = [];
+  const pushed: ReceivedMetric[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
+      if (req.url === '/v1/metrics') {
+        try {
+          const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as OtlpMetricsJson;
+          for (const rm of body.resourceMetrics ?? []) {
+            const service = rm.resource?.attributes?.find((a) => a.key === 'service.name')?.value.stringValue ?? '';
+            for (const sm of rm.scopeMetrics ?? [])
+              for (const m of sm.metrics ?? []) pushed.push({ service, name: m.name });
+          }
+        } catch {
+          res.writeHead(400).end();
+          return;
+        }
+      }
       if (req.url === '/v1/traces') {
         try {
           const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as OtlpJson;
@@ -67,6 +96,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
   return {
     url: `http://127.0.0.1:${port}`,
     spans: () => [...received],
+    metrics: () => [...pushed],
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();

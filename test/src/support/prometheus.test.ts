@@ -1,5 +1,6 @@
+import { METRIC_NAMES } from '@switchboard/telemetry';
 import { describe, expect, it } from 'vitest';
-import { seriesNames } from './prometheus.js';
+import { ExportedInstruments, seriesNames } from './prometheus.js';
 
 describe('seriesNames', () => {
   it('finds the series an expression selects, not its functions, labels, ranges or numbers', () => {
@@ -11,5 +12,11 @@ describe('seriesNames', () => {
     expect(seriesNames('sum without (instance) (up{job="x"}) or vector(0)')).toEqual(['up']);
     expect(seriesNames('max(stuck) > bool 0 unless absent(other)')).toEqual(['stuck', 'other']);
     expect(seriesNames('sum(rate(x[$__rate_interval]))')).toEqual(['x']);
+  });
+});
+
+describe('ExportedInstruments', () => {
+  it('names exactly the instruments libs/telemetry defines (its kinds are what this list adds)', () => {
+    expect(Object.keys(ExportedInstruments).sort()).toEqual([...METRIC_NAMES].sort());
   });
 });

@@ -6,9 +6,9 @@
 import { spawnSync } from 'node:child_process';
 
 /**
- * The instruments every dashboard and alert may rely on, by Prometheus name, as issue #14 fixes
- * them. Histograms export `<name>_bucket`, `_sum` and `_count`. When libs/telemetry exports its
- * own list of instrument names, this list must be replaced by it (one place for the names).
+ * The instruments every dashboard and alert may rely on, by Prometheus name, with their kinds.
+ * Histograms export `<name>_bucket`, `_sum` and `_count`. The names are defined in libs/telemetry
+ * (`METRIC_NAMES`); a test keeps this list equal to that one, so a rename there fails here.
  */
 export const ExportedInstruments = {
   switchboard_action_duration_seconds: 'histogram',
