@@ -33,6 +33,7 @@ import {
 } from './effects.js';
 import { type IntentTrace, intentTrace } from './intent-trace.js';
 import {
+  LENIENT_OUTPUTS_PATCH,
   type LegacyCommands,
   LIFECYCLE_START_BY_ACTIVITY_PATCH,
   startLifecyclesAsChildren,
@@ -222,7 +223,7 @@ async function execute(
         }
       },
     },
-    { onEvent },
+    { onEvent, outputChecks: () => (patched(LENIENT_OUTPUTS_PATCH) ? 'lenient' : 'strict') },
   );
 
   if (cancelledBeforeEffects) {
