@@ -81,3 +81,24 @@ describe('canonical actions within the JSON limits', () => {
     });
   });
 });
+
+describe('targets this runtime cannot run', () => {
+  it.each([
+    ['tool://lookup_customer', 'tool'],
+    ['workflow://business_hours', 'workflow'],
+  ])('refuses %s at /target, though the typed format allows it', (target, scheme) => {
+    const { format, issues } = validateAnyAction({ name: 'check_it', description: 'Checks', target });
+    expect(format).toBe('typed');
+    expect(issues).toEqual([
+      expect.objectContaining({
+        pointer: '/target',
+        message: `target '${target}' cannot run here: ${scheme}:// targets are not resolved by this runtime, so every call would fail`,
+        expected: 'webhook://ENDPOINT or provider://family.operation',
+      }),
+    ]);
+  });
+
+  it('takes webhook:// and provider:// targets', () => {
+    expect(validateAnyAction({ name: 'a', description: 'A', target: 'webhook://meal_log' }).issues).toEqual([]);
+  });
+});

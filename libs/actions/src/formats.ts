@@ -3,7 +3,7 @@ import { checkJson } from '@switchboard/common/json-limits';
 import { parseBuiltinAction, validateBuiltinAction } from './builtins/catalog.js';
 import { parseDeclarativeTool, validateDeclarativeTool } from './declarative.js';
 import type { CanonicalAction } from './model.js';
-import { parseTypedAction, validateTypedAction } from './typed.js';
+import { parseTypedAction, unrunnableTargetIssue, validateTypedAction } from './typed.js';
 
 /** The three surface formats users write actions in. */
 export const ActionFormats = {
@@ -34,7 +34,9 @@ export function detectActionFormat(doc: unknown): ActionFormat {
 /**
  * Validates a definition in whichever format it is written; every issue, with pointers. A valid
  * definition is compiled too, and its canonical form held to the JSON limits (`checkJson`):
- * every tool call carries it on the bus, so one nested too deep could never run.
+ * every tool call carries it on the bus, so one nested too deep could never run. A typed
+ * action whose target this runtime cannot run (`tool://`, `workflow://`) is refused at
+ * `/target` for the same reason ({@link unrunnableTargetIssue}).
  */
 export function validateAnyAction(doc: unknown): { format: ActionFormat; issues: ValidationIssue[] } {
   const format = detectActionFormat(doc);
@@ -43,6 +45,8 @@ export function validateAnyAction(doc: unknown): { format: ActionFormat; issues:
   ];
   const issues = validate(doc);
   if (issues.length > 0) return { format, issues };
+  const unrunnable = format === ActionFormats.Typed ? unrunnableTargetIssue(doc) : undefined;
+  if (unrunnable) return { format, issues: [unrunnable] };
   const [canonical] = checkJson(parseAnyAction(doc).action, { maxIssues: 1 });
   if (canonical) {
     issues.push({

@@ -27,6 +27,7 @@ export {
   type InterpretOptions,
   type InterpretResult,
   interpret,
+  type OutputChecks,
   rememberedOutput,
   visibleOutputs,
 } from './interpreter.js';
@@ -124,7 +125,7 @@ export {
 } from './templates.js';
 export { type ParsedTarget, parseTarget, parseTypedAction, validateTypedAction } from './typed.js';
 export { DefinitionLimits, patternProblem } from './validate.js';
-export { parseTypedTypeName, type TypeSpec, typeMismatch } from './value-types.js';
+export { parseTypedTypeName, type TypeCheckOptions, type TypeSpec, typeMismatch } from './value-types.js';
 export {
   checkPropertyValue,
   interpretStringValue,

@@ -405,14 +405,73 @@ describe('typed actions', () => {
     expect(result.state.outputs.log_meal).toEqual(result.outputs);
   });
 
-  it('fails on an output of the wrong type', async () => {
+  it('leaves out an output of the wrong type with a warning: the effect happened, so the run succeeded', async () => {
     const action = parseTypedAction(example('log_meal.action.json'));
     const result = await interpret(
       { action, params: { meal_type: 'lunch', dishes: ['soup'] }, state: emptyState() },
       new FakeExecutor({ meal_log: { id: 'm-1', total_calories: 'lots' } }),
     );
-    expect(result.error).toMatchObject({ code: 'invalid_output', message: "output 'total_calories': expected number" });
+    expect(result.status).toBe('succeeded');
+    expect(result.outputs).toEqual({ meal_id: 'm-1' });
+    expect(result.state.outputs.log_meal).toEqual({ meal_id: 'm-1' });
+    expect(result.events).toContainEqual({
+      type: 'log',
+      level: 'warn',
+      message: "output 'total_calories' left out: expected number",
+      data: {
+        code: 'invalid_output',
+        output: 'total_calories',
+        pointer: '/outputs/total_calories',
+        result_pointer: '/total_calories',
+      },
+    });
+  });
+
+  it('takes a numeric id output', async () => {
+    const action = parseTypedAction(example('log_meal.action.json'));
+    let asked = 0;
+    const result = await interpret(
+      { action, params: { meal_type: 'lunch', dishes: ['soup'] }, state: emptyState() },
+      new FakeExecutor({ meal_log: { id: 42, total_calories: 640 } }),
+      {
+        outputChecks: () => {
+          asked++;
+          return 'lenient';
+        },
+      },
+    );
+    expect(result.status).toBe('succeeded');
+    expect(result.outputs).toEqual({ meal_id: 42, total_calories: 640 });
+    expect(result.events.filter((e) => e.type === 'log')).toEqual([]);
+    expect(asked).toBe(1);
+  });
+
+  it('fails with invalid_output as earlier releases did when outputChecks says strict', async () => {
+    const action = parseTypedAction(example('log_meal.action.json'));
+    const result = await interpret(
+      { action, params: { meal_type: 'lunch', dishes: ['soup'] }, state: emptyState() },
+      new FakeExecutor({ meal_log: { id: 42, total_calories: 640 } }),
+      { outputChecks: () => 'strict' },
+    );
+    expect(result.error).toMatchObject({
+      code: 'invalid_output',
+      message: "output 'meal_id': expected id (a non-empty string)",
+    });
     expect(result.state.outputs).toEqual({});
+  });
+
+  it('does not ask outputChecks when every output passes the strict check', async () => {
+    const action = parseTypedAction(example('log_meal.action.json'));
+    const result = await interpret(
+      { action, params: { meal_type: 'lunch', dishes: ['soup'] }, state: emptyState() },
+      new FakeExecutor({ meal_log: { id: 'm-1', total_calories: 640 } }),
+      {
+        outputChecks: () => {
+          throw new Error('not asked');
+        },
+      },
+    );
+    expect(result.status).toBe('succeeded');
   });
 
   it('checks typed arguments (list[number], datetime)', async () => {
@@ -439,7 +498,8 @@ describe('typed actions', () => {
         payload: { email: 'ada@example.com', start: '2025-03-01T10:00:00Z' },
       },
     ]);
-    expect(result.error?.code).toBe('invalid_output');
+    expect(result.status).toBe('succeeded');
+    expect(result.outputs).toEqual({ booking_uid: 'b-1' });
     const ok = await interpret(
       { action, params: { email: 'ada@example.com', start: '2025-03-01T10:00:00Z' }, state: emptyState() },
       new FakeExecutor({ 'calcom.book': { uid: 'b-1', booking: { id: 1 } } }),

@@ -31,8 +31,12 @@
  * - **Outputs** are the `context.get` reads, plus, for actions with declared outputs, the
  *   declared outputs read from the result of the last webhook/provider step:
  *   `outputs[o.name] = result[o.developerName]` (when the result is not an object and exactly
- *   one output is declared, the whole result is that output). A present output of the wrong
- *   type fails the run (`invalid_output`). On success, non-empty outputs are remembered as
+ *   one output is declared, the whole result is that output). An `id` output also takes a
+ *   number. A present output of the wrong type is left out, with a `warn` log event naming it
+ *   and its pointer (`data: { code: 'invalid_output', output, pointer, result_pointer }`): the
+ *   effect has happened, so the run still succeeds (an outcome never says an effect did not
+ *   happen when it did). See {@link InterpretOptions.outputChecks} for the earlier rule. On
+ *   success, non-empty outputs are remembered as
  *   `state.outputs[action.name]`; filtered outputs are remembered too — see
  *   {@link visibleOutputs} for what the agent may see.
  * - **Budget.** Every executed step counts (a conditional and each step of its branch); the
@@ -73,7 +77,7 @@ import { mergeEffectPolicies, readEffectPolicy, retryIntervalProblem } from './p
 import { checkRule, defaultRuleMessage } from './rules.js';
 import { renderTemplate, stringifyForTemplate } from './templates.js';
 import { patternProblem } from './validate.js';
-import { typeMismatch } from './value-types.js';
+import { type TypeSpec, typeMismatch } from './value-types.js';
 import { resolvePropertyValue } from './values.js';
 
 /** Everything a chain can read and write that outlives one run; plain JSON. */
@@ -189,7 +193,16 @@ export interface InterpretOptions {
   /** Called with each event as it happens (awaited; an exception aborts the run). */
   onEvent?: (event: ChainEvent) => void | Promise<void>;
   limits?: InterpretLimits;
+  /**
+   * Asked (at most once per run) only when an output fails the strict check of earlier releases
+   * (an `id` must be a string): `'strict'` fails the run with `invalid_output` as they did, which
+   * a workflow replaying their history needs; `'lenient'` (the default) is the rule above.
+   */
+  outputChecks?: () => OutputChecks;
 }
+
+/** How outputs that fail their type are treated; see {@link InterpretOptions.outputChecks}. */
+export type OutputChecks = 'strict' | 'lenient';
 
 /** Default {@link InterpretLimits}. */
 export const DEFAULT_INTERPRET_LIMITS = { maxSteps: 1000, maxEffects: 50 } as const;
@@ -580,25 +593,48 @@ function prepareArguments(
   return { params, issues, ignored };
 }
 
-function mapOutputs(run: Run, outputs: readonly OutputSpec[]): Record<string, JsonValue> {
+/** A JSON pointer segment (RFC 6901). */
+function pointerSegment(name: string): string {
+  return name.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+async function mapOutputs(run: Run, outputs: readonly OutputSpec[]): Promise<Record<string, JsonValue>> {
   const mapped: Record<string, JsonValue> = { ...run.reads };
   if (outputs.length === 0 || run.lastEffectResult === undefined) return mapped;
   const result = run.lastEffectResult;
+  let checks: OutputChecks | undefined;
   for (const spec of outputs) {
     let value: JsonValue | undefined;
-    if (isPlainObject(result)) value = ownGet(result, spec.developerName) as JsonValue | undefined;
+    const whole = !isPlainObject(result);
+    if (!whole) value = ownGet(result, spec.developerName) as JsonValue | undefined;
     else if (outputs.length === 1) value = result;
     if (value === undefined || value === null) continue;
-    const mismatch = typeMismatch(
-      value,
-      spec.items === undefined ? { type: spec.type } : { type: spec.type, items: spec.items },
-    );
-    if (mismatch !== undefined) {
-      throw new StepFailure({
-        code: 'invalid_output',
-        message: `output '${spec.name}': ${mismatch}`,
-        retryable: false,
-      });
+    const type: TypeSpec = spec.items === undefined ? { type: spec.type } : { type: spec.type, items: spec.items };
+    const strict = typeMismatch(value, type);
+    if (strict !== undefined) {
+      checks ??= run.options.outputChecks?.() ?? 'lenient';
+      if (checks === 'strict') {
+        throw new StepFailure({
+          code: 'invalid_output',
+          message: `output '${spec.name}': ${strict}`,
+          retryable: false,
+        });
+      }
+      const mismatch = typeMismatch(value, type, { numericIds: true });
+      if (mismatch !== undefined) {
+        await run.emit({
+          type: 'log',
+          level: 'warn',
+          message: `output '${spec.name}' left out: ${mismatch}`,
+          data: {
+            code: 'invalid_output',
+            output: spec.name,
+            pointer: `/outputs/${pointerSegment(spec.name)}`,
+            result_pointer: whole ? '' : `/${pointerSegment(spec.developerName)}`,
+          },
+        });
+        continue;
+      }
     }
     ownSet(mapped, spec.name, cloneJson(value));
   }
@@ -654,7 +690,7 @@ export async function interpret(
         });
       }
       await run.runChain(action.steps, '/actions');
-      outputs = mapOutputs(run, action.outputs);
+      outputs = await mapOutputs(run, action.outputs);
       if (Object.keys(outputs).length > 0 || action.outputs.length > 0)
         ownSet(run.state.outputs, action.name, cloneJson(outputs));
       await run.runChain(action.onSuccess, '/on_success');

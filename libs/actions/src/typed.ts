@@ -134,6 +134,29 @@ export function parseTarget(target: string): ParsedTarget | undefined {
 }
 
 /**
+ * Why a typed action cannot run here, located at `/target`, or `undefined` when it can: a
+ * `tool://` or `workflow://` target is valid Agentforce but this runtime does not resolve it
+ * (it compiles to no steps, and every call would fail with `unresolved_target`). Agents refuse
+ * such an action at save, and an action stored before that has status Error, so it is never
+ * called ({@link validateAnyAction}, {@link actionStatus}).
+ */
+export function unrunnableTargetIssue(doc: unknown): ValidationIssue | undefined {
+  const target = isPlainObject(doc) ? ownGet(doc, 'target') : undefined;
+  const parsed = typeof target === 'string' ? parseTarget(target) : undefined;
+  if (parsed?.scheme !== 'tool' && parsed?.scheme !== 'workflow') return undefined;
+  return {
+    pointer: '/target',
+    message: `target '${String(target)}' cannot run here: ${parsed.scheme}:// targets are not resolved by this runtime, so every call would fail`,
+    expected: 'webhook://ENDPOINT or provider://family.operation',
+    found: JSON.stringify(target),
+    suggestion:
+      parsed.scheme === 'tool'
+        ? `let the agent call '${parsed.name}' itself, or give this action a webhook:// or provider:// target`
+        : 'expose the workflow behind a webhook endpoint and use webhook://ENDPOINT',
+  };
+}
+
+/**
  * Validates a typed action document without throwing. Returns every issue found, each
  * located by a JSON pointer; an empty array means {@link parseTypedAction} will succeed.
  */

@@ -51,4 +51,15 @@ describe('typeMismatch', () => {
     );
     expect(typeMismatch(['a'], { type: 'array' })).toBeUndefined();
   });
+
+  it('takes numeric ids only when asked (outputs), in lists too', () => {
+    expect(typeMismatch(42, { type: 'id' })).toBe('expected id (a non-empty string)');
+    expect(typeMismatch(42, { type: 'id' }, { numericIds: true })).toBeUndefined();
+    expect(typeMismatch([1, 'b'], { type: 'list', items: 'id' }, { numericIds: true })).toBeUndefined();
+    expect(typeMismatch(Number.NaN, { type: 'id' }, { numericIds: true })).toBe(
+      'expected id (a non-empty string or a number)',
+    );
+    expect(typeMismatch('', { type: 'id' }, { numericIds: true })).toBeDefined();
+    expect(typeMismatch(true, { type: 'id' }, { numericIds: true })).toBeDefined();
+  });
 });

@@ -50,19 +50,31 @@ function isCalendarDate(text: string): boolean {
   return day <= days;
 }
 
+/** How {@link typeMismatch} reads values. */
+export interface TypeCheckOptions {
+  /**
+   * Whether an `id` also takes a finite number. Outputs do: many systems number their records
+   * (`{"id": 42}`), and the value is what the effect returned, not a guess to correct.
+   */
+  numericIds?: boolean;
+}
+
 /**
  * Checks a value against a type; returns why it does not match, or `undefined` when it does.
  * Checks are strict (no coercion of `"42"` to 42): a wrong argument goes back to the LLM as
  * `invalid_arguments`, which is cheaper than a provider rejecting a guessed conversion.
  */
-export function typeMismatch(value: JsonValue, spec: TypeSpec): string | undefined {
+export function typeMismatch(value: JsonValue, spec: TypeSpec, options: TypeCheckOptions = {}): string | undefined {
   const expected = spec.type === 'list' ? `list[${spec.items ?? 'string'}]` : spec.type;
   const fail = (detail?: string): string => `expected ${expected}${detail ? ` (${detail})` : ''}`;
   switch (spec.type) {
     case 'string':
       return typeof value === 'string' ? undefined : fail();
     case 'id':
-      return typeof value === 'string' && value.length > 0 ? undefined : fail('a non-empty string');
+      if (options.numericIds && typeof value === 'number' && Number.isFinite(value)) return undefined;
+      return typeof value === 'string' && value.length > 0
+        ? undefined
+        : fail(options.numericIds ? 'a non-empty string or a number' : 'a non-empty string');
     case 'number':
     case 'currency':
       return typeof value === 'number' && Number.isFinite(value) ? undefined : fail();
@@ -87,7 +99,7 @@ export function typeMismatch(value: JsonValue, spec: TypeSpec): string | undefin
       if (!Array.isArray(value)) return fail();
       const itemType = spec.items ?? 'string';
       for (const [index, item] of value.entries()) {
-        const problem = typeMismatch(item, { type: itemType });
+        const problem = typeMismatch(item, { type: itemType }, options);
         if (problem !== undefined) return `${fail()}: item ${index}: ${problem}`;
       }
       return undefined;

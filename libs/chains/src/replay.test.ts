@@ -27,7 +27,12 @@ const { History } = proto.temporal.api.history.v1;
  * corpus gets a release recorded before it (its old branch) and one after (its new branch).
  */
 const Patches: Record<string, string[]> = {
-  conversationSession: ['session-idle-watchdog', 'lifecycle-start-by-activity', 'confirmation-parking'],
+  conversationSession: [
+    'session-idle-watchdog',
+    'lifecycle-start-by-activity',
+    'confirmation-parking',
+    'lenient-outputs',
+  ],
   bookingLifecycle: ['sms-thread-start-first', 'reminder-asks-thread'],
   smsThread: ['sms-reply-to-last-asker'],
 };

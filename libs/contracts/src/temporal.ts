@@ -123,6 +123,8 @@ export interface SessionInput {
     bookings?: Record<string, unknown>[];
     /** Intents set aside while they wait for the user's confirmation (see the session workflow). */
     parked?: Record<string, unknown>[];
+    /** When the caller's explicit inactivity pause ends (workflow time, ms), if one was asked for. */
+    inactivityPausedUntilMs?: number;
   };
 }
 

@@ -34,6 +34,8 @@ const STATUS_BY_CODE: Record<string, number> = {
   credential_invalid: 409,
   instructions_invalid: 409,
   turn_in_progress: 409,
+  // A tool call of an action whose status is Incomplete or Error (`agent-status.ts`).
+  action_not_configured: 409,
   llm_auth_failed: 502,
   llm_request_rejected: 502,
   llm_invalid_response: 502,
@@ -56,6 +58,22 @@ export class UnauthorizedError extends SwitchboardError {
 export class ConflictError extends SwitchboardError {
   constructor(message: string) {
     super('conflict', message);
+  }
+}
+
+/**
+ * 409: the action called is not Configured (status Incomplete or Error), so it is not run: a
+ * call would only fail (a missing endpoint or credential, a target this runtime cannot run).
+ * `details` names the action, its status and every problem with its pointer into the action's
+ * definition, as `GET /v1/agents/:name` lists them.
+ */
+export class ActionNotConfiguredError extends SwitchboardError {
+  constructor(action: string, status: string, problems: readonly { pointer: string; message: string }[]) {
+    const what = problems.map((p) => `${p.message}${p.pointer === '' ? '' : ` (at ${p.pointer})`}`).join('; ');
+    super('action_not_configured', `action '${action}' is ${status}, so it cannot run: ${what}`, {
+      retryable: false,
+      details: { action, status, problems: problems.map((p) => ({ pointer: p.pointer, message: p.message })) },
+    });
   }
 }
 

@@ -80,7 +80,7 @@ export const ERROR_STATUSES = {
   403: "`forbidden`: the API key lacks the route's scope (`details.required`, `details.granted`); on webhooks, the signature is missing or invalid",
   404: '`not_found`: the named resource does not exist for this tenant (`details` says which, where it can)',
   405: '`method_not_allowed`: the path exists, not for this method; `Allow` lists the methods it takes',
-  409: "`conflict` and the route's own codes: the request conflicts with the resource's state or the tenant's configuration",
+  409: "`conflict` and the route's own codes: the request conflicts with the resource's state or the tenant's configuration. `action_not_configured` (tool calls): the action's status is `incomplete` or `error`, so it is not run; `details` has `action`, `status` and `problems` (each with a pointer into the action's definition)",
   413: '`payload_too_large`: the body is larger than the limit (`BODY_LIMIT_BYTES`, default 1 MiB)',
   414: '`uri_too_long`: a path segment is longer than 1024 characters',
   415: '`unsupported_media_type`: the body has a content type the route does not take (JSON routes take `application/json`)',

@@ -35,8 +35,9 @@ import {
   withdrawAcceptedRun,
 } from '@switchboard/db';
 import { currentTraceHeaders, SpanKind, type Tracer, traceIdOf, withSpan } from '@switchboard/telemetry';
+import { statusOfActions } from './agent-status.js';
 import { publishControl } from './controls.js';
-import { ConflictError, IdempotencyKeyReusedError } from './errors.js';
+import { ActionNotConfiguredError, ConflictError, IdempotencyKeyReusedError } from './errors.js';
 import { requestDifferences, toolCallRequestHash } from './idempotency.js';
 import { fromBusEvent, fromBusResult, fromStoredResult, type ToolCallResponse } from './results.js';
 import { DEFAULT_RUN_DEADLINE, planRun, type RunDeadlineSettings } from './run-plan.js';
@@ -141,6 +142,12 @@ export class ToolCalls {
     if (!agent) throw new NotFoundError('agent', conversation.agentId);
     // Topics: which copy of the action runs (an agent without topics resolves as it always did).
     const action = await resolveToolCallAction(db, req.tenantId, agent, req.name, req.topic);
+    // Seed: "check action status is 'Configured'". Anything else would only fail, after the call
+    // was accepted; refused here, nothing is accepted, published or stored.
+    const [status] = await statusOfActions(db, req.tenantId, [action]);
+    if (status !== undefined && status.status !== 'configured') {
+      throw new ActionNotConfiguredError(req.name, status.status, status.problems);
+    }
     const plan = planRun(action.canonical, this.deps.runDeadline ?? DEFAULT_RUN_DEADLINE);
     return withSpan(
       this.deps.tracer,

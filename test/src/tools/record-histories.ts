@@ -4,9 +4,10 @@
  * Starts the whole stack of this checkout, drives scenarios that exercise every workflow type
  * and every `patched()` branch through the public API (booking chains whose lifecycle is
  * confirmed or cancelled by SMS, confirmations, a declined call, an ended conversation, a test
- * call cleaned up, a conversation whose session continued-as-new twice with a confirmation
- * waiting across each boundary), then writes the history of every workflow run the server has,
- * one gzipped JSON file each, named `<workflow type>-<n>.json.gz`.
+ * call cleaned up, a typed output of the wrong type left out, a conversation whose session
+ * continued-as-new twice with a confirmation waiting across each boundary), then writes the
+ * history of every workflow run the server has, one gzipped JSON file each, named
+ * `<workflow type>-<n>.json.gz`.
  *
  * Run it on a build of the release whose histories you want to keep (a git worktree of that
  * commit), so the corpus holds what live workflows of that release look like. It uses only
@@ -167,6 +168,21 @@ async function controlsThenEnd(stack: TestStack): Promise<void> {
   check(ended.status < 300, 'end', ended.body);
 }
 
+/**
+ * A typed action whose webhook answers an output of the wrong type (the sink's `{"ok": true}`
+ * for a number): the output is left out with a warning and the run succeeds (from release 8,
+ * `lenient-outputs`; a release before it fails the run with `invalid_output`).
+ */
+async function outputLeftOut(stack: TestStack): Promise<void> {
+  const conv = await stack.api('POST', '/v1/conversations', { agent: 'shop' });
+  check(conv.status === 201, 'conversation', conv.body);
+  const res = await stack.api('POST', `/v1/conversations/${conv.body.id}/tool-calls`, {
+    name: 'count_orders',
+    arguments: {},
+  });
+  check(res.status === 200 && res.body.outputs?.ok === undefined, 'output left out', res.body);
+}
+
 /** A test call that books and texts, then is cleaned up (the compensation workflow). */
 async function sandboxCleanedUp(stack: TestStack): Promise<void> {
   const conv = await stack.api('POST', '/v1/conversations', {
@@ -231,7 +247,7 @@ try {
   const client = new Client({ connection });
   await stack.api('PUT', '/v1/endpoints/orders', { url: `${stack.sink.url}/orders`, allow_private: true });
   const shop = await stack.api('PUT', '/v1/agents/shop', {
-    instructions: "Use 'place_order' to order and 'lookup_order' to look one up.",
+    instructions: "Use 'place_order' to order, 'lookup_order' to look one up and 'count_orders' to count them.",
     actions: [
       {
         name: 'place_order',
@@ -251,6 +267,12 @@ try {
         ],
         on_success: [{ type: 'respond', message: 'Found order {{params.order}}.' }],
       },
+      {
+        name: 'count_orders',
+        description: 'Counts the orders.',
+        target: 'webhook://orders',
+        outputs: { ok: { type: 'number', description: 'How many (the sink answers a boolean)' } },
+      },
     ],
   });
   check(shop.status === 200, 'shop agent', shop.body);
@@ -260,6 +282,7 @@ try {
   await bookingAnswered(stack, '+15551114444', ' no ', 1);
   await controlsThenEnd(stack);
   await sandboxCleanedUp(stack);
+  await outputLeftOut(stack);
   // Its session continues-as-new twice: three runs, each recorded.
   const long = await driveLongConversation(stack, client);
   check(long.runs.length === 3, 'a session continued-as-new twice', long.runs);

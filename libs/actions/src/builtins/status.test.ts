@@ -256,6 +256,15 @@ describe('actionStatus of declarative tools and typed actions', () => {
     });
   });
 
+  it('Error for a typed action stored with a tool:// or workflow:// target (it cannot run here)', async () => {
+    const report = await actionStatus(
+      { kind: 'typed', source: { name: 'lookup', description: 'Looks up', target: 'tool://find_contact' } },
+      tenant(),
+    );
+    expect(report.status).toBe('error');
+    expect(report.problems).toEqual([{ pointer: '/target', message: expect.stringContaining('cannot run here') }]);
+  });
+
   it('Incomplete when the description is missing; Error when the tool is invalid', async () => {
     const noDescription = await actionStatus({ kind: 'tool', source: { name: 'save_meal' } }, tenant());
     expect(noDescription.status).toBe('incomplete');

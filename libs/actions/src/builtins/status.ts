@@ -4,8 +4,9 @@
  * - **Configured** — the action is properly configured and ready to use;
  * - **Incomplete** — a required setting is missing, or a referenced credential or webhook
  *   endpoint does not exist for the tenant (the problems say which);
- * - **Error** — the configuration is invalid, or the injected provider check reported a
- *   failure (typically authentication), with its reason.
+ * - **Error** — the configuration is invalid (including a typed action's `tool://` or
+ *   `workflow://` target, which this runtime cannot run), or the injected provider check
+ *   reported a failure (typically authentication), with its reason.
  *
  * Pure apart from the injected `check`, so the conversation service can compute it on every
  * save and the dashboard can refresh it.
@@ -13,7 +14,7 @@
 import type { ValidationIssue } from '@switchboard/common';
 import { validateDeclarativeTool } from '../declarative.js';
 import { isPlainObject, ownGet, pointerJoin } from '../json.js';
-import { parseTarget, validateTypedAction } from '../typed.js';
+import { parseTarget, unrunnableTargetIssue, validateTypedAction } from '../typed.js';
 import { analyseBuiltinForStatus } from './catalog.js';
 import type { CredentialProvider } from './kinds.js';
 
@@ -114,6 +115,9 @@ function findings(subject: StatusSubject): Findings | undefined {
     }
     case 'typed': {
       const issues = validateTypedAction(source);
+      // Stored before agents refused it at save: Error, so no call runs it (`action_not_configured`).
+      const unrunnable = issues.length === 0 ? unrunnableTargetIssue(source) : undefined;
+      if (unrunnable) issues.push(unrunnable);
       const references: ActionReference[] = [];
       const target = isPlainObject(source) ? ownGet(source, 'target') : undefined;
       const parsed = typeof target === 'string' ? parseTarget(target) : undefined;

@@ -38,7 +38,7 @@ import {
 import type { AskedConfirmation } from './session/confirmation.js';
 import { CONFIRMATION_PARKING_PATCH, IDLE_WATCHDOG_PATCH, waitWithTimerPerWait } from './session/legacy.js';
 import { runIntent } from './session/run-intent.js';
-import { Bookings, Controls, carriedCallStatus, withCallStatus } from './session/state.js';
+import { Bookings, Controls, carriedCallStatus, InactivityPause, withCallStatus } from './session/state.js';
 
 // The loop is here: the queue, de-duplication, parking and continue-as-new. Running one intent
 // (`session/run-intent.ts`), its outcome (`outcome.ts`), the confirmation gate
@@ -66,7 +66,8 @@ export async function conversationSession(input: SessionInput): Promise<void> {
   const pending: SessionIntent[] = [...(input.carried?.pending ?? [])];
   const controls = new Controls(input.carried?.controls);
   const bookings = new Bookings(input.carried?.bookings);
-  const parts = { controls, bookings };
+  const inactivity = new InactivityPause(input.carried?.inactivityPausedUntilMs);
+  const parts = { controls, bookings, inactivity };
   const parked: ParkedIntent[] = [...((input.carried?.parked ?? []) as unknown as ParkedIntent[])];
   let ended = false;
   let processed = 0;
@@ -160,6 +161,7 @@ export async function conversationSession(input: SessionInput): Promise<void> {
       // continue-as-new task with its signal, and the rejected task forces a full replay
       // (seconds at a few thousand events). Here the waking signal is already in history.
       await condition(allHandlersFinished);
+      const pausedUntil = inactivity.carry();
       await continueAsNew<typeof conversationSession>({
         tenantId: input.tenantId,
         conversationId: input.conversationId,
@@ -169,6 +171,7 @@ export async function conversationSession(input: SessionInput): Promise<void> {
           pending,
           controls: controls.carry(),
           bookings: bookings.carry(),
+          ...(pausedUntil !== undefined ? { inactivityPausedUntilMs: pausedUntil } : {}),
           ...(parked.length > 0 ? { parked: parked as unknown as Record<string, unknown>[] } : {}),
         },
       });

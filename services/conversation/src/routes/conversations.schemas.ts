@@ -138,8 +138,8 @@ export const CreateToolCallSchema = {
     200: { ...ToolCallResult, description: 'Finished: succeeded, failed or cancelled' },
     202: Pending,
     // 404: the conversation, its agent, the action or the topic; 409: the conversation
-    // ended, the action is in several topics; 422: the Idempotency-Key was first used for
-    // another request.
+    // ended, the action is in several topics, the action is not Configured
+    // (`action_not_configured`); 422: the Idempotency-Key was first used for another request.
     ...errorResponses(404, 409, 422, 503),
   },
 };

@@ -30,6 +30,14 @@ export const CONFIRMATION_PARKING_PATCH = 'confirmation-parking';
  */
 export const LIFECYCLE_START_BY_ACTIVITY_PATCH = 'lifecycle-start-by-activity';
 
+/**
+ * Patch id of outputs that fail their type after the effect: left out with a warning, the run
+ * succeeded (and an `id` output takes a number). Sessions that met such an output before it
+ * failed the run with `invalid_output`, running `on_failure` instead of `on_success`, and
+ * replay so. Asked only when an output fails the earlier check, so only such runs carry it.
+ */
+export const LENIENT_OUTPUTS_PATCH = 'lenient-outputs';
+
 /** The idle timeout (the session's `IDLE_TIMEOUT_MS`) as the release before the watchdog wrote it. */
 const IDLE_TIMEOUT = '24 hours';
 

@@ -49,11 +49,15 @@ export class OutcomePublisher implements EventSink {
     traceparent: SessionIntent['traceparent'];
   };
 
-  /** `before`: the first part of a parked intent (its events are not published again). */
+  /**
+   * `before`: the first part of a parked intent (its events are not published again).
+   * `explicitPauseUntil`: when the caller's explicit inactivity pause ends, if one holds now.
+   */
   constructor(
     private readonly intent: SessionIntent,
     private readonly trace: IntentTrace | undefined,
     before: PublishedSoFar | undefined,
+    private readonly explicitPauseUntil: () => number | undefined = () => undefined,
   ) {
     this.startedAtMs = before?.startedAtMs ?? Date.now();
     this.ref = {
@@ -96,8 +100,21 @@ export class OutcomePublisher implements EventSink {
     } else if (final.status === 'cancelled') {
       this.emit({ kind: 'cancelled', data: { ...(final.error ?? {}) } });
     }
-    // The runtime paused its inactivity timer for this action; the action is over now.
-    this.emit({ kind: 'call_control', data: { action: 'resume_inactivity', automatic: true } });
+    // The runtime paused its inactivity timer for this action; the action is over now. An
+    // explicit pause the caller asked for holds on: this automatic resume must not end it.
+    const holdsUntil = this.explicitPauseUntil();
+    if (holdsUntil === undefined) {
+      this.emit({ kind: 'call_control', data: { action: 'resume_inactivity', automatic: true } });
+    } else {
+      this.emit({
+        kind: 'log',
+        data: {
+          level: 'info',
+          message: 'inactivity timer left paused: an explicit pause holds',
+          data: { until: new Date(holdsUntil).toISOString() },
+        },
+      });
+    }
     const finishedAtMs = Date.now();
     const trace = this.trace;
     const intent = this.intent;

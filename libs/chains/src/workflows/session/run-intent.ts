@@ -33,13 +33,14 @@ import {
 } from './effects.js';
 import { type IntentTrace, intentTrace } from './intent-trace.js';
 import {
+  LENIENT_OUTPUTS_PATCH,
   type LegacyCommands,
   LIFECYCLE_START_BY_ACTIVITY_PATCH,
   startLifecyclesAsChildren,
   startLifecyclesInline,
 } from './legacy.js';
 import { type EventSink, OutcomePublisher, toPublished } from './outcome.js';
-import { type Bookings, type Controls, withCallStatus } from './state.js';
+import { type Bookings, type Controls, type InactivityPause, withCallStatus } from './state.js';
 
 /** How one intent runs: the commands of earlier releases it must repeat, and its confirmation gate. */
 export interface IntentRun extends LegacyCommands {
@@ -50,6 +51,7 @@ export interface IntentRun extends LegacyCommands {
 export interface SessionParts {
   controls: Controls;
   bookings: Bookings;
+  inactivity: InactivityPause;
 }
 
 /** Runs one intent inside its own trace (the caller's), publishing events and the outcome. */
@@ -98,13 +100,14 @@ const CALL_CONTROL: Record<string, string> = {
 /** Operations whose outcome the runtime must hear about, and whose failure modes differ. */
 const TRANSFER = 'telephony.transfer';
 const END_CALL = 'telephony.end_call';
+const PAUSE_INACTIVITY = 'session.pause_inactivity';
 const CALCOM_BOOK = 'calcom.book';
 const SMS_SEND = 'sms.send';
 
 async function execute(
   intent: SessionIntent,
   state: ChainState,
-  { controls, bookings }: SessionParts,
+  { controls, bookings, inactivity }: SessionParts,
   trace: IntentTrace | undefined,
   how: IntentRun,
 ): Promise<ExecuteResult> {
@@ -112,7 +115,7 @@ async function execute(
   const action = intent.action as unknown as CanonicalAction;
   // A parked intent goes on where it stopped: same start, its events numbered on.
   const asked = askedBefore(how.confirmation);
-  const out = new OutcomePublisher(intent, trace, asked);
+  const out = new OutcomePublisher(intent, trace, asked, () => inactivity.holdsUntil(Date.now()));
 
   if (asked === undefined) {
     out.emit({ kind: 'accepted', data: { action: intent.actionName } });
@@ -196,6 +199,7 @@ async function execute(
               data: { action: control, payload: request.payload, result: effectResult },
             });
           }
+          if (request.operation === PAUSE_INACTIVITY) inactivity.paused(request.payload, Date.now());
           if (request.operation === TRANSFER) failOnTransferFallback(effectResult);
           if (request.operation === CALCOM_BOOK) bookings.booked(intent, request.payload, effectResult);
           if (request.operation === SMS_SEND && how.inlineLifecycleStart) {
@@ -222,7 +226,7 @@ async function execute(
         }
       },
     },
-    { onEvent },
+    { onEvent, outputChecks: () => (patched(LENIENT_OUTPUTS_PATCH) ? 'lenient' : 'strict') },
   );
 
   if (cancelledBeforeEffects) {

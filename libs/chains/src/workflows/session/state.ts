@@ -102,6 +102,30 @@ export class Bookings {
   }
 }
 
+/**
+ * The caller's explicit inactivity pause (the `pause_inactivity_timer` built-in,
+ * `session.pause_inactivity`): the runtime was told to wait `duration_seconds` for the caller.
+ * Every run is wrapped in an automatic pause and resume; while an explicit pause holds, the
+ * automatic resume is not sent, so it never cancels the caller's pause. It holds until its own
+ * duration is over (the runtime times it too) or the call ends; a later explicit pause extends it.
+ */
+export class InactivityPause {
+  constructor(private untilMs: number | undefined = undefined) {}
+  /** Remembers an explicit pause that succeeded at `nowMs` (workflow time). */
+  paused(payload: JsonValue, nowMs: number): void {
+    const seconds = asObject(payload).duration_seconds;
+    if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds <= 0) return;
+    this.untilMs = Math.max(this.untilMs ?? 0, nowMs + seconds * 1000);
+  }
+  /** When the explicit pause ends, if one holds at `nowMs`. */
+  holdsUntil(nowMs: number): number | undefined {
+    return this.untilMs !== undefined && nowMs < this.untilMs ? this.untilMs : undefined;
+  }
+  carry(): number | undefined {
+    return this.untilMs;
+  }
+}
+
 function asObject(value: JsonValue | undefined): { [key: string]: JsonValue } {
   return value !== null && typeof value === 'object' && !Array.isArray(value) ? value : {};
 }
