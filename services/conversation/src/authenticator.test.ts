@@ -12,7 +12,7 @@ function keyTable(delayMs = 1) {
     lookups: 0,
     db: {
       query: async (text: string, params: unknown[] = []) => {
-        if (!text.includes('FROM api_keys WHERE id = $1 AND revoked_at IS NULL'))
+        if (!text.includes('FROM api_keys k JOIN tenants t ON t.id = k.tenant_id'))
           throw new Error(`unexpected: ${text}`);
         table.lookups++;
         if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
