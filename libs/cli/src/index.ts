@@ -3,15 +3,19 @@ import { exportTools, lintInstructions, type ToolFormat, ToolFormats } from '@sw
 import { ExpressionError, ExpressionErrorCode, evaluate } from '@switchboard/expr';
 import { type FileProblem, loadAgent, readJson, validateFile } from './definitions.js';
 import { describeTooDeep, findTooDeep, printJson } from './json-depth.js';
+import { findApiTarget, platformKeyCommand, tenantsCommand } from './tenants.js';
 
 export { detectKind, type FileKind, FileKinds, type FileProblem, loadAgent, validateFile } from './definitions.js';
 export { findTooDeep, MAX_JSON_DEPTH, type TooDeep } from './json-depth.js';
+export { type ApiTarget, findApiTarget } from './tenants.js';
 
 /** Where the command writes; injected so tests capture output without a subprocess. */
 export interface CliIO {
   stdout(text: string): void;
   stderr(text: string): void;
   cwd: string;
+  /** Where `tenants` finds the API (`SWITCHBOARD_API_URL`, `SWITCHBOARD_API_KEY`); default: none set. */
+  env?: NodeJS.ProcessEnv;
 }
 
 const USAGE = `usage:
@@ -19,6 +23,11 @@ const USAGE = `usage:
   switchboard lint-instructions AGENT_FILE                     check action references in instructions
   switchboard export --format openai|anthropic|mcp FILE...     print LLM tool definitions as JSON
   switchboard expr 'EXPRESSION' [--scope '<json>']             evaluate an expression
+  switchboard tenants create NAME | list | disable TENANT_ID   platform administration (a platform key:
+                                                               SWITCHBOARD_API_URL + SWITCHBOARD_API_KEY,
+                                                               else .switchboard/dev.json's platformKey)
+  switchboard platform-key                                     make a platform key and its hash
+                                                               (for PLATFORM_KEY_HASHES)
 `;
 
 const line = (p: FileProblem) => `${p.file}#${p.pointer}: ${p.message}\n`;
@@ -125,6 +134,29 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
         }
         throw err;
       }
+    }
+    case 'tenants': {
+      const [sub, ...args] = rest;
+      if (sub === 'create' && (args.length === 0 || args.join(' ').trim() === ''))
+        return usage(io, 'tenants create needs a NAME');
+      if (sub === 'list' && args.length > 0) return usage(io, 'tenants list takes no arguments');
+      if (sub === 'disable' && args.length !== 1) return usage(io, 'tenants disable needs exactly one TENANT_ID');
+      if (sub !== 'create' && sub !== 'list' && sub !== 'disable')
+        return usage(io, 'tenants needs create NAME, list or disable TENANT_ID');
+      const target = findApiTarget(io.env ?? {}, io.cwd);
+      if (typeof target === 'string') {
+        io.stderr(`switchboard: ${target}\n`);
+        return 2;
+      }
+      const result = await tenantsCommand(rest, target);
+      if (result.stdout) io.stdout(result.stdout);
+      if (result.stderr) io.stderr(result.stderr);
+      return result.code;
+    }
+    case 'platform-key': {
+      if (rest.length > 0) return usage(io, 'platform-key takes no arguments');
+      io.stdout(platformKeyCommand().stdout);
+      return 0;
     }
     case undefined:
     case '--help':

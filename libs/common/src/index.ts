@@ -12,3 +12,11 @@ export { type HealthServerRoutes, startHealthServer } from './health.js';
 export type { JsonObject, JsonValue } from './json.js';
 export { checkJson, JSON_MAX_DEPTH, type JsonCheckOptions, toStorableText, unstorableChar } from './json-limits.js';
 export { createLogger, type Logger, traceFields } from './logger.js';
+export {
+  isPlatformKeyShaped,
+  matchesPlatformKey,
+  newPlatformKey,
+  PLATFORM_KEY_PREFIX,
+  parsePlatformKeyHashes,
+  platformKeyHash,
+} from './platform-keys.js';

@@ -40,36 +40,64 @@ export function parseApiKey(presented: string): { keyId: string; secret: string 
   return { keyId, secret };
 }
 
+/** What a presented key is: {@link checkApiKey}'s answer. */
+export type ApiKeyCheck =
+  | { status: 'active'; principal: ApiKeyPrincipal }
+  /** A genuine, unrevoked key of a tenant a platform admin disabled. */
+  | { status: 'tenant_disabled'; keyId: string; tenantId: string }
+  /** Malformed, unknown, revoked or wrong. */
+  | { status: 'refused' };
+
 /**
- * Parses and verifies a presented key; `undefined` when unknown, revoked or wrong. One query,
- * and none for something that is not shaped like a key.
+ * Parses and checks a presented key. One query, and none for something that is not shaped like
+ * a key.
  */
-export async function verifyApiKey(db: Queryable, presented: string): Promise<ApiKeyPrincipal | undefined> {
+export async function checkApiKey(db: Queryable, presented: string): Promise<ApiKeyCheck> {
   const parsed = parseApiKey(presented);
-  if (!parsed) return undefined;
+  if (!parsed) return { status: 'refused' };
   const { keyId, secret } = parsed;
-  const { rows } = await db.query<{ tenant_id: string; secret_hash: Buffer; scopes: string[] }>(
-    'SELECT tenant_id, secret_hash, scopes FROM api_keys WHERE id = $1 AND revoked_at IS NULL',
+  const { rows } = await db.query<{
+    tenant_id: string;
+    secret_hash: Buffer;
+    scopes: string[];
+    tenant_disabled?: boolean;
+  }>(
+    `SELECT k.tenant_id, k.secret_hash, k.scopes, t.disabled_at IS NOT NULL AS tenant_disabled
+       FROM api_keys k JOIN tenants t ON t.id = k.tenant_id
+      WHERE k.id = $1 AND k.revoked_at IS NULL`,
     [keyId],
   );
   const row = rows[0];
-  if (!row) return undefined;
+  if (!row) return { status: 'refused' };
   const presentedHash = sha256(secret);
   if (row.secret_hash.length !== presentedHash.length || !timingSafeEqual(row.secret_hash, presentedHash)) {
-    return undefined;
+    return { status: 'refused' };
   }
-  return { keyId, tenantId: row.tenant_id, scopes: row.scopes };
+  if (row.tenant_disabled === true) return { status: 'tenant_disabled', keyId, tenantId: row.tenant_id };
+  return { status: 'active', principal: { keyId, tenantId: row.tenant_id, scopes: row.scopes } };
+}
+
+/**
+ * Parses and verifies a presented key; `undefined` when unknown, revoked or wrong, or when its
+ * tenant is disabled ({@link checkApiKey} tells these apart).
+ */
+export async function verifyApiKey(db: Queryable, presented: string): Promise<ApiKeyPrincipal | undefined> {
+  const check = await checkApiKey(db, presented);
+  return check.status === 'active' ? check.principal : undefined;
 }
 
 /**
  * Which of these keys (any tenant: the ids come from authenticated requests) are no longer
- * active: revoked, or gone with their tenant. One statement for the whole batch.
+ * active: revoked, gone with their tenant, or of a disabled tenant. One statement for the whole
+ * batch.
  */
 export async function listInactiveApiKeys(db: Queryable, ids: readonly string[]): Promise<string[]> {
   if (ids.length === 0) return [];
   const { rows } = await db.query<{ id: string }>(
     `SELECT w.id FROM unnest($1::text[]) AS w(id)
-      WHERE NOT EXISTS (SELECT 1 FROM api_keys k WHERE k.id = w.id AND k.revoked_at IS NULL)`,
+      WHERE NOT EXISTS (
+        SELECT 1 FROM api_keys k JOIN tenants t ON t.id = k.tenant_id
+         WHERE k.id = w.id AND k.revoked_at IS NULL AND t.disabled_at IS NULL)`,
     [[...ids]],
   );
   return rows.map((r) => r.id);

@@ -54,7 +54,15 @@ export {
   type RevokeApiKeyOutcome,
   revokeApiKey,
 } from './api-key-records.js';
-export { type ApiKeyPrincipal, createApiKey, listInactiveApiKeys, parseApiKey, verifyApiKey } from './api-keys.js';
+export {
+  type ApiKeyCheck,
+  type ApiKeyPrincipal,
+  checkApiKey,
+  createApiKey,
+  listInactiveApiKeys,
+  parseApiKey,
+  verifyApiKey,
+} from './api-keys.js';
 export {
   type Conversation,
   createConversation,
@@ -129,7 +137,16 @@ export {
   TOP_ERRORS,
   tenantStats,
 } from './stats.js';
-export { createTenant, findTenantByName, type Tenant } from './tenants.js';
+export {
+  type CreateTenantOutcome,
+  createTenant,
+  createTenantWithAdminKey,
+  disableTenant,
+  findTenantByName,
+  listTenants,
+  type Tenant,
+  type TenantRecord,
+} from './tenants.js';
 export {
   type AppendTranscriptOutcome,
   appendTranscriptMessage,

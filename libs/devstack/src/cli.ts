@@ -7,6 +7,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { isPlatformKeyShaped, newPlatformKey, platformKeyHash } from '@switchboard/common';
 import { createPool, generateKeyringSpec, migrate, parseKeyring } from '@switchboard/db';
 import { startInfra } from './infra.js';
 import { type JaegerServer, startJaegerIfInstalled } from './jaeger.js';
@@ -87,8 +88,15 @@ async function main(): Promise<void> {
     const db = createPool(infra.databaseUrl, { applicationName: 'devstack' });
     await migrate(db);
     const previous = existsSync(devFile)
-      ? (JSON.parse(readFileSync(devFile, 'utf8')) as { apiKey?: string; credentialsKeys?: string })
+      ? (JSON.parse(readFileSync(devFile, 'utf8')) as {
+          apiKey?: string;
+          credentialsKeys?: string;
+          platformKey?: string;
+        })
       : {};
+    // The platform-admin key: kept across restarts like the tenant key; the service gets its hash.
+    const platformKey =
+      previous.platformKey && isPlatformKeyShaped(previous.platformKey) ? previous.platformKey : newPlatformKey().key;
     // The keyring must survive restarts with the data it encrypted: reuse the stored one.
     const credentialsKeys = process.env.CREDENTIALS_KEYS ?? previous.credentialsKeys ?? generateKeyringSpec('dev');
     const seed = await seedDemo(db, {
@@ -108,6 +116,7 @@ async function main(): Promise<void> {
       logDir,
       env: {
         CREDENTIALS_KEYS: credentialsKeys,
+        PLATFORM_KEY_HASHES: platformKeyHash(platformKey),
         ...sandboxes.env,
         // The console links runs to their workflow in this UI (conversation reads it).
         ...(temporalUiUrl ? { TEMPORAL_UI_URL: temporalUiUrl } : {}),
@@ -124,6 +133,7 @@ async function main(): Promise<void> {
       apiUrl: services.apiUrl,
       apiKey: seed.apiKey,
       tenantId: seed.tenantId,
+      platformKey,
       agent: seed.agentName,
       natsUrl: infra.natsUrl,
       temporalAddress: infra.temporalAddress,
@@ -159,6 +169,8 @@ Make a first tool call:
   curl -s -X POST ${services.apiUrl}/v1/conversations/$CONV/tool-calls -H "authorization: Bearer $KEY" \\
     -H 'content-type: application/json' -H 'idempotency-key: first-call' \\
     -d '{"name":"save_meal","arguments":{"meal_type":"lunch","dishes":["soup","bread"]}}'
+
+Platform administration (tenants): npx switchboard tenants list   (uses platformKey from dev.json)
 
 Press Ctrl-C to stop everything.`);
   } catch (err) {

@@ -23,7 +23,7 @@ function keyFor(n: number): { id: string; token: string; hash: Buffer } {
 /** Enough of Postgres for authentication and the two cheap routes the tests call. */
 function fakeDb(keys: Map<number, FakeKey>): Queryable {
   const query = async (text: string, params: unknown[] = []) => {
-    if (text.includes('FROM api_keys WHERE id = $1 AND revoked_at IS NULL')) {
+    if (text.includes('FROM api_keys k JOIN tenants t ON t.id = k.tenant_id')) {
       for (const [n, k] of keys) {
         const { id, hash } = keyFor(n);
         if (id === params[0]) return { rows: [{ tenant_id: k.tenantId, secret_hash: hash, scopes: k.scopes }] };
@@ -222,7 +222,7 @@ describe('failed authentications', () => {
     const db = fakeDb(KEYS);
     const counting = {
       query: (text: string, params?: unknown[]) => {
-        if (text.includes('FROM api_keys WHERE id = $1')) lookups++;
+        if (text.includes('FROM api_keys k JOIN tenants t ON t.id = k.tenant_id')) lookups++;
         return db.query(text, params);
       },
     } as unknown as Queryable;

@@ -3,11 +3,11 @@
  * key (tenant + key; failed attempts limited per client address, see {@link Authenticator}),
  * rate-limit per key and per tenant, then check the route's scope.
  */
-import { SwitchboardError } from '@switchboard/common';
+import { isPlatformKeyShaped, SwitchboardError } from '@switchboard/common';
 import type { Queryable } from '@switchboard/db';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Authenticator, type AuthLimits } from './authenticator.js';
-import { UnauthorizedError } from './errors.js';
+import { TenantDisabledError, UnauthorizedError, WrongKeyKindError } from './errors.js';
 import type { RateLimiter } from './rate-limiter.js';
 import { addAccessResponses } from './responses.js';
 import { ForbiddenError, grants, routeScope } from './scopes.js';
@@ -50,6 +50,8 @@ export class RateLimitedError extends SwitchboardError {
  *
  * - the key comes from `Authorization: Bearer sb_…`, or from `?access_token=` on routes that
  *   allow it (`config.queryToken`: the WebSocket, since browsers cannot set its headers);
+ * - a platform key (`sbp_…`) is 403 `tenant_key_required` (it reaches only `/v1/platform`), a
+ *   genuine key of a disabled tenant 403 `tenant_disabled`;
  * - a missing or bad key is 401 and counts against the client address's failed-authentication
  *   limit (`authLimits`); an address over it gets 429 for every request until its window ends,
  *   before any key lookup (see {@link Authenticator});
@@ -88,11 +90,17 @@ export async function registerAccessControl(
   });
 
   v1.addHook('onRequest', async (req, reply) => {
-    const auth = await authenticator.authenticate(presentedToken(req), req.ip);
+    const token = presentedToken(req);
+    // Told apart by shape, before any lookup: a platform key is never a tenant's.
+    if (token !== undefined && isPlatformKeyShaped(token)) {
+      throw new WrongKeyKindError('tenant', `${req.method} ${req.routeOptions.url ?? req.url}`);
+    }
+    const auth = await authenticator.authenticate(token, req.ip);
     if (auth.status === 'rate_limited') {
       reply.header('retry-after', String(auth.retryAfterSeconds));
       throw new RateLimitedError('address', auth.max, auth.retryAfterSeconds);
     }
+    if (auth.status === 'tenant_disabled') throw new TenantDisabledError(auth.tenantId);
     if (auth.status !== 'authenticated') throw new UnauthorizedError();
     const principal = auth.principal;
     req.principal = principal;
@@ -119,7 +127,8 @@ export async function registerAccessControl(
   });
 }
 
-function presentedToken(req: FastifyRequest): string | undefined {
+/** The key a request presents: `Authorization: Bearer …`, or `?access_token=` where the route allows it. */
+export function presentedToken(req: FastifyRequest): string | undefined {
   const header = req.headers.authorization;
   if (typeof header === 'string') {
     return header.startsWith('Bearer ') ? nonEmpty(header.slice(7).trim()) : undefined;

@@ -26,6 +26,7 @@ import { inboundRoutes } from './routes/inbound.routes.js';
 import { keyRoutes } from './routes/keys.routes.js';
 import { mcpRoutes } from './routes/mcp.routes.js';
 import { metricsRoutes } from './routes/metrics.routes.js';
+import { platformRoutes } from './routes/platform.routes.js';
 import { runRoutes } from './routes/runs.routes.js';
 import { sandboxRoutes } from './routes/sandbox.routes.js';
 import { settingsRoutes } from './routes/settings.routes.js';
@@ -70,6 +71,11 @@ export interface AppDeps {
    * so the client address is the socket's peer.
    */
   trustProxy?: TrustProxy;
+  /**
+   * Hex SHA-256 of each platform-admin key (`PLATFORM_KEY_HASHES`), the keys of `/v1/platform`;
+   * none or absent: those routes answer 401 to everyone.
+   */
+  platformKeyHashes?: readonly string[];
   logger?: Logger | false;
   /** Serves `GET /metrics` (unauthenticated, like `/healthz`); absent: no such route. */
   metrics?: Pick<Metrics, 'text'>;
@@ -96,7 +102,8 @@ declare module 'fastify' {
 /**
  * Builds the Fastify app without listening (tests use `app.inject()`; `main.ts` listens).
  * Every `/v1` route is authenticated with a tenant API key and scoped to that tenant, except
- * the provider webhooks under `/v1/inbound`, which are authenticated by their signatures.
+ * the provider webhooks under `/v1/inbound`, which are authenticated by their signatures, and
+ * platform administration under `/v1/platform`, which takes only platform keys.
  */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const options: FastifyServerOptions = {
@@ -184,7 +191,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
           'A path no route has is a 404 `not_found`; a path that takes other methods is a 405 `method_not_allowed` with `Allow`.',
         ].join(' '),
       },
-      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'sb_key_… API key' } } },
+      components: {
+        securitySchemes: {
+          apiKey: { type: 'http', scheme: 'bearer', description: "sb_key_… a tenant's API key" },
+          platformKey: { type: 'http', scheme: 'bearer', description: 'sbp_… platform-admin key (/v1/platform only)' },
+        },
+      },
       security: [{ apiKey: [] }],
     },
   });
@@ -207,6 +219,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Provider webhooks: authenticated by the provider's signature, not an API key, so they are
   // registered outside the authenticated `/v1` scope below (its hook does not apply to them).
   await app.register(inboundRoutes, { prefix: '/v1/inbound', publicBaseUrl: deps.publicBaseUrl });
+  // Platform administration: platform keys only, outside the tenant-key scope below.
+  await app.register(platformRoutes, {
+    prefix: '/v1/platform',
+    platformKeyHashes: deps.platformKeyHashes ?? [],
+  });
   // The web test console: static files outside `/v1` (the page asks for the API key itself).
   await app.register(consoleRoutes, { prefix: '/console', db: deps.db });
 

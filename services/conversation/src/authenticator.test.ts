@@ -7,12 +7,15 @@ import { RateLimiter } from './rate-limiter.js';
 
 /** An `api_keys` table that counts the lookups made against it (each takes `delayMs`). */
 function keyTable(delayMs = 1) {
-  const rows = new Map<string, { tenant_id: string; secret_hash: Buffer; scopes: string[]; revoked: boolean }>();
+  const rows = new Map<
+    string,
+    { tenant_id: string; secret_hash: Buffer; scopes: string[]; revoked: boolean; tenant_disabled?: boolean }
+  >();
   const table = {
     lookups: 0,
     db: {
       query: async (text: string, params: unknown[] = []) => {
-        if (!text.includes('FROM api_keys WHERE id = $1 AND revoked_at IS NULL'))
+        if (!text.includes('FROM api_keys k JOIN tenants t ON t.id = k.tenant_id'))
           throw new Error(`unexpected: ${text}`);
         table.lookups++;
         if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
@@ -35,6 +38,11 @@ function keyTable(delayMs = 1) {
     revoke(token: string): void {
       const row = rows.get(token.slice(3, 31));
       if (row) row.revoked = true;
+    },
+    /** A platform admin disabled the key's tenant. */
+    disableTenant(token: string): void {
+      const row = rows.get(token.slice(3, 31));
+      if (row) row.tenant_disabled = true;
     },
   };
   return table;
@@ -149,6 +157,19 @@ describe('Authenticator', () => {
     for (let i = 0; i < 20; i++) await auth.authenticate(badKey(), `10.4.0.${i}`);
     const fresh = table.add();
     expect((await auth.authenticate(fresh, '10.4.0.1')).status).toBe('authenticated');
+  });
+
+  it("answers a disabled tenant's key tenant_disabled, without counting or remembering it as a failure", async () => {
+    const { auth, table } = setup({ failuresPerAddressPerMin: 2, negativeCacheMs: 5_000 });
+    const key = table.add();
+    table.disableTenant(key);
+    for (let i = 0; i < 5; i++) {
+      expect(await auth.authenticate(key, '10.0.0.1')).toEqual({ status: 'tenant_disabled', tenantId: 'ten_a' });
+    }
+    expect(table.lookups).toBe(5);
+    expect(auth.cachedRefusals).toBe(0);
+    // The address was never counted: another valid key from it still authenticates.
+    expect((await auth.authenticate(table.add(), '10.0.0.1')).status).toBe('authenticated');
   });
 
   it(`remembers at most ${NEGATIVE_CACHE_ENTRIES} refused keys`, async () => {

@@ -12,14 +12,15 @@
  *   Postgres; identical keys looked up at the same moment share one lookup. The cache can never
  *   refuse a key that is valid: it holds only tokens a lookup refused, and such a token cannot
  *   become valid later — a key's id (96 random bits) and secret are chosen when it is created and
- *   never change or come back, and a revoked key stays revoked. Entries expire anyway.
+ *   never change or come back, and a revoked key stays revoked. Entries expire anyway. A genuine
+ *   key of a disabled tenant is not a refusal: it is neither remembered nor counted as a failure.
  * - **Lookups per address run a few at a time** ({@link LOOKUPS_PER_ADDRESS}); the others wait
  *   and check the limit again when their turn comes, so a burst of distinct bad keys costs at most
  *   the limit plus that many lookups per window and replica, however concurrent it is. A busy
  *   client with valid keys only waits the few milliseconds a lookup takes.
  */
 import { createHash } from 'node:crypto';
-import { type ApiKeyPrincipal, parseApiKey, type Queryable, verifyApiKey } from '@switchboard/db';
+import { type ApiKeyCheck, type ApiKeyPrincipal, checkApiKey, parseApiKey, type Queryable } from '@switchboard/db';
 import { clientAddressKey } from './client-address.js';
 import type { RateLimiter } from './rate-limiter.js';
 
@@ -45,6 +46,8 @@ export type AuthOutcome =
   | { status: 'authenticated'; principal: ApiKeyPrincipal }
   /** No key, or one that is malformed, unknown, revoked or wrong (counted as a failure). */
   | { status: 'unauthorized' }
+  /** A genuine key of a disabled tenant (not counted as a failure). */
+  | { status: 'tenant_disabled'; tenantId: string }
   /** The address is over its failed-authentication limit; nothing was looked up. */
   | { status: 'rate_limited'; max: number; retryAfterSeconds: number };
 
@@ -62,7 +65,7 @@ export class Authenticator {
   private readonly now: () => number;
   /** sha256(token) → refused until (ms). Insertion order is expiry order (one TTL for all). */
   private readonly refused = new Map<string, number>();
-  private readonly inFlight = new Map<string, Promise<ApiKeyPrincipal | undefined>>();
+  private readonly inFlight = new Map<string, Promise<ApiKeyCheck>>();
   private readonly slots = new Map<string, { active: number; waiting: (() => void)[] }>();
 
   constructor(
@@ -86,10 +89,11 @@ export class Authenticator {
       counted = true;
       this.countFailure(limitKey, address);
     };
-    const principal =
+    const check =
       token !== undefined && parseApiKey(token) ? await this.lookup(token, address, limitKey, fail) : undefined;
-    if (principal === 'rate_limited') return this.overLimit(limitKey) ?? { status: 'unauthorized' };
-    if (principal) return { status: 'authenticated', principal };
+    if (check === 'rate_limited') return this.overLimit(limitKey) ?? { status: 'unauthorized' };
+    if (check?.status === 'active') return { status: 'authenticated', principal: check.principal };
+    if (check?.status === 'tenant_disabled') return { status: 'tenant_disabled', tenantId: check.tenantId };
     fail();
     return { status: 'unauthorized' };
   }
@@ -116,8 +120,7 @@ export class Authenticator {
   }
 
   /**
-   * The key's principal, `undefined` when refused, or `rate_limited` when its turn came too
-   * late. A refusal found by a lookup is counted (`fail`) before the slot goes to the next in
+   * What the key is (see {@link checkApiKey}), or `rate_limited` when its turn came too late. A refusal found by a lookup is counted (`fail`) before the slot goes to the next in
    * line, so that one checks the limit with it.
    */
   private async lookup(
@@ -125,7 +128,7 @@ export class Authenticator {
     address: string,
     limitKey: string,
     fail: () => void,
-  ): Promise<ApiKeyPrincipal | undefined | 'rate_limited'> {
+  ): Promise<ApiKeyCheck | 'rate_limited'> {
     const digest = createHash('sha256').update(token).digest('base64url');
     const known = this.known(digest);
     if (known !== 'unknown') return known;
@@ -135,15 +138,15 @@ export class Authenticator {
       if (this.overLimit(limitKey)) return 'rate_limited';
       const now = this.known(digest);
       if (now !== 'unknown') return now;
-      const lookup = verifyApiKey(this.db, token);
+      const lookup = checkApiKey(this.db, token);
       this.inFlight.set(digest, lookup);
       try {
-        const principal = await lookup;
-        if (!principal) {
+        const check = await lookup;
+        if (check.status === 'refused') {
           this.remember(digest);
           fail();
         }
-        return principal;
+        return check;
       } finally {
         this.inFlight.delete(digest);
       }
@@ -153,10 +156,10 @@ export class Authenticator {
   }
 
   /** What is known of a token without a new lookup: refused, a lookup to share, or nothing. */
-  private known(digest: string): Promise<ApiKeyPrincipal | undefined> | undefined | 'unknown' {
+  private known(digest: string): Promise<ApiKeyCheck> | ApiKeyCheck | 'unknown' {
     const until = this.refused.get(digest);
     if (until !== undefined) {
-      if (until > this.now()) return undefined;
+      if (until > this.now()) return { status: 'refused' };
       this.refused.delete(digest);
     }
     return this.inFlight.get(digest) ?? 'unknown';

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { ConfigError, EnvReader } from '@switchboard/common';
+import { ConfigError, EnvReader, parsePlatformKeyHashes } from '@switchboard/common';
 import { DEFAULT_RATE_LIMITS } from './access.js';
 import type { TrustProxy } from './app.js';
 import { DEFAULT_AUTH_LIMITS } from './authenticator.js';
@@ -57,6 +57,11 @@ export interface ConversationConfig {
    * Default `false`: the socket's peer.
    */
   trustProxy: TrustProxy;
+  /**
+   * Hex SHA-256 of each platform-admin key (`PLATFORM_KEY_HASHES`, comma-separated; make one
+   * with `switchboard platform-key`). Empty: no platform key, the platform routes answer 401.
+   */
+  platformKeyHashes: string[];
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConversationConfig {
@@ -90,6 +95,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConversationCo
     ),
     authNegativeCacheMs: r.int('AUTH_NEGATIVE_CACHE_MS', DEFAULT_AUTH_LIMITS.negativeCacheMs, 0, 600_000),
     trustProxy: parseTrustProxy(r.optional('TRUST_PROXY')),
+    platformKeyHashes: parsePlatformKeyHashes(r.optional('PLATFORM_KEY_HASHES')),
   };
   r.done();
   if (config.publicBaseUrl !== undefined && !/^https?:\/\/[^/?#\s]+(\/[^?#\s]*)?$/i.test(config.publicBaseUrl)) {

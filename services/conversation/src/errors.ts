@@ -8,6 +8,10 @@ const STATUS_BY_CODE: Record<string, number> = {
   bad_request: 400,
   unauthorized: 401,
   forbidden: 403,
+  // Platform administration: a disabled tenant's keys, and each kind of key on the other's routes.
+  tenant_disabled: 403,
+  platform_key_required: 403,
+  tenant_key_required: 403,
   not_found: 404,
   method_not_allowed: 405,
   conflict: 409,
@@ -51,6 +55,30 @@ export function httpStatusOf(err: SwitchboardError): number {
 export class UnauthorizedError extends SwitchboardError {
   constructor(message = 'a valid API key is required (Authorization: Bearer sb_…)') {
     super('unauthorized', message);
+  }
+}
+
+/**
+ * 403: a genuine key of a tenant a platform admin disabled. Not retryable: only re-enabling the
+ * tenant (not offered yet) would change the answer.
+ */
+export class TenantDisabledError extends SwitchboardError {
+  constructor(tenantId: string) {
+    super('tenant_disabled', `tenant '${tenantId}' is disabled; its API keys are refused`, {
+      details: { tenantId },
+    });
+  }
+}
+
+/** 403: which kind of API key a route takes, when it was given the other kind. */
+export class WrongKeyKindError extends SwitchboardError {
+  constructor(needs: 'platform' | 'tenant', route: string) {
+    super(
+      needs === 'platform' ? 'platform_key_required' : 'tenant_key_required',
+      needs === 'platform'
+        ? `${route} is platform administration: it takes a platform key (sbp_…), not a tenant's key`
+        : `${route} acts on a tenant's data: it takes that tenant's API key (sb_key_…); a platform key (sbp_…) reaches only /v1/platform`,
+    );
   }
 }
 

@@ -30,6 +30,7 @@ const app = await buildApp({
     negativeCacheMs: config.authNegativeCacheMs,
   },
   trustProxy: config.trustProxy,
+  platformKeyHashes: config.platformKeyHashes,
   logger: log,
   metrics: telemetry.metrics,
   ...(config.credentialsKeys ? { keyring: parseKeyring(config.credentialsKeys) } : {}),

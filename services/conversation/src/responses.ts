@@ -77,7 +77,7 @@ function ref<T extends TSchema>(schema: T & { $id?: string }, description: strin
 export const ERROR_STATUSES = {
   400: '`validation_failed`: the request does not match its schema, or its content is invalid; `details.issues` lists every problem with a JSON pointer. `bad_request`: the body or the URL cannot be parsed (malformed JSON, an empty JSON body, a bad percent-encoding)',
   401: '`unauthorized`: no valid API key (`Authorization: Bearer sb_key_…`), or a signature that does not verify',
-  403: "`forbidden`: the API key lacks the route's scope (`details.required`, `details.granted`); on webhooks, the signature is missing or invalid",
+  403: "`forbidden`: the API key lacks the route's scope (`details.required`, `details.granted`); on webhooks, the signature is missing or invalid. `tenant_disabled`: the key's tenant was disabled by a platform admin. `tenant_key_required`: a platform key (`sbp_…`) on a tenant route. `platform_key_required`: a tenant key on a `/v1/platform` route",
   404: '`not_found`: the named resource does not exist for this tenant (`details` says which, where it can)',
   405: '`method_not_allowed`: the path exists, not for this method; `Allow` lists the methods it takes',
   409: "`conflict` and the route's own codes: the request conflicts with the resource's state or the tenant's configuration. `action_not_configured` (tool calls): the action's status is `incomplete` or `error`, so it is not run; `details` has `action`, `status` and `problems` (each with a pointer into the action's definition)",
@@ -136,6 +136,11 @@ export function addAppResponses(route: RouteOptions): void {
 /** Adds 401, 403 and 429 to an API-key route (see `registerAccessControl`). */
 export function addAccessResponses(route: RouteOptions): void {
   addResponses(route, [401, 403, 429]);
+}
+
+/** Adds 401 and 403 to a platform route (see `platform.routes.ts`: no rate limits there). */
+export function addPlatformAccessResponses(route: RouteOptions): void {
+  addResponses(route, [401, 403]);
 }
 
 function addResponses(route: RouteOptions, statuses: ErrorStatus[]): void {

@@ -1,3 +1,4 @@
+import { newPlatformKey } from '@switchboard/common';
 import { createPool, generateKeyringSpec, migrate, parseKeyring } from '@switchboard/db';
 import {
   type DemoSeed,
@@ -33,6 +34,8 @@ export interface TestStack {
   /** The Jaeger the services export to, when the stack was started with `jaeger: true`. */
   jaeger?: JaegerServer;
   seed: DemoSeed;
+  /** The platform-admin key the conversation service takes (`PLATFORM_KEY_HASHES`). */
+  platformKey: string;
   services: Services;
   /** Authenticated JSON request against the public API. */
   api(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResponse>;
@@ -91,6 +94,7 @@ export async function startTestStack(logDir: string, options: TestStackOptions =
     const otlp = await startOtlpReceiver();
     stops.push(() => otlp.close());
     const credentialsKeys = generateKeyringSpec('test');
+    const platform = newPlatformKey();
     const seed = await seedDemo(db, {
       sinkUrl: sink.url,
       keyring: parseKeyring(credentialsKeys),
@@ -103,6 +107,7 @@ export async function startTestStack(logDir: string, options: TestStackOptions =
       logDir,
       env: {
         CREDENTIALS_KEYS: credentialsKeys,
+        PLATFORM_KEY_HASHES: platform.sha256,
         ...sandboxes.env,
         ...(options.exportSpans === false
           ? {}
@@ -127,7 +132,19 @@ export async function startTestStack(logDir: string, options: TestStackOptions =
       const text = await res.text();
       return { status: res.status, body: text === '' ? undefined : JSON.parse(text) };
     };
-    return { infra, db, sink, sandboxes, otlp, ...(jaeger ? { jaeger } : {}), seed, services, api, stop };
+    return {
+      infra,
+      db,
+      sink,
+      sandboxes,
+      otlp,
+      ...(jaeger ? { jaeger } : {}),
+      seed,
+      platformKey: platform.key,
+      services,
+      api,
+      stop,
+    };
   } catch (err) {
     await stop();
     throw err;

@@ -18,6 +18,13 @@ import { CONSOLE_DIR, consoleSettingsFromEnv } from './console.routes.js';
 const KEYS = {
   conversations: { id: 'key_0123456789abcdef01234567', secret: 'conversations-secret-0000', scopes: ['conversations'] },
   read: { id: 'key_0123456789abcdef0123456f', secret: 'read-only-secret-00000000', scopes: ['read'] },
+  /** A key of a tenant a platform admin disabled. */
+  disabled: {
+    id: 'key_0123456789abcdef0123456e',
+    secret: 'disabled-tenant-secret-00',
+    scopes: ['conversations'],
+    tenantDisabled: true,
+  },
 };
 const bearer = (k: keyof typeof KEYS) => ({ authorization: `Bearer sb_${KEYS[k].id}_${KEYS[k].secret}` });
 
@@ -27,7 +34,14 @@ const db: Queryable = {
     if (!/FROM api_keys/.test(sql)) throw new Error(`unexpected query: ${sql}`);
     const key = Object.values(KEYS).find((k) => k.id === params[0]);
     const rows = key
-      ? [{ tenant_id: 'ten_1', secret_hash: createHash('sha256').update(key.secret).digest(), scopes: key.scopes }]
+      ? [
+          {
+            tenant_id: 'ten_1',
+            secret_hash: createHash('sha256').update(key.secret).digest(),
+            scopes: key.scopes,
+            tenant_disabled: 'tenantDisabled' in key,
+          },
+        ]
       : [];
     return { rows, rowCount: rows.length };
   }) as unknown as Queryable['query'],
@@ -177,6 +191,9 @@ describe('fault injection', () => {
     const readOnly = await post(bearer('read'));
     expect(readOnly.statusCode).toBe(403);
     expect(readOnly.json().error.code).toBe('forbidden');
+    const disabled = await post(bearer('disabled'));
+    expect(disabled.statusCode).toBe(403);
+    expect(disabled.json().error.code).toBe('tenant_disabled');
     expect(received).toEqual([]);
   });
 

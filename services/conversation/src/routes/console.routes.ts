@@ -19,9 +19,9 @@ import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ConfigError } from '@switchboard/common';
-import { type Queryable, verifyApiKey } from '@switchboard/db';
+import { checkApiKey, type Queryable } from '@switchboard/db';
 import type { FastifyRequest } from 'fastify';
-import { UnauthorizedError } from '../errors.js';
+import { TenantDisabledError, UnauthorizedError } from '../errors.js';
 import { ForbiddenError, grants, Scopes } from '../scopes.js';
 import { FaultBody, ProviderParams, type SandboxProvider, SandboxProviders } from './console.schemas.js';
 
@@ -158,8 +158,10 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleRoutesOptions> = as
   const authenticate = async (req: FastifyRequest) => {
     const header = req.headers.authorization;
     const token = typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7).trim() : '';
-    const principal = token === '' ? undefined : await verifyApiKey(options.db, token);
-    if (!principal) throw new UnauthorizedError();
+    const check = token === '' ? undefined : await checkApiKey(options.db, token);
+    if (check?.status === 'tenant_disabled') throw new TenantDisabledError(check.tenantId);
+    if (check?.status !== 'active') throw new UnauthorizedError();
+    const { principal } = check;
     if (!grants(principal.scopes, Scopes.Conversations)) {
       throw new ForbiddenError(Scopes.Conversations, principal.scopes, `${req.method} ${req.routeOptions.url}`);
     }
