@@ -21,6 +21,7 @@ import {
   ProviderError,
   ProviderErrorCodes,
   type ProviderWorkerContext,
+  withCredentialClient,
 } from '@switchboard/providers';
 import {
   CALCOM_DEFAULT_BASE_URL,
@@ -172,40 +173,33 @@ export function createCalcomActivities(ctx: ProviderWorkerContext): ProviderActi
   const config = readCalcomConfig(ctx.env);
 
   /** Runs `fn` with a client for the tenant's credential, reporting what Cal.com thought of it. */
-  const withClient = async <T>(
+  const withClient = <T>(
     call: ProviderCall,
     credential: string,
     fn: (client: CalcomClient) => Promise<T>,
   ): Promise<T> => {
-    const secret = await ctx.credentials.get(call.tenantId, credential, 'calcom');
-    const apiKey = secret.apiKey;
-    if (typeof apiKey !== 'string' || apiKey === '') {
-      const reason = `credential '${credential}' has no apiKey`;
-      await ctx.credentials.authFailed(call.tenantId, credential, reason);
-      throw new ProviderError(CALCOM_PROVIDER, ProviderErrorCodes.AuthFailed, reason);
-    }
-    const client = createCalcomClient({ http: ctx.http, baseUrl: config.baseUrl, apiKey, timeoutMs: config.timeoutMs });
     const where = { operation: call.operation, intentId: call.intentId, stepPointer: call.stepPointer };
-    let result: T;
-    try {
-      result = await fn(client);
-    } catch (err) {
-      if (err instanceof ProviderError && err.code === ProviderErrorCodes.AuthFailed) {
-        await ctx.credentials.authFailed(call.tenantId, credential, err.message);
-        ctx.log.warn({ ...where, credential, code: err.code }, 'calcom refused the credential');
-      } else if (err instanceof ProviderError) {
-        ctx.log.warn(
-          { ...where, code: err.code, httpStatus: err.httpStatus, retryable: err.retryable, message: err.message },
-          'calcom call failed',
-        );
+    const use = { tenantId: call.tenantId, credential, provider: CALCOM_PROVIDER, kind: 'calcom' as const, where };
+    const open = (secret: Record<string, string>): { client: CalcomClient } | { refused: string } => {
+      const apiKey = secret.apiKey;
+      if (typeof apiKey !== 'string' || apiKey === '') return { refused: `credential '${credential}' has no apiKey` };
+      return {
+        client: createCalcomClient({ http: ctx.http, baseUrl: config.baseUrl, apiKey, timeoutMs: config.timeoutMs }),
+      };
+    };
+    return withCredentialClient(ctx.credentials, ctx.log, use, open, async (client) => {
+      try {
+        return await fn(client);
+      } catch (err) {
+        if (err instanceof ProviderError && err.code !== ProviderErrorCodes.AuthFailed) {
+          ctx.log.warn(
+            { ...where, code: err.code, httpStatus: err.httpStatus, retryable: err.retryable, message: err.message },
+            'calcom call failed',
+          );
+        }
+        throw err;
       }
-      throw err;
-    }
-    // Recording success must not turn a committed write into a failure (the retry would be a no-op, but noisy).
-    await ctx.credentials.ok(call.tenantId, credential).catch((err: unknown) => {
-      ctx.log.warn({ ...where, credential, err: (err as Error).message }, 'could not record credential status');
     });
-    return result;
   };
 
   return {

@@ -1,7 +1,7 @@
 /**
  * What the three operations share: their dependencies, the Twilio client of a tenant's
- * credential (with the credential's status kept up to date), facts about effect records that
- * the retry rules need, and the one rule for releasing a claim.
+ * credential, facts about effect records that the retry rules need, and the one rule for
+ * releasing a claim.
  */
 import { SwitchboardError } from '@switchboard/common';
 import { listCredentials, type Queryable } from '@switchboard/db';
@@ -57,29 +57,6 @@ export async function twilioFor(d: TelephonyDeps, tenantId: string, credential: 
     timeoutMs: d.config.requestTimeoutMs,
   });
   return { client, credential };
-}
-
-/**
- * Runs provider work and reports what Twilio thought of the credential: refused (401/403) →
- * `auth_failed` with Twilio's reason (the actions using it show status Error), accepted → `ok`.
- */
-export async function withCredentialStatus<T>(
-  d: TelephonyDeps,
-  tenantId: string,
-  credential: string,
-  work: () => Promise<T>,
-): Promise<T> {
-  let result: T;
-  try {
-    result = await work();
-  } catch (err) {
-    if (err instanceof ProviderError && err.code === ProviderErrorCodes.AuthFailed) {
-      await d.ctx.credentials.authFailed(tenantId, credential, err.message);
-    }
-    throw err;
-  }
-  await d.ctx.credentials.ok(tenantId, credential);
-  return result;
 }
 
 /** When the effect was first claimed (the database clock), in epoch ms. */

@@ -33,7 +33,6 @@ import {
   DefaultSessionSettings,
   endSessionSignal,
   intentSignal,
-  operationFamily,
   type SessionControl,
   type SessionInput,
   type SessionIntent,
@@ -41,6 +40,7 @@ import {
   sessionStateQuery,
   TaskQueues,
 } from '@switchboard/contracts/temporal';
+import { operationFamily } from '@switchboard/operations';
 import {
   ActivityFailure,
   ApplicationFailure,

@@ -1,18 +1,35 @@
 /**
- * Checks the payloads of `crm.lookup`, `crm.update` and `crm.ticket` (see `@switchboard/actions`
- * operations) before anything reaches HubSpot. The chain compiler produces valid payloads, but
- * the worker is a trust boundary: a malformed payload fails once, non-retryably, with every
- * problem listed, instead of becoming a confusing HubSpot 400 after retries.
+ * The HubSpot CRM operations (`crm.*`, served by the CRM worker): their specs and payload
+ * parsers. A payload is checked before anything reaches HubSpot: the chain compiler produces
+ * valid payloads, but the worker is a trust boundary, and a malformed payload fails once,
+ * non-retryably, with every problem listed, instead of becoming a confusing HubSpot 400 after
+ * retries.
  */
-import type { CrmContactRef, CrmLookupInput, CrmTicketInput, CrmUpdateInput, TextParts } from '@switchboard/actions';
-import { type JsonValue, SwitchboardError } from '@switchboard/common';
-import { ProviderError, ProviderErrorCodes } from '@switchboard/providers';
-import { HUBSPOT } from './hubspot-client.js';
+import {
+  BuiltinOperations,
+  type CrmContactRef,
+  type CrmLookupInput,
+  type CrmLookupResult,
+  type CrmTicketInput,
+  type CrmTicketResult,
+  type CrmUpdateInput,
+  type CrmUpdateResult,
+  type TextParts,
+} from '@switchboard/actions';
+import type { JsonValue } from '@switchboard/common';
+import { defineOperation, invalidPayload, READ_ONLY } from './spec.js';
 
-/** Stable codes of CRM-specific failures. */
-export const CrmErrorCodes = {
-  /** A lookup (or an update/upsert) got neither a phone number nor an e-mail address to go by. */
-  MissingIdentifier: 'crm_missing_identifier',
+/** Operation names of the CRM worker. */
+export const CrmOperations = {
+  Lookup: BuiltinOperations.CrmLookup,
+  Update: BuiltinOperations.CrmUpdate,
+  Ticket: BuiltinOperations.CrmTicket,
+  /** Undo of a test call's ticket: `DELETE /crm/v3/objects/tickets/{ticket_id}`. */
+  ArchiveTicket: 'crm.archive_ticket',
+  /** Undo of a test call's created contact: `DELETE /crm/v3/objects/contacts/{contact_id}`. */
+  ArchiveContact: 'crm.archive_contact',
+  /** Undo of a test call's contact update: PATCH the previous values back ('' clears). */
+  RestoreContact: 'crm.restore_contact',
 } as const;
 
 /** The properties a lookup returns when the payload names none. */
@@ -34,22 +51,13 @@ class Problems {
   }
   throwIfAny(operation: string): void {
     if (this.list.length > 0) {
-      throw new ProviderError(
-        HUBSPOT,
-        ProviderErrorCodes.InvalidInput,
-        `invalid ${operation} payload: ${this.list.join('; ')}`,
-        {
-          details: { problems: this.list },
-        },
-      );
+      throw invalidPayload(`invalid ${operation} payload: ${this.list.join('; ')}`, { problems: this.list });
     }
   }
 }
 
-function root(payload: JsonValue, operation: string): Obj {
-  if (!isObject(payload)) {
-    throw new ProviderError(HUBSPOT, ProviderErrorCodes.InvalidInput, `invalid ${operation} payload: not an object`);
-  }
+function root(payload: unknown, operation: string): Obj {
+  if (!isObject(payload)) throw invalidPayload(`invalid ${operation} payload: not an object`);
   return payload;
 }
 
@@ -105,7 +113,7 @@ function textParts(p: Obj, key: string, problems: Problems): TextParts {
 }
 
 /** Validates a `crm.lookup` payload; an absent property list means the default one. */
-export function parseLookupInput(payload: JsonValue): CrmLookupInput {
+export function parseLookupInput(payload: unknown): CrmLookupInput {
   const p = root(payload, 'crm.lookup');
   const problems = new Problems();
   const input: CrmLookupInput = { credential: credential(p, problems), properties: [...DEFAULT_LOOKUP_PROPERTIES] };
@@ -129,7 +137,7 @@ export function parseLookupInput(payload: JsonValue): CrmLookupInput {
 }
 
 /** Validates a `crm.update` payload. */
-export function parseUpdateInput(payload: JsonValue): CrmUpdateInput {
+export function parseUpdateInput(payload: unknown): CrmUpdateInput {
   const p = root(payload, 'crm.update');
   const problems = new Problems();
   const input: CrmUpdateInput = {
@@ -150,7 +158,7 @@ export function parseUpdateInput(payload: JsonValue): CrmUpdateInput {
 }
 
 /** Validates a `crm.ticket` payload. */
-export function parseTicketInput(payload: JsonValue): CrmTicketInput {
+export function parseTicketInput(payload: unknown): CrmTicketInput {
   const p = root(payload, 'crm.ticket');
   const problems = new Problems();
   const input: CrmTicketInput = {
@@ -177,13 +185,6 @@ export function parseTicketInput(payload: JsonValue): CrmTicketInput {
   return input;
 }
 
-/** The failure of an operation that has no phone number or e-mail address to go by. */
-export function missingIdentifier(what: string): SwitchboardError {
-  return new SwitchboardError(CrmErrorCodes.MissingIdentifier, `${what} needs a phone number or an e-mail address`, {
-    retryable: false,
-  });
-}
-
 /** HubSpot object ids are numeric; anything else never reaches a path. */
 const OBJECT_ID = /^[0-9]{1,32}$/;
 
@@ -196,7 +197,7 @@ export interface CrmArchiveInput {
 
 /** Validates an archive payload: `{ credential, ticket_id }` or `{ credential, contact_id }`. */
 export function parseArchiveInput(
-  payload: JsonValue,
+  payload: unknown,
   operation: string,
   idKey: 'ticket_id' | 'contact_id',
 ): CrmArchiveInput {
@@ -218,7 +219,7 @@ export interface CrmRestoreInput {
 }
 
 /** Validates a `crm.restore_contact` payload `{ credential, contact_id, properties }`. */
-export function parseRestoreInput(payload: JsonValue): CrmRestoreInput {
+export function parseRestoreInput(payload: unknown): CrmRestoreInput {
   const p = root(payload, 'crm.restore_contact');
   const problems = new Problems();
   const input: CrmRestoreInput = { credential: credential(p, problems), contactId: '', properties: {} };
@@ -236,3 +237,88 @@ export function parseRestoreInput(payload: JsonValue): CrmRestoreInput {
   problems.throwIfAny('crm.restore_contact');
   return input;
 }
+
+const ITSELF_AN_UNDO = { reversible: false, why: 'it is itself the undo of a test call' } as const;
+
+/** `crm.lookup`: HubSpot `POST /crm/v3/objects/contacts/search`. */
+export const crmLookup = defineOperation<CrmLookupInput, CrmLookupResult>({
+  name: CrmOperations.Lookup,
+  family: 'Crm',
+  summary: 'Finds a contact by phone number, else e-mail.',
+  traits: READ_ONLY,
+  parse: parseLookupInput,
+});
+
+/** `crm.update`: HubSpot `PATCH /crm/v3/objects/contacts/{id}` (or a create: upsert). */
+export const crmUpdate = defineOperation<CrmUpdateInput, CrmUpdateResult>({
+  name: CrmOperations.Update,
+  family: 'Crm',
+  summary: 'Writes properties of a contact, creating it when none matches.',
+  traits: {
+    reversibility: {
+      reversible: true,
+      undo: [CrmOperations.RestoreContact, CrmOperations.ArchiveContact],
+      how: 'the values read just before the PATCH are written back; a contact it created is archived',
+    },
+    exactlyOnce: 'effect-record',
+  },
+  parse: parseUpdateInput,
+});
+
+/** `crm.ticket`: HubSpot `POST /crm/v3/objects/tickets`. */
+export const crmTicket = defineOperation<CrmTicketInput, CrmTicketResult>({
+  name: CrmOperations.Ticket,
+  family: 'Crm',
+  summary: 'Creates a ticket, associated with the contact when it can be resolved.',
+  traits: {
+    reversibility: { reversible: true, undo: [CrmOperations.ArchiveTicket], how: 'the ticket is archived' },
+    exactlyOnce: 'effect-record',
+  },
+  parse: parseTicketInput,
+});
+
+/** Result of `crm.archive_ticket` / `crm.archive_contact`; `archived: false` when it was gone already. */
+export type CrmArchiveResult = { ticket_id: string; archived: boolean } | { contact_id: string; archived: boolean };
+
+/** `crm.archive_ticket`: `DELETE /crm/v3/objects/tickets/{ticket_id}`. */
+export const crmArchiveTicket = defineOperation<CrmArchiveInput, CrmArchiveResult>({
+  name: CrmOperations.ArchiveTicket,
+  family: 'Crm',
+  summary: 'Archives a ticket (one already gone counts as archived).',
+  traits: { reversibility: ITSELF_AN_UNDO, exactlyOnce: 'idempotent' },
+  parse: (payload) => parseArchiveInput(payload, CrmOperations.ArchiveTicket, 'ticket_id'),
+});
+
+/** `crm.archive_contact`: `DELETE /crm/v3/objects/contacts/{contact_id}`. */
+export const crmArchiveContact = defineOperation<CrmArchiveInput, CrmArchiveResult>({
+  name: CrmOperations.ArchiveContact,
+  family: 'Crm',
+  summary: 'Archives a contact (one already gone counts as archived).',
+  traits: { reversibility: ITSELF_AN_UNDO, exactlyOnce: 'idempotent' },
+  parse: (payload) => parseArchiveInput(payload, CrmOperations.ArchiveContact, 'contact_id'),
+});
+
+/** Result of `crm.restore_contact`. */
+export interface CrmRestoreResult {
+  contact_id: string;
+  restored_properties: string[];
+}
+
+/** `crm.restore_contact`: PATCH a contact's previous values back. */
+export const crmRestoreContact = defineOperation<CrmRestoreInput, CrmRestoreResult>({
+  name: CrmOperations.RestoreContact,
+  family: 'Crm',
+  summary: "Writes a contact's recorded previous values back ('' clears).",
+  traits: { reversibility: ITSELF_AN_UNDO, exactlyOnce: 'idempotent' },
+  parse: parseRestoreInput,
+});
+
+/** Every `crm.*` operation. */
+export const CRM_OPERATIONS = [
+  crmLookup,
+  crmUpdate,
+  crmTicket,
+  crmArchiveTicket,
+  crmArchiveContact,
+  crmRestoreContact,
+] as const;
