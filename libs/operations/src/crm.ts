@@ -30,6 +30,10 @@ export const CrmOperations = {
   ArchiveContact: 'crm.archive_contact',
   /** Undo of a test call's contact update: PATCH the previous values back ('' clears). */
   RestoreContact: 'crm.restore_contact',
+  /** HubSpot `POST /crm/v3/objects/notes`: a note on the contact's timeline. */
+  Note: 'crm.note',
+  /** Undo of a test call's note: `DELETE /crm/v3/objects/notes/{note_id}`. */
+  ArchiveNote: 'crm.archive_note',
 } as const;
 
 /** The properties a lookup returns when the payload names none. */
@@ -199,7 +203,7 @@ export interface CrmArchiveInput {
 export function parseArchiveInput(
   payload: unknown,
   operation: string,
-  idKey: 'ticket_id' | 'contact_id',
+  idKey: 'ticket_id' | 'contact_id' | 'note_id',
 ): CrmArchiveInput {
   const p = root(payload, operation);
   const problems = new Problems();
@@ -313,12 +317,72 @@ export const crmRestoreContact = defineOperation<CrmRestoreInput, CrmRestoreResu
   parse: parseRestoreInput,
 });
 
+/** Longest note body HubSpot accepts (`hs_note_body`), in characters. */
+export const MAX_NOTE_BODY = 65_536;
+
+/** Payload of `crm.note`. */
+export interface CrmNoteInput {
+  credential: string;
+  /** The note's text (`hs_note_body`); must not join to blanks. */
+  body: TextParts;
+  /** Associate the note with this contact when it can be resolved (absent: no association). */
+  contact?: CrmContactRef;
+  /** When it happened (`hs_timestamp`, ISO 8601); absent: when it is created. */
+  timestamp?: string;
+}
+/** Result of `crm.note`. */
+export interface CrmNoteResult {
+  note_id: string;
+  /** The contact it is associated with; `null` when none was given or none matched. */
+  contact_id: string | null;
+}
+
+/** Validates a `crm.note` payload. */
+export function parseNoteInput(payload: unknown): CrmNoteInput {
+  const p = root(payload, 'crm.note');
+  const problems = new Problems();
+  const input: CrmNoteInput = { credential: credential(p, problems), body: textParts(p, 'body', problems) };
+  if (p.body === undefined || p.body === null) problems.add('body must be the note text (text parts)');
+  const contact = contactRef(p.contact, problems);
+  if (contact !== undefined) input.contact = contact;
+  const timestamp = optionalString(p, 'timestamp', '', problems);
+  if (timestamp !== undefined) {
+    if (/^\d{4}-\d{2}-\d{2}T/.test(timestamp) && !Number.isNaN(Date.parse(timestamp))) input.timestamp = timestamp;
+    else problems.add(`timestamp '${timestamp.slice(0, 40)}' is not an ISO 8601 date and time`);
+  }
+  problems.throwIfAny('crm.note');
+  return input;
+}
+
+/** `crm.note`: HubSpot `POST /crm/v3/objects/notes`, associated with the contact. */
+export const crmNote = defineOperation<CrmNoteInput, CrmNoteResult>({
+  name: CrmOperations.Note,
+  family: 'Crm',
+  summary: "Logs a note on the contact's timeline.",
+  traits: {
+    reversibility: { reversible: true, undo: [CrmOperations.ArchiveNote], how: 'the note is archived' },
+    exactlyOnce: 'effect-record',
+  },
+  parse: parseNoteInput,
+});
+
+/** `crm.archive_note`: `DELETE /crm/v3/objects/notes/{note_id}`. */
+export const crmArchiveNote = defineOperation<CrmArchiveInput, { note_id: string; archived: boolean }>({
+  name: CrmOperations.ArchiveNote,
+  family: 'Crm',
+  summary: 'Archives a note (one already gone counts as archived).',
+  traits: { reversibility: ITSELF_AN_UNDO, exactlyOnce: 'idempotent' },
+  parse: (payload) => parseArchiveInput(payload, CrmOperations.ArchiveNote, 'note_id'),
+});
+
 /** Every `crm.*` operation. */
 export const CRM_OPERATIONS = [
   crmLookup,
   crmUpdate,
   crmTicket,
+  crmNote,
   crmArchiveTicket,
   crmArchiveContact,
+  crmArchiveNote,
   crmRestoreContact,
 ] as const;

@@ -1,7 +1,8 @@
 /**
- * The CRM worker's activities: `crm.lookup`, `crm.update` and `crm.ticket` against HubSpot CRM v3,
- * and the undo operations of test calls: `crm.archive_ticket`, `crm.archive_contact`,
- * `crm.restore_contact`.
+ * The CRM worker's activities: `crm.lookup`, `crm.update`, `crm.ticket` and `crm.note` against
+ * HubSpot CRM v3, and the undo operations of test calls: `crm.archive_ticket`,
+ * `crm.archive_contact`, `crm.archive_note`, `crm.restore_contact`. Payloads arrive parsed by
+ * their specs (`@switchboard/operations`).
  *
  * Decisions (see also `phone.ts`):
  * - Lookup: by phone first — one search over `phone` and `mobilephone` for the E.164 form, the
@@ -50,14 +51,19 @@ import { effectKey, type ProviderActivities, type ProviderCall } from '@switchbo
 import { ConfigError, EnvReader, type JsonValue, SwitchboardError } from '@switchboard/common';
 import {
   type CrmArchiveInput,
+  type CrmNoteInput,
+  type CrmNoteResult,
   CrmOperations,
   type CrmRestoreInput,
   crmArchiveContact,
+  crmArchiveNote,
   crmArchiveTicket,
   crmLookup,
+  crmNote,
   crmRestoreContact,
   crmTicket,
   crmUpdate,
+  MAX_NOTE_BODY,
 } from '@switchboard/operations';
 import {
   noteSandboxEffect,
@@ -535,11 +541,77 @@ export function createCrmActivities(ctx: ProviderWorkerContext): ProviderActivit
     return result;
   }
 
+  /**
+   * `crm.note`: a note on the contact's timeline, exactly once like a ticket (effect record plus
+   * a marker in the note's text, searched before creating again after a lost answer).
+   */
+  async function note(call: ProviderCall, input: CrmNoteInput): Promise<JsonValue> {
+    const text = joinTextParts(input.body).trim();
+    if (text === '' || text.length > MAX_NOTE_BODY) {
+      throw new ProviderError(
+        HUBSPOT,
+        ProviderErrorCodes.InvalidInput,
+        `invalid crm.note payload: the body is ${text === '' ? 'empty' : `longer than ${MAX_NOTE_BODY} characters`}`,
+      );
+    }
+    const marker = ticketMarker(call.tenantId, effectKey(call));
+    const properties: HubspotProperties = {
+      hs_note_body: `${text}\n\nSwitchboard reference: ${marker}`,
+      hs_timestamp: input.timestamp ?? new Date().toISOString(),
+    };
+    const findExisting = async (client: HubspotClient): Promise<HubspotObject | undefined> => {
+      const page = await client.searchNotes({
+        filterGroups: [{ filters: [{ propertyName: 'hs_note_body', operator: 'CONTAINS_TOKEN', value: marker }] }],
+        properties: ['hs_note_body'],
+        limit: 10,
+      });
+      return page.results
+        .filter((n) => (n.properties.hs_note_body ?? '').includes(marker))
+        .sort((a, b) => Number(a.id) - Number(b.id))[0];
+    };
+    const result = await withHubspot(call, input.credential, (client) =>
+      runEffect(call, async (scope) => {
+        const contactId = input.contact ? ((await resolveContactId(client, input.contact)) ?? null) : null;
+        const earlier = await scope.recover(() => findExisting(client));
+        if (earlier && 'found' in earlier) {
+          return { result: { note_id: earlier.found.id, contact_id: contactId }, ref: earlier.found.id };
+        }
+        if (earlier) return { result: earlier.done, ref: undefined };
+        const created = await scope.create(() =>
+          client.createNote(properties, contactId !== null ? { contactId } : {}),
+        );
+        ctx.log.info(
+          { tenantId: call.tenantId, intentId: call.intentId, noteId: created.id, associated: contactId !== null },
+          'hubspot note created',
+        );
+        const done: CrmNoteResult = { note_id: created.id, contact_id: contactId };
+        return { result: done as unknown as JsonValue, ref: created.id };
+      }),
+    );
+    const noteId = (result as { note_id?: unknown } | null)?.note_id;
+    if (typeof noteId === 'string') {
+      await noteSandboxEffect(ctx.db, call, HUBSPOT, {
+        providerRef: noteId,
+        description: `HubSpot note ${noteId}`,
+        undo: { operation: CrmOperations.ArchiveNote, payload: { credential: input.credential, note_id: noteId } },
+      });
+    }
+    return result;
+  }
+
   /** Archives a ticket or contact; one already gone counts as archived (`archived: false`). */
-  async function archive(call: ProviderCall, input: CrmArchiveInput, type: 'ticket' | 'contact'): Promise<JsonValue> {
-    const idKey = type === 'ticket' ? 'ticket_id' : 'contact_id';
+  async function archive(
+    call: ProviderCall,
+    input: CrmArchiveInput,
+    type: 'ticket' | 'contact' | 'note',
+  ): Promise<JsonValue> {
+    const idKey = `${type}_id` as const;
     const archived = await withHubspot(call, input.credential, (client) =>
-      type === 'ticket' ? client.archiveTicket(input.id) : client.archiveContact(input.id),
+      type === 'ticket'
+        ? client.archiveTicket(input.id)
+        : type === 'note'
+          ? client.archiveNote(input.id)
+          : client.archiveContact(input.id),
     );
     ctx.log.info(
       { tenantId: call.tenantId, intentId: call.intentId, [idKey]: input.id, archived },
@@ -560,5 +632,7 @@ export function createCrmActivities(ctx: ProviderWorkerContext): ProviderActivit
     ...serveOperation(crmArchiveTicket, (call, input) => archive(call, input, 'ticket')),
     ...serveOperation(crmArchiveContact, (call, input) => archive(call, input, 'contact')),
     ...serveOperation(crmRestoreContact, restoreContact),
+    ...serveOperation(crmNote, note),
+    ...serveOperation(crmArchiveNote, (call, input) => archive(call, input, 'note')),
   };
 }
