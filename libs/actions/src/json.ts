@@ -120,7 +120,7 @@ export function describeFound(value: unknown): string {
 }
 
 /** RFC 6901 escaping of one reference token. */
-export function escapePointerToken(token: string | number): string {
+function escapePointerToken(token: string | number): string {
   return String(token).replace(/~/g, '~0').replace(/\//g, '~1');
 }
 

@@ -52,7 +52,7 @@ const RETRY_FIELDS: readonly PolicyField<keyof EffectRetryPolicy>[] = [
 ];
 
 /** The property names of a policy in one naming: the timeout, the retry object, the retry fields. */
-export function policyKeys(naming: PolicyNaming): { timeout: string; retry: string; retryFields: string[] } {
+function policyKeys(naming: PolicyNaming): { timeout: string; retry: string; retryFields: string[] } {
   const name = (field: PolicyField<string>): string => (naming === 'snake' ? field.snake : field.key);
   return { timeout: name(TIMEOUT_FIELD), retry: 'retry', retryFields: RETRY_FIELDS.map(name) };
 }

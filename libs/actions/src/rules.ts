@@ -25,7 +25,7 @@ const EMAIL =
 const PHONE = /^\+?[1-9][0-9]{7,14}$/;
 const DECIMAL = /^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$/;
 /** Longest value a `pattern` rule tests, so a regex never runs on unbounded input. */
-export const MAX_PATTERN_INPUT = 10_000;
+const MAX_PATTERN_INPUT = 10_000;
 
 /** Applies a rule; `argument` is the step's `value` (length or regex). */
 export function checkRule(

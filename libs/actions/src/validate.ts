@@ -521,7 +521,7 @@ function checkFlag(flag: unknown, pointer: string, out: IssueCollector): void {
 }
 
 /** Checks a path property (read or write) including scope rules; exported for the typed format. */
-export function checkPathProperty(
+function checkPathProperty(
   value: unknown,
   pointer: string,
   out: IssueCollector,

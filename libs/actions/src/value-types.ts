@@ -14,22 +14,6 @@ export interface TypeSpec {
 
 const ALL_TYPES: ReadonlySet<string> = new Set(Object.values(ValueTypes));
 
-/** Types a typed action may name (`array` is the declarative spelling; typed actions use `list[T]`). */
-export const TYPED_TYPE_NAMES: readonly string[] = [
-  'string',
-  'number',
-  'integer',
-  'long',
-  'boolean',
-  'object',
-  'date',
-  'datetime',
-  'time',
-  'currency',
-  'id',
-  'list[<type>]',
-];
-
 /** Element types allowed in `list[T]`. */
 export const ITEM_TYPES: readonly ItemType[] = Object.values(ValueTypes).filter(
   (t): t is ItemType => t !== 'list' && t !== 'array',

@@ -17,7 +17,7 @@ import { cloneJson, isPlainObject, ownSet } from './json.js';
 import { type ParsedPath, parsePath, resolvePath, type ScopeView } from './paths.js';
 
 /** Deepest literal object/array accepted in a property value. */
-export const MAX_VALUE_DEPTH = 32;
+const MAX_VALUE_DEPTH = 32;
 
 /** A problem in a property value; `at` is relative to the value (JSON pointer tokens). */
 export interface ValueProblem {

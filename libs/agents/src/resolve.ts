@@ -40,7 +40,7 @@ export interface NameIndex {
  * reference that is none of the configured names in any spelling is reported unknown, without
  * a typo suggestion, instead of taking seconds.
  */
-export const TYPO_BUDGET = 200_000;
+const TYPO_BUDGET = 200_000;
 
 /** The names and labels of one length that start with the same word, by their lower-cased text. */
 export interface PhraseGroup {

@@ -13,7 +13,7 @@ const { code } = await bundleWorkflowCode({
   workflowsPath: join(dist, 'workflows', 'index.js'),
   workflowInterceptorModules: [workflowTracingModule],
   // Shared by every workflow of a worker thread instead of evaluated per workflow: see
-  // `workflowPreloadModules` in src/failures.ts (kept in one place with its reasons).
+  // `workflowPreloadModules` in src/workflow-modules.ts (kept in one place with its reasons).
   preloadModules: [...workflowPreloadModules],
   logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error },
 });

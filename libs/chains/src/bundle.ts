@@ -1,7 +1,12 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { workflowBundlePath, workflowPreloadModules, workflowsPath, workflowTracingModule } from './failures.js';
+import {
+  workflowBundlePath,
+  workflowPreloadModules,
+  workflowsPath,
+  workflowTracingModule,
+} from './workflow-modules.js';
 
 /** Options of {@link loadWorkflowCode}. */
 export interface WorkflowCodeOptions {

@@ -11,14 +11,7 @@ export type {
   WorkflowSpan,
 } from './activity-types.js';
 export { effectKey } from './activity-types.js';
-export { loadWorkflowCode, type WorkflowCodeOptions, withStackTraceLimit } from './bundle.js';
-export {
-  toApplicationFailure,
-  workflowBundlePath,
-  workflowPreloadModules,
-  workflowsPath,
-  workflowTracingModule,
-} from './failures.js';
+export { loadWorkflowCode, type WorkflowCodeOptions } from './bundle.js';
 export { type LifecycleStart, startBookingLifecycleWorkflow } from './lifecycle-start.js';
 export {
   type CompensationItem,
@@ -29,3 +22,9 @@ export {
   type SandboxEffectView,
   sandboxCompensationWorkflowId,
 } from './sandbox-compensation.js';
+export {
+  workflowBundlePath,
+  workflowPreloadModules,
+  workflowsPath,
+  workflowTracingModule,
+} from './workflow-modules.js';

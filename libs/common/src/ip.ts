@@ -37,7 +37,7 @@ export function parseIp(text: string): IpAddress | undefined {
 }
 
 /** `a.b.c.d`, each part 0–255 in decimal without leading zeros. */
-export function parseIPv4(text: string): Uint8Array | undefined {
+function parseIPv4(text: string): Uint8Array | undefined {
   const parts = text.split('.');
   if (parts.length !== 4) return undefined;
   const bytes = new Uint8Array(4);

@@ -164,7 +164,7 @@ export function checkKey(key: string, pos: number): string {
 }
 
 /** The error for a prototype-related name. */
-export function forbiddenKey(key: string, pos: number): never {
+function forbiddenKey(key: string, pos: number): never {
   fail(ExpressionErrorCode.Forbidden, `'${key}' is not accessible`, pos);
 }
 
@@ -386,7 +386,7 @@ export function callFunction(rt: Runtime, fn: unknown, args: readonly unknown[],
  * bounded (runaway recursion such as `(f => f(f))(f => f(f))` stops with `expr_limit`). No
  * `finally` is needed to restore the depth: any error aborts the whole evaluation.
  */
-export function callLambda(rt: Runtime, fn: Lambda, args: readonly unknown[], pos: number): unknown {
+function callLambda(rt: Runtime, fn: Lambda, args: readonly unknown[], pos: number): unknown {
   if (++rt.depth > rt.maxDepth) {
     fail(
       ExpressionErrorCode.Limit,

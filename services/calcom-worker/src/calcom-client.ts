@@ -5,8 +5,16 @@
  * `errorForStatus` carrying Cal.com's own message (never a header: headers carry the key).
  */
 import type { JsonValue } from '@switchboard/common';
+import {
+  addDays,
+  type CalendarDate,
+  formatInZone,
+  parseDate,
+  parseDateTime,
+  startOfDay,
+  toUtcIso,
+} from '@switchboard/common/time-zones';
 import { errorForStatus, ProviderError, ProviderErrorCodes, type ProviderHttp } from '@switchboard/providers';
-import { addDays, type CalendarDate, formatInZone, parseDate, parseDateTime, startOfDay, toUtcIso } from './time.js';
 
 /** Provider name in errors and spans. */
 export const CALCOM_PROVIDER = 'calcom';

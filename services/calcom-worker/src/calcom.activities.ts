@@ -16,6 +16,7 @@ import { createHash } from 'node:crypto';
 import type { CalcomBookResult, CalcomSlotsResult } from '@switchboard/actions';
 import { effectKey, type ProviderActivities, type ProviderCall } from '@switchboard/chains';
 import { ConfigError, EnvReader, type JsonValue } from '@switchboard/common';
+import { formatInZone, parseDateTime, toUtcIso } from '@switchboard/common/time-zones';
 import {
   noteSandboxEffect,
   ProviderError,
@@ -31,7 +32,6 @@ import {
   createCalcomClient,
 } from './calcom-client.js';
 import { parseBookInput, parseCancelInput, parseGetInput, parseRescheduleInput, parseSlotsInput } from './inputs.js';
-import { formatInZone, parseDateTime, toUtcIso } from './time.js';
 import {
   type CalcomBookingState,
   type CalcomCancelResult,

@@ -29,7 +29,6 @@ export {
   startToUtc,
 } from './calcom-client.js';
 export { type InputIssue, MAX_SLOT_WINDOW_DAYS } from './inputs.js';
-export { formatInZone, parseDateTime, zonedTimeToUtc } from './time.js';
 export {
   type CalcomBookInput,
   type CalcomBookingState,

@@ -5,8 +5,6 @@
  */
 import { isIanaTimeZone } from '@switchboard/actions';
 import type { JsonValue } from '@switchboard/common';
-import { ProviderError, ProviderErrorCodes } from '@switchboard/providers';
-import { CALCOM_PROVIDER } from './calcom-client.js';
 import {
   addDays,
   type CalendarDate,
@@ -15,7 +13,9 @@ import {
   hasExplicitOffset,
   parseDate,
   parseDateTime,
-} from './time.js';
+} from '@switchboard/common/time-zones';
+import { ProviderError, ProviderErrorCodes } from '@switchboard/providers';
+import { CALCOM_PROVIDER } from './calcom-client.js';
 import { IDEMPOTENCY_METADATA_KEY } from './types.js';
 
 /** One problem in a payload. */

@@ -3,7 +3,7 @@
  * with `fetch` — Cal.com slots, Cal.com booking, Twilio SMS — with no bus, no workflow, no audit
  * and no retries. What Switchboard costs on top of this is the durability tax.
  */
-import { parseDateTime } from '@switchboard/calcom-worker';
+import { parseDateTime } from '@switchboard/common/time-zones';
 import type { ProviderSandboxes } from '@switchboard/devstack';
 import { phoneFor, RECEPTIONIST, type Slot } from './booking.js';
 import { type ChainDriver, since } from './driver.js';

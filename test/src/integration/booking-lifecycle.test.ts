@@ -10,10 +10,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { formatInZone, parseDateTime } from '@switchboard/calcom-worker';
 import { effectKey, type ProviderCall, startBookingLifecycleWorkflow, workflowBundlePath } from '@switchboard/chains';
 import type { bookingLifecycle } from '@switchboard/chains/workflows';
 import type { JsonValue } from '@switchboard/common';
+import { formatInZone, parseDateTime } from '@switchboard/common/time-zones';
 import {
   type BookingLifecycleInput,
   type BookingLifecycleState,

@@ -23,6 +23,7 @@
  * confirmation request and the subscription.
  */
 
+import { isTimeZone, zonedTimeToUtc } from '@switchboard/common/time-zones';
 import {
   type BookingLifecycleEvent,
   type BookingLifecycleInput,
@@ -55,6 +56,8 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { ProviderActivities, ProviderCall } from '../activity-types.js';
+import { BookingTexts, exampleTime, formatWhen } from './booking-texts.js';
+import { classifyReply } from './sms-replies.js';
 import { smsThread } from './sms-thread.workflow.js';
 
 /** History entries kept for the state query. */
@@ -136,7 +139,7 @@ export async function bookingLifecycle(input: BookingLifecycleInput): Promise<Bo
   if (!Number.isFinite(startMs)) {
     throw ApplicationFailure.nonRetryable(`booking start '${start}' is not an ISO 8601 time`, 'invalid_input');
   }
-  if (!validZone(input.timeZone)) {
+  if (!isTimeZone(input.timeZone)) {
     throw ApplicationFailure.nonRetryable(`'${input.timeZone}' is not an IANA time zone`, 'invalid_input');
   }
   if ((input.smsFrom === undefined) === (input.smsMessagingServiceSid === undefined)) {
@@ -223,14 +226,9 @@ export async function bookingLifecycle(input: BookingLifecycleInput): Promise<Bo
   let subscribedAtMs = Date.now();
   if (input.subscribed !== true && !(await subscribe(input.tenantId, input.phone, self))) note('subscribe_failed');
   planReminder();
-  const deadlineText = deadlineMs() < startMs ? ` by ${formatWhen(deadlineMs(), input.timeZone)}` : '';
-  if (
-    await text(
-      'confirm_request',
-      `Hi ${input.attendeeName}, your appointment is booked for ${when()}. Please reply YES to confirm${deadlineText}, ` +
-        `NO to cancel, or RESCHEDULE with a new date and time (e.g. RESCHEDULE ${exampleTime(startMs, input.timeZone)}).`,
-    )
-  ) {
+  const example = () => exampleTime(startMs, input.timeZone);
+  const deadline = deadlineMs() < startMs ? formatWhen(deadlineMs(), input.timeZone) : undefined;
+  if (await text('confirm_request', BookingTexts.confirmRequest(input.attendeeName, when(), deadline, example()))) {
     note('confirmation_requested');
   } else {
     // Never cancel for want of an answer to a question the customer never got.
@@ -247,19 +245,13 @@ export async function bookingLifecycle(input: BookingLifecycleInput): Promise<Bo
         const wasAwaiting = status === 'awaiting_confirmation';
         status = 'confirmed';
         if (wasAwaiting) note('confirmed');
-        await text(
-          `replies/${n}/confirmed`,
-          `Thank you, ${input.attendeeName}! Your appointment on ${when()} is confirmed.`,
-        );
+        await text(`replies/${n}/confirmed`, BookingTexts.confirmed(input.attendeeName, when()));
         return false;
       }
       case 'cancel': {
         if (!(await cancelBooking(`replies/${n}/cancel`, 'Cancelled by the customer by SMS'))) {
           if (!reply.optOut) {
-            await text(
-              `replies/${n}/cancel_failed`,
-              `Sorry, we could not cancel your appointment on ${when()} right now. Please try again later or call us.`,
-            );
+            await text(`replies/${n}/cancel_failed`, BookingTexts.cancelFailed(when()));
           }
           return false;
         }
@@ -267,24 +259,18 @@ export async function bookingLifecycle(input: BookingLifecycleInput): Promise<Bo
         status = 'cancelled';
         // After STOP, Twilio refuses texts to the number (error 21610) until it opts back in.
         if (!reply.optOut) {
-          await text(`replies/${n}/cancelled`, `Your appointment on ${when()} has been cancelled.`);
+          await text(`replies/${n}/cancelled`, BookingTexts.cancelled(when()));
         }
         return true;
       }
       case 'reschedule': {
         if (reply.time === undefined) {
-          await text(
-            `replies/${n}/reschedule_help`,
-            `To reschedule, reply RESCHEDULE followed by the new date and time, e.g. RESCHEDULE ${exampleTime(startMs, input.timeZone)}.`,
-          );
+          await text(`replies/${n}/reschedule_help`, BookingTexts.rescheduleHelp(example()));
           return false;
         }
-        const atMs = wallTimeToMs(reply.time, input.timeZone);
+        const atMs = zonedTimeToUtc({ ...reply.time, second: 0 }, input.timeZone);
         if (atMs <= Date.now()) {
-          await text(
-            `replies/${n}/reschedule_past`,
-            `Sorry, ${reply.time.text} has already passed. Your appointment stays on ${when()}.`,
-          );
+          await text(`replies/${n}/reschedule_past`, BookingTexts.reschedulePast(reply.time.text, when()));
           return false;
         }
         try {
@@ -305,15 +291,13 @@ export async function bookingLifecycle(input: BookingLifecycleInput): Promise<Bo
           status = 'confirmed';
           note('rescheduled', `${previous} -> ${start}`);
           planReminder();
-          await text(`replies/${n}/rescheduled`, `Your appointment has been moved to ${when()}.`);
+          await text(`replies/${n}/rescheduled`, BookingTexts.rescheduled(when()));
         } catch (err) {
           note('reschedule_refused', failureText(err));
           const refused = isRefusal(err);
           await text(
             `replies/${n}/reschedule_failed`,
-            refused
-              ? `Sorry, ${reply.time.text} is not available. Your appointment stays on ${when()}.`
-              : `Sorry, we could not reschedule right now. Your appointment stays on ${when()}. Please try again later.`,
+            refused ? BookingTexts.rescheduleRefused(reply.time.text, when()) : BookingTexts.rescheduleFailed(when()),
           );
         }
         return false;
@@ -324,14 +308,8 @@ export async function bookingLifecycle(input: BookingLifecycleInput): Promise<Bo
           return false;
         }
         helpSent++;
-        const ask = status === 'awaiting_confirmation' ? 'YES to confirm, ' : '';
-        if (
-          await text(
-            `replies/${n}/help`,
-            `About your appointment on ${when()}: reply ${ask}NO to cancel, or RESCHEDULE with a new date and time ` +
-              `(e.g. RESCHEDULE ${exampleTime(startMs, input.timeZone)}).`,
-          )
-        ) {
+        const awaitingAnswer = status === 'awaiting_confirmation';
+        if (await text(`replies/${n}/help`, BookingTexts.help(when(), awaitingAnswer, example()))) {
           note('help_sent');
         }
         return false;
@@ -397,10 +375,7 @@ export async function bookingLifecycle(input: BookingLifecycleInput): Promise<Bo
       if (await cancelBooking('deadline/cancel', 'Not confirmed in time')) {
         note('auto_cancelled');
         status = 'cancelled';
-        await text(
-          'deadline/cancelled',
-          `Your appointment on ${when()} has been cancelled because it was not confirmed in time.`,
-        );
+        await text('deadline/cancelled', BookingTexts.autoCancelled(when()));
         return finish('cancelled');
       }
       continue;
@@ -417,12 +392,12 @@ export async function bookingLifecycle(input: BookingLifecycleInput): Promise<Bo
         continue;
       }
       if (now >= startMs) continue;
-      const ask = status === 'awaiting_confirmation' ? ' Reply YES to confirm or NO to cancel.' : '';
       // A reply to this reminder is for this booking: the number's thread must route it here,
       // not to another booking of the customer that texted more recently. Told before the text
       // goes out, so even a reply that comes the moment it arrives finds its way.
       if (patched(REMINDER_ASKS_PATCH)) await asked(input.tenantId, input.phone, self);
-      if (await text(`reminder/${reschedules}`, `Reminder: your appointment is on ${when()}.${ask}`)) {
+      const reminder = BookingTexts.reminder(when(), status === 'awaiting_confirmation');
+      if (await text(`reminder/${reschedules}`, reminder)) {
         note('reminder_sent');
       }
       continue;
@@ -557,140 +532,3 @@ function isRefusal(err: unknown): boolean {
 
 /** Escapes a JSON pointer segment. */
 const escapePointer = (segment: string) => segment.replace(/~/g, '~0').replace(/\//g, '~1');
-
-/** A customer's reply, classified. */
-export type LifecycleReply =
-  | { kind: 'confirm' }
-  | { kind: 'cancel'; optOut: boolean }
-  | { kind: 'reschedule'; time?: WallTime }
-  | { kind: 'other' };
-
-/** A wall-clock time the customer wrote, in the booking's zone. */
-export interface WallTime {
-  year: number;
-  month: number;
-  day: number;
-  hour: number;
-  minute: number;
-  /** ISO 8601 without offset, `YYYY-MM-DDTHH:MM:00` (how `calcom.reschedule` takes a zone-local time). */
-  wall: string;
-  /** As the customer wrote it (for texts). */
-  text: string;
-}
-
-const CONFIRM = new Set(['YES', 'Y', 'CONFIRM', 'CONFIRMED']);
-const CANCEL = new Set(['NO', 'N', 'CANCEL']);
-/** Twilio's opt-out keywords besides CANCEL: after them, Twilio blocks texts to the number. */
-const OPT_OUT = new Set(['STOP', 'STOPALL', 'UNSUBSCRIBE', 'END', 'QUIT', 'REVOKE', 'OPTOUT']);
-const RESCHEDULE = /^RESCHEDULE\b[\s:,-]*(.*)$/i;
-const DATE_TIME = /^(\d{4})-(\d{1,2})-(\d{1,2})(?:\s+|T|\s*(?:AT|,)\s*)(\d{1,2})(?:[:.h](\d{2}))?\s*([AP]\.?M\.?)?$/i;
-
-/**
- * Classifies an SMS reply, ignoring case, surrounding whitespace and punctuation: YES / Y /
- * CONFIRM confirm; NO / N / CANCEL and Twilio's opt-out words (STOP…) cancel; RESCHEDULE,
- * optionally followed by `YYYY-MM-DD HH:MM` (24-hour, or with AM/PM), asks to move.
- */
-export function classifyReply(body: string): LifecycleReply {
-  const text = body.trim().replace(/\s+/g, ' ');
-  const word = text
-    .toUpperCase()
-    .replace(/[^A-Z0-9 ]/g, '')
-    .trim();
-  if (CONFIRM.has(word)) return { kind: 'confirm' };
-  if (CANCEL.has(word)) return { kind: 'cancel', optOut: false };
-  if (OPT_OUT.has(word)) return { kind: 'cancel', optOut: true };
-  const reschedule = RESCHEDULE.exec(text);
-  if (reschedule) {
-    const time = parseWallTime((reschedule[1] ?? '').replace(/[.!]+$/, '').trim());
-    return time === undefined ? { kind: 'reschedule' } : { kind: 'reschedule', time };
-  }
-  return { kind: 'other' };
-}
-
-/** Parses `YYYY-MM-DD HH:MM` (or `…THH:MM`, `… 3pm`, `… 3:30 PM`); undefined unless a real date and time. */
-export function parseWallTime(text: string): WallTime | undefined {
-  const m = DATE_TIME.exec(text);
-  if (!m) return undefined;
-  const year = Number(m[1]);
-  const month = Number(m[2]);
-  const day = Number(m[3]);
-  let hour = Number(m[4]);
-  const minute = m[5] === undefined ? 0 : Number(m[5]);
-  const meridiem = m[6]?.replace(/\./g, '').toUpperCase();
-  if (meridiem !== undefined) {
-    if (hour < 1 || hour > 12) return undefined;
-    hour = (hour % 12) + (meridiem === 'PM' ? 12 : 0);
-  }
-  if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59) return undefined;
-  if (day > new Date(Date.UTC(year, month, 0)).getUTCDate()) return undefined;
-  const two = (n: number) => String(n).padStart(2, '0');
-  return {
-    year,
-    month,
-    day,
-    hour,
-    minute,
-    wall: `${year}-${two(month)}-${two(day)}T${two(hour)}:${two(minute)}:00`,
-    text,
-  };
-}
-
-/** Offset of `timeZone` from UTC at the instant `utcMs`, in milliseconds. */
-function zoneOffsetMs(utcMs: number, timeZone: string): number {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: 'numeric',
-    day: 'numeric',
-    hour: 'numeric',
-    minute: 'numeric',
-    second: 'numeric',
-  }).formatToParts(new Date(utcMs));
-  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
-  const asUtc = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
-  return asUtc - (utcMs - (((utcMs % 1000) + 1000) % 1000));
-}
-
-/**
- * The instant of a wall time in `timeZone`. Two passes settle the offset around DST changes;
- * a time skipped by a change lands after it, like Cal.com reads it.
- */
-export function wallTimeToMs(
-  t: Pick<WallTime, 'year' | 'month' | 'day' | 'hour' | 'minute'>,
-  timeZone: string,
-): number {
-  const guess = Date.UTC(t.year, t.month - 1, t.day, t.hour, t.minute);
-  const first = guess - zoneOffsetMs(guess, timeZone);
-  return guess - zoneOffsetMs(first, timeZone);
-}
-
-/** An instant as the customer reads it, e.g. `Tue, Mar 12, 3:00 PM EDT`. */
-export function formatWhen(ms: number, timeZone: string): string {
-  return new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    weekday: 'short',
-    month: 'short',
-    day: 'numeric',
-    hour: 'numeric',
-    minute: '2-digit',
-    timeZoneName: 'short',
-  }).format(new Date(ms));
-}
-
-/** A sample RESCHEDULE time for the texts: the day after the appointment, same hour, in its zone. */
-function exampleTime(startMs: number, timeZone: string): string {
-  const at = startMs + 24 * 3_600_000;
-  const local = new Date(at + zoneOffsetMs(at, timeZone));
-  const two = (n: number) => String(n).padStart(2, '0');
-  return `${local.getUTCFullYear()}-${two(local.getUTCMonth() + 1)}-${two(local.getUTCDate())} ${two(local.getUTCHours())}:${two(local.getUTCMinutes())}`;
-}
-
-function validZone(timeZone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone });
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -28,7 +28,7 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import { classifyReply } from './booking-lifecycle.workflow.js';
+import { classifyReply } from './sms-replies.js';
 
 /** Messages kept for the state query. */
 const KEPT_MESSAGES = 50;

@@ -2,6 +2,8 @@
  * The Cal.com v2 operations the sandbox serves, as pure functions of the model: validation
  * first (all problems at once), then the same status codes and messages as the real API.
  */
+
+import { isTimeZone } from '@switchboard/common/time-zones';
 import { CalcomHttpError, validationError } from './errors.js';
 import { type BookingFilters, type CalcomModel, SandboxHost, type SortDirection, type StoredBooking } from './model.js';
 import {
@@ -16,7 +18,6 @@ import {
   Problems,
   parseIsoDateTime,
 } from './validation.js';
-import { isTimeZone } from './zones.js';
 
 /** A handler's answer. */
 export interface Answer {

@@ -3,7 +3,14 @@
  * computation and the booking list filters of `GET /v2/bookings` (API version 2024-08-13).
  */
 import { randomBytes } from 'node:crypto';
-import { dateKey, formatZoned, utcMs, type WallTime, wallTime, zonedToUtc } from './zones.js';
+import {
+  asUtc,
+  dateKey,
+  formatInZone,
+  type WallTime,
+  wallTimeAt,
+  zonedTimeToUtc,
+} from '@switchboard/common/time-zones';
 
 /** Days of the week as Cal.com's schedules name them. */
 export const Weekdays = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'] as const;
@@ -154,6 +161,8 @@ export interface BookingOutput {
   bookingFieldsResponses: Record<string, unknown>;
 }
 
+/** How Cal.com writes a slot: milliseconds always, `Z` in UTC (`2050-09-05T09:00:00.000+02:00`). */
+const CALCOM_SLOT = { millis: 'always', utcAsZ: true } as const;
 const UID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
 /** A booking uid shaped like Cal.com's (22 alphanumerics). */
@@ -234,11 +243,11 @@ export class CalcomModel {
   /** Availability windows (UTC ms) of the event type that touch [fromMs, toMs]. */
   private windows(et: SandboxEventType, fromMs: number, toMs: number): { start: number; end: number }[] {
     const tz = et.schedule.timeZone;
-    const first = wallTime(fromMs, tz);
+    const first = wallTimeAt(fromMs, tz);
     const out: { start: number; end: number }[] = [];
     // Walk local calendar days from the day before the range to the day after it.
-    let day = utcMs({ ...first, hour: 12, minute: 0, second: 0 }) - 86_400_000;
-    const lastDay = utcMs({ ...wallTime(toMs, tz), hour: 12, minute: 0, second: 0 }) + 86_400_000;
+    let day = asUtc({ ...first, hour: 12, minute: 0, second: 0, millisecond: 0 }) - 86_400_000;
+    const lastDay = asUtc({ ...wallTimeAt(toMs, tz), hour: 12, minute: 0, second: 0, millisecond: 0 }) + 86_400_000;
     for (; day <= lastDay; day += 86_400_000) {
       const d = new Date(day);
       const weekday = Weekdays[d.getUTCDay()] as Weekday;
@@ -252,13 +261,13 @@ export class CalcomModel {
       };
       for (const rule of et.schedule.availability) {
         if (!rule.days.includes(weekday)) continue;
-        const start = zonedToUtc({ ...date, ...parseHm(rule.startTime) }, tz);
+        const start = zonedTimeToUtc({ ...date, ...parseHm(rule.startTime) }, tz);
         const endHm = parseHm(rule.endTime);
         // 24:00 (or 00:00 as an end) means the end of the day.
         const end =
           endHm.hour === 24 || (endHm.hour === 0 && endHm.minute === 0)
-            ? zonedToUtc({ ...date, day: date.day + 1, hour: 0, minute: 0 }, tz)
-            : zonedToUtc({ ...date, ...endHm }, tz);
+            ? zonedTimeToUtc({ ...date, day: date.day + 1, hour: 0, minute: 0 }, tz)
+            : zonedTimeToUtc({ ...date, ...endHm }, tz);
         if (end > fromMs - 86_400_000 && start < toMs + 86_400_000) out.push({ start, end });
       }
     }
@@ -422,8 +431,8 @@ export class CalcomModel {
     const out: Record<string, { start: string; end?: string }[]> = {};
     for (const t of this.freeSlots(et, lengthMinutes, fromMs, toMs, exceptUid)) {
       const key = dateKey(t, timeZone);
-      const slot: { start: string; end?: string } = { start: formatZoned(t, timeZone) };
-      if (format === 'range') slot.end = formatZoned(t + lengthMinutes * 60_000, timeZone);
+      const slot: { start: string; end?: string } = { start: formatInZone(t, timeZone, CALCOM_SLOT) };
+      if (format === 'range') slot.end = formatInZone(t + lengthMinutes * 60_000, timeZone, CALCOM_SLOT);
       let day = out[key];
       if (!day) {
         day = [];

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { isTimeZone } from '@switchboard/common/time-zones';
 import { type Fault, FaultPlan, readBody, sendJson, sleep } from '../faults.js';
 import { CalcomHttpError, errorBody } from './errors.js';
 import {
@@ -13,7 +14,6 @@ import {
 } from './handlers.js';
 import { type BookingOutput, CalcomModel, defaultEventTypes, type SandboxEventType } from './model.js';
 import { isObject } from './validation.js';
-import { isTimeZone } from './zones.js';
 
 /** `cal-api-version` each endpoint requires. */
 export const CalcomApiVersions = {

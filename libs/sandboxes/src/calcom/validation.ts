@@ -3,7 +3,7 @@
  * collected (not only the first) and properties the API does not define are refused
  * (`property x should not exist`), which catches client drift the real API would also refuse.
  */
-import { isTimeZone } from './zones.js';
+import { isTimeZone } from '@switchboard/common/time-zones';
 
 /** Languages `CreateBookingAttendee.language` accepts. */
 export const AttendeeLanguages = [

@@ -169,7 +169,7 @@ export function isXmlChar(code: number): boolean {
 }
 
 /** The text content of an element (its text children and those of nested elements). */
-export function textOf(el: XmlElement): string {
+function textOf(el: XmlElement): string {
   return el.children.map((c) => (typeof c === 'string' ? c : textOf(c))).join('');
 }
 

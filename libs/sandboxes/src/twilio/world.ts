@@ -214,7 +214,7 @@ export function newSid(prefix: string): string {
 }
 
 /** Twilio's RFC 2822 dates: `Wed, 18 Aug 2010 20:01:40 +0000`. */
-export function twilioDate(d: Date | null): string | null {
+function twilioDate(d: Date | null): string | null {
   return d === null ? null : d.toUTCString().replace('GMT', '+0000');
 }
 
@@ -1166,11 +1166,6 @@ function notFound(path: string): TwilioApiError {
 /** Destinations match case-insensitively (SIP hosts and schemes are case-insensitive). */
 export function destinationKey(address: string): string {
   return address.trim().toLowerCase();
-}
-
-/** Whether a call status is final. */
-export function isCallEnded(status: CallStatus): boolean {
-  return CALL_ENDED.has(status);
 }
 
 // The GSM 03.38 basic character set (and the extension table), for segment counting.

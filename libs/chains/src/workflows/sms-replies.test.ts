@@ -1,8 +1,11 @@
+import { zonedTimeToUtc } from '@switchboard/common/time-zones';
 import { describe, expect, it } from 'vitest';
-import { classifyReply, formatWhen, parseWallTime, wallTimeToMs } from './booking-lifecycle.workflow.js';
+import { BookingTexts, exampleTime, formatWhen } from './booking-texts.js';
+import { classifyReply, parseWallTime } from './sms-replies.js';
 
-// The workflow itself runs against a real Temporal server in
-// test/src/integration/booking-lifecycle.test.ts; these are its pure helpers.
+// The booking lifecycle workflow runs against a real Temporal server in
+// test/src/integration/booking-lifecycle.test.ts; these are its pure parts: the reply grammar
+// and the customer texts.
 
 describe('classifyReply', () => {
   it.each([
@@ -55,8 +58,8 @@ describe('parseWallTime', () => {
   });
 });
 
-describe('wallTimeToMs', () => {
-  const at = (text: string, zone: string) => wallTimeToMs(parseWallTime(text)!, zone);
+describe('a requested time in the booking zone (zonedTimeToUtc, as the lifecycle converts it)', () => {
+  const at = (text: string, zone: string) => zonedTimeToUtc({ ...parseWallTime(text)!, second: 0 }, zone);
 
   it('converts wall times in the booking zone, across offsets and DST', () => {
     expect(at('2030-03-12 15:00', 'America/New_York')).toBe(Date.parse('2030-03-12T19:00:00Z'));
@@ -74,5 +77,32 @@ describe('formatWhen', () => {
     const ms = Date.parse('2030-03-12T19:00:00Z');
     expect(formatWhen(ms, 'America/New_York')).toBe('Tue, Mar 12, 3:00 PM EDT');
     expect(formatWhen(ms, 'Europe/Berlin')).toMatch(/^Tue, Mar 12, 8:00 PM (GMT\+1|CET)$/);
+  });
+});
+
+describe('customer texts', () => {
+  it('suggest a RESCHEDULE time the grammar reads: the next day, same wall time, in the zone', () => {
+    const ms = Date.parse('2030-03-09T15:00:00Z'); // 10:00 EST, the day before DST starts
+    expect(exampleTime(ms, 'America/New_York')).toBe('2030-03-10 11:00');
+    expect(classifyReply(`RESCHEDULE ${exampleTime(ms, 'Asia/Kolkata')}`)).toMatchObject({
+      kind: 'reschedule',
+      time: { wall: '2030-03-10T20:30:00' },
+    });
+  });
+
+  it('ask for a YES only while the booking awaits confirmation', () => {
+    expect(BookingTexts.reminder('Tue, Mar 12, 3:00 PM EDT', true)).toBe(
+      'Reminder: your appointment is on Tue, Mar 12, 3:00 PM EDT. Reply YES to confirm or NO to cancel.',
+    );
+    expect(BookingTexts.reminder('Tue, Mar 12, 3:00 PM EDT', false)).toBe(
+      'Reminder: your appointment is on Tue, Mar 12, 3:00 PM EDT.',
+    );
+    expect(BookingTexts.help('X', false, '2030-03-13 15:00')).toBe(
+      'About your appointment on X: reply NO to cancel, or RESCHEDULE with a new date and time (e.g. RESCHEDULE 2030-03-13 15:00).',
+    );
+    expect(BookingTexts.confirmRequest('Ada', 'X', undefined, 'E')).toBe(
+      'Hi Ada, your appointment is booked for X. Please reply YES to confirm, NO to cancel, or RESCHEDULE with a new date and time (e.g. RESCHEDULE E).',
+    );
+    expect(BookingTexts.confirmRequest('Ada', 'X', 'Y', 'E')).toContain('reply YES to confirm by Y, NO to cancel');
   });
 });

@@ -1,9 +1,11 @@
 /**
- * Time-zone arithmetic for Cal.com calls with `Intl.DateTimeFormat` only (no date library).
+ * Time-zone arithmetic with `Intl.DateTimeFormat` only (no date library, no Node built-ins): the
+ * one place wall time in an IANA zone meets instants. Pure and deterministic, so workflow code
+ * (the booking lifecycle) uses it as well as the Cal.com worker and the Cal.com sandbox.
  *
- * Cal.com takes booking starts and slot ranges in UTC and answers slots in the zone asked for;
- * callers speak wall time in their own zone. Every conversion here names its IANA zone
- * explicitly: the server's zone is never consulted (`Date.parse` of a zone-less time would).
+ * Every conversion names its zone explicitly: the host's zone is never consulted (`Date.parse`
+ * of a zone-less time would). DST is resolved like Temporal's `compatible` disambiguation and
+ * Cal.com's own date handling: see {@link zonedTimeToUtc}.
  */
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
@@ -21,13 +23,26 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
       hour: '2-digit',
       minute: '2-digit',
       second: '2-digit',
+      // Years before 1 CE are written as positive years of the era.
+      era: 'short',
     });
     formatters.set(timeZone, f);
   }
   return f;
 }
 
-/** A wall-clock (local) date and time; `month` is 1-12. */
+/** True when `Intl` knows the zone (IANA names and `UTC`; not numeric offsets). */
+export function isTimeZone(timeZone: string): boolean {
+  if (typeof timeZone !== 'string' || timeZone === '' || /^[+-]/.test(timeZone)) return false;
+  try {
+    formatter(timeZone);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A wall-clock (local) date and time; `month` is 1-12, `year` 0 is 1 BCE. */
 export interface WallTime {
   year: number;
   month: number;
@@ -35,17 +50,21 @@ export interface WallTime {
   hour: number;
   minute: number;
   second: number;
-  millisecond: number;
+  /** 0 when absent. */
+  millisecond?: number;
 }
 
-/** The wall-clock time of an instant in `timeZone`. */
-export function wallTimeAt(ms: number, timeZone: string): WallTime {
+/** The wall-clock time of an instant in `timeZone` (with its millisecond). */
+export function wallTimeAt(ms: number, timeZone: string): Required<WallTime> {
   const out: Record<string, number> = {};
+  let bce = false;
   for (const part of formatter(timeZone).formatToParts(new Date(ms))) {
-    if (part.type !== 'literal') out[part.type] = Number(part.value);
+    if (part.type === 'era') bce = part.value.startsWith('B');
+    else if (part.type !== 'literal') out[part.type] = Number(part.value);
   }
+  const year = out.year ?? 1970;
   return {
-    year: out.year ?? 1970,
+    year: bce ? 1 - year : year,
     month: out.month ?? 1,
     day: out.day ?? 1,
     hour: out.hour ?? 0,
@@ -55,11 +74,14 @@ export function wallTimeAt(ms: number, timeZone: string): WallTime {
   };
 }
 
-/** Treats a wall time as if it were UTC (years 0-99 included, which `Date.UTC` would shift). */
-function asUtc(w: WallTime): number {
+/**
+ * Treats a wall time as if it were UTC: `Date.UTC` that also takes years 0-99 (which
+ * `Date.UTC` maps to 1900-1999). Fields out of range carry over (day 32 is the next month's 1st).
+ */
+export function asUtc(w: WallTime): number {
   const d = new Date(0);
   d.setUTCFullYear(w.year, w.month - 1, w.day);
-  d.setUTCHours(w.hour, w.minute, w.second, w.millisecond);
+  d.setUTCHours(w.hour, w.minute, w.second, w.millisecond ?? 0);
   return d.getTime();
 }
 
@@ -90,21 +112,39 @@ export function zonedTimeToUtc(w: WallTime, timeZone: string): number {
   return best ?? local - before;
 }
 
-const pad = (n: number, width = 2) => String(n).padStart(width, '0');
+const pad = (n: number, width = 2) => String(Math.abs(n)).padStart(width, '0');
+
+/** How {@link formatInZone} writes an instant. */
+export interface ZonedFormat {
+  /** Milliseconds always (`.000`, Cal.com's slot format), or only when not zero (default). */
+  millis?: 'always' | 'nonzero';
+  /** `Z` instead of `+00:00` in the zones `UTC` and `Etc/UTC` (default false). */
+  utcAsZ?: boolean;
+}
 
 /**
- * ISO 8601 with the zone's own offset, e.g. `2025-03-14T15:00:00-04:00` (milliseconds only
- * when not zero). Offsets with seconds (local mean time before ~1972) have no ISO offset
- * notation; such instants are written in UTC (`…Z`) so the text still denotes the instant.
+ * ISO 8601 with the zone's own offset, e.g. `2025-03-14T15:00:00-04:00`. Offsets with seconds
+ * (local mean time before ~1972) have no ISO offset notation; such instants are written in UTC
+ * (`…Z`) so the text still denotes the instant. Years before 1 CE are written `-YYYYYY`.
  */
-export function formatInZone(ms: number, timeZone: string): string {
+export function formatInZone(ms: number, timeZone: string, format: ZonedFormat = {}): string {
   const offset = offsetAt(ms, timeZone);
   if (offset % 60_000 !== 0) return new Date(ms).toISOString();
   const w = wallTimeAt(ms, timeZone);
   const minutes = Math.abs(offset) / 60_000;
   const sign = offset < 0 ? '-' : '+';
-  const millis = w.millisecond === 0 ? '' : `.${pad(w.millisecond, 3)}`;
-  return `${pad(w.year, 4)}-${pad(w.month)}-${pad(w.day)}T${pad(w.hour)}:${pad(w.minute)}:${pad(w.second)}${millis}${sign}${pad(Math.floor(minutes / 60))}:${pad(minutes % 60)}`;
+  const millis = w.millisecond === 0 && format.millis !== 'always' ? '' : `.${pad(w.millisecond, 3)}`;
+  const zone =
+    format.utcAsZ === true && (timeZone === 'UTC' || timeZone === 'Etc/UTC')
+      ? 'Z'
+      : `${sign}${pad(Math.floor(minutes / 60))}:${pad(minutes % 60)}`;
+  const year = w.year < 0 ? `-${pad(w.year, 6)}` : pad(w.year, 4);
+  return `${year}-${pad(w.month)}-${pad(w.day)}T${pad(w.hour)}:${pad(w.minute)}:${pad(w.second)}${millis}${zone}`;
+}
+
+/** `YYYY-MM-DD` of an instant in a zone. */
+export function dateKey(ms: number, timeZone: string): string {
+  return formatDate(wallTimeAt(ms, timeZone));
 }
 
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
@@ -145,13 +185,13 @@ export const formatDate = (d: CalendarDate): string => `${pad(d.year, 4)}-${pad(
 
 /** Whole days from `a` to `b`. */
 export function daysBetween(a: CalendarDate, b: CalendarDate): number {
-  const ms = (d: CalendarDate) => asUtc({ ...d, hour: 12, minute: 0, second: 0, millisecond: 0 });
+  const ms = (d: CalendarDate) => asUtc({ year: d.year, month: d.month, day: d.day, hour: 12, minute: 0, second: 0 });
   return Math.round((ms(b) - ms(a)) / DAY_MS);
 }
 
 /** The instant a local day starts in `timeZone` (its first existing moment). */
 export function startOfDay(d: CalendarDate, timeZone: string): number {
-  return zonedTimeToUtc({ ...d, hour: 0, minute: 0, second: 0, millisecond: 0 }, timeZone);
+  return zonedTimeToUtc({ year: d.year, month: d.month, day: d.day, hour: 0, minute: 0, second: 0 }, timeZone);
 }
 
 /**

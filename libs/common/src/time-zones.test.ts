@@ -10,7 +10,7 @@ import {
   startOfDay,
   wallTimeAt,
   zonedTimeToUtc,
-} from './time.js';
+} from './time-zones.js';
 
 const ZONES = [
   'UTC',
@@ -151,6 +151,101 @@ describe('properties', () => {
         expect(formatInZone(converted, tz).startsWith(local)).toBe(true);
       }),
       { numRuns: 1000 },
+    );
+  });
+});
+
+/** The instants in `year` at which `timeZone` changes its offset, with the offsets either side. */
+function transitions(timeZone: string, year: number): { at: number; before: number; after: number }[] {
+  const found: { at: number; before: number; after: number }[] = [];
+  const from = Date.UTC(year, 0, 1);
+  const to = Date.UTC(year + 1, 0, 1);
+  for (let day = from; day < to; day += 86_400_000) {
+    const before = offsetAt(day, timeZone);
+    const after = offsetAt(day + 86_400_000, timeZone);
+    if (before === after) continue;
+    // Binary search in whole seconds: offsets only change on a second.
+    let lo = day / 1000;
+    let hi = (day + 86_400_000) / 1000;
+    while (hi - lo > 1) {
+      const mid = Math.floor((lo + hi) / 2);
+      if (offsetAt(mid * 1000, timeZone) === before) lo = mid;
+      else hi = mid;
+    }
+    found.push({ at: hi * 1000, before, after });
+  }
+  return found;
+}
+
+describe('properties at DST transitions', () => {
+  const DST_ZONES = ZONES.filter((z) => transitions(z, 2030).length > 0);
+  const cases = fc
+    .record({
+      zone: fc.constantFrom(...DST_ZONES),
+      year: fc.integer({ min: 1990, max: 2060 }),
+      which: fc.nat(),
+      fraction: fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+    })
+    .map(({ zone, year, which, fraction }) => {
+      const all = transitions(zone, year);
+      return all.length === 0 ? undefined : { zone, fraction, ...all[which % all.length]! };
+    })
+    .filter((c) => c !== undefined);
+
+  it('finds transitions in zones that observe DST (the generator is not empty)', () => {
+    expect(DST_ZONES).toEqual(
+      expect.arrayContaining(['America/New_York', 'Europe/London', 'Australia/Lord_Howe', 'America/Santiago']),
+    );
+    expect(transitions('America/New_York', 2030).map((t) => new Date(t.at).toISOString())).toEqual([
+      '2030-03-10T07:00:00.000Z',
+      '2030-11-03T06:00:00.000Z',
+    ]);
+  });
+
+  it('a wall time skipped by clocks going forward moves forward by the gap', () => {
+    fc.assert(
+      fc.property(cases, (c) => {
+        fc.pre(c.after > c.before);
+        const gap = c.after - c.before;
+        const k = Math.floor((c.fraction * gap) / 60_000) * 60_000;
+        // The wall time `k` into the gap, as the clock would have read had it not jumped.
+        const skipped = wallTimeAt(c.at + c.before + k, 'UTC');
+        // Nobody's clock shows it: at that instant the zone shows it plus the gap.
+        expect(wallTimeAt(c.at + k, c.zone)).toEqual(wallTimeAt(c.at + c.after + k, 'UTC'));
+        expect(zonedTimeToUtc(skipped, c.zone)).toBe(c.at + k);
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('a wall time repeated by clocks going back means its first occurrence', () => {
+    fc.assert(
+      fc.property(cases, (c) => {
+        fc.pre(c.after < c.before);
+        const repeat = c.before - c.after;
+        const k = Math.floor((c.fraction * repeat) / 60_000) * 60_000;
+        // Shown twice: `repeat - k` before the transition and `k` after it.
+        const second = c.at + k;
+        const first = second - repeat;
+        const wall = wallTimeAt(second, c.zone);
+        expect(wallTimeAt(first, c.zone)).toEqual(wall);
+        expect(zonedTimeToUtc(wall, c.zone)).toBe(first);
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('instants around a transition read back as themselves, in either ISO form', () => {
+    fc.assert(
+      fc.property(cases, fc.integer({ min: -3 * 3_600_000, max: 3 * 3_600_000 }), (c, delta) => {
+        const ms = c.at + delta;
+        expect(parseDateTime(formatInZone(ms, c.zone), 'UTC')).toBe(ms);
+        expect(parseDateTime(formatInZone(ms, c.zone, { millis: 'always', utcAsZ: true }), 'UTC')).toBe(ms);
+        const wall = wallTimeAt(ms, c.zone);
+        // Before or after the transition, the wall time maps back to an instant showing it.
+        expect(wallTimeAt(zonedTimeToUtc(wall, c.zone), c.zone)).toEqual(wall);
+      }),
+      { numRuns: 400 },
     );
   });
 });

@@ -1,0 +1,296 @@
+/**
+ * Running one intent of a session: its chain interpreted over the session's state, its effects
+ * run as activities, its events and outcome published, and what it leaves behind (bookings
+ * whose lifecycle starts, a call ended once the final message was delivered).
+ */
+import {
+  type CanonicalAction,
+  type ChainEvent,
+  type ChainState,
+  type EffectRequest,
+  interpret,
+} from '@switchboard/actions';
+import type { JsonValue } from '@switchboard/common';
+import { SwitchboardError } from '@switchboard/common/errors';
+import {
+  type BookingLifecycleInput,
+  bookingLifecycleWorkflowId,
+  type CallStatusUpdate,
+  DefaultSessionSettings,
+  type SessionIntent,
+  type SessionSettings,
+} from '@switchboard/contracts/temporal';
+import { ActivityFailure, patched } from '@temporalio/workflow';
+import { setTraceParent } from '../trace-context.js';
+import { sessionActivities } from './activities.js';
+import { type AskedConfirmation, askedBefore, type ConfirmationGate, passConfirmation } from './confirmation.js';
+import {
+  endCallsAfterDelivery,
+  failOnTransferFallback,
+  fromActivityFailure,
+  runEffect,
+  withStillWorking,
+} from './effects.js';
+import { type IntentTrace, intentTrace } from './intent-trace.js';
+import {
+  type LegacyCommands,
+  LIFECYCLE_START_BY_ACTIVITY_PATCH,
+  startLifecyclesAsChildren,
+  startLifecyclesInline,
+} from './legacy.js';
+import { type EventSink, OutcomePublisher, toPublished } from './outcome.js';
+import { type Bookings, type Controls, withCallStatus } from './state.js';
+
+/** How one intent runs: the commands of earlier releases it must repeat, and its confirmation gate. */
+export interface IntentRun extends LegacyCommands {
+  confirmation: ConfirmationGate;
+}
+
+/** What a session's intent needs of the session: its controls and its bookings. */
+export interface SessionParts {
+  controls: Controls;
+  bookings: Bookings;
+}
+
+/** Runs one intent inside its own trace (the caller's), publishing events and the outcome. */
+export async function runIntent(
+  intent: SessionIntent,
+  state: ChainState,
+  callStatus: CallStatusUpdate | undefined,
+  parts: SessionParts,
+  how: IntentRun,
+): Promise<{ state: ChainState; asked?: AskedConfirmation }> {
+  // A parked intent's second part stays in the chain span its first part started, so the trace
+  // shows one chain from the call to its outcome, the wait for the answer included.
+  const trace = intentTrace(intent, askedBefore(how.confirmation)?.chainSpanId);
+  // Everything the intent schedules (effects, outcome publishing, a booking's lifecycle) joins
+  // the caller's trace under the chain span.
+  setTraceParent(trace?.chainTraceparent);
+  try {
+    // The call context (contact, call) is what the caller knows now; it overrides stale copies.
+    const merged: ChainState = {
+      ...state,
+      context: { ...state.context, ...(intent.callContext as ChainState['context']) },
+    };
+    // The caller's call context does not know the latest status callback; keep it visible.
+    const withCall = callStatus === undefined ? merged : withCallStatus(merged, callStatus);
+    const result = await execute(intent, withCall, parts, trace, how);
+    if (result.status === 'awaiting_confirmation') return { state, asked: result.asked };
+    // A cancelled run leaves nothing behind: not even the pure steps it ran before the cancel.
+    return { state: result.status === 'cancelled' ? state : result.state };
+  } finally {
+    setTraceParent(undefined);
+  }
+}
+
+/** How one intent ended, as the session keeps it. */
+type ExecuteResult =
+  | { status: 'succeeded' | 'failed' | 'cancelled'; state: ChainState; error?: { code: string; message: string } }
+  /** Asked the user and set aside (gate `ask`): nothing ran yet. */
+  | { status: 'awaiting_confirmation'; asked: AskedConfirmation };
+
+/** Operations whose success the voice runtime must act on (it owns the call leg). */
+const CALL_CONTROL: Record<string, string> = {
+  'telephony.transfer': 'transfer',
+  'telephony.end_call': 'end_call',
+  'session.pause_inactivity': 'pause_inactivity',
+};
+/** Operations whose outcome the runtime must hear about, and whose failure modes differ. */
+const TRANSFER = 'telephony.transfer';
+const END_CALL = 'telephony.end_call';
+const CALCOM_BOOK = 'calcom.book';
+const SMS_SEND = 'sms.send';
+
+async function execute(
+  intent: SessionIntent,
+  state: ChainState,
+  { controls, bookings }: SessionParts,
+  trace: IntentTrace | undefined,
+  how: IntentRun,
+): Promise<ExecuteResult> {
+  const settings: SessionSettings = { ...DefaultSessionSettings, ...intent.settings };
+  const action = intent.action as unknown as CanonicalAction;
+  // A parked intent goes on where it stopped: same start, its events numbered on.
+  const asked = askedBefore(how.confirmation);
+  const out = new OutcomePublisher(intent, trace, asked);
+
+  if (asked === undefined) {
+    out.emit({ kind: 'accepted', data: { action: intent.actionName } });
+    // While an action runs the caller hears nothing from the agent: the runtime must not treat
+    // the silence as the caller's inactivity.
+    out.emit({ kind: 'call_control', data: { action: 'pause_inactivity', automatic: true } });
+  }
+
+  if (asked === undefined && controls.cancelled(intent.intentId)) {
+    await out.finish({
+      status: 'cancelled',
+      messages: [],
+      outputs: {},
+      error: { code: 'cancelled', message: 'cancelled by the caller before it started', retryable: false },
+    });
+    return { status: 'cancelled', state };
+  }
+
+  if (action.requireUserConfirmation) {
+    const gate = await passConfirmation(intent, action, settings, controls, how.confirmation, out, trace);
+    if (gate.verdict === 'asked') return { status: 'awaiting_confirmation', asked: gate.asked };
+    if (gate.verdict === 'refused') return { status: gate.status, state, error: gate.error };
+  }
+
+  let effectsStarted = 0;
+  let cancelledBeforeEffects = false;
+  /** Bookings whose lifecycle starts once the outcome is published. */
+  const lifecycles: BookingLifecycleInput[] = [];
+  const deferredEndCalls: EffectRequest[] = [];
+  const onEvent = (e: ChainEvent) => out.emit(toPublished(e));
+  const result = await interpret(
+    {
+      action: intent.action as never,
+      params: intent.arguments as Record<string, JsonValue>,
+      state,
+      agentName: intent.agentName,
+    },
+    {
+      async execute(request) {
+        // Events before a side effect reach the caller before the (possibly slow) effect runs.
+        await out.flush();
+        if (effectsStarted === 0 && controls.cancelled(intent.intentId)) {
+          // Barge-in before anything happened outside: stop here (on_failure gets no effects either).
+          cancelledBeforeEffects = true;
+          throw new SwitchboardError('cancelled', 'cancelled by the caller before any side effect', {
+            retryable: false,
+          });
+        }
+        effectsStarted++;
+        if (request.kind === 'provider' && request.operation === END_CALL) {
+          // Hanging up now would cut off the final message: the call ends once the runtime
+          // reports it delivered (or after a bounded wait), after the outcome is published.
+          deferredEndCalls.push(request);
+          out.emit({
+            kind: 'call_control',
+            data: { action: 'end_call', payload: request.payload, after: 'final_message_delivered' },
+          });
+          return { status: 'scheduled' } as JsonValue;
+        }
+        try {
+          const effectResult = await withStillWorking(
+            () => runEffect(intent, request, trace),
+            settings.stillWorkingAfterMs,
+            async () => {
+              out.emit({
+                kind: 'progress',
+                data: {
+                  // Not the progress message: that is an unrendered template here.
+                  message: 'One moment, still working on that.',
+                  still_working: true,
+                  step: request.stepPointer,
+                },
+              });
+              await out.flush();
+            },
+          );
+          const control = request.operation === undefined ? undefined : CALL_CONTROL[request.operation];
+          if (control !== undefined) {
+            out.emit({
+              kind: 'call_control',
+              data: { action: control, payload: request.payload, result: effectResult },
+            });
+          }
+          if (request.operation === TRANSFER) failOnTransferFallback(effectResult);
+          if (request.operation === CALCOM_BOOK) bookings.booked(intent, request.payload, effectResult);
+          if (request.operation === SMS_SEND && how.inlineLifecycleStart) {
+            await startLifecyclesInline(bookings.takeForSms(request.payload), (e) => out.emit(e));
+          } else if (request.operation === SMS_SEND) {
+            for (const booking of bookings.takeForSms(request.payload)) {
+              // The booking outlives the call: its lifecycle (confirm by SMS, remind, cancel
+              // when unconfirmed) is a workflow of its own that the session only starts, after
+              // the result is out: the caller need not wait for Temporal to start a workflow.
+              lifecycles.push(booking);
+              out.emit({
+                kind: 'log',
+                data: {
+                  level: 'info',
+                  message: 'booking lifecycle starting',
+                  data: { workflow_id: bookingLifecycleWorkflowId(booking.tenantId, booking.bookingUid) },
+                },
+              });
+            }
+          }
+          return effectResult;
+        } catch (err) {
+          throw fromActivityFailure(err);
+        }
+      },
+    },
+    { onEvent },
+  );
+
+  if (cancelledBeforeEffects) {
+    const error = { code: 'cancelled', message: 'cancelled by the caller before any side effect', retryable: false };
+    await out.finish({ status: 'cancelled', messages: [], outputs: {}, error });
+    return { status: 'cancelled', state, error };
+  }
+  if (controls.cancelled(intent.intentId)) {
+    // Too late: a side effect had started, so the run completed rather than stop half-done.
+    out.emit({ kind: 'cancelled', data: { ignored: true, reason: 'a side effect had already started' } });
+  }
+  const messages = result.events.flatMap((e) => (e.type === 'respond' ? [e.message] : []));
+  const error = result.error
+    ? {
+        code: result.error.code,
+        message: result.error.message,
+        retryable: result.error.retryable,
+        ...(result.error.stepPointer ? { step: result.error.stepPointer } : {}),
+      }
+    : undefined;
+  await out.finish({
+    status: result.status,
+    messages,
+    outputs: result.outputs as { [key: string]: JsonValue },
+    ...(error ? { error } : {}),
+  });
+  if (lifecycles.length > 0) await startLifecycles(lifecycles, out);
+  if (deferredEndCalls.length > 0)
+    await endCallsAfterDelivery(intent, deferredEndCalls, controls, settings, out, trace);
+  return { status: result.status, state: result.state, ...(error ? { error } : {}) };
+}
+
+/**
+ * Starts the lifecycles of the bookings an intent made (after its outcome is published) and
+ * reports each on the conversation's stream. A lifecycle that cannot start does not undo the
+ * SMS that went out; it is reported as an error.
+ */
+async function startLifecycles(lifecycles: BookingLifecycleInput[], out: EventSink): Promise<void> {
+  const report = (booking: BookingLifecycleInput, outcome: 'started' | 'already_started' | Error) => {
+    const workflowId = bookingLifecycleWorkflowId(booking.tenantId, booking.bookingUid);
+    out.emit({
+      kind: 'log',
+      data:
+        outcome instanceof Error
+          ? {
+              level: 'error',
+              message: `booking lifecycle could not start: ${outcome.message}`,
+              data: { workflow_id: workflowId },
+            }
+          : {
+              level: 'info',
+              message: `booking lifecycle ${outcome === 'started' ? 'started' : 'already running'}`,
+              data: { workflow_id: workflowId },
+            },
+    });
+  };
+  if (patched(LIFECYCLE_START_BY_ACTIVITY_PATCH)) {
+    try {
+      const started = await sessionActivities.startBookingLifecycles(lifecycles);
+      lifecycles.forEach((booking, i) => {
+        report(booking, started[i]?.status ?? new Error('no answer from the starter'));
+      });
+    } catch (err) {
+      const error = err instanceof ActivityFailure && err.cause instanceof Error ? err.cause : (err as Error);
+      for (const booking of lifecycles) report(booking, error);
+    }
+  } else {
+    await startLifecyclesAsChildren(lifecycles, report);
+  }
+  await out.flush();
+}
