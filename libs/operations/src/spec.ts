@@ -49,7 +49,13 @@ export interface EffectTraits {
    * Result statuses that mean the effect did not happen (the caller is still with us), so the
    * step fails with `<code prefix><status>` and the chain's fallback runs.
    */
-  failsOnStatus?: { statuses: readonly string[]; codePrefix: string };
+  failsOnStatus?: {
+    statuses: readonly string[];
+    /** The failure's code is this prefix and the status (`-` as `_`). */
+    codePrefix: string;
+    /** What ended, for the failure's message when the result has no `detail` (`the transfer`). */
+    subject: string;
+  };
   /** How a test call's effect is undone. */
   reversibility: Reversibility;
   exactlyOnce: ExactlyOnce;

@@ -256,7 +256,7 @@ export const telephonyTransfer = defineOperation<TransferRequest, TelephonyTrans
   summary: 'Transfers the live call to a number or SIP address, cold or warm.',
   traits: {
     callControl: 'transfer',
-    failsOnStatus: { statuses: TRANSFER_FALLBACK_STATUSES, codePrefix: 'transfer_' },
+    failsOnStatus: { statuses: TRANSFER_FALLBACK_STATUSES, codePrefix: 'transfer_', subject: 'the transfer' },
     reversibility: { reversible: false, why: 'a call transfer cannot be undone' },
     exactlyOnce: 'effect-record',
   },
