@@ -14,7 +14,7 @@ import type { JsonValue } from '@switchboard/common';
 import type { EndCallRequest } from '@switchboard/operations';
 import { type EffectDone, runEffectOnce, withCredentialStatus } from '@switchboard/providers';
 import { currentAttempt } from './attempt.js';
-import { callCredentialName, certainlyNotApplied, speechMs, type TelephonyDeps, twilioFor } from './shared.js';
+import { callCredentialName, certainlyNotApplied, speechMs, type TelephonyDeps, twilioForEffect } from './shared.js';
 import { FINAL_CALL_STATUSES, TWILIO, twilioErrorCode } from './twilio-client.js';
 import { Twiml } from './twiml.js';
 
@@ -33,13 +33,12 @@ export interface EndCallOutcome {
 /** Performs `telephony.end_call` for one provider call. */
 export async function endCall(d: TelephonyDeps, call: ProviderCall, input: EndCallRequest): Promise<EndCallOutcome> {
   return runEffectOnce(d.ctx.db, call, async (claim) => {
-    let twilio: Awaited<ReturnType<typeof twilioFor>>;
-    try {
-      twilio = await twilioFor(d, call.tenantId, await callCredentialName(d, call.tenantId, input.credential));
-    } catch (err) {
-      await claim.releaseIfFresh();
-      throw err;
-    }
+    const twilio = await twilioForEffect(
+      d,
+      call.tenantId,
+      () => callCredentialName(d, call.tenantId, input.credential),
+      claim,
+    );
     const { client } = twilio;
     const finish = (said: boolean, alreadyEnded: boolean): EffectDone<EndCallOutcome> => {
       const result: EndCallOutcome = { status: 'ended', call_sid: input.callSid, said, already_ended: alreadyEnded };

@@ -5,7 +5,12 @@
  */
 import { SwitchboardError } from '@switchboard/common';
 import { listCredentials, type Queryable } from '@switchboard/db';
-import { ProviderError, ProviderErrorCodes, type ProviderWorkerContext } from '@switchboard/providers';
+import {
+  type EffectClaim,
+  ProviderError,
+  ProviderErrorCodes,
+  type ProviderWorkerContext,
+} from '@switchboard/providers';
 import type { TelephonyConfig } from './config.js';
 import { createTwilioClient, TWILIO, type TwilioClient } from './twilio-client.js';
 
@@ -57,6 +62,25 @@ export async function twilioFor(d: TelephonyDeps, tenantId: string, credential: 
     timeoutMs: d.config.requestTimeoutMs,
   });
   return { client, credential };
+}
+
+/**
+ * The Twilio client for an effect whose claim is held. Nothing was sent when this fails (the
+ * credential is missing or malformed): a fresh claim is released so that a later, fixed attempt
+ * does not look for a ghost.
+ */
+export async function twilioForEffect(
+  d: TelephonyDeps,
+  tenantId: string,
+  credential: () => Promise<string> | string,
+  claim: EffectClaim,
+): Promise<TenantTwilio> {
+  try {
+    return await twilioFor(d, tenantId, await credential());
+  } catch (err) {
+    await claim.releaseIfFresh();
+    throw err;
+  }
 }
 
 /** When the effect was first claimed (the database clock), in epoch ms. */

@@ -34,7 +34,7 @@ import {
   claimedAt,
   refTakenElsewhere,
   type TelephonyDeps,
-  twilioFor,
+  twilioForEffect,
   twilioTime,
 } from './shared.js';
 import { TWILIO, type TwilioClient, type TwilioMessage } from './twilio-client.js';
@@ -49,14 +49,7 @@ export interface SmsSendOutcome {
 /** Performs `sms.send` for one provider call. */
 export async function sendSms(d: TelephonyDeps, call: ProviderCall, input: SmsRequest): Promise<SmsSendOutcome> {
   return runEffectOnce(d.ctx.db, call, async (claim) => {
-    let twilio: Awaited<ReturnType<typeof twilioFor>>;
-    try {
-      twilio = await twilioFor(d, call.tenantId, input.credential);
-    } catch (err) {
-      // Nothing was sent: a fresh claim must not make a later, fixed attempt look for a ghost.
-      await claim.releaseIfFresh();
-      throw err;
-    }
+    const twilio = await twilioForEffect(d, call.tenantId, () => input.credential, claim);
     const { client, credential } = twilio;
     const use = { tenantId: call.tenantId, credential, provider: TWILIO };
     return withCredentialStatus(d.ctx.credentials, d.ctx.log, use, async () => {

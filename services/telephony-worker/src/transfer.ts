@@ -56,7 +56,7 @@ import {
   claimedAt,
   speechMs,
   type TelephonyDeps,
-  twilioFor,
+  twilioForEffect,
   twilioTime,
 } from './shared.js';
 import { FINAL_CALL_STATUSES, TWILIO, type TwilioClient, twilioErrorCode } from './twilio-client.js';
@@ -166,14 +166,12 @@ export async function transferCall(
   input: TransferRequest,
 ): Promise<TransferOutcome> {
   const outcome = await runEffectOnce<JsonValue>(d.ctx.db, call, async (claim) => {
-    let twilio: Awaited<ReturnType<typeof twilioFor>>;
-    try {
-      twilio = await twilioFor(d, call.tenantId, await callCredentialName(d, call.tenantId, input.credential));
-    } catch (err) {
-      // Nothing was sent: a fresh claim must not make a later, fixed attempt look for a ghost.
-      await claim.releaseIfFresh();
-      throw err;
-    }
+    const twilio = await twilioForEffect(
+      d,
+      call.tenantId,
+      () => callCredentialName(d, call.tenantId, input.credential),
+      claim,
+    );
     const run: Run = {
       d,
       call,
