@@ -1,16 +1,20 @@
 /**
  * The Cal.com operations (`calcom.*`, served by the Cal.com worker): their specs and the
  * contracts of those not compiled from built-in actions (`calcom.slots` and `calcom.book` are
- * defined in `@switchboard/actions`). Their payloads are still parsed by the worker (its
- * `inputs.ts`): the parsers need the worker's time-zone arithmetic.
+ * defined in `@switchboard/actions`); their parsers are in `calcom-payloads.ts`.
  */
+import { BuiltinOperations, type CalcomBookResult, type CalcomSlotsResult } from '@switchboard/actions';
 import {
-  BuiltinOperations,
-  type CalcomBookInput,
-  type CalcomBookResult,
-  type CalcomSlotsInput,
-  type CalcomSlotsResult,
-} from '@switchboard/actions';
+  type BookingRefRequest,
+  type BookRequest,
+  parseBookInput,
+  parseCancelInput,
+  parseGetInput,
+  parseRescheduleInput,
+  parseSlotsInput,
+  type RescheduleRequest,
+  type SlotsRequest,
+} from './calcom-payloads.js';
 import { defineOperation, READ_ONLY } from './spec.js';
 
 /** Operation names the Cal.com worker serves (the activity type names on its task queue). */
@@ -97,15 +101,16 @@ export type CalcomRescheduleResult = CalcomBookingState & {
 };
 
 /** `calcom.slots`. */
-export const calcomSlots = defineOperation<CalcomSlotsInput, CalcomSlotsResult>({
+export const calcomSlots = defineOperation<SlotsRequest, CalcomSlotsResult>({
   name: CalcomOperations.Slots,
   family: 'Calcom',
   summary: 'Finds free slots of an event type.',
   traits: READ_ONLY,
+  parse: parseSlotsInput,
 });
 
 /** `calcom.book`. */
-export const calcomBook = defineOperation<CalcomBookInput, CalcomBookResult>({
+export const calcomBook = defineOperation<BookRequest, CalcomBookResult>({
   name: CalcomOperations.Book,
   family: 'Calcom',
   summary: 'Books an event type for an attendee.',
@@ -114,18 +119,20 @@ export const calcomBook = defineOperation<CalcomBookInput, CalcomBookResult>({
     reversibility: { reversible: true, undo: [CalcomOperations.Cancel], how: 'the booking is cancelled' },
     exactlyOnce: 'provider-key',
   },
+  parse: parseBookInput,
 });
 
 /** `calcom.get`. */
-export const calcomGet = defineOperation<CalcomGetInput, CalcomGetResult>({
+export const calcomGet = defineOperation<BookingRefRequest, CalcomGetResult>({
   name: CalcomOperations.Get,
   family: 'Calcom',
   summary: 'Reads one booking.',
   traits: READ_ONLY,
+  parse: parseGetInput,
 });
 
 /** `calcom.cancel`. */
-export const calcomCancel = defineOperation<CalcomCancelInput, CalcomCancelResult>({
+export const calcomCancel = defineOperation<BookingRefRequest, CalcomCancelResult>({
   name: CalcomOperations.Cancel,
   family: 'Calcom',
   summary: 'Cancels a booking (one already cancelled is answered as it is).',
@@ -136,10 +143,11 @@ export const calcomCancel = defineOperation<CalcomCancelInput, CalcomCancelResul
     },
     exactlyOnce: 'idempotent',
   },
+  parse: parseCancelInput,
 });
 
 /** `calcom.reschedule`. */
-export const calcomReschedule = defineOperation<CalcomRescheduleInput, CalcomRescheduleResult>({
+export const calcomReschedule = defineOperation<RescheduleRequest, CalcomRescheduleResult>({
   name: CalcomOperations.Reschedule,
   family: 'Calcom',
   summary: 'Moves a booking to a new start.',
@@ -151,6 +159,7 @@ export const calcomReschedule = defineOperation<CalcomRescheduleInput, CalcomRes
     },
     exactlyOnce: 'idempotent',
   },
+  parse: parseRescheduleInput,
 });
 
 /** Every `calcom.*` operation. */

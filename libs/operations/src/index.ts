@@ -4,6 +4,7 @@
  * type, and effect traits. Workflow-safe (no Node built-ins): the session workflow imports it.
  */
 export * from './calcom.js';
+export * from './calcom-payloads.js';
 export {
   effectTraits,
   OPERATIONS,

@@ -17,11 +17,13 @@ import type { CalcomBookResult, CalcomSlotsResult } from '@switchboard/actions';
 import { effectKey, type ProviderActivities, type ProviderCall } from '@switchboard/chains';
 import { ConfigError, EnvReader, type JsonValue } from '@switchboard/common';
 import { formatInZone, parseDateTime, toUtcIso } from '@switchboard/common/time-zones';
+import { calcomBook, calcomCancel, calcomGet, calcomReschedule, calcomSlots } from '@switchboard/operations';
 import {
   noteSandboxEffect,
   ProviderError,
   ProviderErrorCodes,
   type ProviderWorkerContext,
+  serveOperation,
   withCredentialClient,
 } from '@switchboard/providers';
 import {
@@ -31,7 +33,6 @@ import {
   type CalcomClient,
   createCalcomClient,
 } from './calcom-client.js';
-import { parseBookInput, parseCancelInput, parseGetInput, parseRescheduleInput, parseSlotsInput } from './inputs.js';
 import {
   type CalcomBookingState,
   type CalcomCancelResult,
@@ -203,8 +204,7 @@ export function createCalcomActivities(ctx: ProviderWorkerContext): ProviderActi
   };
 
   return {
-    async [CalcomOperations.Slots](call) {
-      const input = parseSlotsInput(call.payload);
+    ...serveOperation(calcomSlots, async (call, input) => {
       const slots = await withClient(call, input.credential, (client) =>
         client.getSlots({
           eventTypeId: input.eventTypeId,
@@ -220,10 +220,9 @@ export function createCalcomActivities(ctx: ProviderWorkerContext): ProviderActi
         time_zone: input.timeZone,
       } satisfies CalcomSlotsResult;
       return result;
-    },
+    }),
 
-    async [CalcomOperations.Book](call) {
-      const input = parseBookInput(call.payload);
+    ...serveOperation(calcomBook, async (call, input) => {
       const key = idempotencyKey(call);
       // Cal.com may store e-mails lower-cased; booking and lookup use the same form so the
       // attendee filter matches whichever way the API compares.
@@ -283,17 +282,15 @@ export function createCalcomActivities(ctx: ProviderWorkerContext): ProviderActi
         end: state.end,
       } satisfies CalcomBookResult;
       return result;
-    },
+    }),
 
-    async [CalcomOperations.Get](call) {
-      const input = parseGetInput(call.payload);
+    ...serveOperation(calcomGet, async (call, input) => {
       const booking = await withClient(call, input.credential, (client) => client.getBooking(input.bookingUid));
       const result: CalcomGetResult = bookingState(booking, input.timeZone ?? attendeeZone(booking));
       return result;
-    },
+    }),
 
-    async [CalcomOperations.Cancel](call) {
-      const input = parseCancelInput(call.payload);
+    ...serveOperation(calcomCancel, async (call, input) => {
       const logWhere = { operation: call.operation, intentId: call.intentId, stepPointer: call.stepPointer };
       const booking = await withClient(call, input.credential, async (client) => {
         // The appointment may have moved since its uid was handed out: cancel where it is now.
@@ -323,10 +320,9 @@ export function createCalcomActivities(ctx: ProviderWorkerContext): ProviderActi
       });
       const result: CalcomCancelResult = bookingState(booking, input.timeZone ?? attendeeZone(booking));
       return result;
-    },
+    }),
 
-    async [CalcomOperations.Reschedule](call) {
-      const input = parseRescheduleInput(call.payload);
+    ...serveOperation(calcomReschedule, async (call, input) => {
       const startMs = parseDateTime(input.start, input.timeZone) as number;
       const logWhere = { operation: call.operation, intentId: call.intentId, stepPointer: call.stepPointer };
       const outcome = await withClient(call, input.credential, async (client) => {
@@ -391,6 +387,6 @@ export function createCalcomActivities(ctx: ProviderWorkerContext): ProviderActi
         previous_booking_uid: outcome.previous,
       };
       return result;
-    },
+    }),
   } satisfies Record<string, (call: ProviderCall) => Promise<JsonValue>>;
 }

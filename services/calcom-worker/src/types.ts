@@ -13,7 +13,4 @@ export type {
   CalcomRescheduleInput,
   CalcomRescheduleResult,
 } from '@switchboard/operations';
-export { CalcomOperations } from '@switchboard/operations';
-
-/** Metadata key holding the idempotency key of the step that made a booking. */
-export const IDEMPOTENCY_METADATA_KEY = 'switchboard_key';
+export { CalcomOperations, IDEMPOTENCY_METADATA_KEY } from '@switchboard/operations';
