@@ -1,7 +1,15 @@
+import { BUILTIN_CATALOG } from '@switchboard/actions';
 import { EnvReader } from '@switchboard/common';
 import { familyProvider, readTaskQueues, TaskQueues } from '@switchboard/contracts';
 import { describe, expect, it } from 'vitest';
-import { effectTraits, OPERATIONS, operationFamily, operationProvider, taskQueueForOperation } from './catalogue.js';
+import {
+  effectTraits,
+  OPERATIONS,
+  operationFamily,
+  operationProvider,
+  operationSpec,
+  taskQueueForOperation,
+} from './catalogue.js';
 
 const read = (env: NodeJS.ProcessEnv) => {
   const r = new EnvReader(env);
@@ -60,5 +68,13 @@ describe('operation catalogue', () => {
         .map((o) => o.name)
         .sort(),
     ).toEqual(['session.pause_inactivity', 'telephony.end_call', 'telephony.transfer']);
+  });
+
+  it('declares the operation of every built-in action; exactly the call-control ones have a call-control trait', () => {
+    for (const info of Object.values(BUILTIN_CATALOG)) {
+      const spec = operationSpec(info.operation);
+      expect(spec?.name, info.kind).toBe(info.operation);
+      expect(spec?.traits.callControl !== undefined, info.kind).toBe(info.category === 'call_control');
+    }
   });
 });
