@@ -1,7 +1,7 @@
 import type { JsonObject } from '@switchboard/common';
+import type { ActionDefinitionRow } from './action-definitions.js';
 import { IdPrefixes, newId } from './ids.js';
 import type { Queryable } from './pool.js';
-import type { ActionDefinitionRow } from './repositories.js';
 
 /** One action as saved with an agent version. */
 export interface AgentActionInput {

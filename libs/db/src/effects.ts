@@ -64,3 +64,29 @@ export async function releaseEffect(db: Queryable, tenantId: string, key: string
     key,
   ]);
 }
+
+/** When the effect was first claimed, on the database's clock; `undefined` without a claim. */
+export async function findEffectClaimedAt(db: Queryable, tenantId: string, key: string): Promise<Date | undefined> {
+  const { rows } = await db.query<{ created_at: Date }>(
+    'SELECT created_at FROM effect_records WHERE tenant_id = $1 AND idempotency_key = $2',
+    [tenantId, key],
+  );
+  return rows[0]?.created_at;
+}
+
+/**
+ * Whether another effect of the tenant (not `key`) already recorded this provider reference: a
+ * provider object found while looking for an earlier attempt's is then someone else's.
+ */
+export async function isEffectRefTakenElsewhere(
+  db: Queryable,
+  tenantId: string,
+  key: string,
+  providerRef: string,
+): Promise<boolean> {
+  const { rows } = await db.query(
+    'SELECT 1 FROM effect_records WHERE tenant_id = $1 AND provider_ref = $2 AND idempotency_key <> $3 LIMIT 1',
+    [tenantId, providerRef, key],
+  );
+  return rows.length > 0;
+}

@@ -1,7 +1,7 @@
 import type { JsonObject } from '@switchboard/common';
+import { type Conversation, findConversation } from './conversations.js';
 import { IdPrefixes, newId } from './ids.js';
 import type { Queryable } from './pool.js';
-import { type Conversation, findConversation } from './repositories.js';
 
 /** What {@link findOrCreateExternalConversation} needs to create a conversation. */
 export interface ExternalConversationInput {

@@ -1,4 +1,22 @@
 export {
+  type ActionDefinitionRow,
+  findLatestAction,
+  listActionNames,
+  saveActionVersion,
+} from './action-definitions.js';
+export {
+  type ActionRun,
+  findRun,
+  findRunStatus,
+  finishRun,
+  insertAcceptedRun,
+  listRuns,
+  markRunStarted,
+  type RunStatus,
+  TERMINAL_RUN_STATUSES,
+  withdrawAcceptedRun,
+} from './action-runs.js';
+export {
   beginIdempotentTurn,
   findIdempotentTurn,
   findTurnConfirmation,
@@ -27,6 +45,7 @@ export {
   stableJson,
   type TopicActionRow,
 } from './agent-versions.js';
+export { type Agent, findAgentById, findAgentByName, listAgents, upsertAgent } from './agents.js';
 export {
   type ApiKeyRecord,
   findApiKey,
@@ -35,6 +54,12 @@ export {
   revokeApiKey,
 } from './api-key-records.js';
 export { type ApiKeyPrincipal, createApiKey, listInactiveApiKeys, parseApiKey, verifyApiKey } from './api-keys.js';
+export {
+  type Conversation,
+  createConversation,
+  findConversation,
+  findConversationByCallSid,
+} from './conversations.js';
 export {
   CredentialMissingError,
   type CredentialProvider,
@@ -49,7 +74,16 @@ export {
   rotateCredentials,
   setCredentialStatus,
 } from './credentials.js';
-export { claimEffect, completeEffect, type EffectRecord, noteEffectRef, releaseEffect } from './effects.js';
+export {
+  claimEffect,
+  completeEffect,
+  type EffectRecord,
+  findEffectClaimedAt,
+  isEffectRefTakenElsewhere,
+  noteEffectRef,
+  releaseEffect,
+} from './effects.js';
+export { type Endpoint, findEndpoint, listEndpoints, upsertEndpoint } from './endpoints.js';
 export {
   type ExternalConversation,
   type ExternalConversationInput,
@@ -61,36 +95,6 @@ export { migrate, migrationsDir } from './migrate.js';
 export { createPool, type Pool, type Queryable, withAdvisoryLockOrSkip, withTransaction } from './pool.js';
 export { type ProviderCallRecord, pruneProviderCalls, recordProviderCalls } from './provider-calls.js';
 export { addRateCounts, pruneRateCounts, type RateCount } from './rate-counters.js';
-export {
-  type ActionDefinitionRow,
-  type ActionRun,
-  type Agent,
-  type Conversation,
-  createConversation,
-  createTenant,
-  type Endpoint,
-  findAgentById,
-  findAgentByName,
-  findConversation,
-  findConversationByCallSid,
-  findEndpoint,
-  findLatestAction,
-  findRun,
-  findTenantByName,
-  finishRun,
-  insertAcceptedRun,
-  listActionNames,
-  listAgents,
-  listEndpoints,
-  listRuns,
-  markRunStarted,
-  type RunStatus,
-  saveActionVersion,
-  TERMINAL_RUN_STATUSES,
-  type Tenant,
-  upsertAgent,
-  upsertEndpoint,
-} from './repositories.js';
 export {
   countStuckRuns,
   listOverdueRuns,
@@ -116,11 +120,14 @@ export {
 export {
   type ActionStats,
   type ErrorCount,
+  type OutcomeBucket,
+  outcomeSeries,
   type ProviderStats,
   type TenantStats,
   TOP_ERRORS,
   tenantStats,
 } from './stats.js';
+export { createTenant, findTenantByName, type Tenant } from './tenants.js';
 export {
   type AppendTranscriptOutcome,
   appendTranscriptMessage,

@@ -4,8 +4,8 @@
  * *stuck* when it is still `accepted` or `running` after its `deadline_at` (see migration 016);
  * that status is derived here, on the database's clock, and never stored.
  */
+import type { RunStatus } from './action-runs.js';
 import type { Queryable } from './pool.js';
-import type { RunStatus } from './repositories.js';
 
 /** A run's status as operators see it: the stored one, or `stuck` (derived). */
 export type RunListStatus = RunStatus | 'stuck';
@@ -64,8 +64,12 @@ export interface RunPage {
   next: RunCursor | undefined;
 }
 
-const UNFINISHED = `status IN ('accepted', 'running')`;
-const STUCK = `(${UNFINISHED} AND deadline_at < now())`;
+/** SQL condition: the run has not finished (`accepted` or `running`, stuck or not). */
+export const UNFINISHED_SQL = `status IN ('accepted', 'running')`;
+const UNFINISHED = UNFINISHED_SQL;
+/** SQL condition: the run is stuck now (unfinished past its deadline; rows without one never are). */
+export const STUCK_SQL = `(${UNFINISHED} AND deadline_at < now())`;
+const STUCK = STUCK_SQL;
 
 /**
  * One page of the tenant's runs, newest first (`accepted_at DESC, intent_id DESC`), after

@@ -5,6 +5,7 @@
  * nearest-rank (`percentile_disc`): always a duration that was measured.
  */
 import type { Queryable } from './pool.js';
+import { STUCK_SQL, UNFINISHED_SQL } from './runs.js';
 
 /** One error code and how often it ended a call in the window. */
 export interface ErrorCount {
@@ -36,6 +37,7 @@ export interface ProviderStats {
   calls: number;
   failures: number;
   p50Ms: number | null;
+  p95Ms: number | null;
   p99Ms: number | null;
   topErrors: ErrorCount[];
 }
@@ -110,7 +112,7 @@ const PROVIDER_STATS_SQL = statsSql({
   at: 'at',
   keys: ['provider', 'operation'],
   failed: 'NOT ok',
-  fractions: [0.5, 0.99],
+  fractions: [0.5, 0.95, 0.99],
 });
 
 async function actionStats(db: Queryable, tenantId: string, windowMs: number): Promise<ActionStats[]> {
@@ -141,13 +143,14 @@ async function providerStats(db: Queryable, tenantId: string, windowMs: number):
     TOP_ERRORS,
   ]);
   return rows.map((r) => {
-    const [p50Ms, p99Ms] = percentiles(r.pcts, 2);
+    const [p50Ms, p95Ms, p99Ms] = percentiles(r.pcts, 3);
     return {
       provider: r.provider,
       operation: r.operation,
       calls: Number(r.calls),
       failures: Number(r.failures),
       p50Ms: p50Ms ?? null,
+      p95Ms: p95Ms ?? null,
       p99Ms: p99Ms ?? null,
       topErrors: r.top_errors.map((e) => ({ code: e.code, count: Number(e.count) })),
     };
@@ -161,3 +164,87 @@ function percentiles(values: (string | number | null)[] | null, n: number): (num
     return v === null || v === undefined ? undefined : Number(v);
   });
 }
+
+/**
+ * The runs accepted in one slice of the window, by their status now: "outcomes over time".
+ * `running` counts runs still `accepted` or `running` before their deadline, `stuck` those past
+ * it (as `GET /v1/runs` derives it).
+ */
+export interface OutcomeBucket {
+  /** Start of the slice (inclusive). */
+  start: Date;
+  /** End of the slice (exclusive; the last one ends now). */
+  end: Date;
+  succeeded: number;
+  failed: number;
+  cancelled: number;
+  running: number;
+  stuck: number;
+}
+
+/**
+ * The tenant's last `windowMs` milliseconds cut into `buckets` equal slices, oldest first, each
+ * with the runs accepted in it by status; every slice is listed, empty ones with zeros. One
+ * index-only pass over the window (the index {@link tenantStats} reads), plus the unfinished
+ * runs past their deadline; on the database's clock.
+ */
+export async function outcomeSeries(
+  db: Queryable,
+  tenantId: string,
+  windowMs: number,
+  buckets: number,
+): Promise<OutcomeBucket[]> {
+  const { rows } = await db.query<{
+    start: Date;
+    end: Date;
+    succeeded: string;
+    failed: string;
+    cancelled: string;
+    running: string;
+    stuck: string;
+  }>(OUTCOME_SERIES_SQL, [tenantId, windowMs, buckets]);
+  return rows.map((r) => ({
+    start: r.start,
+    end: r.end,
+    succeeded: Number(r.succeeded),
+    failed: Number(r.failed),
+    cancelled: Number(r.cancelled),
+    running: Number(r.running),
+    stuck: Number(r.stuck),
+  }));
+}
+
+// A run's slice is `date_bin` of its acceptance on the window's start (a quarter of the cost of
+// computing the slice's number from the epoch, measured over a million rows); a run accepted "in
+// the future" (another clock) counts in the last slice rather than in none. Outcomes come from the
+// time-order index alone (it includes `status`); which unfinished runs are stuck needs their
+// deadline, so those few are counted apart, from the index of unfinished runs.
+const SLICE = 'LEAST(date_bin(w.stride, r.accepted_at, w.t0), w.t0 + w.stride * ($3::int - 1))';
+const OUTCOME_SERIES_SQL = `
+  WITH w AS (SELECT now() AS t1, ${WINDOW_START} AS t0, make_interval(secs => $2::float8 / 1000 / $3::int) AS stride),
+  counts AS (
+    SELECT ${SLICE} AS start,
+           count(*) FILTER (WHERE status = 'succeeded') AS succeeded,
+           count(*) FILTER (WHERE status = 'failed') AS failed,
+           count(*) FILTER (WHERE status = 'cancelled') AS cancelled,
+           count(*) FILTER (WHERE ${UNFINISHED_SQL}) AS unfinished
+      FROM action_runs r, w
+     WHERE r.tenant_id = $1 AND r.accepted_at >= w.t0
+     GROUP BY 1),
+  stuck AS (
+    SELECT ${SLICE} AS start, count(*) AS stuck
+      FROM action_runs r, w
+     WHERE r.tenant_id = $1 AND r.accepted_at >= w.t0 AND ${STUCK_SQL}
+     GROUP BY 1),
+  slices AS (
+    SELECT w.t0 + w.stride * b.i AS start,
+           CASE WHEN b.i = $3::int - 1 THEN w.t1 ELSE w.t0 + w.stride * (b.i + 1) END AS "end"
+      FROM w CROSS JOIN generate_series(0, $3::int - 1) AS b(i))
+  SELECT s.start, s."end",
+         COALESCE(c.succeeded, 0) AS succeeded, COALESCE(c.failed, 0) AS failed,
+         COALESCE(c.cancelled, 0) AS cancelled,
+         COALESCE(c.unfinished, 0) - COALESCE(k.stuck, 0) AS running, COALESCE(k.stuck, 0) AS stuck
+    FROM slices s
+    LEFT JOIN counts c ON c.start = s.start
+    LEFT JOIN stuck k ON k.start = s.start
+   ORDER BY s.start`;

@@ -1,6 +1,6 @@
 import type { JsonObject } from '@switchboard/common';
+import type { RunStatus } from './action-runs.js';
 import type { Queryable } from './pool.js';
-import type { RunStatus } from './repositories.js';
 
 /** Who said a transcript message. */
 export type TranscriptRole = 'user' | 'assistant';

@@ -99,6 +99,7 @@ async function main(): Promise<void> {
     });
     await db.end();
     console.log('switchboard dev: starting services…');
+    const temporalUiUrl = process.env.TEMPORAL_UI_URL ?? infra.temporalUiUrl;
     services = await startServices({
       natsUrl: infra.natsUrl,
       temporalAddress: infra.temporalAddress,
@@ -108,6 +109,8 @@ async function main(): Promise<void> {
       env: {
         CREDENTIALS_KEYS: credentialsKeys,
         ...sandboxes.env,
+        // The console links runs to their workflow in this UI (conversation reads it).
+        ...(temporalUiUrl ? { TEMPORAL_UI_URL: temporalUiUrl } : {}),
         ...(jaeger
           ? {
               OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpEndpoint,
@@ -139,6 +142,7 @@ async function main(): Promise<void> {
     console.log(`
 Switchboard is running (endpoints in .switchboard/dev.json, logs in .switchboard/logs).
   API          ${services.apiUrl}
+  Console      ${services.apiUrl}/console/  (Operations: ${services.apiUrl}/console/#operations)
   Temporal UI  ${infra.temporalUiUrl ?? '(external Temporal)'}
   Jaeger       ${jaegerLine(jaeger, noJaeger)}
   Webhook sink ${sink.url}/_sink/requests

@@ -1,7 +1,7 @@
 import type { Logger } from '@switchboard/common';
 import { listCredentials, listSandboxEffects } from '@switchboard/db';
+import { type ProviderTestEnv, type RunOperation, startProviderTestEnv } from '@switchboard/provider-testing';
 import type { ProviderWorkerContext } from '@switchboard/providers';
-import { type ProviderTestEnv, type RunOperation, startProviderTestEnv } from '@switchboard/providers/testing';
 import { type CalcomSandbox, startCalcomSandbox } from '@switchboard/sandboxes/calcom';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createCalcomActivities, readCalcomConfig, SANDBOX_UNDO_REASON } from './calcom.activities.js';

@@ -5,16 +5,7 @@ import websocket from '@fastify/websocket';
 import type { Bus } from '@switchboard/bus';
 import { asSwitchboardError, type Logger, SwitchboardError } from '@switchboard/common';
 import { type ApiKeyPrincipal, addRateCounts, type Keyring, pruneRateCounts, type Queryable } from '@switchboard/db';
-import {
-  type Context,
-  context,
-  contextFromTraceHeaders,
-  type Span,
-  SpanKind,
-  SpanStatusCode,
-  type Tracer,
-  trace,
-} from '@switchboard/telemetry';
+import type { Tracer } from '@switchboard/telemetry';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { RATE_WINDOW_MS, type RateLimits, registerAccessControl } from './access.js';
 import type { AuthLimits } from './authenticator.js';
@@ -24,6 +15,7 @@ import { frameworkErrors, MAX_PARAM_LENGTH, registerFallbacks } from './fallback
 import { registerInputChecks } from './input-checks.js';
 import { KeyRevocations } from './key-revocations.js';
 import { RateLimiter } from './rate-limiter.js';
+import { requestContext } from './request-context.js';
 import { addAppResponses, SHARED_SCHEMAS } from './responses.js';
 import { agentRoutes } from './routes/agents.routes.js';
 import { consoleRoutes } from './routes/console.routes.js';
@@ -95,7 +87,6 @@ declare module 'fastify' {
   }
   interface FastifyRequest {
     principal: ApiKeyPrincipal;
-    otel: { span: Span; context: Context };
   }
 }
 
@@ -137,28 +128,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     }),
   );
 
-  // One server span per request, parented by the caller's traceparent when it sends one.
-  app.addHook('onRequest', async (req) => {
-    const parent = contextFromTraceHeaders(
-      typeof req.headers.traceparent === 'string' ? req.headers.traceparent : undefined,
-      typeof req.headers.tracestate === 'string' ? req.headers.tracestate : undefined,
-    );
-    const route = req.routeOptions.url ?? req.url;
-    const span = deps.tracer.startSpan(
-      `${req.method} ${route}`,
-      { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method, 'http.route': route } },
-      parent,
-    );
-    req.otel = { span, context: trace.setSpan(parent, span) };
-  });
-  app.addHook('onResponse', async (req, reply) => {
-    // Absent when the router refused the request before any hook ran (`frameworkErrors`).
-    const span = req.otel?.span;
-    if (!span) return;
-    span.setAttribute('http.response.status_code', reply.statusCode);
-    if (reply.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
-    span.end();
-  });
+  // One server span per request, and the trace context handlers run in.
+  await app.register(requestContext, { tracer: deps.tracer });
 
   app.setErrorHandler((error, req, reply) => {
     const err = error as Error & { validation?: unknown; statusCode?: number; code?: string };
@@ -276,11 +247,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     { prefix: '/v1' },
   );
   return app;
-}
-
-/** Runs `fn` inside the request's trace context, so spans and publishes nest under it. */
-export function inRequestContext<T>(ctx: Context, fn: () => Promise<T>): Promise<T> {
-  return context.with(ctx, fn);
 }
 
 /** Codes of Fastify's own 4xx errors, by status. */

@@ -16,6 +16,23 @@ export type StatsWindow = keyof typeof STATS_WINDOWS;
 /** The window names, shortest first. */
 export const STATS_WINDOW_NAMES = Object.keys(STATS_WINDOWS) as StatsWindow[];
 
+/** How many slices `GET /v1/stats?buckets=` may cut its window into. */
+export const STATS_BUCKETS = { min: 1, max: 60 } as const;
+
+/**
+ * `buckets` of `GET /v1/stats` (its schema has checked it is digits): `undefined` when not
+ * asked for; otherwise the count, or a `validation_failed` error pointing at `/buckets`.
+ */
+export function parseStatsBuckets(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = /^[0-9]{1,9}$/.test(text) ? Number(text) : Number.NaN;
+  if (Number.isInteger(n) && n >= STATS_BUCKETS.min && n <= STATS_BUCKETS.max) return n;
+  const message = `'buckets' must be an integer from ${STATS_BUCKETS.min} to ${STATS_BUCKETS.max}`;
+  throw new ValidationError(`invalid query: ${message}`, [
+    { pointer: '/buckets', message, expected: `${STATS_BUCKETS.min} to ${STATS_BUCKETS.max}`, found: quote(text) },
+  ]);
+}
+
 /** The statuses `status` takes, and the providers `provider` takes. */
 export const RUN_FILTER_STATUSES = RUN_LIST_STATUSES;
 export const RUN_FILTER_PROVIDERS: readonly string[] = Object.values(ProviderNames);

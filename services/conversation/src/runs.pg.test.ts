@@ -421,6 +421,7 @@ describe('GET /v1/stats', () => {
         calls: 50,
         failures: 5,
         p50Ms: 250,
+        p95Ms: 480,
         p99Ms: 500,
         topErrors: [
           { code: 'provider_unavailable', count: 3 },
@@ -444,7 +445,7 @@ describe('GET /v1/stats', () => {
     ]);
     expect(day.actions[0]).toMatchObject({ p50Ms: 200, p95Ms: 400, p99Ms: 400, topErrors: [{ code: 'x', count: 1 }] });
     expect(day.providers.map((p: { operation: string }) => p.operation)).toEqual(['calcom.book', 'sms.send']);
-    expect(day.providers[1]).toMatchObject({ calls: 1, failures: 0, p50Ms: 70, p99Ms: 70, topErrors: [] });
+    expect(day.providers[1]).toMatchObject({ calls: 1, failures: 0, p50Ms: 70, p95Ms: 70, p99Ms: 70, topErrors: [] });
     // The default window is 15 minutes; another tenant sees nothing of these.
     expect((await get(t.key, '/v1/stats')).json()).toEqual(fifteen);
     const other = await tenant('stats-other');
@@ -453,5 +454,112 @@ describe('GET /v1/stats', () => {
       actions: [],
       providers: [],
     });
+  });
+});
+
+describe('GET /v1/stats?buckets=', () => {
+  it('answers outcomes over time: every slice of the window, runs by their status now, stuck ones apart', async () => {
+    const t = await tenant('series');
+    const minutesAgo = (m: number) => Math.round((Date.now() - m * 60_000) * 1000);
+    const run = (m: number, status: Status, deadlineInMs: number | null = null): SeedRun => ({
+      id: newId(IdPrefixes.Intent),
+      conversationId: t.conversationId,
+      agent: 'a1',
+      action: 'book',
+      status,
+      acceptedUs: minutesAgo(m),
+      durationMs: status === 'accepted' || status === 'running' ? null : 20,
+      errorCode: status === 'failed' ? 'provider_unavailable' : null,
+      providers: ['calcom'],
+      deadlineInMs,
+    });
+    // 1 h in 12 slices of 5 minutes: 57.5 min ago is slice 0, 32.5 min ago slice 5, 2.5 min ago slice 11.
+    await insertRuns(t.id, [
+      run(57.5, 'succeeded'),
+      run(57.5, 'succeeded'),
+      run(57.5, 'failed'),
+      run(32.5, 'cancelled'),
+      run(32.5, 'running', 60_000),
+      run(32.5, 'accepted', null),
+      run(32.5, 'running', -60_000),
+      run(2.5, 'failed'),
+      run(2.5, 'failed'),
+      run(2.5, 'failed'),
+      // Outside the hour.
+      run(70, 'failed'),
+    ]);
+    const before = Date.now();
+    const res = await get(t.key, '/v1/stats?window=1h&buckets=12');
+    const after = Date.now();
+    expect(res.statusCode, res.body).toBe(200);
+    const body = res.json();
+    const series = body.series as {
+      start: string;
+      end: string;
+      succeeded: number;
+      failed: number;
+      cancelled: number;
+      running: number;
+      stuck: number;
+    }[];
+    expect(series).toHaveLength(12);
+    // Contiguous equal slices covering the last hour, the last ending now.
+    for (const [i, b] of series.entries()) {
+      expect(Date.parse(b.end) - Date.parse(b.start), `slice ${i}`).toBe(300_000);
+      if (i > 0) expect(b.start).toBe(series[i - 1]?.end);
+    }
+    const end = Date.parse(series[11]?.end ?? '');
+    expect(end).toBeGreaterThanOrEqual(before - 5000);
+    expect(end).toBeLessThanOrEqual(after + 5000);
+    const counts = series.map(({ succeeded, failed, cancelled, running, stuck }) => [
+      succeeded,
+      failed,
+      cancelled,
+      running,
+      stuck,
+    ]);
+    const empty = [0, 0, 0, 0, 0];
+    expect(counts).toEqual([
+      [2, 1, 0, 0, 0],
+      empty,
+      empty,
+      empty,
+      empty,
+      [0, 0, 1, 2, 1],
+      empty,
+      empty,
+      empty,
+      empty,
+      empty,
+      [0, 3, 0, 0, 0],
+    ]);
+    // The same statistics as without buckets beside it.
+    const { series: _, ...rest } = body;
+    expect(rest.actions).toEqual((await get(t.key, '/v1/stats?window=1h')).json().actions);
+    expect(
+      (await get(t.key, '/v1/stats?window=24h&buckets=1')).json().series.map((b: { failed: number }) => b.failed),
+    ).toEqual([5]);
+    // Another tenant's slices are empty.
+    const other = await tenant('series-other');
+    const theirs = (await get(other.key, '/v1/stats?window=15m&buckets=3')).json();
+    expect(
+      theirs.series.map(
+        ({ succeeded, failed, cancelled, running, stuck }: Record<string, number>) =>
+          succeeded + failed + cancelled + running + stuck,
+      ),
+    ).toEqual([0, 0, 0]);
+  });
+
+  it('refuses a slice count out of range, pointing at it', async () => {
+    const t = await tenant('series-bad');
+    for (const buckets of ['0', '61', '999999999']) {
+      const res = await get(t.key, `/v1/stats?buckets=${buckets}`);
+      expect(res.statusCode, buckets).toBe(400);
+      expect(res.json().error.code).toBe('validation_failed');
+      expect(res.json().error.details.issues.map((i: { pointer: string }) => i.pointer)).toEqual(['/buckets']);
+    }
+    const words = await get(t.key, '/v1/stats?buckets=twelve');
+    expect(words.statusCode).toBe(400);
+    expect(words.json().error.details.issues[0].pointer).toBe('/buckets');
   });
 });

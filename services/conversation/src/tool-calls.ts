@@ -32,6 +32,7 @@ import {
   newId,
   type Queryable,
   TERMINAL_RUN_STATUSES,
+  withdrawAcceptedRun,
 } from '@switchboard/db';
 import { currentTraceHeaders, SpanKind, type Tracer, traceIdOf, withSpan } from '@switchboard/telemetry';
 import { publishControl } from './controls.js';
@@ -202,8 +203,7 @@ export class ToolCalls {
             );
           } catch (err) {
             // Nothing half-done: without a published intent, the accepted row must not stay.
-            if (inserted)
-              await db.query(`DELETE FROM action_runs WHERE intent_id = $1 AND status = 'accepted'`, [intentId]);
+            if (inserted) await withdrawAcceptedRun(db, intentId);
             throw err;
           }
           if (!inserted) {

@@ -1,8 +1,8 @@
 import type { ProviderActivities } from '@switchboard/chains';
 import type { Logger } from '@switchboard/common';
 import { listCredentials, listSandboxEffects } from '@switchboard/db';
+import { type ProviderTestEnv, type RunOperation, startProviderTestEnv } from '@switchboard/provider-testing';
 import type { ProviderWorkerContext } from '@switchboard/providers';
-import { type ProviderTestEnv, type RunOperation, startProviderTestEnv } from '@switchboard/providers/testing';
 import { type HubspotSandbox, startHubspotSandbox } from '@switchboard/sandboxes/hubspot';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createCrmActivities, readCrmSettings, ticketMarker } from './crm.activities.js';

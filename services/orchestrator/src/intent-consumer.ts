@@ -22,7 +22,7 @@ import {
   sessionWorkflowId,
   WorkflowTypes,
 } from '@switchboard/contracts';
-import { findRun, type Queryable, TERMINAL_RUN_STATUSES } from '@switchboard/db';
+import { findRun, findRunStatus, type Queryable, TERMINAL_RUN_STATUSES } from '@switchboard/db';
 import { currentTraceHeaders, type Tracer } from '@switchboard/telemetry';
 import { type Client, isGrpcServiceError, ServiceError, WorkflowNotFoundError } from '@temporalio/client';
 import { type LaneConsumer, type Rejection, startLaneConsumer } from './lane-consumer.js';
@@ -225,11 +225,8 @@ async function handleControl(deps: IntentConsumerDeps, control: ConversationCont
 }
 
 async function alreadyFinished(db: Queryable, intentId: string): Promise<boolean> {
-  const { rows } = await db.query<{ status: string }>('SELECT status FROM action_runs WHERE intent_id = $1', [
-    intentId,
-  ]);
-  const status = rows[0]?.status;
-  return status === 'succeeded' || status === 'failed' || status === 'cancelled';
+  const status = await findRunStatus(db, intentId);
+  return status !== undefined && TERMINAL_RUN_STATUSES.has(status);
 }
 
 async function signal(deps: IntentConsumerDeps, intent: ActionIntent): Promise<void> {

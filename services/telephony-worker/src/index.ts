@@ -1,11 +1,10 @@
 /**
  * `@switchboard/telephony-worker`: Twilio SMS and live-call control for Switchboard's provider
- * steps, plus the Twilio client and webhook signature check other services reuse.
- * (`main.ts` runs the worker and is not exported.)
+ * steps, plus the Twilio client other services reuse (Twilio's webhook signatures are in
+ * `@switchboard/webhook-signatures`). (`main.ts` runs the worker and is not exported.)
  */
 export { DEFAULT_ANNOUNCE_URL, readTelephonyConfig, type TelephonyConfig } from './config.js';
 export type { EndCallOutcome } from './end-call.js';
-export { computeTwilioSignature, type SignedParams, verifyTwilioSignature } from './signature.js';
 export type { SmsSendOutcome } from './sms.js';
 export { createTelephonyActivities, TelephonyOperations } from './telephony.activities.js';
 export {

@@ -4,7 +4,7 @@
  * releasing a claim.
  */
 import { SwitchboardError } from '@switchboard/common';
-import { listCredentials, type Queryable } from '@switchboard/db';
+import { findEffectClaimedAt, listCredentials, type Queryable } from '@switchboard/db';
 import {
   type EffectClaim,
   ProviderError,
@@ -83,23 +83,10 @@ export async function twilioForEffect(
   }
 }
 
-/** When the effect was first claimed (the database clock), in epoch ms. */
+/** When the effect was first claimed (the database clock), in epoch ms; now when unclaimed. */
 export async function claimedAt(db: Queryable, tenantId: string, key: string): Promise<number> {
-  const { rows } = await db.query<{ created_at: Date }>(
-    'SELECT created_at FROM effect_records WHERE tenant_id = $1 AND idempotency_key = $2',
-    [tenantId, key],
-  );
-  const at = rows[0]?.created_at;
+  const at = await findEffectClaimedAt(db, tenantId, key);
   return at instanceof Date ? at.getTime() : Date.now();
-}
-
-/** Whether another effect of the tenant already recorded this provider reference (it is theirs). */
-export async function refTakenElsewhere(db: Queryable, tenantId: string, key: string, ref: string): Promise<boolean> {
-  const { rows } = await db.query(
-    'SELECT 1 FROM effect_records WHERE tenant_id = $1 AND provider_ref = $2 AND idempotency_key <> $3 LIMIT 1',
-    [tenantId, ref, key],
-  );
-  return rows.length > 0;
 }
 
 const NEVER_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);

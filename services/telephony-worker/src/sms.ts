@@ -27,16 +27,10 @@
  */
 import type { ProviderCall } from '@switchboard/chains';
 import type { JsonValue } from '@switchboard/common';
+import { isEffectRefTakenElsewhere } from '@switchboard/db';
 import type { SmsRequest } from '@switchboard/operations';
 import { runEffectOnce, withCredentialStatus } from '@switchboard/providers';
-import {
-  certainlyNotApplied,
-  claimedAt,
-  refTakenElsewhere,
-  type TelephonyDeps,
-  twilioForEffect,
-  twilioTime,
-} from './shared.js';
+import { certainlyNotApplied, claimedAt, type TelephonyDeps, twilioForEffect, twilioTime } from './shared.js';
 import { TWILIO, type TwilioClient, type TwilioMessage } from './twilio-client.js';
 
 /** Result of `sms.send` (the `SmsSendResult` contract). */
@@ -124,7 +118,7 @@ async function findEarlierSend(
     // Oldest first: the first send of this effect is the one to keep.
     .sort((a, b) => twilioTime(a.date_created) - twilioTime(b.date_created));
   for (const m of candidates) {
-    if (!(await refTakenElsewhere(d.ctx.db, call.tenantId, key, m.sid))) return m;
+    if (!(await isEffectRefTakenElsewhere(d.ctx.db, call.tenantId, key, m.sid))) return m;
   }
   return undefined;
 }

@@ -14,8 +14,6 @@
 import { errorForStatus, ProviderError, ProviderErrorCodes, type ProviderHttp } from '@switchboard/providers';
 import { MAX_TWIML_LENGTH } from './twiml.js';
 
-export { computeTwilioSignature, type SignedParams, verifyTwilioSignature } from './signature.js';
-
 /** Provider name used in errors and spans. */
 export const TWILIO = 'twilio';
 

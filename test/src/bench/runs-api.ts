@@ -16,6 +16,7 @@ import {
   listOverdueRuns,
   listRunsPage,
   migrate,
+  outcomeSeries,
   type Queryable,
   type RunCursor,
   type RunFilter,
@@ -190,6 +191,15 @@ async function main(): Promise<void> {
           const s = await tenantStats(q, big, window[1]);
           return { rows: s.actions.length + s.providers.length };
         },
+      ]);
+    }
+    for (const window of [
+      ['1h', 3_600_000],
+      ['24h', 86_400_000],
+    ] as const) {
+      cases.push([
+        `stats series: window=${window[0]}, 12 buckets (largest tenant)`,
+        async (q) => ({ rows: (await outcomeSeries(q, big, window[1], 12)).length }),
       ]);
     }
     cases.push([

@@ -4,8 +4,8 @@
  * Needs `PROVIDER_SPECS_DIR` (the descriptions are not part of the project); skipped without.
  */
 import type { JsonValue } from '@switchboard/common';
+import type { ProviderTestEnv } from '@switchboard/provider-testing';
 import { createProviderHttp } from '@switchboard/providers';
-import type { ProviderTestEnv } from '@switchboard/providers/testing';
 import type { CalcomSandbox } from '@switchboard/sandboxes/calcom';
 import type { TwilioSandbox } from '@switchboard/sandboxes/twilio';
 import { trace } from '@switchboard/telemetry';
@@ -260,7 +260,7 @@ describe.skipIf(!dir)('Telephony worker against the Twilio 2010-04-01 descriptio
   beforeAll(async () => {
     spec = loadProviderSpec(dir as string, 'twilio');
     ({ createTelephonyActivities } = await import('@switchboard/telephony-worker'));
-    const { startProviderTestEnv } = await import('@switchboard/providers/testing');
+    const { startProviderTestEnv } = await import('@switchboard/provider-testing');
     const { startTwilioSandbox } = await import('@switchboard/sandboxes/twilio');
     [env, sandbox] = await Promise.all([
       startProviderTestEnv(),

@@ -37,10 +37,9 @@ const Readers: Record<string, string[]> = {
 /** Source files that touch the environment but are no service's configuration, and why. */
 const NotServiceReaders: Record<string, string> = {
   'libs/common/src/config.ts': 'EnvReader itself',
-  'libs/providers/src/testing.ts': 'provider test harness',
 };
 /** Libraries that never run inside a service. */
-const NotServiceLibs = ['libs/devstack', 'libs/cli'];
+const NotServiceLibs = ['libs/devstack', 'libs/cli', 'libs/provider-testing'];
 
 /**
  * Variables the libraries a service uses read on their own: the OpenTelemetry SDK (`OTEL_*`),

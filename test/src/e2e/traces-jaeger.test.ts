@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { findJaeger } from '@switchboard/devstack';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeLlm, startFakeLlm } from '../support/fake-llm.js';
-import { eventually, startTestStack, type TestStack } from '../support/stack.js';
+import { expectChain, type Hop, rootsOf, traceWith } from '../support/jaeger-traces.js';
+import { startTestStack, type TestStack } from '../support/stack.js';
 
 // The traces of booking chains as an operator finds them: every service exports to a real
 // Jaeger (the pinned build, in-memory storage), and the trace is read back from Jaeger's query
@@ -18,6 +19,7 @@ if (!run && 'missing' in installed) console.warn(`skipping the Jaeger trace test
 let stack: TestStack;
 let llm: FakeLlm;
 const CALLER = '+15551112222';
+const jaegerUrl = () => stack.jaeger?.url ?? '';
 
 beforeAll(async () => {
   if (!run) return;
@@ -70,95 +72,6 @@ afterAll(async () => {
   await llm?.close();
 }, 60_000);
 
-/** A span of a trace as Jaeger's query API (`/api/traces/:id`) returns it, with its service. */
-interface JaegerSpan {
-  spanId: string;
-  parentSpanId: string;
-  name: string;
-  kind: string;
-  service: string;
-}
-
-interface JaegerTrace {
-  data?: {
-    spans: {
-      spanID: string;
-      operationName: string;
-      references?: { refType: string; spanID: string }[];
-      processID: string;
-      tags?: { key: string; value: unknown }[];
-    }[];
-    processes: Record<string, { serviceName: string }>;
-  }[];
-}
-
-/** The trace's spans as Jaeger has them now (empty while it does not know the trace yet). */
-async function jaegerSpans(traceId: string): Promise<JaegerSpan[]> {
-  const res = await fetch(`${stack.jaeger?.url}/api/traces/${traceId}`);
-  if (res.status === 404) return [];
-  expect(res.status).toBe(200);
-  const trace = ((await res.json()) as JaegerTrace).data?.[0];
-  if (trace === undefined) return [];
-  return trace.spans.map((s) => ({
-    spanId: s.spanID,
-    parentSpanId: s.references?.find((r) => r.refType === 'CHILD_OF')?.spanID ?? '',
-    name: s.operationName,
-    kind: String(s.tags?.find((t) => t.key === 'span.kind')?.value ?? ''),
-    service: trace.processes[s.processID]?.serviceName ?? '',
-  }));
-}
-
-/** Spans whose parent is not in the trace: the one root of a whole trace. */
-function rootsOf(spans: readonly JaegerSpan[]): JaegerSpan[] {
-  const ids = new Set(spans.map((s) => s.spanId));
-  return spans.filter((s) => !ids.has(s.parentSpanId));
-}
-
-/**
- * Waits (bounded) until Jaeger holds a span for each hop and the trace is one tree (spans are
- * exported as they end, parents after their children), then returns the whole trace.
- */
-async function traceWith(traceId: string, hops: readonly Hop[]): Promise<JaegerSpan[]> {
-  let last: JaegerSpan[] = [];
-  try {
-    return await eventually(async () => {
-      last = await jaegerSpans(traceId);
-      const complete = hops.every((h) => last.some((s) => matches(s, h))) && rootsOf(last).length === 1;
-      return complete ? last : undefined;
-    }, 30_000);
-  } catch (err) {
-    const roots = new Set(rootsOf(last));
-    const seen = last.map((s) => `${roots.has(s) ? '(root) ' : ''}${s.service}: ${s.name}`).join('\n  ');
-    throw new Error(`trace ${traceId} in Jaeger is not complete; it has:\n  ${seen}`, { cause: err });
-  }
-}
-
-interface Hop {
-  service: string;
-  name: RegExp;
-}
-const matches = (s: JaegerSpan, h: Hop) => s.service === h.service && h.name.test(s.name);
-
-/**
- * Asserts one unbroken line of descent through the hops: a span of the last hop whose ancestors
- * include, in order, a span of each hop before it.
- */
-function expectChain(spans: readonly JaegerSpan[], hops: readonly Hop[]): void {
-  const byId = new Map(spans.map((s) => [s.spanId, s]));
-  const descends = (leaf: JaegerSpan): boolean => {
-    let next = hops.length - 1;
-    for (let cur: JaegerSpan | undefined = leaf; cur !== undefined && next >= 0; cur = byId.get(cur.parentSpanId)) {
-      if (matches(cur, hops[next] as Hop)) next--;
-    }
-    return next < 0;
-  };
-  const last = hops[hops.length - 1] as Hop;
-  expect(
-    spans.filter((s) => matches(s, last)).some(descends),
-    hops.map((h) => `${h.service} ${h.name}`).join(' → '),
-  ).toBe(true);
-}
-
 /** The next Monday (UTC date), so the sandbox's weekday 09:00–17:00 availability applies. */
 function nextMonday(): string {
   const d = new Date();
@@ -201,7 +114,7 @@ describe.runIf(run)('booking traces in Jaeger', () => {
       { service: 'calcom-worker', name: /^RunActivity:calcom\.book$/ },
       { service: 'calcom-worker', name: /^POST calcom\.bookings\.create$/ },
     ];
-    const spans = await traceWith(await traceIdOf(booked.body.id), hops);
+    const spans = await traceWith(jaegerUrl(), await traceIdOf(booked.body.id), hops);
     expectChain(spans, hops);
   });
 
@@ -268,7 +181,7 @@ describe.runIf(run)('booking traces in Jaeger', () => {
       { service: 'telephony-worker', name: /^RunActivity:sms\.send$/ },
       { service: 'telephony-worker', name: /^POST twilio\.messages\.create$/ },
     ];
-    const spans = await traceWith(traceId, [...chains.flat(), ...lifecycle]);
+    const spans = await traceWith(jaegerUrl(), traceId, [...chains.flat(), ...lifecycle]);
     for (const hops of [...chains, lifecycle]) expectChain(spans, hops);
 
     const services = new Set(spans.map((s) => s.service));

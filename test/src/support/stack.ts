@@ -107,6 +107,8 @@ export async function startTestStack(logDir: string, options: TestStackOptions =
         ...(options.exportSpans === false
           ? {}
           : { OTEL_EXPORTER_OTLP_ENDPOINT: jaeger?.otlpEndpoint ?? otlp.url, OTEL_BSP_SCHEDULE_DELAY: '100' }),
+        // The console links runs to their traces in this Jaeger.
+        ...(jaeger ? { TRACE_URL_TEMPLATE: jaeger.traceUrlTemplate } : {}),
         LOG_LEVEL: 'warn',
         ...options.serviceEnv,
       },

@@ -49,14 +49,14 @@ import {
   log,
   ParentClosePolicy,
   patched,
-  proxyActivities,
   setHandler,
   startChild,
   WorkflowIdReusePolicy,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { ProviderActivities, ProviderCall } from '../activity-types.js';
+import type { ProviderCall } from '../activity-types.js';
 import { BookingTexts, exampleTime, formatWhen } from './booking-texts.js';
+import { providerQueues } from './provider-queues.js';
 import { classifyReply } from './sms-replies.js';
 import { smsThread } from './sms-thread.workflow.js';
 
@@ -418,21 +418,12 @@ export async function bookingLifecycle(input: BookingLifecycleInput): Promise<Bo
   }
 }
 
-/** Provider activities per task queue; the activity type is the operation name. */
-const providers = new Map<string, ProviderActivities>();
-function providerQueue(queue: string): ProviderActivities {
-  let proxy = providers.get(queue);
-  if (!proxy) {
-    proxy = proxyActivities<ProviderActivities>({
-      taskQueue: queue,
-      startToCloseTimeout: '30 seconds',
-      // A provider outage of a few minutes is waited out; a longer one, and the effect is noted as failed.
-      retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10 },
-    });
-    providers.set(queue, proxy);
-  }
-  return proxy;
-}
+/** Provider activities per task queue. */
+const providerQueue = providerQueues({
+  startToCloseTimeout: '30 seconds',
+  // A provider outage of a few minutes is waited out; a longer one, and the effect is noted as failed.
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10 },
+});
 
 const isNotFound = (err: unknown) => err instanceof Error && /not found/i.test(err.message);
 

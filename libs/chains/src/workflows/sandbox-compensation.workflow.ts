@@ -12,7 +12,7 @@
 import { TaskQueues } from '@switchboard/contracts/temporal';
 import { operationFamily } from '@switchboard/operations';
 import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
-import type { ProviderActivities, ProviderCall } from '../activity-types.js';
+import type { ProviderCall } from '../activity-types.js';
 import type {
   CompensationItem,
   CompensationReport,
@@ -20,6 +20,7 @@ import type {
   SandboxCompensationInput,
   SandboxEffectView,
 } from '../sandbox-compensation.js';
+import { providerQueues } from './provider-queues.js';
 
 /**
  * Listing again after a pass catches effects recorded meanwhile (a tool call still running
@@ -35,24 +36,15 @@ const records = proxyActivities<SandboxCompensationActivities>({
   retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '10 seconds' },
 });
 
-const providers = new Map<string, ProviderActivities>();
-function providerQueue(queue: string): ProviderActivities {
-  let proxy = providers.get(queue);
-  if (!proxy) {
-    proxy = proxyActivities<ProviderActivities>({
-      taskQueue: queue,
-      startToCloseTimeout: '30 seconds',
-      retry: {
-        initialInterval: '500 milliseconds',
-        backoffCoefficient: 2,
-        maximumInterval: '10 seconds',
-        maximumAttempts: 6,
-      },
-    });
-    providers.set(queue, proxy);
-  }
-  return proxy;
-}
+const providerQueue = providerQueues({
+  startToCloseTimeout: '30 seconds',
+  retry: {
+    initialInterval: '500 milliseconds',
+    backoffCoefficient: 2,
+    maximumInterval: '10 seconds',
+    maximumAttempts: 6,
+  },
+});
 
 type UndoOutcome = { ok: true; note: string | undefined } | { ok: false; reason: string };
 

@@ -1,4 +1,4 @@
-import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
   compileAgentDefinition,
   type LintIssue,
@@ -6,7 +6,6 @@ import {
   lintErrors,
   lintInstructions,
   lintTopicInstructions,
-  TOPIC_LIMITS,
 } from '@switchboard/agents';
 import { type JsonObject, NotFoundError, ValidationError } from '@switchboard/common';
 import {
@@ -27,113 +26,17 @@ import {
   withTransaction,
 } from '@switchboard/db';
 import type pg from 'pg';
-import { LlmSettingsBody, llmSettingsFromBody, llmSettingsToBody } from '../agent-loop/llm-settings.js';
+import { llmSettingsFromBody, llmSettingsToBody } from '../agent-loop/llm-settings.js';
 import { statusOfActions } from '../agent-status.js';
 import { InstructionsLintError } from '../errors.js';
-import { errorResponses } from '../responses.js';
-
-const AgentName = Type.String({ minLength: 1, maxLength: 200, pattern: '^[^/\\s][^/]*$' });
-
-/** An action with its status (Configured / Incomplete / Error) and what is missing. */
-const ActionWithStatus = Type.Object({
-  name: Type.String(),
-  format: Type.String({ description: 'declarative, typed or builtin' }),
-  version: Type.Integer(),
-  status: Type.Union([Type.Literal('configured'), Type.Literal('incomplete'), Type.Literal('error')]),
-  problems: Type.Array(Type.Object({ pointer: Type.String(), message: Type.String() })),
-  imported: Type.Optional(Type.String({ description: 'The library action a topic action is a copy of' })),
-});
-
-/** Findings of the instruction linter. */
-const Lint = Type.Array(
-  Type.Object({
-    severity: Type.String(),
-    code: Type.String(),
-    message: Type.String(),
-    line: Type.Integer(),
-    column: Type.Integer(),
-    name: Type.Optional(Type.String()),
-    suggestion: Type.Optional(Type.String()),
-  }),
-);
-
-/** An action's definition as saved. */
-const Definition = Type.Object({
-  name: Type.String(),
-  version: Type.Integer(),
-  format: Type.String(),
-  source: Type.Record(Type.String(), Type.Unknown()),
-  imported: Type.Optional(Type.String()),
-});
-
-const SavedAgent = Type.Object({
-  name: Type.String(),
-  version: Type.Integer(),
-  published: Type.Boolean(),
-  actions: Type.Array(ActionWithStatus),
-  lint: Lint,
-  topics: Type.Optional(
-    Type.Array(Type.Object({ name: Type.String(), actions: Type.Array(ActionWithStatus), lint: Lint })),
-  ),
-});
-
-const Agent = Type.Object({
-  name: Type.String(),
-  instructions: Type.String(),
-  actions: Type.Array(ActionWithStatus),
-  definitions: Type.Array(Definition),
-  lint: Lint,
-  versions: Type.Array(
-    Type.Object({
-      version: Type.Integer(),
-      createdAt: Type.String(),
-      published: Type.Boolean(),
-      actionCount: Type.Integer(),
-    }),
-  ),
-  llm: Type.Optional(Type.Required(LlmSettingsBody)),
-  topics: Type.Optional(
-    Type.Array(
-      Type.Object({
-        name: Type.String(),
-        description: Type.String(),
-        instructions: Type.Optional(Type.String()),
-        actions: Type.Array(ActionWithStatus),
-        definitions: Type.Array(Definition),
-        lint: Lint,
-      }),
-    ),
-  ),
-  library: Type.Optional(Type.Array(Type.Record(Type.String(), Type.Unknown()))),
-});
-
-const Force = Type.Optional(
-  Type.Boolean({
-    default: false,
-    description:
-      'Publish even when the instruction lint reports errors (unknown, case-mismatched or misspelt action references). Without it such an agent is refused with 422 instructions_lint_failed; warnings never block.',
-  }),
-);
+import { GetAgentSchema, ListAgentsSchema, PublishAgentSchema, PutAgentSchema } from './agents.schemas.js';
 
 /** Agents: save (validated, versioned), read with action status and lint, publish/rollback. */
 export const agentRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/agents',
     {
-      schema: {
-        summary: 'List agents',
-        response: {
-          200: Type.Object({
-            agents: Type.Array(
-              Type.Object({
-                id: Type.String(),
-                name: Type.String(),
-                publishedVersion: Type.Union([Type.Integer(), Type.Null()]),
-              }),
-            ),
-          }),
-        },
-      },
+      schema: ListAgentsSchema,
     },
     async (req) => ({
       agents: await listAgents(app.deps.db, req.principal.tenantId),
@@ -143,42 +46,7 @@ export const agentRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.put(
     '/agents/:name',
     {
-      schema: {
-        summary: 'Create or update an agent (a new version); validates every action first',
-        params: Type.Object({ name: AgentName }),
-        // A query string carries text, and the service does not coerce types: 'true'/'false'.
-        querystring: Type.Object({
-          publish: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false'), Type.Boolean()])),
-        }),
-        body: Type.Object(
-          {
-            instructions: Type.String({ maxLength: 200_000, description: 'Liquid template with contact variables' }),
-            actions: Type.Array(Type.Unknown(), {
-              maxItems: 200,
-              description: 'Declarative tools, typed actions or built-in actions, in any mix',
-            }),
-            llm: Type.Optional(LlmSettingsBody),
-            library: Type.Optional(
-              Type.Array(Type.Unknown(), {
-                maxItems: TOPIC_LIMITS.library,
-                description: 'Actions defined once, for topics to import (each import is a copy owned by its topic)',
-              }),
-            ),
-            topics: Type.Optional(
-              Type.Array(Type.Unknown(), {
-                maxItems: TOPIC_LIMITS.topics,
-                description:
-                  'Topics: { name, description, instructions?, actions: [action | { import, config?, ...overrides }] }',
-              }),
-            ),
-            force: Force,
-          },
-          { additionalProperties: false },
-        ),
-        // 400 (the app's) also lists every problem of the definition; nothing is saved then.
-        // 422: instruction lint errors without `force`; nothing is saved then either.
-        response: { 200: SavedAgent, ...errorResponses(422) },
-      },
+      schema: PutAgentSchema,
     },
     async (req, reply) => {
       const compiled = compileAgentDefinition(req.body);
@@ -270,18 +138,7 @@ export const agentRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/agents/:name',
     {
-      schema: {
-        summary: 'Read an agent: published instructions, actions with status, lint, versions',
-        params: Type.Object({ name: AgentName }),
-        // Query values are text (the service does not coerce types): a version number as digits.
-        querystring: Type.Object({
-          version: Type.Optional(
-            Type.Union([Type.Integer({ minimum: 1 }), Type.String({ pattern: '^[1-9][0-9]{0,8}$' })]),
-          ),
-        }),
-        // 404: the agent, or the version asked for.
-        response: { 200: Agent, ...errorResponses(404) },
-      },
+      schema: GetAgentSchema,
     },
     async (req) => {
       const tenantId = req.principal.tenantId;
@@ -342,16 +199,7 @@ export const agentRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/agents/:name/publish',
     {
-      schema: {
-        summary: 'Publish a version (or roll back to an older one)',
-        params: Type.Object({ name: AgentName }),
-        // A version is a Postgres integer: a larger number names no version (and is no 500).
-        body: Type.Object(
-          { version: Type.Integer({ minimum: 1, maximum: 2_147_483_647 }), force: Force },
-          { additionalProperties: false },
-        ),
-        response: { 200: Type.Object({ name: Type.String(), published: Type.Integer() }), ...errorResponses(404, 422) },
-      },
+      schema: PublishAgentSchema,
     },
     async (req) => {
       const tenantId = req.principal.tenantId;

@@ -4,6 +4,7 @@
  * that records what it was sent: neither is the unit under test.
  */
 import { createHash } from 'node:crypto';
+import { readdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Bus } from '@switchboard/bus';
@@ -12,7 +13,7 @@ import { trace } from '@switchboard/telemetry';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../app.js';
-import { consoleSettingsFromEnv } from './console.routes.js';
+import { CONSOLE_DIR, consoleSettingsFromEnv } from './console.routes.js';
 
 const KEYS = {
   conversations: { id: 'key_0123456789abcdef01234567', secret: 'conversations-secret-0000', scopes: ['conversations'] },
@@ -53,6 +54,8 @@ beforeAll(async () => {
   await new Promise<void>((r) => sandbox.listen(0, '127.0.0.1', r));
   sandboxUrl = `http://127.0.0.1:${(sandbox.address() as AddressInfo).port}`;
   process.env.TRACE_URL_TEMPLATE = 'http://localhost:16686/trace/{traceId}';
+  process.env.TEMPORAL_UI_URL = 'http://localhost:8233/';
+  process.env.TEMPORAL_NAMESPACE = 'default';
   // HubSpot points at a closed port: a sandbox that is down.
   process.env.SANDBOX_URLS = JSON.stringify({ calcom: `${sandboxUrl}/`, hubspot: 'http://127.0.0.1:9' });
   app = await buildApp({ db, bus: {} as Bus, tracer: trace.getTracer('test'), toolCallTimeoutMs: 1000 });
@@ -85,17 +88,32 @@ describe('console files and config', () => {
     expect(css.headers['content-type']).toMatch(/^text\/css/);
   });
 
+  it('serves every module the entry imports, as JavaScript, and every module it serves is imported', async () => {
+    const dir = readdirSync(CONSOLE_DIR).filter((f) => f.endsWith('.js'));
+    const imported = new Set(['console.js']);
+    for (const file of dir) {
+      const res = await app.inject({ method: 'GET', url: `/console/${file}` });
+      expect(res.statusCode, file).toBe(200);
+      expect(res.headers['content-type'], file).toMatch(/^(text|application)\/javascript/);
+      expect(res.headers['x-content-type-options'], file).toBe('nosniff');
+      for (const m of res.body.matchAll(/^import [^;]* from '\.\/([\w-]+\.js)';$/gm)) imported.add(m[1] as string);
+    }
+    // A module nothing imports is dead, one imported but missing would break the page.
+    expect([...imported].sort()).toEqual([...dir].sort());
+  });
+
   it('serves nothing outside its folder', async () => {
     for (const url of ['/console/../package.json', '/console/%2e%2e/package.json', '/console/missing.js']) {
       expect((await app.inject({ method: 'GET', url })).statusCode, url).toBe(404);
     }
   });
 
-  it('tells the page the trace link template and the sandboxes', async () => {
+  it('tells the page the trace and workflow link templates and the sandboxes', async () => {
     const res = await app.inject({ method: 'GET', url: '/console/config.json' });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({
       traceUrlTemplate: 'http://localhost:16686/trace/{traceId}',
+      workflowUrlTemplate: 'http://localhost:8233/namespaces/default/workflows/{workflowId}',
       sandboxes: { calcom: sandboxUrl, hubspot: 'http://127.0.0.1:9' },
     });
   });
@@ -112,6 +130,19 @@ describe('console files and config', () => {
       }),
     ).toThrow(/TRACE_URL_TEMPLATE.*\{traceId\}.*'calcom' must be an http\(s\) URL.*unknown sandbox 'stripe'/);
     expect(() => consoleSettingsFromEnv({ SANDBOX_URLS: '[1]' })).toThrow(/SANDBOX_URLS must be a JSON object/);
+    // The Temporal UI link: its namespace (default `default`) in the path; the namespace alone links nothing.
+    expect(
+      consoleSettingsFromEnv({ TEMPORAL_UI_URL: 'https://temporal.example.com/ui', TEMPORAL_NAMESPACE: 'prod eu' }),
+    ).toEqual({
+      workflowUrlTemplate: 'https://temporal.example.com/ui/namespaces/prod%20eu/workflows/{workflowId}',
+    });
+    expect(consoleSettingsFromEnv({ TEMPORAL_UI_URL: 'http://localhost:8233' }).workflowUrlTemplate).toBe(
+      'http://localhost:8233/namespaces/default/workflows/{workflowId}',
+    );
+    expect(consoleSettingsFromEnv({ TEMPORAL_NAMESPACE: 'prod' })).toEqual({});
+    expect(() => consoleSettingsFromEnv({ TEMPORAL_UI_URL: 'localhost:8233' })).toThrow(
+      /TEMPORAL_UI_URL must be an http\(s\) URL/,
+    );
   });
 });
 

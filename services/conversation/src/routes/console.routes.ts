@@ -1,12 +1,14 @@
 /**
  * The web test console at `/console`: the seed's "Test Call → Start Web Call" for any agent.
- * Plain static files (`services/conversation/console/`: HTML, one ES module, CSS; no build
- * step) served outside the authenticated `/v1` scope: the page asks for an API key and calls
- * the `/v1` API of this same origin with it, like any other client.
+ * Plain static files (`services/conversation/console/`: HTML, CSS and ES modules — `console.js`
+ * the entry, one module per page; no build step) served outside the authenticated `/v1` scope:
+ * the page asks for an API key and calls the `/v1` API of this same origin with it, like any
+ * other client.
  *
  * Besides the files:
  * - `GET /console/config.json` — what the page cannot know by itself: the trace link template
- *   (`TRACE_URL_TEMPLATE`) and which provider sandboxes the dev stack runs (`SANDBOX_URLS`).
+ *   (`TRACE_URL_TEMPLATE`, e.g. Jaeger's), the Temporal UI's workflow link (`TEMPORAL_UI_URL`)
+ *   and which provider sandboxes the dev stack runs (`SANDBOX_URLS`).
  * - `POST|DELETE /console/sandboxes/:provider/faults` — fault injection into those sandboxes
  *   ("Simulate failure"), forwarded to their `/_sandbox/faults`. Forwarded rather than called
  *   from the page because the sandboxes answer no CORS preflight. Only registered when
@@ -15,17 +17,13 @@
  */
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
-import { type FastifyPluginAsyncTypebox, type Static, Type } from '@fastify/type-provider-typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ConfigError } from '@switchboard/common';
 import { type Queryable, verifyApiKey } from '@switchboard/db';
 import type { FastifyRequest } from 'fastify';
 import { UnauthorizedError } from '../errors.js';
 import { ForbiddenError, grants, Scopes } from '../scopes.js';
-
-/** The provider sandboxes the console can inject faults into. */
-export const SandboxProviders = ['calcom', 'twilio', 'hubspot'] as const;
-/** One of {@link SandboxProviders}. */
-export type SandboxProvider = (typeof SandboxProviders)[number];
+import { FaultBody, ProviderParams, type SandboxProvider, SandboxProviders } from './console.schemas.js';
 
 /** What the console page is told through `/console/config.json`. */
 export interface ConsoleSettings {
@@ -34,6 +32,12 @@ export interface ConsoleSettings {
    * `http://localhost:16686/trace/{traceId}` (Jaeger). Absent: trace ids are shown without links.
    */
   traceUrlTemplate?: string;
+  /**
+   * Link to a run's workflow in the Temporal UI, with `{workflowId}` where the (URL-encoded) id
+   * goes: `<TEMPORAL_UI_URL>/namespaces/<TEMPORAL_NAMESPACE>/workflows/{workflowId}`. Absent
+   * (no `TEMPORAL_UI_URL`): workflow ids are shown without links.
+   */
+  workflowUrlTemplate?: string;
   /** Base URLs of the provider sandboxes; absent: the "Simulate failure" panel is hidden. */
   sandboxUrls?: Partial<Record<SandboxProvider, string>>;
 }
@@ -42,7 +46,10 @@ export interface ConsoleSettings {
 export interface ConsoleRoutesOptions {
   /** Verifies the API key of the fault-injection routes. */
   db: Queryable;
-  /** Where `TRACE_URL_TEMPLATE` and `SANDBOX_URLS` are read from (default `process.env`), once, at start. */
+  /**
+   * Where `TRACE_URL_TEMPLATE`, `TEMPORAL_UI_URL`, `TEMPORAL_NAMESPACE` and `SANDBOX_URLS` are
+   * read from (default `process.env`), once, at start.
+   */
   env?: NodeJS.ProcessEnv;
 }
 
@@ -50,8 +57,10 @@ export interface ConsoleRoutesOptions {
 export const CONSOLE_DIR = fileURLToPath(new URL('../../console/', import.meta.url));
 
 /**
- * Reads `TRACE_URL_TEMPLATE` and `SANDBOX_URLS` (JSON `{"calcom": url, "twilio": url,
- * "hubspot": url}`, any subset). Throws a {@link ConfigError} naming every problem.
+ * Reads `TRACE_URL_TEMPLATE`, `TEMPORAL_UI_URL` (the Temporal UI's origin as a browser reaches
+ * it) with `TEMPORAL_NAMESPACE` (default `default`, the namespace the workers use), and
+ * `SANDBOX_URLS` (JSON `{"calcom": url, "twilio": url, "hubspot": url}`, any subset). Throws a
+ * {@link ConfigError} naming every problem.
  */
 export function consoleSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): ConsoleSettings {
   const problems: string[] = [];
@@ -61,6 +70,14 @@ export function consoleSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): Co
     if (!template.includes('{traceId}') || !isHttpUrl(template.replace('{traceId}', '0'))) {
       problems.push(`TRACE_URL_TEMPLATE must be an http(s) URL containing {traceId}, got '${template}'`);
     } else settings.traceUrlTemplate = template;
+  }
+  const temporalUi = env.TEMPORAL_UI_URL?.trim();
+  if (temporalUi) {
+    if (!isHttpUrl(temporalUi)) problems.push(`TEMPORAL_UI_URL must be an http(s) URL, got '${temporalUi}'`);
+    else {
+      const namespace = env.TEMPORAL_NAMESPACE?.trim() || 'default';
+      settings.workflowUrlTemplate = `${temporalUi.replace(/\/+$/, '')}/namespaces/${encodeURIComponent(namespace)}/workflows/{workflowId}`;
+    }
   }
   const raw = env.SANDBOX_URLS?.trim();
   if (raw) {
@@ -97,24 +114,6 @@ function isHttpUrl(s: string): boolean {
   }
 }
 
-/** A sandbox fault (`libs/sandboxes/src/faults.ts`), or Twilio's and HubSpot's `{latencyMs}`. */
-const FaultBody = Type.Object(
-  {
-    status: Type.Optional(Type.Integer({ minimum: 100, maximum: 599 })),
-    retryAfterSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 3600 })),
-    delayMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 600_000 })),
-    dropAfterCommit: Type.Optional(Type.Boolean()),
-    count: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
-    method: Type.Optional(Type.Union(['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].map((m) => Type.Literal(m)))),
-    pathPrefix: Type.Optional(Type.String({ pattern: '^/', maxLength: 500 })),
-    latencyMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 600_000 })),
-  },
-  { additionalProperties: false, minProperties: 1 },
-);
-type FaultBody = Static<typeof FaultBody>;
-
-const ProviderParams = Type.Object({ provider: Type.Union(SandboxProviders.map((p) => Type.Literal(p))) });
-
 /** How long a forwarded fault request may take: the sandboxes are local. */
 const SANDBOX_TIMEOUT_MS = 5000;
 
@@ -147,6 +146,7 @@ export const consoleRoutes: FastifyPluginAsyncTypebox<ConsoleRoutesOptions> = as
     reply.header('cache-control', 'no-store');
     return {
       traceUrlTemplate: settings.traceUrlTemplate ?? null,
+      workflowUrlTemplate: settings.workflowUrlTemplate ?? null,
       sandboxes: settings.sandboxUrls ?? {},
     };
   });

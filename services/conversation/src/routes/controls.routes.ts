@@ -1,16 +1,7 @@
-import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
-import { inRequestContext } from '../app.js';
-import { errorResponses } from '../responses.js';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { inRequestContext } from '../request-context.js';
 import type { ControlRequestKind } from '../tool-calls.js';
-import { ConversationParams, ToolCallResult } from './conversations.routes.js';
-
-const ToolCallParams = Type.Composite([
-  ConversationParams,
-  Type.Object({ callId: Type.String({ pattern: '^int_[0-9a-f]{24,32}$', description: 'Tool call (run) id' }) }),
-]);
-
-/** 202: the tool call is still running when the wait ends; follow it with `GET /v1/runs/{callId}`. */
-const Running = { ...ToolCallResult, description: 'Still running: follow it with GET /v1/runs/{callId}' };
+import { CancelToolCallSchema, ConfirmToolCallSchema, ToolCallDeliveredSchema } from './controls.schemas.js';
 
 /**
  * Confirmation, barge-in and delivery reports for tool calls in flight. Each publishes a
@@ -36,13 +27,7 @@ export const controlRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/conversations/:id/tool-calls/:callId/confirmation',
     {
-      schema: {
-        description:
-          "Answers a tool call that waits for the user's confirmation (`awaiting_confirmation`). The first answer counts; the response is the tool call's outcome (or `running`).",
-        params: ToolCallParams,
-        body: Type.Object({ confirmed: Type.Boolean() }, { additionalProperties: false }),
-        response: { 200: ToolCallResult, 202: Running, ...errorResponses(404, 503) },
-      },
+      schema: ConfirmToolCallSchema,
     },
     async (req, reply) => {
       const result = await answer(req.body.confirmed ? 'confirm' : 'decline')(req);
@@ -53,12 +38,7 @@ export const controlRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/conversations/:id/tool-calls/:callId/cancel',
     {
-      schema: {
-        description:
-          'Barge-in: cancels the tool call unless a side effect already started; then it completes and reports (event `cancelled` with `ignored: true`). Never half-done.',
-        params: ToolCallParams,
-        response: { 200: ToolCallResult, 202: Running, ...errorResponses(404, 503) },
-      },
+      schema: CancelToolCallSchema,
     },
     async (req, reply) => {
       const result = await answer('cancel')(req);
@@ -69,11 +49,7 @@ export const controlRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/conversations/:id/tool-calls/:callId/delivered',
     {
-      schema: {
-        description: "The voice runtime delivered the tool call's final message: a pending end call may hang up now.",
-        params: ToolCallParams,
-        response: { 202: Type.Object({ id: Type.String(), status: Type.String() }), ...errorResponses(404, 503) },
-      },
+      schema: ToolCallDeliveredSchema,
     },
     async (req, reply) => {
       const result = await answer('delivered')(req);

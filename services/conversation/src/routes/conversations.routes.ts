@@ -1,120 +1,23 @@
-import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { type JsonObject, NotFoundError } from '@switchboard/common';
 import { createConversation, findAgentByName, findConversation, findRun, listRuns } from '@switchboard/db';
-import { inRequestContext } from '../app.js';
-import { errorResponses } from '../responses.js';
+import { inRequestContext } from '../request-context.js';
 import { fromStoredResult } from '../results.js';
 import { streamConversationEvents } from '../sse.js';
-
-export const ConversationParams = Type.Object({ id: Type.String({ pattern: '^conv_[0-9a-f]{24}$' }) });
-/** A tool call's outcome, as every tool-call route answers. */
-export const ToolCallResult = Type.Object({
-  id: Type.String(),
-  status: Type.Union([
-    Type.Literal('accepted'),
-    Type.Literal('running'),
-    Type.Literal('awaiting_confirmation'),
-    Type.Literal('succeeded'),
-    Type.Literal('failed'),
-    Type.Literal('cancelled'),
-  ]),
-  messages: Type.Array(Type.String()),
-  events: Type.Array(
-    Type.Object({
-      seq: Type.Integer(),
-      kind: Type.String(),
-      data: Type.Record(Type.String(), Type.Unknown()),
-      at: Type.String(),
-    }),
-  ),
-  outputs: Type.Record(Type.String(), Type.Unknown()),
-  error: Type.Optional(
-    Type.Object({
-      code: Type.String(),
-      message: Type.String(),
-      retryable: Type.Boolean(),
-      step: Type.Optional(Type.String()),
-    }),
-  ),
-});
-
-/** A pending tool call's answer: 202, with where to follow it. */
-const Pending = {
-  ...ToolCallResult,
-  description: "Still running, or waiting for the user's confirmation (`awaiting_confirmation`): follow `Location`",
-  headers: { location: Type.String({ description: '`/v1/runs/{id}`' }) },
-};
-
-const RunSummary = Type.Object({
-  id: Type.String({ description: 'Tool call (run) id' }),
-  action: Type.String(),
-  status: Type.String({ description: 'accepted, running, succeeded, failed, cancelled' }),
-  acceptedAt: Type.String(),
-  startedAt: Type.Union([Type.String(), Type.Null()]),
-  finishedAt: Type.Union([Type.String(), Type.Null()]),
-  durationMs: Type.Union([Type.Integer(), Type.Null()]),
-  error: Type.Union([
-    Type.Object({ code: Type.String(), message: Type.Union([Type.String(), Type.Null()]) }),
-    Type.Null(),
-  ]),
-  traceId: Type.Union([Type.String(), Type.Null()]),
-});
-
-const Run = Type.Composite([
-  ToolCallResult,
-  Type.Object({
-    action: Type.String(),
-    conversationId: Type.String(),
-    durationMs: Type.Union([Type.Integer(), Type.Null()]),
-    traceId: Type.Union([Type.String(), Type.Null()]),
-    stuck: Type.Boolean({
-      description: 'Still accepted or running after `deadlineAt` (derived, as `status=stuck` in `GET /v1/runs`)',
-    }),
-    deadlineAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], {
-      description: 'When the run should be over at the latest: its action’s timeouts and retries plus a grace margin',
-    }),
-  }),
-]);
+import {
+  ConversationEventsSchema,
+  CreateConversationSchema,
+  CreateToolCallSchema,
+  GetRunSchema,
+  ListConversationRunsSchema,
+} from './conversations.schemas.js';
 
 /** Conversations, tool calls, runs and the event stream. */
 export const conversationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/conversations',
     {
-      schema: {
-        body: Type.Object(
-          {
-            agent: Type.String({ minLength: 1, maxLength: 200, description: 'Agent name, exact and case-sensitive' }),
-            contact: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'Contact variables' })),
-            call: Type.Optional(
-              Type.Object(
-                {
-                  sid: Type.Optional(
-                    Type.String({ minLength: 1, maxLength: 64, description: 'Provider call id (Twilio CallSid)' }),
-                  ),
-                  from: Type.Optional(Type.String({ pattern: '^\\+[1-9][0-9]{7,14}$', description: 'Caller, E.164' })),
-                  to: Type.Optional(
-                    Type.String({ pattern: '^\\+[1-9][0-9]{7,14}$', description: 'Called number, E.164' }),
-                  ),
-                },
-                { additionalProperties: false, description: 'The voice call this conversation belongs to' },
-              ),
-            ),
-            sandbox: Type.Optional(
-              Type.Boolean({
-                default: false,
-                description:
-                  'A test call: its side effects are recorded and undone by POST /v1/conversations/{id}/compensate',
-              }),
-            ),
-          },
-          { additionalProperties: false },
-        ),
-        response: {
-          201: Type.Object({ id: Type.String(), agent: Type.String(), sandbox: Type.Boolean() }),
-          ...errorResponses(404),
-        },
-      },
+      schema: CreateConversationSchema,
     },
     async (req, reply) => {
       const agent = await findAgentByName(app.deps.db, req.principal.tenantId, req.body.agent);
@@ -134,37 +37,7 @@ export const conversationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/conversations/:id/tool-calls',
     {
-      schema: {
-        params: ConversationParams,
-        headers: Type.Object({
-          'idempotency-key': Type.Optional(
-            Type.String({
-              minLength: 1,
-              maxLength: 255,
-              description:
-                'Runs the request once: sent again with the same name, arguments (key order aside) and topic, it answers with that run; with another request, 422 idempotency_key_reused and nothing runs',
-            }),
-          ),
-        }),
-        body: Type.Object(
-          {
-            name: Type.String({ minLength: 1, maxLength: 200, description: 'Action name, exact and case-sensitive' }),
-            arguments: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
-            // Topics: run this topic's own copy of the action (without it, a name found in one
-            // topic only resolves there; in several, 409).
-            topic: Type.Optional(Type.String({ minLength: 1, maxLength: 80, description: 'Topic name, exact' })),
-          },
-          { additionalProperties: false },
-        ),
-        response: {
-          200: { ...ToolCallResult, description: 'Finished: succeeded, failed or cancelled' },
-          202: Pending,
-          // 404: the conversation, its agent, the action or the topic; 409: the conversation
-          // ended, the action is in several topics; 422: the Idempotency-Key was first used for
-          // another request.
-          ...errorResponses(404, 409, 422, 503),
-        },
-      },
+      schema: CreateToolCallSchema,
     },
     async (req, reply) => {
       const key = req.headers['idempotency-key'];
@@ -188,11 +61,7 @@ export const conversationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/conversations/:id/runs',
     {
-      schema: {
-        summary: "The conversation's tool calls (runs), oldest first",
-        params: ConversationParams,
-        response: { 200: Type.Object({ runs: Type.Array(RunSummary) }), ...errorResponses(404) },
-      },
+      schema: ListConversationRunsSchema,
     },
     async (req) => {
       const conversation = await findConversation(app.deps.db, req.principal.tenantId, req.params.id);
@@ -217,11 +86,7 @@ export const conversationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/runs/:id',
     {
-      schema: {
-        summary: 'A tool call (run): its outcome and audit fields',
-        params: Type.Object({ id: Type.String({ pattern: '^int_[0-9a-f]{24,32}$' }) }),
-        response: { 200: Run, ...errorResponses(404) },
-      },
+      schema: GetRunSchema,
     },
     async (req) => {
       const run = await findRun(app.deps.db, req.principal.tenantId, req.params.id);
@@ -245,29 +110,7 @@ export const conversationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/conversations/:id/events',
     {
-      schema: {
-        summary: "The conversation's events and results as Server-Sent Events",
-        description:
-          'Replayed from the start, or after `Last-Event-ID`; each event is `id: <seq>`, `event: <kind>`, `data: <JSON>`. The stream stays open.',
-        params: ConversationParams,
-        headers: Type.Object({ 'last-event-id': Type.Optional(Type.String({ pattern: '^[0-9]+$' })) }),
-        response: {
-          200: {
-            description: 'The event stream',
-            // Each event, as a client's SSE parser reads it.
-            content: {
-              'text/event-stream': {
-                schema: Type.Object({
-                  id: Type.String({ pattern: '^[0-9]+$', description: 'The sequence; resume with Last-Event-ID' }),
-                  event: Type.String({ description: 'accepted, respond, effect, handoff, log, …, result' }),
-                  data: Type.String({ description: 'JSON: `{intentId, seq, kind, data, at}`' }),
-                }),
-              },
-            },
-          },
-          ...errorResponses(404, 503),
-        },
-      },
+      schema: ConversationEventsSchema,
     },
     async (req, reply) => {
       const conversation = await findConversation(app.deps.db, req.principal.tenantId, req.params.id);

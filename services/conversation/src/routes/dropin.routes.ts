@@ -29,7 +29,7 @@
  *
  * A chain that fails or is cancelled is an answer (200), never a 5xx: the model reads why.
  */
-import { type FastifyPluginAsyncTypebox, type Static, Type } from '@fastify/type-provider-typebox';
+import type { FastifyPluginAsyncTypebox, Static } from '@fastify/type-provider-typebox';
 import { type JsonObject, NotFoundError, SwitchboardError, ValidationError } from '@switchboard/common';
 import {
   CredentialProviders,
@@ -38,7 +38,6 @@ import {
   readCredential,
 } from '@switchboard/db';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { inRequestContext } from '../app.js';
 import {
   type AgentTools,
   type DropinOutcome,
@@ -51,87 +50,11 @@ import {
   text,
 } from '../dropin.js';
 import { UnauthorizedError } from '../errors.js';
-import { errorResponses } from '../responses.js';
+import { inRequestContext } from '../request-context.js';
 import { verifyRetellSignature } from '../retell-signature.js';
 import { Scopes } from '../scopes.js';
 import { parseToolArguments } from '../tool-arguments.js';
-
-/** `:agent` in drop-in paths: the agent's exact name. */
-export const DropinAgentParams = Type.Object({
-  agent: Type.String({ minLength: 1, maxLength: 200, pattern: '^[^/\\s][^/]*$', description: 'Agent name' }),
-});
-/** `?sandbox=true`: a conversation created by this request is a test call. */
-export const DropinQuery = Type.Object({
-  // A query string is text and the service does not coerce types: accept the words.
-  sandbox: Type.Optional(
-    Type.Union([Type.Literal('true'), Type.Literal('false')], {
-      description: 'Create new conversations as test calls',
-    }),
-  ),
-});
-
-/** `?signature_credential=` on the Retell endpoint: the `retell` credential its requests are signed with. */
-const RetellQuery = Type.Composite([
-  DropinQuery,
-  Type.Object({
-    signature_credential: Type.Optional(
-      Type.String({
-        minLength: 1,
-        maxLength: 100,
-        description: 'A retell credential: requests must carry a valid X-Retell-Signature made with its apiKey',
-      }),
-    ),
-  }),
-]);
-
-const CallId = Type.String({ minLength: 1, maxLength: 255 });
-
-/** One entry of Vapi's `toolCallList`: `name`/`arguments` flat, or OpenAI-style under `function`. */
-const VapiToolCall = Type.Object({
-  id: Type.String({ minLength: 1, maxLength: 255, description: 'Tool call id; the Idempotency-Key' }),
-  name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-  arguments: Type.Optional(Type.Unknown({ description: 'Object, or a string holding a JSON object' })),
-  function: Type.Optional(
-    Type.Object({
-      name: Type.String({ minLength: 1, maxLength: 200 }),
-      arguments: Type.Optional(Type.Unknown()),
-    }),
-  ),
-});
-type VapiToolCall = Static<typeof VapiToolCall>;
-
-const VapiBody = Type.Object({
-  message: Type.Object({
-    type: Type.String({ description: "Only 'tool-calls' runs anything; other server messages are acknowledged" }),
-    toolCallList: Type.Optional(Type.Array(VapiToolCall, { maxItems: 64 })),
-    toolWithToolCallList: Type.Optional(
-      Type.Array(Type.Object({ toolCall: Type.Optional(VapiToolCall) }), { maxItems: 64 }),
-    ),
-    call: Type.Optional(Type.Object({ id: CallId })),
-    customer: Type.Optional(Type.Unknown()),
-    phoneNumber: Type.Optional(Type.Unknown()),
-  }),
-});
-
-const VapiResult = Type.Object({
-  toolCallId: Type.String(),
-  name: Type.String(),
-  result: Type.String({ description: 'The messages, then `Outputs: {…}`; on failure, why' }),
-  error: Type.Optional(Type.String({ description: 'Set when the chain failed or was cancelled' })),
-});
-
-const RetellBody = Type.Object({
-  name: Type.String({ minLength: 1, maxLength: 200 }),
-  args: Type.Optional(Type.Unknown()),
-  call: Type.Object({ call_id: CallId }),
-});
-
-const RetellResult = Type.Object({
-  result: Type.String({ description: 'The messages, then `Outputs: {…}`; on failure, why' }),
-  status: Type.String(),
-  outputs: Type.Record(Type.String(), Type.Unknown()),
-  error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String() })),
-});
+import { DropinRetellSchema, DropinVapiSchema, type VapiResult, type VapiToolCall } from './dropin.schemas.js';
 
 /** The agent of the path, for this tenant; another tenant's agent is not found. */
 async function agentTools(app: FastifyInstance, req: FastifyRequest, name: string): Promise<AgentTools> {
@@ -233,14 +156,7 @@ export const dropinRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       // A voice runtime's key needs only the `conversations` scope.
       config: { scope: Scopes.Conversations },
-      schema: {
-        summary: 'Vapi server URL: runs the tool calls of a `tool-calls` message in order',
-        params: DropinAgentParams,
-        querystring: DropinQuery,
-        body: VapiBody,
-        // A chain that fails is a 200 the model reads; 404: the agent; 503: the bus.
-        response: { 200: Type.Object({ results: Type.Optional(Type.Array(VapiResult)) }), ...errorResponses(404, 503) },
-      },
+      schema: DropinVapiSchema,
     },
     async (req) => {
       const { message } = req.body;
@@ -300,15 +216,7 @@ export const dropinRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       // A voice runtime's key needs only the `conversations` scope.
       config: { scope: Scopes.Conversations },
-      schema: {
-        summary: 'Retell custom function URL: runs the function named in the body',
-        params: DropinAgentParams,
-        querystring: RetellQuery,
-        body: RetellBody,
-        // 401 also when `signature_credential` is set and X-Retell-Signature does not verify;
-        // 409: that credential is missing or not a retell one; 503: no CREDENTIALS_KEYS, the bus.
-        response: { 200: RetellResult, ...errorResponses(404, 409, 503) },
-      },
+      schema: DropinRetellSchema,
     },
     async (req) => {
       const signedWith = req.query.signature_credential;

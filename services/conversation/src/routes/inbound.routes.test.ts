@@ -2,7 +2,7 @@ import type { Bus } from '@switchboard/bus';
 import { decodeInbound, Headers, InboundKind } from '@switchboard/contracts';
 import { generateKeyringSpec, parseKeyring, putCredential, type Queryable } from '@switchboard/db';
 import { trace } from '@switchboard/telemetry';
-import { computeTwilioSignature } from '@switchboard/telephony-worker';
+import { computeTwilioSignature } from '@switchboard/webhook-signatures';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';

@@ -8,7 +8,7 @@
  * `InboundEvent` on `SB_INBOUND` with the provider's id as `Nats-Msg-Id`, so Twilio's retries
  * of the same webhook are dropped by JetStream; the orchestrator delivers it to Temporal.
  */
-import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { publishDurable } from '@switchboard/bus';
 import { type JsonObject, SwitchboardError, ValidationError } from '@switchboard/common';
 import {
@@ -24,10 +24,17 @@ import {
 } from '@switchboard/contracts';
 import { CredentialMissingError, readCredential } from '@switchboard/db';
 import { currentTraceHeaders, SpanKind, withSpan } from '@switchboard/telemetry';
+import { verifyTwilioSignature } from '@switchboard/webhook-signatures';
 import type { FastifyRequest } from 'fastify';
-import { inRequestContext } from '../app.js';
-import { errorResponses } from '../responses.js';
-import { verifyTwilioSignature } from '../twilio-signature.js';
+import { inRequestContext } from '../request-context.js';
+import {
+  CallStatusForm,
+  documentForm,
+  FORM,
+  SmsForm,
+  TwilioCallStatusSchema,
+  TwilioSmsSchema,
+} from './inbound.schemas.js';
 
 /** Options of {@link inboundRoutes}. */
 export interface InboundRoutesOptions {
@@ -69,63 +76,9 @@ interface InboundInit {
 /** Form fields as parsed: a repeated name is a list. */
 type FormFields = Record<string, string | string[]>;
 
-const FORM = 'application/x-www-form-urlencoded';
 const TOKEN = /^[A-Za-z0-9_-]+$/;
 const SID = /^[A-Za-z0-9]{1,64}$/;
 const STATUS = /^[a-z-]{1,32}$/;
-
-/** The form fields Twilio sends (others too; a repeated name is a list), as the document shows them. */
-const twilioForm = (fields: Record<string, string>, required: readonly string[]) =>
-  Type.Object(
-    Object.fromEntries(
-      Object.entries(fields).map(([name, description]) => {
-        const value = Type.String({ description });
-        return [name, required.includes(name) ? value : Type.Optional(value)];
-      }),
-    ),
-    { additionalProperties: Type.Union([Type.String(), Type.Array(Type.String())]) },
-  );
-
-/**
- * What a webhook route documents beyond its own schema: its form body. Documented only: the
- * signature is checked before the fields, so an unsigned request is a 403 whatever it holds.
- */
-const documentForm = (form: ReturnType<typeof twilioForm>) => ({
-  swaggerTransform: ({ schema, url }: { schema: object; url: string }) => ({
-    schema: { ...schema, body: { content: { [FORM]: { schema: form } } } },
-    url,
-  }),
-});
-
-const SmsForm = twilioForm(
-  {
-    AccountSid: "Must be the credential's accountSid",
-    MessageSid: 'The message id (SmsSid is read when absent)',
-    From: 'The sender, E.164',
-    To: "The tenant's number",
-    Body: 'The text',
-  },
-  ['AccountSid', 'MessageSid', 'From'],
-);
-
-const CallStatusForm = twilioForm(
-  {
-    AccountSid: "Must be the credential's accountSid",
-    CallSid: 'The call',
-    CallStatus: 'queued, ringing, in-progress, completed, busy, failed, no-answer, canceled',
-    From: 'The caller',
-    To: 'The number called',
-  },
-  ['AccountSid', 'CallSid', 'CallStatus'],
-);
-
-/** The errors of a webhook route besides the app's: a bad signature (403), no keyring or bus (503). */
-const webhookErrors = errorResponses(403, 503);
-
-const Params = Type.Object({
-  tenantId: Type.String({ minLength: 1, maxLength: 100 }),
-  credential: Type.String({ minLength: 1, maxLength: 100 }),
-});
 
 /** `POST /v1/inbound/twilio/:tenantId/:credential/{sms,call-status}` (registered outside the API-key scope). */
 export const inboundRoutes: FastifyPluginAsyncTypebox<InboundRoutesOptions> = async (app, options) => {
@@ -223,20 +176,7 @@ export const inboundRoutes: FastifyPluginAsyncTypebox<InboundRoutesOptions> = as
     '/twilio/:tenantId/:credential/sms',
     {
       config: documentForm(SmsForm),
-      schema: {
-        summary: 'Inbound SMS webhook (Twilio)',
-        description: 'Form-encoded Twilio messaging webhook, authenticated by X-Twilio-Signature (no API key).',
-        tags: ['inbound'],
-        security: [],
-        params: Params,
-        response: {
-          200: {
-            description: 'Accepted: an empty TwiML response (no reply is sent)',
-            content: { 'text/xml': { schema: Type.String() } },
-          },
-          ...webhookErrors,
-        },
-      },
+      schema: TwilioSmsSchema,
     },
     async (req, reply) => {
       const fields = await verify(req, req.params);
@@ -263,14 +203,7 @@ export const inboundRoutes: FastifyPluginAsyncTypebox<InboundRoutesOptions> = as
     '/twilio/:tenantId/:credential/call-status',
     {
       config: documentForm(CallStatusForm),
-      schema: {
-        summary: 'Call status callback (Twilio)',
-        description: 'Form-encoded Twilio status callback, authenticated by X-Twilio-Signature (no API key).',
-        tags: ['inbound'],
-        security: [],
-        params: Params,
-        response: { 204: Type.Null({ description: 'Accepted' }), ...webhookErrors },
-      },
+      schema: TwilioCallStatusSchema,
     },
     async (req, reply) => {
       const fields = await verify(req, req.params);

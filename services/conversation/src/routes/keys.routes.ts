@@ -1,21 +1,9 @@
-import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { NotFoundError } from '@switchboard/common';
 import { type ApiKeyRecord, createApiKey, findApiKey, listApiKeys, revokeApiKey } from '@switchboard/db';
 import { ConflictError } from '../errors.js';
-import { errorResponses } from '../responses.js';
-import { ADMIN_GRANTS, ALL_SCOPES, Scopes } from '../scopes.js';
-
-const KeyParams = Type.Object({ id: Type.String({ pattern: '^key_[0-9a-f]{24}$', description: 'API key id' }) });
-
-const ApiKey = Type.Object({
-  id: Type.String(),
-  name: Type.String(),
-  scopes: Type.Array(Type.String(), {
-    description: "Granted scopes; '*' (keys made before scopes existed) grants them all",
-  }),
-  createdAt: Type.String(),
-  revokedAt: Type.Union([Type.String(), Type.Null()]),
-});
+import { ADMIN_GRANTS, Scopes } from '../scopes.js';
+import { CreateApiKeySchema, ListApiKeysSchema, RevokeApiKeySchema } from './keys.schemas.js';
 
 function toApi(key: ApiKeyRecord) {
   return {
@@ -41,27 +29,7 @@ export const keyRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/api-keys',
     {
       config,
-      schema: {
-        summary: 'Create an API key (its secret is shown once)',
-        body: Type.Object(
-          {
-            name: Type.String({
-              minLength: 1,
-              maxLength: 100,
-              pattern: '^[^\\u0000-\\u001f\\u007f]+$',
-              description: 'What the key is for (no control characters)',
-            }),
-            scopes: Type.Array(Type.Union(ALL_SCOPES.map((s) => Type.Literal(s))), {
-              minItems: 1,
-              uniqueItems: true,
-              description:
-                'admin: everything, keys/credentials/endpoints included; agents:write: agents and actions; conversations: start, tool calls, controls, messages, end, events; read: configuration and history (every scope implies read)',
-            }),
-          },
-          { additionalProperties: false },
-        ),
-        response: { 201: Type.Composite([ApiKey, Type.Object({ key: Type.String() })]) },
-      },
+      schema: CreateApiKeySchema,
     },
     async (req, reply) => {
       const { keyId, key } = await createApiKey(app.deps.db, req.principal.tenantId, {
@@ -78,10 +46,7 @@ export const keyRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/api-keys',
     {
       config,
-      schema: {
-        summary: 'List API keys, active and revoked (never their secrets)',
-        response: { 200: Type.Object({ keys: Type.Array(ApiKey) }) },
-      },
+      schema: ListApiKeysSchema,
     },
     async (req) => ({ keys: (await listApiKeys(app.deps.db, req.principal.tenantId)).map(toApi) }),
   );
@@ -90,13 +55,7 @@ export const keyRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/api-keys/:id',
     {
       config,
-      schema: {
-        summary:
-          'Revoke an API key (refused from the next request on, its open event streams closed within seconds; repeating it is harmless)',
-        params: KeyParams,
-        // 409: the tenant's last active admin key.
-        response: { 200: ApiKey, ...errorResponses(404, 409) },
-      },
+      schema: RevokeApiKeySchema,
     },
     async (req) => {
       const outcome = await revokeApiKey(app.deps.db, req.principal.tenantId, req.params.id, ADMIN_GRANTS);

@@ -26,7 +26,7 @@
  *   invalid argument included — is `isError: true` with its reason, so the model can correct
  *   itself; an unknown tool or conversation is a JSON-RPC error (`-32602`).
  */
-import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import {
@@ -46,63 +46,13 @@ import {
   findOrCreateExternalConversation,
 } from '@switchboard/db';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { inRequestContext } from '../app.js';
 import { type AgentTools, loadAgentTools, object, resolveActionName, runDropinToolCall, text } from '../dropin.js';
-import { ERROR_STATUSES, errorResponse, errorResponses } from '../responses.js';
+import { inRequestContext } from '../request-context.js';
 import { Scopes } from '../scopes.js';
-import { DropinAgentParams, DropinQuery } from './dropin.routes.js';
-
-/** Request header naming the conversation every tool call of the connection runs in. */
-export const CONVERSATION_HEADER = 'switchboard-conversation';
-
-const JsonRpcId = Type.Union([Type.String(), Type.Integer()]);
-
-/** A JSON-RPC message from the client, as the OpenAPI document shows it (the SDK validates it). */
-const McpMessage = Type.Object({
-  jsonrpc: Type.Literal('2.0'),
-  id: Type.Optional(JsonRpcId),
-  method: Type.Unsafe<string>({
-    type: 'string',
-    enum: ['initialize', 'ping', 'tools/list', 'tools/call', 'notifications/initialized', 'notifications/cancelled'],
-    description: 'A request (with `id`) or a notification (without)',
-  }),
-  params: Type.Optional(
-    Type.Record(Type.String(), Type.Unknown(), {
-      description:
-        'tools/call: `{name, arguments, _meta?: {conversationId?, idempotencyKey?}}`; initialize: `{protocolVersion, capabilities, clientInfo}`',
-    }),
-  ),
-});
-
-/** The JSON-RPC error the MCP transport answers a request it refuses with (400, 405, 406, 415). */
-const JsonRpcError = Type.Object(
-  {
-    jsonrpc: Type.Literal('2.0'),
-    error: Type.Object({ code: Type.Integer(), message: Type.String(), data: Type.Optional(Type.Unknown()) }),
-    id: Type.Union([JsonRpcId, Type.Null()]),
-  },
-  { description: 'JSON-RPC error of the MCP transport' },
-);
-
-/** A JSON-RPC response: the result of a request, or why it failed (`-32602`: unknown tool or conversation). */
-const JsonRpcResponse = Type.Object({
-  jsonrpc: Type.Literal('2.0'),
-  id: Type.Union([JsonRpcId, Type.Null()]),
-  result: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
-  error: Type.Optional(
-    Type.Object({ code: Type.Integer(), message: Type.String(), data: Type.Optional(Type.Unknown()) }),
-  ),
-});
-
-/** Both shapes a status can come in: the API's own error, or the transport's JSON-RPC error. */
-const eitherError = (status: 400 | 415, transport: string) =>
-  Type.Union([errorResponse(status), JsonRpcError], {
-    description: `${ERROR_STATUSES[status]}; or a JSON-RPC error from the MCP transport (${transport})`,
-  });
+import { CONVERSATION_HEADER, McpDocumentedBody, McpNotAllowedSchema, PostMcpSchema } from './mcp.schemas.js';
 
 /** MCP servers, one per agent, at `/v1/mcp/:agent`. */
 export const mcpRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const schema = { params: DropinAgentParams, querystring: DropinQuery, tags: ['mcp'] };
   // An MCP client's key needs only the `conversations` scope.
   const config = { scope: Scopes.Conversations };
 
@@ -191,38 +141,11 @@ export const mcpRoutes: FastifyPluginAsyncTypebox = async (app) => {
         // The document shows the JSON-RPC body; the SDK, not Fastify, validates it, so that a
         // client gets the JSON-RPC errors MCP defines.
         swaggerTransform: ({ schema: documented, url }) => ({
-          schema: { ...documented, body: Type.Union([McpMessage, Type.Array(McpMessage, { minItems: 1 })]) },
+          schema: { ...documented, body: McpDocumentedBody },
           url,
         }),
       },
-      schema: {
-        ...schema,
-        summary: "The agent's actions as an MCP server (Streamable HTTP, stateless, JSON responses)",
-        headers: Type.Object({
-          [CONVERSATION_HEADER]: Type.Optional(
-            Type.String({
-              maxLength: 64,
-              description: 'The conversation tools/call runs in, unless `_meta` names one',
-            }),
-          ),
-        }),
-        body: Type.Unknown(),
-        response: {
-          200: {
-            ...Type.Union([JsonRpcResponse, Type.Array(JsonRpcResponse)]),
-            description: 'The JSON-RPC response (an array for a batch)',
-          },
-          202: Type.Null({ description: 'Only notifications or responses were sent: nothing to answer' }),
-          400: eitherError(400, '-32700 parse error, -32600 invalid request'),
-          406: {
-            ...JsonRpcError,
-            description:
-              'Accept does not name both application/json and text/event-stream (no Accept, or */*, counts as both)',
-          },
-          415: eitherError(415, 'a request without a JSON body'),
-          ...errorResponses(404),
-        },
-      },
+      schema: PostMcpSchema,
     },
     async (req, reply) => {
       const tools = await agentTools(req, req.params.agent);
@@ -251,14 +174,6 @@ export const mcpRoutes: FastifyPluginAsyncTypebox = async (app) => {
       .header('allow', 'POST')
       .send({ jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed: stateless server' }, id: null });
   };
-  const notAllowedSchema = {
-    ...schema,
-    summary: 'Not offered by this stateless server (no server-initiated stream, no session to end)',
-    response: {
-      405: { ...JsonRpcError, headers: { allow: Type.Literal('POST') } },
-      ...errorResponses(404),
-    },
-  };
-  app.get('/mcp/:agent', { config, schema: notAllowedSchema }, notAllowed);
-  app.delete('/mcp/:agent', { config, schema: notAllowedSchema }, notAllowed);
+  app.get('/mcp/:agent', { config, schema: McpNotAllowedSchema }, notAllowed);
+  app.delete('/mcp/:agent', { config, schema: McpNotAllowedSchema }, notAllowed);
 };

@@ -1,105 +1,9 @@
-import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { sessionWorkflowId } from '@switchboard/contracts';
-import { listRunsPage, type RunSummary, tenantStats } from '@switchboard/db';
-import {
-  encodeRunCursor,
-  parseRunsQuery,
-  RUN_FILTER_PROVIDERS,
-  RUN_FILTER_STATUSES,
-  RUN_PAGE,
-  STATS_WINDOW_NAMES,
-  STATS_WINDOWS,
-  type StatsWindow,
-} from '../runs-query.js';
+import { listRunsPage, outcomeSeries, type RunSummary, tenantStats } from '@switchboard/db';
+import { encodeRunCursor, parseRunsQuery, parseStatsBuckets, STATS_WINDOWS, type StatsWindow } from '../runs-query.js';
 import { Scopes } from '../scopes.js';
-
-/** One of `values`, as a plain `enum` (one validation issue for a wrong value, not one per value). */
-const oneOf = <T extends string>(values: readonly T[], options: { description?: string; default?: T } = {}) =>
-  Type.Unsafe<T>({ type: 'string', enum: [...values], ...options });
-
-const RunsQuerystring = Type.Object(
-  {
-    status: Type.Optional(
-      oneOf(RUN_FILTER_STATUSES, {
-        description:
-          'As listed: `accepted` and `running` leave out stuck runs; `stuck` selects runs still accepted or running after their deadline',
-      }),
-    ),
-    agent: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Agent name, exact' })),
-    action: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Action name, exact' })),
-    provider: Type.Optional(oneOf(RUN_FILTER_PROVIDERS, { description: "A provider the run's action can call" })),
-    error_code: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Stable error code, exact' })),
-    since: Type.Optional(
-      Type.String({ format: 'date-time', description: 'Runs accepted at or after (RFC 3339, with a time zone)' }),
-    ),
-    until: Type.Optional(Type.String({ format: 'date-time', description: 'Runs accepted before (RFC 3339)' })),
-    limit: Type.Optional(
-      Type.String({
-        pattern: '^[0-9]+$',
-        maxLength: 9,
-        description: `Runs per page, 1 to ${RUN_PAGE.max} (default ${RUN_PAGE.default})`,
-      }),
-    ),
-    cursor: Type.Optional(
-      Type.String({ minLength: 1, maxLength: 200, description: "The previous page's `next`, unchanged" }),
-    ),
-  },
-  { additionalProperties: false },
-);
-
-const RunListItem = Type.Object({
-  id: Type.String({ description: 'The run (intent) id; `GET /v1/runs/{id}` has its outcome' }),
-  conversationId: Type.String(),
-  agent: Type.Union([Type.String(), Type.Null()], { description: 'Null for runs recorded before runs kept it' }),
-  action: Type.String(),
-  status: oneOf(RUN_FILTER_STATUSES, { description: '`stuck` is derived: accepted or running, and past `deadlineAt`' }),
-  errorCode: Type.Union([Type.String(), Type.Null()]),
-  startedAt: Type.String({
-    format: 'date-time',
-    description: 'When the call was accepted: the run’s clock starts here',
-  }),
-  durationMs: Type.Union([Type.Integer(), Type.Null()], { description: 'Acceptance to result; null until finished' }),
-  traceId: Type.Union([Type.String(), Type.Null()], { description: 'OpenTelemetry trace id (32 hex digits)' }),
-  workflowId: Type.String({ description: 'The Temporal workflow that runs the conversation’s calls' }),
-  providers: Type.Array(Type.String(), { description: "Providers the run's action can call" }),
-  deadlineAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], {
-    description: 'Unfinished after this, the run is stuck (its action’s timeouts and retries plus a grace margin)',
-  }),
-});
-
-const ErrorCounts = Type.Array(Type.Object({ code: Type.String(), count: Type.Integer() }), {
-  description: 'The most frequent error codes of the failures (at most 5), most frequent first',
-});
-const Ms = (description: string) => Type.Union([Type.Integer(), Type.Null()], { description });
-
-const StatsBody = Type.Object({
-  window: oneOf(STATS_WINDOW_NAMES),
-  actions: Type.Array(
-    Type.Object({
-      agent: Type.Union([Type.String(), Type.Null()]),
-      action: Type.String(),
-      calls: Type.Integer({ description: 'Runs accepted in the window, finished or not' }),
-      failures: Type.Integer({ description: 'Of those, runs that ended failed' }),
-      p50Ms: Ms('Median duration of the finished runs (nearest rank); null when none finished'),
-      p95Ms: Ms('95th percentile'),
-      p99Ms: Ms('99th percentile'),
-      topErrors: ErrorCounts,
-    }),
-    { description: 'Per agent and action, highest failure rate first, then most calls' },
-  ),
-  providers: Type.Array(
-    Type.Object({
-      provider: Type.String(),
-      operation: Type.String({ description: 'e.g. calcom.book, sms.send, crm.lookup, webhook, http.request' }),
-      calls: Type.Integer({ description: 'Attempts started in the window (each retry is one)' }),
-      failures: Type.Integer(),
-      p50Ms: Ms('Median attempt duration (nearest rank)'),
-      p99Ms: Ms('99th percentile'),
-      topErrors: ErrorCounts,
-    }),
-    { description: 'Per provider operation, highest failure rate first, then most calls' },
-  ),
-});
+import { ListRunsSchema, StatsSchema } from './runs.schemas.js';
 
 /** Runs across conversations and their statistics, for operators. */
 export const runRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -107,20 +11,7 @@ export const runRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/runs',
     {
       config: { scope: Scopes.Read },
-      schema: {
-        summary: 'Runs of the tenant, newest first, filtered, a page at a time',
-        description:
-          'Cursor pages: pass `next` as `cursor` for the following page (stable while runs are added). A run is `stuck` when it is still accepted or running after its `deadlineAt` (derived, never stored).',
-        querystring: RunsQuerystring,
-        response: {
-          200: Type.Object({
-            runs: Type.Array(RunListItem),
-            next: Type.Union([Type.String(), Type.Null()], {
-              description: 'Cursor of the next page; null on the last',
-            }),
-          }),
-        },
-      },
+      schema: ListRunsSchema,
     },
     async (req) => {
       const query = parseRunsQuery(req.query);
@@ -139,19 +30,22 @@ export const runRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/stats',
     {
       config: { scope: Scopes.Read },
-      schema: {
-        summary: 'Outcomes and latency per action and per provider operation over a recent window',
-        querystring: Type.Object(
-          { window: Type.Optional(oneOf(STATS_WINDOW_NAMES, { description: 'Default 15m' })) },
-          { additionalProperties: false },
-        ),
-        response: { 200: StatsBody },
-      },
+      schema: StatsSchema,
     },
     async (req) => {
       const window: StatsWindow = req.query.window ?? '15m';
-      const stats = await tenantStats(app.deps.db, req.principal.tenantId, STATS_WINDOWS[window]);
-      return { window, ...stats };
+      const buckets = parseStatsBuckets(req.query.buckets);
+      const tenantId = req.principal.tenantId;
+      const [stats, series] = await Promise.all([
+        tenantStats(app.deps.db, tenantId, STATS_WINDOWS[window]),
+        buckets === undefined ? undefined : outcomeSeries(app.deps.db, tenantId, STATS_WINDOWS[window], buckets),
+      ]);
+      if (series === undefined) return { window, ...stats };
+      return {
+        window,
+        ...stats,
+        series: series.map((b) => ({ ...b, start: b.start.toISOString(), end: b.end.toISOString() })),
+      };
     },
   );
 };

@@ -1,42 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { NotFoundError } from '@switchboard/common';
 import { ControlKind } from '@switchboard/contracts';
 import { findConversation, listSandboxEffects, type SandboxEffectState } from '@switchboard/db';
-import { inRequestContext } from '../app.js';
 import { publishControl } from '../controls.js';
 import { ConflictError } from '../errors.js';
-import { errorResponses } from '../responses.js';
-import { ConversationParams } from './conversations.routes.js';
-
-const States = Type.Union([
-  Type.Literal('pending'),
-  Type.Literal('undone'),
-  Type.Literal('failed'),
-  Type.Literal('irreversible'),
-]);
-const Summary = Type.Object({
-  pending: Type.Integer(),
-  undone: Type.Integer(),
-  failed: Type.Integer(),
-  irreversible: Type.Integer(),
-});
-const Effect = Type.Object({
-  id: Type.String({ description: 'Creation order; compensation undoes the highest first' }),
-  runId: Type.String({ description: 'The tool call (run) that made it' }),
-  step: Type.String({ description: 'JSON pointer of the step in the action' }),
-  operation: Type.String({ description: 'e.g. calcom.book, crm.ticket, sms.send' }),
-  provider: Type.String(),
-  providerRef: Type.Union([Type.String(), Type.Null()], { description: 'Booking uid, ticket id, message SID…' }),
-  description: Type.String(),
-  undoOperation: Type.Union([Type.String(), Type.Null()], { description: 'Null when it cannot be undone' }),
-  state: States,
-  reason: Type.Union([Type.String(), Type.Null()], {
-    description: 'Why it is irreversible, why its undo failed, or how it was undone',
-  }),
-  createdAt: Type.String(),
-  updatedAt: Type.String(),
-});
+import { inRequestContext } from '../request-context.js';
+import { CompensateSchema, SandboxEffectsSchema } from './sandbox.schemas.js';
 
 /** The control id of a compensate request: derived from its Idempotency-Key, else random. */
 export function compensateControlId(tenantId: string, conversationId: string, idempotencyKey?: string): string {
@@ -62,21 +32,7 @@ export const sandboxRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/conversations/:id/compensate',
     {
-      schema: {
-        description:
-          'Undoes every side effect of a test call (created with `sandbox: true`), newest first: bookings are cancelled, tickets and contacts created are archived, contact updates are reverted. Effects that cannot be undone (SMS, transfers, ended calls, custom HTTP calls) are reported. Asynchronous: follow `GET /v1/conversations/{id}/sandbox-effects`. Repeating it is harmless.',
-        params: ConversationParams,
-        headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255 })) }),
-        response: {
-          202: Type.Object({
-            id: Type.String({ description: 'Id of the compensation request' }),
-            status: Type.Literal('accepted'),
-            effects: Summary,
-          }),
-          // 409: not a test call.
-          ...errorResponses(404, 409, 503),
-        },
-      },
+      schema: CompensateSchema,
     },
     async (req, reply) => {
       const tenantId = req.principal.tenantId;
@@ -107,15 +63,7 @@ export const sandboxRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/conversations/:id/sandbox-effects',
     {
-      schema: {
-        description:
-          'The side effects a test call recorded, oldest first, with what became of them: pending (to undo), undone, failed (the last compensation could not undo it; the next one retries) or irreversible.',
-        params: ConversationParams,
-        response: {
-          200: Type.Object({ sandbox: Type.Boolean(), summary: Summary, effects: Type.Array(Effect) }),
-          ...errorResponses(404),
-        },
-      },
+      schema: SandboxEffectsSchema,
     },
     async (req) => {
       const tenantId = req.principal.tenantId;

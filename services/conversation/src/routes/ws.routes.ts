@@ -1,12 +1,11 @@
-import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { NotFoundError, SwitchboardError } from '@switchboard/common';
 import { type Conversation, findConversation } from '@switchboard/db';
 import type { FastifyRequest } from 'fastify';
 import type { ConversationEnds } from '../conversation-ends.js';
-import { errorResponse, errorResponses } from '../responses.js';
 import { Scopes } from '../scopes.js';
 import { type EventSocket, streamEventsOverWebSocket } from '../ws.js';
-import { ConversationParams } from './conversations.routes.js';
+import { ConversationWebSocketSchema } from './ws.schemas.js';
 
 /** Options of {@link websocketRoutes}. */
 export interface WebSocketRoutesOptions {
@@ -50,29 +49,7 @@ export const websocketRoutes: FastifyPluginAsyncTypebox<WebSocketRoutesOptions> 
     logSerializers: {
       req: (req: FastifyRequest) => ({ method: req.method, url: redactAccessToken(req.url) }),
     },
-    schema: {
-      summary: "The conversation's events as a WebSocket",
-      description:
-        'Upgrade with `Connection: Upgrade`, `Upgrade: websocket`; the key as `Authorization: Bearer` or `?access_token=`. Each event or result is one text message, JSON `{seq, kind, intentId, data, at}`; reconnect with `?after=<seq>`. Closes with 1000 when the conversation ends, 1011 when the event stream fails, 1001 on shutdown.',
-      params: ConversationParams,
-      querystring: Type.Object(
-        {
-          after: Type.Optional(
-            Type.String({ pattern: '^[0-9]{1,15}$', description: 'Send only messages after this seq' }),
-          ),
-          access_token: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
-        },
-        { additionalProperties: false },
-      ),
-      response: {
-        101: Type.Null({ description: 'Switching Protocols: the WebSocket' }),
-        426: {
-          ...errorResponse(426),
-          headers: { upgrade: Type.Literal('websocket') },
-        },
-        ...errorResponses(404),
-      },
-    },
+    schema: ConversationWebSocketSchema,
     // Before the upgrade, so an unknown (or another tenant's) conversation is a plain 404.
     preHandler: async (req: FastifyRequest<{ Params: { id: string } }>) => {
       const conversation = await findConversation(app.deps.db, req.principal.tenantId, req.params.id);

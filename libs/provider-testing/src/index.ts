@@ -2,7 +2,7 @@
  * Test harness for provider workers: a real Temporal dev server and Postgres (started on free
  * ports, always torn down), a tenant with credentials, the worker's activities on their own
  * task queue, and `run()` to execute one operation through Temporal with a retry policy.
- * Import from `@switchboard/providers/testing` in tests only.
+ * A dev dependency: import it in tests only (it starts servers through `@switchboard/devstack`).
  */
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,13 +21,16 @@ import {
   putCredential,
 } from '@switchboard/db';
 import { type PostgresServer, startPostgres, startTemporal, type TemporalServer } from '@switchboard/devstack';
+import {
+  createCredentialAccess,
+  createProviderHttp,
+  type ProviderWorkerContext,
+  withFailureMapping,
+} from '@switchboard/providers';
 import { trace } from '@switchboard/telemetry';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import type pg from 'pg';
-import { createCredentialAccess } from './credentials.js';
-import { createProviderHttp } from './http.js';
-import { type ProviderWorkerContext, withFailureMapping } from './worker.js';
 
 /** A running harness. */
 export interface ProviderTestEnv {

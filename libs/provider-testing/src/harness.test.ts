@@ -1,6 +1,6 @@
+import { errorForStatus, ProviderError, ProviderErrorCodes } from '@switchboard/providers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errorForStatus, ProviderError, ProviderErrorCodes, retryAfterMs } from './errors.js';
-import { type ProviderTestEnv, startProviderTestEnv } from './testing.js';
+import { type ProviderTestEnv, startProviderTestEnv } from './index.js';
 
 let env: ProviderTestEnv;
 beforeAll(async () => {
@@ -38,21 +38,5 @@ describe('provider errors through Temporal', () => {
         expect(await run('test.credential', {})).toEqual({ ok: true, result: { length: 19 } });
       },
     );
-  });
-});
-
-describe('status mapping', () => {
-  it('classifies provider answers', () => {
-    const h = (v: string | null) => ({ get: () => v });
-    expect(errorForStatus('p', 429, '', h('2'))).toMatchObject({
-      code: 'provider_rate_limited',
-      retryable: true,
-      retryAfterMs: 2000,
-    });
-    expect(errorForStatus('p', 503, '')).toMatchObject({ code: 'provider_unavailable', retryable: true });
-    expect(errorForStatus('p', 403, '')).toMatchObject({ code: 'provider_auth_failed', retryable: false });
-    expect(errorForStatus('p', 422, 'bad')).toMatchObject({ code: 'provider_rejected', retryable: false });
-    expect(errorForStatus('p', 404, '')).toMatchObject({ code: 'provider_not_found', retryable: false });
-    expect(retryAfterMs('Thu, 01 Jan 2026 00:00:10 GMT', Date.parse('2026-01-01T00:00:00Z'))).toBe(10_000);
   });
 });

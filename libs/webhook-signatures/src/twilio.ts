@@ -1,6 +1,8 @@
 /**
  * Twilio's `X-Twilio-Signature` on the webhooks it sends (inbound SMS, call status, message
- * status callbacks). The conversation service verifies them with {@link verifyTwilioSignature}.
+ * status callbacks). The conversation service verifies them with {@link verifyTwilioSignature};
+ * the Twilio sandbox signs its callbacks with its own code (`libs/sandboxes/src/twilio/form.ts`),
+ * so tests check the two against each other.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
