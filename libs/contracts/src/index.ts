@@ -46,8 +46,6 @@ export {
   type InboundSms,
   inboundSmsSignal,
   intentSignal,
-  operationFamily,
-  operationProvider,
   type ProviderFamily,
   type ProviderName,
   ProviderNames,

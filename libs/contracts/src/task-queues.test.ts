@@ -1,7 +1,7 @@
 import { ConfigError, EnvReader } from '@switchboard/common';
 import { describe, expect, it } from 'vitest';
 import { readTaskQueues } from './task-queues.js';
-import { familyProvider, operationFamily, operationProvider, TaskQueues } from './temporal.js';
+import { familyProvider, TaskQueues } from './temporal.js';
 
 const read = (env: NodeJS.ProcessEnv) => {
   const r = new EnvReader(env);
@@ -33,23 +33,7 @@ describe('readTaskQueues', () => {
     expect(() => read({ CRM_TASK_QUEUE: TaskQueues.Webhook })).toThrow(/'switchboard-webhook' is named twice/);
   });
 
-  it('maps every provider operation family to a queue of the deployment', () => {
-    const queues = read({ TELEPHONY_TASK_QUEUE: 'b-telephony' });
-    expect(queues[operationFamily('sms.send') as 'Telephony']).toBe('b-telephony');
-    expect(operationFamily('telephony.transfer')).toBe('Telephony');
-    expect(operationFamily('calcom.book')).toBe('Calcom');
-    expect(operationFamily('crm.ticket')).toBe('Crm');
-    expect(operationFamily('http.request')).toBe('Webhook');
-    expect(operationFamily('session.end_call')).toBe('session');
-    expect(operationFamily('fax.send')).toBeUndefined();
-  });
-
-  it('names the provider behind every operation and family', () => {
-    expect(
-      ['calcom.book', 'sms.send', 'telephony.transfer', 'crm.lookup', 'http.request'].map(operationProvider),
-    ).toEqual(['calcom', 'twilio', 'twilio', 'hubspot', 'webhook']);
-    expect(operationProvider('session.pause_inactivity')).toBeUndefined();
-    expect(operationProvider('fax.send')).toBeUndefined();
+  it('names the provider of every family', () => {
     expect(familyProvider('Telephony')).toBe('twilio');
   });
 });

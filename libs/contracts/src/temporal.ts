@@ -235,30 +235,6 @@ export const smsThreadStateQuery = defineQuery<SmsThreadState>('smsThreadState')
 export type ProviderFamily = Exclude<keyof TaskQueueNames, 'Chains'>;
 
 /**
- * Which worker family serves a provider operation, by its prefix; its queue is the family's
- * entry of the deployment's {@link TaskQueueNames}. `session.*` operations are not activities:
- * the session workflow answers them itself (they only emit call-control events to the voice runtime).
- */
-export function operationFamily(operation: string): ProviderFamily | 'session' | undefined {
-  const family = operation.slice(0, operation.indexOf('.'));
-  switch (family) {
-    case 'calcom':
-      return 'Calcom';
-    case 'sms':
-    case 'telephony':
-      return 'Telephony';
-    case 'crm':
-      return 'Crm';
-    case 'http':
-      return 'Webhook';
-    case 'session':
-      return 'session';
-    default:
-      return undefined;
-  }
-}
-
-/**
  * The external providers Switchboard calls, as operators see them (runs, stats, metrics): one
  * per worker family (Twilio behind the telephony worker, HubSpot behind the CRM worker, tenant
  * endpoints behind the webhook worker).
@@ -282,16 +258,6 @@ const FAMILY_PROVIDERS: Readonly<Record<ProviderFamily, ProviderName>> = {
 /** The provider a worker family calls. */
 export function familyProvider(family: ProviderFamily): ProviderName {
   return FAMILY_PROVIDERS[family];
-}
-
-/**
- * The provider a provider operation calls (`calcom.book` → `calcom`, `sms.send` → `twilio`,
- * `http.request` → `webhook`); `undefined` for operations the session answers itself
- * (`session.*`) and unknown ones.
- */
-export function operationProvider(operation: string): ProviderName | undefined {
-  const family = operationFamily(operation);
-  return family === undefined || family === 'session' ? undefined : FAMILY_PROVIDERS[family];
 }
 
 export * from './lifecycle.js';

@@ -6,7 +6,14 @@ export {
   type ProviderCallLogOptions,
   withCallLog,
 } from './call-log.js';
+export {
+  type CredentialUse,
+  markCredentialOk,
+  withCredentialClient,
+  withCredentialStatus,
+} from './credential-status.js';
 export { type CredentialAccess, createCredentialAccess } from './credentials.js';
+export { type EffectClaim, type EffectDone, runEffectOnce } from './effect-once.js';
 export {
   errorForStatus,
   ProviderError,
@@ -16,6 +23,7 @@ export {
   toActivityFailure,
 } from './errors.js';
 export { createProviderHttp, type ProviderHttp, type ProviderRequest, type ProviderResponse } from './http.js';
+export { type OperationImpl, serveOperation } from './operation.js';
 export { currentOperation, measureProviderRequest, requestErrorType } from './request-metrics.js';
 export {
   type IrreversibleEffect,

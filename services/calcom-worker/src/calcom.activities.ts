@@ -17,11 +17,14 @@ import type { CalcomBookResult, CalcomSlotsResult } from '@switchboard/actions';
 import { effectKey, type ProviderActivities, type ProviderCall } from '@switchboard/chains';
 import { ConfigError, EnvReader, type JsonValue } from '@switchboard/common';
 import { formatInZone, parseDateTime, toUtcIso } from '@switchboard/common/time-zones';
+import { calcomBook, calcomCancel, calcomGet, calcomReschedule, calcomSlots } from '@switchboard/operations';
 import {
   noteSandboxEffect,
   ProviderError,
   ProviderErrorCodes,
   type ProviderWorkerContext,
+  serveOperation,
+  withCredentialClient,
 } from '@switchboard/providers';
 import {
   CALCOM_DEFAULT_BASE_URL,
@@ -30,7 +33,6 @@ import {
   type CalcomClient,
   createCalcomClient,
 } from './calcom-client.js';
-import { parseBookInput, parseCancelInput, parseGetInput, parseRescheduleInput, parseSlotsInput } from './inputs.js';
 import {
   type CalcomBookingState,
   type CalcomCancelResult,
@@ -172,45 +174,37 @@ export function createCalcomActivities(ctx: ProviderWorkerContext): ProviderActi
   const config = readCalcomConfig(ctx.env);
 
   /** Runs `fn` with a client for the tenant's credential, reporting what Cal.com thought of it. */
-  const withClient = async <T>(
+  const withClient = <T>(
     call: ProviderCall,
     credential: string,
     fn: (client: CalcomClient) => Promise<T>,
   ): Promise<T> => {
-    const secret = await ctx.credentials.get(call.tenantId, credential, 'calcom');
-    const apiKey = secret.apiKey;
-    if (typeof apiKey !== 'string' || apiKey === '') {
-      const reason = `credential '${credential}' has no apiKey`;
-      await ctx.credentials.authFailed(call.tenantId, credential, reason);
-      throw new ProviderError(CALCOM_PROVIDER, ProviderErrorCodes.AuthFailed, reason);
-    }
-    const client = createCalcomClient({ http: ctx.http, baseUrl: config.baseUrl, apiKey, timeoutMs: config.timeoutMs });
     const where = { operation: call.operation, intentId: call.intentId, stepPointer: call.stepPointer };
-    let result: T;
-    try {
-      result = await fn(client);
-    } catch (err) {
-      if (err instanceof ProviderError && err.code === ProviderErrorCodes.AuthFailed) {
-        await ctx.credentials.authFailed(call.tenantId, credential, err.message);
-        ctx.log.warn({ ...where, credential, code: err.code }, 'calcom refused the credential');
-      } else if (err instanceof ProviderError) {
-        ctx.log.warn(
-          { ...where, code: err.code, httpStatus: err.httpStatus, retryable: err.retryable, message: err.message },
-          'calcom call failed',
-        );
+    const use = { tenantId: call.tenantId, credential, provider: CALCOM_PROVIDER, kind: 'calcom' as const, where };
+    const open = (secret: Record<string, string>): { client: CalcomClient } | { refused: string } => {
+      const apiKey = secret.apiKey;
+      if (typeof apiKey !== 'string' || apiKey === '') return { refused: `credential '${credential}' has no apiKey` };
+      return {
+        client: createCalcomClient({ http: ctx.http, baseUrl: config.baseUrl, apiKey, timeoutMs: config.timeoutMs }),
+      };
+    };
+    return withCredentialClient(ctx.credentials, ctx.log, use, open, async (client) => {
+      try {
+        return await fn(client);
+      } catch (err) {
+        if (err instanceof ProviderError && err.code !== ProviderErrorCodes.AuthFailed) {
+          ctx.log.warn(
+            { ...where, code: err.code, httpStatus: err.httpStatus, retryable: err.retryable, message: err.message },
+            'calcom call failed',
+          );
+        }
+        throw err;
       }
-      throw err;
-    }
-    // Recording success must not turn a committed write into a failure (the retry would be a no-op, but noisy).
-    await ctx.credentials.ok(call.tenantId, credential).catch((err: unknown) => {
-      ctx.log.warn({ ...where, credential, err: (err as Error).message }, 'could not record credential status');
     });
-    return result;
   };
 
   return {
-    async [CalcomOperations.Slots](call) {
-      const input = parseSlotsInput(call.payload);
+    ...serveOperation(calcomSlots, async (call, input) => {
       const slots = await withClient(call, input.credential, (client) =>
         client.getSlots({
           eventTypeId: input.eventTypeId,
@@ -226,10 +220,9 @@ export function createCalcomActivities(ctx: ProviderWorkerContext): ProviderActi
         time_zone: input.timeZone,
       } satisfies CalcomSlotsResult;
       return result;
-    },
+    }),
 
-    async [CalcomOperations.Book](call) {
-      const input = parseBookInput(call.payload);
+    ...serveOperation(calcomBook, async (call, input) => {
       const key = idempotencyKey(call);
       // Cal.com may store e-mails lower-cased; booking and lookup use the same form so the
       // attendee filter matches whichever way the API compares.
@@ -289,17 +282,15 @@ export function createCalcomActivities(ctx: ProviderWorkerContext): ProviderActi
         end: state.end,
       } satisfies CalcomBookResult;
       return result;
-    },
+    }),
 
-    async [CalcomOperations.Get](call) {
-      const input = parseGetInput(call.payload);
+    ...serveOperation(calcomGet, async (call, input) => {
       const booking = await withClient(call, input.credential, (client) => client.getBooking(input.bookingUid));
       const result: CalcomGetResult = bookingState(booking, input.timeZone ?? attendeeZone(booking));
       return result;
-    },
+    }),
 
-    async [CalcomOperations.Cancel](call) {
-      const input = parseCancelInput(call.payload);
+    ...serveOperation(calcomCancel, async (call, input) => {
       const logWhere = { operation: call.operation, intentId: call.intentId, stepPointer: call.stepPointer };
       const booking = await withClient(call, input.credential, async (client) => {
         // The appointment may have moved since its uid was handed out: cancel where it is now.
@@ -329,10 +320,9 @@ export function createCalcomActivities(ctx: ProviderWorkerContext): ProviderActi
       });
       const result: CalcomCancelResult = bookingState(booking, input.timeZone ?? attendeeZone(booking));
       return result;
-    },
+    }),
 
-    async [CalcomOperations.Reschedule](call) {
-      const input = parseRescheduleInput(call.payload);
+    ...serveOperation(calcomReschedule, async (call, input) => {
       const startMs = parseDateTime(input.start, input.timeZone) as number;
       const logWhere = { operation: call.operation, intentId: call.intentId, stepPointer: call.stepPointer };
       const outcome = await withClient(call, input.credential, async (client) => {
@@ -397,6 +387,6 @@ export function createCalcomActivities(ctx: ProviderWorkerContext): ProviderActi
         previous_booking_uid: outcome.previous,
       };
       return result;
-    },
+    }),
   } satisfies Record<string, (call: ProviderCall) => Promise<JsonValue>>;
 }

@@ -3,6 +3,8 @@
  * `calcom.slots`, `calcom.book`, `calcom.get`, `calcom.cancel` and `calcom.reschedule`.
  * The process entry point is `main.ts` (not exported).
  */
+
+export { type InputIssue, MAX_SLOT_WINDOW_DAYS } from '@switchboard/operations';
 export {
   type CalcomWorkerConfig,
   createCalcomActivities,
@@ -28,7 +30,6 @@ export {
   type RescheduleBookingRequest,
   startToUtc,
 } from './calcom-client.js';
-export { type InputIssue, MAX_SLOT_WINDOW_DAYS } from './inputs.js';
 export {
   type CalcomBookInput,
   type CalcomBookingState,

@@ -5,7 +5,8 @@
  */
 import { actionEffects, type CanonicalAction, runBudgetMs } from '@switchboard/actions';
 import type { JsonObject } from '@switchboard/common';
-import { DefaultSessionSettings, operationProvider, type ProviderName, ProviderNames } from '@switchboard/contracts';
+import { DefaultSessionSettings, type ProviderName, ProviderNames } from '@switchboard/contracts';
+import { operationProvider } from '@switchboard/operations';
 
 /** How a run's deadline is set beyond the action's own budget. */
 export interface RunDeadlineSettings {

@@ -313,6 +313,69 @@ describe('crm.ticket', () => {
   });
 });
 
+describe('crm.note', () => {
+  const NOTE = {
+    credential: 'hubspot_main',
+    body: ['Caller ', 'Ada', ' asked for a callback'],
+    contact: { email: 'ada@example.com' },
+    timestamp: '2026-12-06T17:00:00Z',
+  };
+
+  it('logs the note on the contact, once per step, and refuses an empty body without calling HubSpot', async () => {
+    await withCrm(async (run) => {
+      const first = await run('crm.note', NOTE, { intentId: 'int_note1' });
+      expect(first).toEqual({ ok: true, result: { note_id: '9001', contact_id: '101' } });
+      expect(await run('crm.note', NOTE, { intentId: 'int_note1' })).toEqual(first);
+      const notes = sb.state().notes ?? [];
+      expect(notes).toHaveLength(1);
+      expect(notes[0]?.properties.hs_note_body).toMatch(
+        /^Caller Ada asked for a callback\n\nSwitchboard reference: swbref[a-z]{24}$/,
+      );
+      expect(notes[0]?.properties.hs_timestamp).toBe('2026-12-06T17:00:00Z');
+      expect(notes[0]?.associations.map((a) => [a.toObjectId, a.associationTypeId])).toEqual([['101', 202]]);
+
+      sb.clearRequests();
+      expect(await run('crm.note', { ...NOTE, body: ['  '] })).toMatchObject({
+        ok: false,
+        error: { code: 'provider_invalid_input', retryable: false },
+      });
+      expect(await run('crm.note', { ...NOTE, timestamp: 'yesterday' })).toMatchObject({
+        ok: false,
+        error: { code: 'provider_invalid_input', retryable: false },
+      });
+      expect(sb.requests()).toEqual([]);
+    });
+  });
+
+  it('creates exactly one note when the answer is lost after HubSpot committed', async () => {
+    await withCrm(async (run) => {
+      sb.faults.add({ dropAfterCommit: true, method: 'POST', pathPrefix: '/crm/v3/objects/notes' });
+      const res = await run('crm.note', { ...NOTE, contact: undefined }, { intentId: 'int_note2' });
+      expect(res).toEqual({ ok: true, result: { note_id: '9001', contact_id: null } });
+      expect(sb.state().notes?.map((n) => n.id)).toEqual(['9001']);
+    });
+  });
+
+  it('records a test call’s note with its archive', async () => {
+    await withCrm(async (run) => {
+      const res = await run('crm.note', NOTE, { intentId: 'int_note3', sandbox: true, conversationId: 'conv_note' });
+      expect(res).toMatchObject({ ok: true });
+      const effects = await listSandboxEffects(env.db, env.tenantId, 'conv_note');
+      expect(effects).toEqual([
+        expect.objectContaining({
+          operation: 'crm.note',
+          undo: { operation: 'crm.archive_note', payload: { credential: 'hubspot_main', note_id: '9001' } },
+        }),
+      ]);
+      expect(await run('crm.archive_note', { credential: 'hubspot_main', note_id: '9001' })).toEqual({
+        ok: true,
+        result: { note_id: '9001', archived: true },
+      });
+      expect(sb.state().notes).toBeUndefined();
+    });
+  });
+});
+
 describe('test calls (sandbox)', () => {
   const effects = (conversationId: string) => listSandboxEffects(env.db, env.tenantId, conversationId);
   const TICKET = {

@@ -1,7 +1,8 @@
 /**
- * The CRM worker's activities: `crm.lookup`, `crm.update` and `crm.ticket` against HubSpot CRM v3,
- * and the undo operations of test calls: `crm.archive_ticket`, `crm.archive_contact`,
- * `crm.restore_contact`.
+ * The CRM worker's activities: `crm.lookup`, `crm.update`, `crm.ticket` and `crm.note` against
+ * HubSpot CRM v3, and the undo operations of test calls: `crm.archive_ticket`,
+ * `crm.archive_contact`, `crm.archive_note`, `crm.restore_contact`. Payloads arrive parsed by
+ * their specs (`@switchboard/operations`).
  *
  * Decisions (see also `phone.ts`):
  * - Lookup: by phone first — one search over `phone` and `mobilephone` for the E.164 form, the
@@ -37,15 +38,41 @@
  */
 
 import { createHash } from 'node:crypto';
-import { type CrmContactRef, type CrmLookupResult, type CrmUpdateResult, joinTextParts } from '@switchboard/actions';
+import {
+  type CrmContactRef,
+  type CrmLookupInput,
+  type CrmLookupResult,
+  type CrmTicketInput,
+  type CrmUpdateInput,
+  type CrmUpdateResult,
+  joinTextParts,
+} from '@switchboard/actions';
 import { effectKey, type ProviderActivities, type ProviderCall } from '@switchboard/chains';
 import { ConfigError, EnvReader, type JsonValue, SwitchboardError } from '@switchboard/common';
-import { claimEffect, completeEffect, noteEffectRef, releaseEffect } from '@switchboard/db';
+import {
+  type CrmArchiveInput,
+  type CrmNoteInput,
+  type CrmNoteResult,
+  CrmOperations,
+  type CrmRestoreInput,
+  crmArchiveContact,
+  crmArchiveNote,
+  crmArchiveTicket,
+  crmLookup,
+  crmNote,
+  crmRestoreContact,
+  crmTicket,
+  crmUpdate,
+  MAX_NOTE_BODY,
+} from '@switchboard/operations';
 import {
   noteSandboxEffect,
   ProviderError,
   ProviderErrorCodes,
   type ProviderWorkerContext,
+  runEffectOnce,
+  serveOperation,
+  withCredentialClient,
 } from '@switchboard/providers';
 import {
   createHubspotClient,
@@ -55,28 +82,22 @@ import {
   type HubspotObject,
   type HubspotProperties,
 } from './hubspot-client.js';
-import {
-  missingIdentifier,
-  parseArchiveInput,
-  parseLookupInput,
-  parseRestoreInput,
-  parseTicketInput,
-  parseUpdateInput,
-} from './inputs.js';
 import { phoneDigits, phoneSearchValues, toE164 } from './phone.js';
 
-/** Operation names served by this worker. */
-export const CrmOperations = {
-  Lookup: 'crm.lookup',
-  Update: 'crm.update',
-  Ticket: 'crm.ticket',
-  /** Undo of a test call's ticket: `DELETE /crm/v3/objects/tickets/{ticket_id}`. */
-  ArchiveTicket: 'crm.archive_ticket',
-  /** Undo of a test call's created contact: `DELETE /crm/v3/objects/contacts/{contact_id}`. */
-  ArchiveContact: 'crm.archive_contact',
-  /** Undo of a test call's contact update: PATCH the previous values back ('' clears). */
-  RestoreContact: 'crm.restore_contact',
+export { CrmOperations };
+
+/** Stable codes of CRM-specific failures. */
+export const CrmErrorCodes = {
+  /** A lookup (or an update/upsert) got neither a phone number nor an e-mail address to go by. */
+  MissingIdentifier: 'crm_missing_identifier',
 } as const;
+
+/** The failure of an operation that has no phone number or e-mail address to go by. */
+export function missingIdentifier(what: string): SwitchboardError {
+  return new SwitchboardError(CrmErrorCodes.MissingIdentifier, `${what} needs a phone number or an e-mail address`, {
+    retryable: false,
+  });
+}
 
 /** Settings read from the environment (all optional). */
 export interface CrmSettings {
@@ -164,29 +185,27 @@ export function createCrmActivities(ctx: ProviderWorkerContext): ProviderActivit
   const cc = settings.defaultCountryCode;
 
   /** Runs `fn` with a client for the call's credential; reports what HubSpot thought of it. */
-  async function withHubspot<T>(call: ProviderCall, credential: string, fn: (client: HubspotClient) => Promise<T>) {
-    const secret = await ctx.credentials.get(call.tenantId, credential, 'hubspot');
-    const accessToken = secret.accessToken;
-    if (typeof accessToken !== 'string' || accessToken === '') {
-      throw new SwitchboardError('credential_invalid', `credential '${credential}' has no accessToken`);
-    }
-    const client = createHubspotClient({
-      http: ctx.http,
-      baseUrl: settings.baseUrl,
-      accessToken,
-      timeoutMs: settings.timeoutMs,
-    });
-    try {
-      const result = await fn(client);
-      await ctx.credentials.ok(call.tenantId, credential);
-      return result;
-    } catch (err) {
-      if (err instanceof ProviderError && err.code === ProviderErrorCodes.AuthFailed) {
-        await ctx.credentials.authFailed(call.tenantId, credential, err.message);
-        ctx.log.warn({ tenantId: call.tenantId, credential, status: err.httpStatus }, 'hubspot refused the credential');
-      }
-      throw err;
-    }
+  function withHubspot<T>(call: ProviderCall, credential: string, fn: (client: HubspotClient) => Promise<T>) {
+    const use = { tenantId: call.tenantId, credential, provider: HUBSPOT, kind: 'hubspot' as const };
+    return withCredentialClient(
+      ctx.credentials,
+      ctx.log,
+      use,
+      (secret) => {
+        const accessToken = secret.accessToken;
+        if (typeof accessToken !== 'string' || accessToken === '') {
+          throw new SwitchboardError('credential_invalid', `credential '${credential}' has no accessToken`);
+        }
+        const client = createHubspotClient({
+          http: ctx.http,
+          baseUrl: settings.baseUrl,
+          accessToken,
+          timeoutMs: settings.timeoutMs,
+        });
+        return { client };
+      },
+      fn,
+    );
   }
 
   /**
@@ -198,68 +217,68 @@ export function createCrmActivities(ctx: ProviderWorkerContext): ProviderActivit
     call: ProviderCall,
     fn: (scope: EffectScope) => Promise<{ result: JsonValue; ref: string | undefined }>,
   ): Promise<JsonValue> {
-    const key = effectKey(call);
-    const claimed = await claimEffect(ctx.db, call.tenantId, key, call.operation);
-    if (claimed?.state === 'done' && claimed.result !== null) return claimed.result;
-    const prior: PriorAttempt | undefined = claimed
-      ? {
-          sentAt: claimed.providerRef?.startsWith(PENDING)
-            ? Number(claimed.providerRef.slice(PENDING.length))
-            : undefined,
-        }
-      : undefined;
-    let mayHaveCommitted = false;
-    const scope: EffectScope = {
-      async recover(probe) {
-        if (prior?.sentAt === undefined || !Number.isFinite(prior.sentAt)) return undefined;
-        const deadline = prior.sentAt + settings.searchSettleMs;
-        for (;;) {
-          const found = await probe();
-          if (found !== undefined) {
-            ctx.log.info(
-              { tenantId: call.tenantId, intentId: call.intentId, key },
-              'found what an earlier attempt created',
-            );
-            return { found };
+    return runEffectOnce(ctx.db, call, async (claim) => {
+      const claimed = claim.earlier;
+      const prior: PriorAttempt | undefined = claimed
+        ? {
+            sentAt: claimed.providerRef?.startsWith(PENDING)
+              ? Number(claimed.providerRef.slice(PENDING.length))
+              : undefined,
           }
-          // A concurrent attempt (e.g. after an activity timeout) may have finished meanwhile.
-          const record = await claimEffect(ctx.db, call.tenantId, key, call.operation);
-          if (record?.state === 'done' && record.result !== null) return { done: record.result };
-          const wait = deadline - Date.now();
-          if (wait <= 0) return undefined;
-          // Search is limited to a few requests per second per token: poll gently.
-          await sleep(Math.min(wait, 500));
+        : undefined;
+      let mayHaveCommitted = false;
+      const scope: EffectScope = {
+        async recover(probe) {
+          if (prior?.sentAt === undefined || !Number.isFinite(prior.sentAt)) return undefined;
+          const deadline = prior.sentAt + settings.searchSettleMs;
+          for (;;) {
+            const found = await probe();
+            if (found !== undefined) {
+              ctx.log.info(
+                { tenantId: call.tenantId, intentId: call.intentId, key: claim.key },
+                'found what an earlier attempt created',
+              );
+              return { found };
+            }
+            // A concurrent attempt (e.g. after an activity timeout) may have finished meanwhile.
+            const record = await claim.reread();
+            if (record?.state === 'done' && record.result !== null) return { done: record.result };
+            const wait = deadline - Date.now();
+            if (wait <= 0) return undefined;
+            // Search is limited to a few requests per second per token: poll gently.
+            await sleep(Math.min(wait, 500));
+          }
+        },
+        async create(send) {
+          await claim.noteRef(`${PENDING}${Date.now()}`);
+          try {
+            const out = await send();
+            mayHaveCommitted = true;
+            return out;
+          } catch (err) {
+            // Only a definite refusal (4xx, 429) proves nothing was created; 5xx, timeouts and
+            // dropped connections may come after HubSpot committed.
+            const definite = err instanceof ProviderError && err.httpStatus !== undefined && err.httpStatus < 500;
+            if (!definite) mayHaveCommitted = true;
+            // This send certainly created nothing: a retry need only wait for an earlier one.
+            else if (claimed?.providerRef) await claim.noteRef(claimed.providerRef);
+            throw err;
+          }
+        },
+      };
+      try {
+        return await fn(scope);
+      } catch (err) {
+        if (!mayHaveCommitted) {
+          await claim
+            .releaseIfFresh()
+            .catch((releaseErr: unknown) =>
+              ctx.log.error({ err: releaseErr, key: claim.key }, 'could not release an effect claim'),
+            );
         }
-      },
-      async create(send) {
-        await noteEffectRef(ctx.db, call.tenantId, key, `${PENDING}${Date.now()}`);
-        try {
-          const out = await send();
-          mayHaveCommitted = true;
-          return out;
-        } catch (err) {
-          // Only a definite refusal (4xx, 429) proves nothing was created; 5xx, timeouts and
-          // dropped connections may come after HubSpot committed.
-          const definite = err instanceof ProviderError && err.httpStatus !== undefined && err.httpStatus < 500;
-          if (!definite) mayHaveCommitted = true;
-          // This send certainly created nothing: a retry need only wait for an earlier one.
-          else if (claimed?.providerRef) await noteEffectRef(ctx.db, call.tenantId, key, claimed.providerRef);
-          throw err;
-        }
-      },
-    };
-    try {
-      const { result, ref } = await fn(scope);
-      await completeEffect(ctx.db, call.tenantId, key, result, ref);
-      return result;
-    } catch (err) {
-      if (claimed === undefined && !mayHaveCommitted) {
-        await releaseEffect(ctx.db, call.tenantId, key).catch((releaseErr: unknown) =>
-          ctx.log.error({ err: releaseErr, key }, 'could not release an effect claim'),
-        );
+        throw err;
       }
-      throw err;
-    }
+    });
   }
 
   /** Contacts matching a phone number, best match first (exact E.164, then as given, then national). */
@@ -318,8 +337,7 @@ export function createCrmActivities(ctx: ProviderWorkerContext): ProviderActivit
     return undefined;
   }
 
-  async function lookup(call: ProviderCall): Promise<JsonValue> {
-    const input = parseLookupInput(call.payload);
+  async function lookup(call: ProviderCall, input: CrmLookupInput): Promise<JsonValue> {
     const phones = input.phone !== undefined ? phoneSearchValues(input.phone, cc) : [];
     const email = input.email?.toLowerCase();
     if (phones.length === 0 && email === undefined) throw missingIdentifier('crm.lookup');
@@ -340,8 +358,7 @@ export function createCrmActivities(ctx: ProviderWorkerContext): ProviderActivit
     });
   }
 
-  async function update(call: ProviderCall): Promise<JsonValue> {
-    const input = parseUpdateInput(call.payload);
+  async function update(call: ProviderCall, input: CrmUpdateInput): Promise<JsonValue> {
     const properties: HubspotProperties = {};
     for (const [name, parts] of Object.entries(input.properties)) {
       const text = joinTextParts(parts);
@@ -449,8 +466,7 @@ export function createCrmActivities(ctx: ProviderWorkerContext): ProviderActivit
     );
   }
 
-  async function ticket(call: ProviderCall): Promise<JsonValue> {
-    const input = parseTicketInput(call.payload);
+  async function ticket(call: ProviderCall, input: CrmTicketInput): Promise<JsonValue> {
     const subject = joinTextParts(input.subject).trim();
     if (subject === '') {
       throw new ProviderError(
@@ -525,12 +541,77 @@ export function createCrmActivities(ctx: ProviderWorkerContext): ProviderActivit
     return result;
   }
 
+  /**
+   * `crm.note`: a note on the contact's timeline, exactly once like a ticket (effect record plus
+   * a marker in the note's text, searched before creating again after a lost answer).
+   */
+  async function note(call: ProviderCall, input: CrmNoteInput): Promise<JsonValue> {
+    const text = joinTextParts(input.body).trim();
+    if (text === '' || text.length > MAX_NOTE_BODY) {
+      throw new ProviderError(
+        HUBSPOT,
+        ProviderErrorCodes.InvalidInput,
+        `invalid crm.note payload: the body is ${text === '' ? 'empty' : `longer than ${MAX_NOTE_BODY} characters`}`,
+      );
+    }
+    const marker = ticketMarker(call.tenantId, effectKey(call));
+    const properties: HubspotProperties = {
+      hs_note_body: `${text}\n\nSwitchboard reference: ${marker}`,
+      hs_timestamp: input.timestamp ?? new Date().toISOString(),
+    };
+    const findExisting = async (client: HubspotClient): Promise<HubspotObject | undefined> => {
+      const page = await client.searchNotes({
+        filterGroups: [{ filters: [{ propertyName: 'hs_note_body', operator: 'CONTAINS_TOKEN', value: marker }] }],
+        properties: ['hs_note_body'],
+        limit: 10,
+      });
+      return page.results
+        .filter((n) => (n.properties.hs_note_body ?? '').includes(marker))
+        .sort((a, b) => Number(a.id) - Number(b.id))[0];
+    };
+    const result = await withHubspot(call, input.credential, (client) =>
+      runEffect(call, async (scope) => {
+        const contactId = input.contact ? ((await resolveContactId(client, input.contact)) ?? null) : null;
+        const earlier = await scope.recover(() => findExisting(client));
+        if (earlier && 'found' in earlier) {
+          return { result: { note_id: earlier.found.id, contact_id: contactId }, ref: earlier.found.id };
+        }
+        if (earlier) return { result: earlier.done, ref: undefined };
+        const created = await scope.create(() =>
+          client.createNote(properties, contactId !== null ? { contactId } : {}),
+        );
+        ctx.log.info(
+          { tenantId: call.tenantId, intentId: call.intentId, noteId: created.id, associated: contactId !== null },
+          'hubspot note created',
+        );
+        const done: CrmNoteResult = { note_id: created.id, contact_id: contactId };
+        return { result: done as unknown as JsonValue, ref: created.id };
+      }),
+    );
+    const noteId = (result as { note_id?: unknown } | null)?.note_id;
+    if (typeof noteId === 'string') {
+      await noteSandboxEffect(ctx.db, call, HUBSPOT, {
+        providerRef: noteId,
+        description: `HubSpot note ${noteId}`,
+        undo: { operation: CrmOperations.ArchiveNote, payload: { credential: input.credential, note_id: noteId } },
+      });
+    }
+    return result;
+  }
+
   /** Archives a ticket or contact; one already gone counts as archived (`archived: false`). */
-  async function archive(call: ProviderCall, type: 'ticket' | 'contact'): Promise<JsonValue> {
-    const idKey = type === 'ticket' ? 'ticket_id' : 'contact_id';
-    const input = parseArchiveInput(call.payload, call.operation, idKey);
+  async function archive(
+    call: ProviderCall,
+    input: CrmArchiveInput,
+    type: 'ticket' | 'contact' | 'note',
+  ): Promise<JsonValue> {
+    const idKey = `${type}_id` as const;
     const archived = await withHubspot(call, input.credential, (client) =>
-      type === 'ticket' ? client.archiveTicket(input.id) : client.archiveContact(input.id),
+      type === 'ticket'
+        ? client.archiveTicket(input.id)
+        : type === 'note'
+          ? client.archiveNote(input.id)
+          : client.archiveContact(input.id),
     );
     ctx.log.info(
       { tenantId: call.tenantId, intentId: call.intentId, [idKey]: input.id, archived },
@@ -539,18 +620,19 @@ export function createCrmActivities(ctx: ProviderWorkerContext): ProviderActivit
     return { [idKey]: input.id, archived };
   }
 
-  async function restoreContact(call: ProviderCall): Promise<JsonValue> {
-    const input = parseRestoreInput(call.payload);
+  async function restoreContact(call: ProviderCall, input: CrmRestoreInput): Promise<JsonValue> {
     await withHubspot(call, input.credential, (client) => client.updateContact(input.contactId, input.properties));
     return { contact_id: input.contactId, restored_properties: Object.keys(input.properties) };
   }
 
   return {
-    [CrmOperations.Lookup]: lookup,
-    [CrmOperations.Update]: update,
-    [CrmOperations.Ticket]: ticket,
-    [CrmOperations.ArchiveTicket]: (call) => archive(call, 'ticket'),
-    [CrmOperations.ArchiveContact]: (call) => archive(call, 'contact'),
-    [CrmOperations.RestoreContact]: restoreContact,
+    ...serveOperation(crmLookup, lookup),
+    ...serveOperation(crmUpdate, update),
+    ...serveOperation(crmTicket, ticket),
+    ...serveOperation(crmArchiveTicket, (call, input) => archive(call, input, 'ticket')),
+    ...serveOperation(crmArchiveContact, (call, input) => archive(call, input, 'contact')),
+    ...serveOperation(crmRestoreContact, restoreContact),
+    ...serveOperation(crmNote, note),
+    ...serveOperation(crmArchiveNote, (call, input) => archive(call, input, 'note')),
   };
 }

@@ -14,6 +14,8 @@ export const HUBSPOT = 'hubspot';
 export const HubspotAssociationTypes = {
   /** Ticket → contact. */
   TicketToContact: 16,
+  /** Note → contact. */
+  NoteToContact: 202,
 } as const;
 
 /** Search operators (HubSpot CRM v3). */
@@ -98,6 +100,12 @@ export interface HubspotClient {
   archiveContact(id: string): Promise<boolean>;
   /** `DELETE /crm/v3/objects/tickets/{id}` (archive); false on 404, as {@link archiveContact}. */
   archiveTicket(id: string): Promise<boolean>;
+  /** `POST /crm/v3/objects/notes`, associated with the contact when `contactId` is given. */
+  createNote(properties: HubspotProperties, options?: { contactId?: string }): Promise<HubspotObject>;
+  /** `POST /crm/v3/objects/notes/search`. */
+  searchNotes(request: HubspotSearchRequest): Promise<HubspotSearchResponse>;
+  /** `DELETE /crm/v3/objects/notes/{id}` (archive); false on 404, as {@link archiveContact}. */
+  archiveNote(id: string): Promise<boolean>;
 }
 
 /** Options of {@link createHubspotClient}. */
@@ -211,29 +219,30 @@ export function createHubspotClient(o: HubspotClientOptions): HubspotClient {
       return object(await call('contacts.update', 'PATCH', path, { properties }), 'contact');
     },
     async createTicket(properties, options = {}) {
-      const associations =
-        options.contactId === undefined
-          ? []
-          : [
-              {
-                to: { id: options.contactId },
-                types: [
-                  {
-                    associationCategory: 'HUBSPOT_DEFINED',
-                    associationTypeId: HubspotAssociationTypes.TicketToContact,
-                  },
-                ],
-              },
-            ];
-      const body = { properties, ...(associations.length > 0 ? { associations } : {}) };
+      const body = { properties, ...toContact(options.contactId, HubspotAssociationTypes.TicketToContact) };
       return object(await call('tickets.create', 'POST', '/crm/v3/objects/tickets', body), 'ticket');
+    },
+    async createNote(properties, options = {}) {
+      const body = { properties, ...toContact(options.contactId, HubspotAssociationTypes.NoteToContact) };
+      return object(await call('notes.create', 'POST', '/crm/v3/objects/notes', body), 'note');
+    },
+    async searchNotes(request) {
+      return searchPage(await call('notes.search', 'POST', '/crm/v3/objects/notes/search', request));
     },
     async searchTickets(request) {
       return searchPage(await call('tickets.search', 'POST', '/crm/v3/objects/tickets/search', request));
     },
     archiveContact: (id) => archive('contacts.archive', `/crm/v3/objects/contacts/${encodeURIComponent(id)}`),
     archiveTicket: (id) => archive('tickets.archive', `/crm/v3/objects/tickets/${encodeURIComponent(id)}`),
+    archiveNote: (id) => archive('notes.archive', `/crm/v3/objects/notes/${encodeURIComponent(id)}`),
   };
+}
+
+/** The `associations` member of a create that links the new object to a contact (none without one). */
+function toContact(contactId: string | undefined, associationTypeId: number) {
+  if (contactId === undefined) return {};
+  const types = [{ associationCategory: 'HUBSPOT_DEFINED', associationTypeId }];
+  return { associations: [{ to: { id: contactId }, types }] };
 }
 
 /**

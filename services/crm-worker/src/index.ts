@@ -3,9 +3,11 @@
  * normalisation. The process entry point is `main.ts` (not exported).
  */
 export {
+  CrmErrorCodes,
   CrmOperations,
   type CrmSettings,
   createCrmActivities,
+  missingIdentifier,
   readCrmSettings,
   ticketMarker,
 } from './crm.activities.js';
@@ -23,12 +25,4 @@ export {
   type HubspotSearchRequest,
   type HubspotSearchResponse,
 } from './hubspot-client.js';
-export {
-  CrmErrorCodes,
-  DEFAULT_LOOKUP_PROPERTIES,
-  missingIdentifier,
-  parseLookupInput,
-  parseTicketInput,
-  parseUpdateInput,
-} from './inputs.js';
 export { nationalForm, phoneDigits, phoneSearchValues, toE164 } from './phone.js';

@@ -10,20 +10,12 @@
  * (Twilio 21220 "not in progress") counts as ended.
  */
 import type { ProviderCall } from '@switchboard/chains';
-import { effectKey } from '@switchboard/chains';
 import type { JsonValue } from '@switchboard/common';
-import { claimEffect, completeEffect, noteEffectRef, releaseEffect } from '@switchboard/db';
+import type { EndCallRequest } from '@switchboard/operations';
+import { type EffectDone, runEffectOnce, withCredentialStatus } from '@switchboard/providers';
 import { currentAttempt } from './attempt.js';
-import { parseEndCallInput } from './inputs.js';
-import {
-  callCredentialName,
-  certainlyNotApplied,
-  speechMs,
-  type TelephonyDeps,
-  twilioFor,
-  withCredentialStatus,
-} from './shared.js';
-import { FINAL_CALL_STATUSES, twilioErrorCode } from './twilio-client.js';
+import { callCredentialName, certainlyNotApplied, speechMs, type TelephonyDeps, twilioForEffect } from './shared.js';
+import { FINAL_CALL_STATUSES, TWILIO, twilioErrorCode } from './twilio-client.js';
 import { Twiml } from './twiml.js';
 
 /** Result of `telephony.end_call` (the `TelephonyEndCallResult` contract, extended). */
@@ -39,65 +31,61 @@ export interface EndCallOutcome {
 }
 
 /** Performs `telephony.end_call` for one provider call. */
-export async function endCall(d: TelephonyDeps, call: ProviderCall): Promise<EndCallOutcome> {
-  const input = parseEndCallInput(call.payload);
-  const key = effectKey(call);
-  const db = d.ctx.db;
-  const record = await claimEffect(db, call.tenantId, key, call.operation);
-  if (record?.state === 'done') return record.result as EndCallOutcome;
-  let twilio: Awaited<ReturnType<typeof twilioFor>>;
-  try {
-    twilio = await twilioFor(d, call.tenantId, await callCredentialName(d, call.tenantId, input.credential));
-  } catch (err) {
-    if (record === undefined) await releaseEffect(db, call.tenantId, key);
-    throw err;
-  }
-  const { client } = twilio;
-  const finish = async (said: boolean, alreadyEnded: boolean): Promise<EndCallOutcome> => {
-    const result: EndCallOutcome = { status: 'ended', call_sid: input.callSid, said, already_ended: alreadyEnded };
-    await completeEffect(db, call.tenantId, key, result, input.callSid);
-    d.ctx.log.info(
-      {
-        operation: call.operation,
-        intentId: call.intentId,
-        stepPointer: call.stepPointer,
-        callSid: input.callSid,
-        said,
-      },
-      'call ended',
+export async function endCall(d: TelephonyDeps, call: ProviderCall, input: EndCallRequest): Promise<EndCallOutcome> {
+  return runEffectOnce(d.ctx.db, call, async (claim) => {
+    const twilio = await twilioForEffect(
+      d,
+      call.tenantId,
+      () => callCredentialName(d, call.tenantId, input.credential),
+      claim,
     );
-    return result;
-  };
+    const { client } = twilio;
+    const finish = (said: boolean, alreadyEnded: boolean): EffectDone<EndCallOutcome> => {
+      const result: EndCallOutcome = { status: 'ended', call_sid: input.callSid, said, already_ended: alreadyEnded };
+      d.ctx.log.info(
+        {
+          operation: call.operation,
+          intentId: call.intentId,
+          stepPointer: call.stepPointer,
+          callSid: input.callSid,
+          said,
+        },
+        'call ended',
+      );
+      return { result, ref: input.callSid };
+    };
 
-  return withCredentialStatus(d, call.tenantId, twilio.credential, async () => {
-    if (record?.state === 'started') {
-      let live = await client.fetchCall(input.callSid);
-      if (FINAL_CALL_STATUSES.has(live.status)) return finish(input.message !== '', false);
-      const attempt = currentAttempt(d.config.attemptBudgetMs);
-      const wait = Math.min(speechMs(d, input.message), attempt.remaining() - 2_000);
-      if (wait > 0) {
-        attempt.heartbeat({ phase: 'goodbye' });
-        await attempt.sleep(wait);
-        live = await client.fetchCall(input.callSid);
+    const use = { tenantId: call.tenantId, credential: twilio.credential, provider: TWILIO };
+    return withCredentialStatus(d.ctx.credentials, d.ctx.log, use, async () => {
+      if (claim.earlier !== undefined) {
+        let live = await client.fetchCall(input.callSid);
         if (FINAL_CALL_STATUSES.has(live.status)) return finish(input.message !== '', false);
-      }
-      await client.updateCall(input.callSid, { status: 'completed' });
-      return finish(false, false);
-    }
-    try {
-      if (input.message !== '') {
-        await client.updateCall(input.callSid, { twiml: Twiml.response(Twiml.say(input.message), Twiml.hangup()) });
-      } else {
+        const attempt = currentAttempt(d.config.attemptBudgetMs);
+        const wait = Math.min(speechMs(d, input.message), attempt.remaining() - 2_000);
+        if (wait > 0) {
+          attempt.heartbeat({ phase: 'goodbye' });
+          await attempt.sleep(wait);
+          live = await client.fetchCall(input.callSid);
+          if (FINAL_CALL_STATUSES.has(live.status)) return finish(input.message !== '', false);
+        }
         await client.updateCall(input.callSid, { status: 'completed' });
-        await noteEffectRef(db, call.tenantId, key, input.callSid);
         return finish(false, false);
       }
-    } catch (err) {
-      if (twilioErrorCode(err) === 21220) return finish(false, true);
-      if (certainlyNotApplied(err)) await releaseEffect(db, call.tenantId, key);
-      throw err;
-    }
-    await noteEffectRef(db, call.tenantId, key, input.callSid);
-    return finish(true, false);
+      try {
+        if (input.message !== '') {
+          await client.updateCall(input.callSid, { twiml: Twiml.response(Twiml.say(input.message), Twiml.hangup()) });
+        } else {
+          await client.updateCall(input.callSid, { status: 'completed' });
+          await claim.noteRef(input.callSid);
+          return finish(false, false);
+        }
+      } catch (err) {
+        if (twilioErrorCode(err) === 21220) return finish(false, true);
+        if (certainlyNotApplied(err)) await claim.release();
+        throw err;
+      }
+      await claim.noteRef(input.callSid);
+      return finish(true, false);
+    });
   });
 }

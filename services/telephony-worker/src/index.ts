@@ -5,8 +5,6 @@
  */
 export { DEFAULT_ANNOUNCE_URL, readTelephonyConfig, type TelephonyConfig } from './config.js';
 export type { EndCallOutcome } from './end-call.js';
-export type { EndCallRequest, SmsRequest, TransferRequest } from './inputs.js';
-export { parseEndCallInput, parseSmsInput, parseTransferInput } from './inputs.js';
 export type { SmsSendOutcome } from './sms.js';
 export { createTelephonyActivities, TelephonyOperations } from './telephony.activities.js';
 export {

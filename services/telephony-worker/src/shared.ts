@@ -1,11 +1,16 @@
 /**
  * What the three operations share: their dependencies, the Twilio client of a tenant's
- * credential (with the credential's status kept up to date), facts about effect records that
- * the retry rules need, and the one rule for releasing a claim.
+ * credential, facts about effect records that the retry rules need, and the one rule for
+ * releasing a claim.
  */
 import { SwitchboardError } from '@switchboard/common';
 import { findEffectClaimedAt, listCredentials, type Queryable } from '@switchboard/db';
-import { ProviderError, ProviderErrorCodes, type ProviderWorkerContext } from '@switchboard/providers';
+import {
+  type EffectClaim,
+  ProviderError,
+  ProviderErrorCodes,
+  type ProviderWorkerContext,
+} from '@switchboard/providers';
 import type { TelephonyConfig } from './config.js';
 import { createTwilioClient, TWILIO, type TwilioClient } from './twilio-client.js';
 
@@ -60,26 +65,22 @@ export async function twilioFor(d: TelephonyDeps, tenantId: string, credential: 
 }
 
 /**
- * Runs provider work and reports what Twilio thought of the credential: refused (401/403) →
- * `auth_failed` with Twilio's reason (the actions using it show status Error), accepted → `ok`.
+ * The Twilio client for an effect whose claim is held. Nothing was sent when this fails (the
+ * credential is missing or malformed): a fresh claim is released so that a later, fixed attempt
+ * does not look for a ghost.
  */
-export async function withCredentialStatus<T>(
+export async function twilioForEffect(
   d: TelephonyDeps,
   tenantId: string,
-  credential: string,
-  work: () => Promise<T>,
-): Promise<T> {
-  let result: T;
+  credential: () => Promise<string> | string,
+  claim: EffectClaim,
+): Promise<TenantTwilio> {
   try {
-    result = await work();
+    return await twilioFor(d, tenantId, await credential());
   } catch (err) {
-    if (err instanceof ProviderError && err.code === ProviderErrorCodes.AuthFailed) {
-      await d.ctx.credentials.authFailed(tenantId, credential, err.message);
-    }
+    await claim.releaseIfFresh();
     throw err;
   }
-  await d.ctx.credentials.ok(tenantId, credential);
-  return result;
 }
 
 /** When the effect was first claimed (the database clock), in epoch ms; now when unclaimed. */

@@ -4,7 +4,9 @@
  * Twilio has no idempotency key for `POST Messages.json`, so the effect record
  * (`effect_records`, key `<intent>:<step>`) decides:
  *
- * 1. `claimEffect` before sending. `done` → return the recorded result (a repeated tool call, or
+ * The effect record's protocol (`runEffectOnce` of `@switchboard/providers`) runs it:
+ *
+ * 1. Claim before sending. `done` → return the recorded result (a repeated tool call, or
  *    a retry after a crash between completing and answering).
  * 2. `started` with a message SID → an earlier attempt sent it: fetch that message and finish.
  * 3. `started` without a SID → an earlier attempt may have sent it and lost the answer. Look at
@@ -15,8 +17,8 @@
  *    effect. Found → adopt it; not found → send. (Twilio's message resource does not echo
  *    `StatusCallback`, so a callback marker cannot be matched; the body, sender, recipient and
  *    time window are what can.)
- * 4. Send; record the SID with `noteEffectRef` the moment it is known, then `completeEffect`.
- * 5. `releaseEffect` only when the send certainly did not reach Twilio (see
+ * 4. Send; note the SID the moment it is known, then complete.
+ * 5. Release the claim only when the send certainly did not reach Twilio (see
  *    `certainlyNotApplied`); otherwise the claim stays and step 3 runs on the retry.
  *
  * The residual risk is the usual one of look-before-retry: an identical text to the same number
@@ -24,19 +26,12 @@
  * reaching Twilio, is taken for ours (one message delivered instead of two identical ones).
  */
 import type { ProviderCall } from '@switchboard/chains';
-import { effectKey } from '@switchboard/chains';
 import type { JsonValue } from '@switchboard/common';
-import { claimEffect, completeEffect, isEffectRefTakenElsewhere, noteEffectRef, releaseEffect } from '@switchboard/db';
-import { parseSmsInput, type SmsRequest } from './inputs.js';
-import {
-  certainlyNotApplied,
-  claimedAt,
-  type TelephonyDeps,
-  twilioFor,
-  twilioTime,
-  withCredentialStatus,
-} from './shared.js';
-import type { TwilioClient, TwilioMessage } from './twilio-client.js';
+import { isEffectRefTakenElsewhere } from '@switchboard/db';
+import type { SmsRequest } from '@switchboard/operations';
+import { runEffectOnce, withCredentialStatus } from '@switchboard/providers';
+import { certainlyNotApplied, claimedAt, type TelephonyDeps, twilioForEffect, twilioTime } from './shared.js';
+import { TWILIO, type TwilioClient, type TwilioMessage } from './twilio-client.js';
 
 /** Result of `sms.send` (the `SmsSendResult` contract). */
 export interface SmsSendOutcome {
@@ -46,67 +41,58 @@ export interface SmsSendOutcome {
 }
 
 /** Performs `sms.send` for one provider call. */
-export async function sendSms(d: TelephonyDeps, call: ProviderCall): Promise<SmsSendOutcome> {
-  const input = parseSmsInput(call.payload);
-  const key = effectKey(call);
-  const db = d.ctx.db;
-  const record = await claimEffect(db, call.tenantId, key, call.operation);
-  if (record?.state === 'done') return record.result as SmsSendOutcome;
-  let twilio: Awaited<ReturnType<typeof twilioFor>>;
-  try {
-    twilio = await twilioFor(d, call.tenantId, input.credential);
-  } catch (err) {
-    // Nothing was sent: a fresh claim must not make a later, fixed attempt look for a ghost.
-    if (record === undefined) await releaseEffect(db, call.tenantId, key);
-    throw err;
-  }
-  const { client, credential } = twilio;
-  return withCredentialStatus(d, call.tenantId, credential, async () => {
-    let message: TwilioMessage | undefined;
-    if (record?.state === 'started') {
-      if (record.providerRef !== null) message = await client.fetchMessage(record.providerRef);
-      else message = await findEarlierSend(d, client, call, key, input);
-      if (message !== undefined) {
+export async function sendSms(d: TelephonyDeps, call: ProviderCall, input: SmsRequest): Promise<SmsSendOutcome> {
+  return runEffectOnce(d.ctx.db, call, async (claim) => {
+    const twilio = await twilioForEffect(d, call.tenantId, () => input.credential, claim);
+    const { client, credential } = twilio;
+    const use = { tenantId: call.tenantId, credential, provider: TWILIO };
+    return withCredentialStatus(d.ctx.credentials, d.ctx.log, use, async () => {
+      let message: TwilioMessage | undefined;
+      const earlier = claim.earlier;
+      if (earlier !== undefined) {
+        if (earlier.providerRef !== null) message = await client.fetchMessage(earlier.providerRef);
+        else message = await findEarlierSend(d, client, call, claim.key, input);
+        if (message !== undefined) {
+          d.ctx.log.info(
+            {
+              operation: call.operation,
+              intentId: call.intentId,
+              stepPointer: call.stepPointer,
+              messageSid: message.sid,
+            },
+            'sms already sent by an earlier attempt',
+          );
+        }
+      }
+      if (message === undefined) {
+        try {
+          message = await client.sendMessage({
+            to: input.to,
+            ...(input.from !== undefined ? { from: input.from } : {}),
+            ...(input.messagingServiceSid !== undefined ? { messagingServiceSid: input.messagingServiceSid } : {}),
+            body: input.body,
+            ...(d.config.smsStatusCallbackUrl !== undefined ? { statusCallback: d.config.smsStatusCallbackUrl } : {}),
+          });
+        } catch (err) {
+          if (certainlyNotApplied(err)) await claim.release();
+          throw err;
+        }
+        await claim.noteRef(message.sid);
         d.ctx.log.info(
           {
             operation: call.operation,
             intentId: call.intentId,
             stepPointer: call.stepPointer,
             messageSid: message.sid,
+            status: message.status,
+            bodyLength: input.body.length,
           },
-          'sms already sent by an earlier attempt',
+          'sms sent',
         );
       }
-    }
-    if (message === undefined) {
-      try {
-        message = await client.sendMessage({
-          to: input.to,
-          ...(input.from !== undefined ? { from: input.from } : {}),
-          ...(input.messagingServiceSid !== undefined ? { messagingServiceSid: input.messagingServiceSid } : {}),
-          body: input.body,
-          ...(d.config.smsStatusCallbackUrl !== undefined ? { statusCallback: d.config.smsStatusCallbackUrl } : {}),
-        });
-      } catch (err) {
-        if (certainlyNotApplied(err)) await releaseEffect(db, call.tenantId, key);
-        throw err;
-      }
-      await noteEffectRef(db, call.tenantId, key, message.sid);
-      d.ctx.log.info(
-        {
-          operation: call.operation,
-          intentId: call.intentId,
-          stepPointer: call.stepPointer,
-          messageSid: message.sid,
-          status: message.status,
-          bodyLength: input.body.length,
-        },
-        'sms sent',
-      );
-    }
-    const result: SmsSendOutcome = { message_sid: message.sid, status: message.status };
-    await completeEffect(db, call.tenantId, key, result, message.sid);
-    return result;
+      const result: SmsSendOutcome = { message_sid: message.sid, status: message.status };
+      return { result, ref: message.sid };
+    });
   });
 }
 

@@ -3,10 +3,15 @@
  * `telephony.transfer` and `telephony.end_call` (payloads and results as in
  * `@switchboard/actions` operations). Twilio is reached at `TWILIO_API_URL`.
  */
-import { BuiltinOperations } from '@switchboard/actions';
 import type { ProviderActivities, ProviderCall } from '@switchboard/chains';
 import { type JsonValue, SwitchboardError } from '@switchboard/common';
-import { type ProviderWorkerContext, recordIrreversibleEffects, resultField } from '@switchboard/providers';
+import { type OperationSpec, smsSend, telephonyEndCall, telephonyTransfer } from '@switchboard/operations';
+import {
+  type ProviderWorkerContext,
+  recordIrreversibleEffects,
+  resultField,
+  serveOperation,
+} from '@switchboard/providers';
 import { readTelephonyConfig, type TelephonyConfig } from './config.js';
 import { endCall } from './end-call.js';
 import type { TelephonyDeps } from './shared.js';
@@ -15,10 +20,17 @@ import { transferCall } from './transfer.js';
 
 /** The operations this worker serves. */
 export const TelephonyOperations = {
-  SmsSend: BuiltinOperations.SmsSend,
-  Transfer: BuiltinOperations.TelephonyTransfer,
-  EndCall: BuiltinOperations.TelephonyEndCall,
+  SmsSend: smsSend.name,
+  Transfer: telephonyTransfer.name,
+  EndCall: telephonyEndCall.name,
 } as const;
+
+/** Why a test call's effect of `spec` is not undone (its spec says so). */
+function irreversibleBecause(spec: OperationSpec): string {
+  const r = spec.traits.reversibility;
+  if (r.reversible) throw new Error(`operation '${spec.name}' is reversible`);
+  return r.why;
+}
 
 /**
  * Builds the telephony activities. Configuration is read from `ctx.env` (see
@@ -50,29 +62,36 @@ export function createTelephonyActivities(
         throw err;
       }
     };
-  const activities: ProviderActivities = {
-    [TelephonyOperations.SmsSend]: logged((call) => sendSms(deps, call)),
-    [TelephonyOperations.Transfer]: logged((call) => transferCall(deps, call)),
-    [TelephonyOperations.EndCall]: logged((call) => endCall(deps, call)),
+  const served: ProviderActivities = {
+    ...serveOperation(smsSend, async (call, input) => (await sendSms(deps, call, input)) as JsonValue),
+    ...serveOperation(
+      telephonyTransfer,
+      async (call, input) => (await transferCall(deps, call, input)) as unknown as JsonValue,
+    ),
+    ...serveOperation(telephonyEndCall, async (call, input) => (await endCall(deps, call, input)) as JsonValue),
   };
+  // A payload refused by its parser is logged too.
+  const activities: ProviderActivities = Object.fromEntries(
+    Object.entries(served).map(([name, activity]) => [name, logged(activity)]),
+  );
   // Nothing here can be taken back: a test call records them so its clean-up report says so.
   return recordIrreversibleEffects(ctx.db, activities, {
     [TelephonyOperations.SmsSend]: {
       provider: 'twilio',
-      reason: 'a sent SMS cannot be recalled',
+      reason: irreversibleBecause(smsSend),
       ref: (r) => resultField(r, 'message_sid'),
       describe: (_call, r) => `SMS ${resultField(r, 'message_sid') ?? ''} sent`,
     },
     [TelephonyOperations.Transfer]: {
       provider: 'twilio',
-      reason: 'a call transfer cannot be undone',
+      reason: irreversibleBecause(telephonyTransfer),
       ref: (r) => resultField(r, 'call_sid'),
       describe: (_call, r) =>
         `call ${resultField(r, 'call_sid') ?? ''} transferred to ${resultField(r, 'destination') ?? '?'} (${resultField(r, 'status') ?? '?'})`,
     },
     [TelephonyOperations.EndCall]: {
       provider: 'twilio',
-      reason: 'an ended call cannot be resumed',
+      reason: irreversibleBecause(telephonyEndCall),
       ref: (r) => resultField(r, 'call_sid'),
       describe: (_call, r) => `call ${resultField(r, 'call_sid') ?? ''} ended`,
     },

@@ -39,21 +39,25 @@
  */
 import { createHash } from 'node:crypto';
 import type { ProviderCall } from '@switchboard/chains';
-import { effectKey } from '@switchboard/chains';
 import type { JsonValue } from '@switchboard/common';
-import { claimEffect, completeEffect, type EffectRecord, noteEffectRef, releaseEffect } from '@switchboard/db';
-import { ProviderError, ProviderErrorCodes } from '@switchboard/providers';
+import type { EffectRecord } from '@switchboard/db';
+import type { TransferRequest } from '@switchboard/operations';
+import {
+  type EffectClaim,
+  ProviderError,
+  ProviderErrorCodes,
+  runEffectOnce,
+  withCredentialStatus,
+} from '@switchboard/providers';
 import { type Attempt, currentAttempt } from './attempt.js';
-import { parseTransferInput, type TransferRequest } from './inputs.js';
 import {
   callCredentialName,
   certainlyNotApplied,
   claimedAt,
   speechMs,
   type TelephonyDeps,
-  twilioFor,
+  twilioForEffect,
   twilioTime,
-  withCredentialStatus,
 } from './shared.js';
 import { FINAL_CALL_STATUSES, TWILIO, type TwilioClient, twilioErrorCode } from './twilio-client.js';
 import { Twiml } from './twiml.js';
@@ -146,36 +150,45 @@ interface Run {
   key: string;
   input: TransferRequest;
   client: TwilioClient;
+  /** The effect record's claim (its earlier attempt's record, its reference, its release). */
+  claim: EffectClaim;
+  /** The earlier attempt's `started` record; undefined when this attempt made the claim. */
   record: EffectRecord | undefined;
   attempt: Attempt;
+  /** The provider reference the effect completes with (set by {@link complete}). */
+  ref?: string | undefined;
 }
 
 /** Performs `telephony.transfer` for one provider call. */
-export async function transferCall(d: TelephonyDeps, call: ProviderCall): Promise<TransferOutcome> {
-  const input = parseTransferInput(call.payload);
-  const key = effectKey(call);
-  const record = await claimEffect(d.ctx.db, call.tenantId, key, call.operation);
-  if (record?.state === 'done') return record.result as TransferOutcome;
-  let twilio: Awaited<ReturnType<typeof twilioFor>>;
-  try {
-    twilio = await twilioFor(d, call.tenantId, await callCredentialName(d, call.tenantId, input.credential));
-  } catch (err) {
-    // Nothing was sent: a fresh claim must not make a later, fixed attempt look for a ghost.
-    if (record === undefined) await releaseEffect(d.ctx.db, call.tenantId, key);
-    throw err;
-  }
-  const run: Run = {
-    d,
-    call,
-    key,
-    input,
-    client: twilio.client,
-    record,
-    attempt: currentAttempt(d.config.attemptBudgetMs),
-  };
-  return withCredentialStatus(d, call.tenantId, twilio.credential, () =>
-    input.mode === 'cold' ? coldTransfer(run) : warmTransfer(run),
-  );
+export async function transferCall(
+  d: TelephonyDeps,
+  call: ProviderCall,
+  input: TransferRequest,
+): Promise<TransferOutcome> {
+  const outcome = await runEffectOnce<JsonValue>(d.ctx.db, call, async (claim) => {
+    const twilio = await twilioForEffect(
+      d,
+      call.tenantId,
+      () => callCredentialName(d, call.tenantId, input.credential),
+      claim,
+    );
+    const run: Run = {
+      d,
+      call,
+      key: claim.key,
+      input,
+      client: twilio.client,
+      claim,
+      record: claim.earlier,
+      attempt: currentAttempt(d.config.attemptBudgetMs),
+    };
+    const use = { tenantId: call.tenantId, credential: twilio.credential, provider: TWILIO };
+    const result = await withCredentialStatus(d.ctx.credentials, d.ctx.log, use, () =>
+      input.mode === 'cold' ? coldTransfer(run) : warmTransfer(run),
+    );
+    return { result: result as unknown as JsonValue, ref: run.ref };
+  });
+  return outcome as unknown as TransferOutcome;
 }
 
 function baseOutcome(input: TransferRequest, status: TransferStatus): TransferOutcome {
@@ -188,9 +201,10 @@ function baseOutcome(input: TransferRequest, status: TransferStatus): TransferOu
   };
 }
 
+/** The transfer's outcome, as the effect record completes with it (with `ref`). */
 async function complete(r: Run, result: TransferOutcome, ref?: string): Promise<TransferOutcome> {
   const clean = JSON.parse(JSON.stringify(result)) as TransferOutcome;
-  await completeEffect(r.d.ctx.db, r.call.tenantId, r.key, clean as unknown as JsonValue, ref);
+  r.ref = ref;
   r.d.ctx.log.info(
     {
       operation: r.call.operation,
@@ -227,7 +241,7 @@ function isNotFound(err: unknown): boolean {
 // ------------------------------------------------------------------------------------ cold
 
 async function coldTransfer(r: Run): Promise<TransferOutcome> {
-  const { d, call, key, input, client } = r;
+  const { input, client } = r;
   const result = baseOutcome(input, TransferStatuses.Initiated);
   if (r.record?.state === 'started' && (r.record.providerRef !== null || (await coldRedirectLanded(r)))) {
     return complete(r, result, input.callSid);
@@ -239,10 +253,10 @@ async function coldTransfer(r: Run): Promise<TransferOutcome> {
   try {
     await client.updateCall(input.callSid, { twiml });
   } catch (err) {
-    if (r.record === undefined && certainlyNotApplied(err)) await releaseEffect(d.ctx.db, call.tenantId, key);
+    if (certainlyNotApplied(err)) await r.claim.releaseIfFresh();
     throw callGoneError(err, input.callSid);
   }
-  await noteEffectRef(d.ctx.db, call.tenantId, key, input.callSid);
+  await r.claim.noteRef(input.callSid);
   return complete(r, result, input.callSid);
 }
 
@@ -288,7 +302,7 @@ function parseWarm(ref: string | null | undefined): WarmState | undefined {
 }
 
 async function save(r: Run, s: WarmState): Promise<void> {
-  await noteEffectRef(r.d.ctx.db, r.call.tenantId, r.key, REF_PREFIX + JSON.stringify(s));
+  await r.claim.noteRef(REF_PREFIX + JSON.stringify(s));
   r.attempt.heartbeat({ phase: s.phase, conference: s.conf, destination: s.dest });
 }
 
@@ -320,7 +334,7 @@ async function warmTransfer(r: Run): Promise<TransferOutcome> {
         // The call is over (Twilio 21220): the same outcome as a retry that finds it over.
         gone = twilioErrorCode(err) === 21220;
         if (!gone) {
-          if (!resumed && certainlyNotApplied(err)) await releaseEffect(d.ctx.db, r.call.tenantId, r.key);
+          if (!resumed && certainlyNotApplied(err)) await r.claim.release();
           throw err;
         }
       }

@@ -40,7 +40,7 @@ import {
 import type { ProviderCall } from '@switchboard/chains';
 import type { JsonValue } from '@switchboard/common';
 import type { Endpoint } from '@switchboard/db';
-import { errorForStatus, ProviderError, ProviderErrorCodes } from '@switchboard/providers';
+import { errorForStatus, markCredentialOk, ProviderError, ProviderErrorCodes } from '@switchboard/providers';
 import { isLocalOnlyHost } from './address-policy.js';
 import {
   endpointSigningCredential,
@@ -211,7 +211,14 @@ export async function runHttpRequest(
     }
     throw error;
   }
-  if (credentialName !== undefined) await deps.credentials.ok(call.tenantId, credentialName);
+  // The endpoint did what was asked: a failure to record the credential's status must not undo that.
+  if (credentialName !== undefined) {
+    await markCredentialOk(deps.credentials, deps.log, {
+      tenantId: call.tenantId,
+      credential: credentialName,
+      provider: endpoint.name,
+    });
+  }
   const parsed = parseBody(response);
   if (!parsed.ok) {
     // Terminal: the API did what it does (2xx); repeating a write to get readable JSON is worse.

@@ -9,7 +9,8 @@
  * rows still to do. One failing undo does not stop the others: it is marked `failed` with the
  * reason, and the next compensation tries it again.
  */
-import { operationFamily, TaskQueues } from '@switchboard/contracts/temporal';
+import { TaskQueues } from '@switchboard/contracts/temporal';
+import { operationFamily } from '@switchboard/operations';
 import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
 import type { ProviderCall } from '../activity-types.js';
 import type {

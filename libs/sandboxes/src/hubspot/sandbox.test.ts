@@ -223,6 +223,52 @@ describe('search', () => {
   });
 });
 
+describe('notes', () => {
+  const toContact = (id: string, typeId = 202) => [
+    { to: { id }, types: [{ associationCategory: 'HUBSPOT_DEFINED', associationTypeId: typeId }] },
+  ];
+  const note = { hs_note_body: 'Called about the invoice', hs_timestamp: '2026-12-06T17:00:00Z' };
+
+  it('creates a note associated with a contact (type 202), finds it by a body token and archives it', async () => {
+    const res = await api('POST', '/crm/v3/objects/notes', { properties: note, associations: toContact('101') });
+    expect(res.status).toBe(201);
+    expect(res.json).toMatchObject({ id: '9001', properties: { hs_note_body: 'Called about the invoice' } });
+    expect(sb.state().notes).toEqual([
+      expect.objectContaining({
+        id: '9001',
+        associations: [
+          {
+            toObjectType: 'contacts',
+            toObjectId: '101',
+            associationCategory: 'HUBSPOT_DEFINED',
+            associationTypeId: 202,
+          },
+        ],
+      }),
+    ]);
+    const found = await search('notes', {
+      filterGroups: [{ filters: [{ propertyName: 'hs_note_body', operator: 'CONTAINS_TOKEN', value: 'invoice' }] }],
+    });
+    expect(found.json).toMatchObject({ total: 1, results: [{ id: '9001' }] });
+    expect((await api('DELETE', '/crm/v3/objects/notes/9001')).status).toBe(204);
+    expect((await api('GET', '/crm/v3/objects/notes/9001')).status).toBe(404);
+    expect(sb.state().notes).toBeUndefined();
+  });
+
+  it('requires hs_timestamp and refuses the ticket association type or an unknown contact', async () => {
+    const missing = await api('POST', '/crm/v3/objects/notes', { properties: { hs_note_body: 'x' } });
+    expect(missing.status).toBe(400);
+    expect((missing.json.errors as { code: string }[]).map((e) => e.code)).toEqual(['REQUIRED_PROPERTY']);
+    expect(
+      (await api('POST', '/crm/v3/objects/notes', { properties: note, associations: toContact('101', 16) })).status,
+    ).toBe(400);
+    expect(
+      (await api('POST', '/crm/v3/objects/notes', { properties: note, associations: toContact('999') })).status,
+    ).toBe(400);
+    expect(sb.state().notes).toBeUndefined();
+  });
+});
+
 describe('tickets', () => {
   const ticket = {
     subject: 'Printer jams',

@@ -1,5 +1,5 @@
 /**
- * A local stand-in for HubSpot CRM v3 contacts and tickets (create, read, update, archive,
+ * A local stand-in for HubSpot CRM v3 contacts, tickets and notes (create, read, update, archive,
  * search): the same paths, Bearer auth, JSON bodies, status codes and error shape
  * (`{status:"error", message, correlationId, category}`), rate-limit headers and 429s, a search
  * index that may lag writes, plus inspection and fault injection for tests and the dev stack.
@@ -18,7 +18,15 @@ export const DEFAULT_HUBSPOT_SANDBOX_TOKEN = 'pat-na1-00000000-sandbox-0000-0000
 export const HubspotAssociationTypeIds = {
   /** Ticket → contact (what `POST /crm/v3/objects/tickets` uses in `associations`). */
   TicketToContact: 16,
+  /** Note → contact (what `POST /crm/v3/objects/notes` uses in `associations`). */
+  NoteToContact: 202,
 } as const;
+
+/** The association type each object type may use towards a contact. */
+const ASSOCIATION_TO_CONTACT: Readonly<Record<'tickets' | 'notes', number>> = {
+  tickets: HubspotAssociationTypeIds.TicketToContact,
+  notes: HubspotAssociationTypeIds.NoteToContact,
+};
 
 /** Pipelines and their stages known to the sandbox (HubSpot's default support pipeline). */
 export const SANDBOX_TICKET_PIPELINES: Readonly<Record<string, readonly string[]>> = { '0': ['1', '2', '3', '4'] };
@@ -36,11 +44,12 @@ const ALWAYS = ['createdate', 'hs_object_id', 'lastmodifieddate'];
 const DEFAULT_PROPERTIES: Record<ObjectType, string[]> = {
   contacts: ['email', 'firstname', 'lastname'],
   tickets: ['content', 'hs_pipeline', 'hs_pipeline_stage', 'hs_ticket_priority', 'subject'],
+  notes: ['hs_note_body', 'hs_timestamp'],
 };
 
-type ObjectType = 'contacts' | 'tickets';
+type ObjectType = 'contacts' | 'tickets' | 'notes';
 
-/** An association from a ticket to a contact, as the sandbox stores it. */
+/** An association from a ticket or note to a contact, as the sandbox stores it. */
 export interface HubspotSandboxAssociation {
   toObjectType: 'contacts';
   toObjectId: string;
@@ -66,6 +75,8 @@ export interface HubspotSandboxTicket extends HubspotSandboxObject {
 export interface HubspotSandboxState {
   contacts: HubspotSandboxObject[];
   tickets: HubspotSandboxTicket[];
+  /** Notes, with their associations (the same shape as tickets); present once a note exists. */
+  notes?: HubspotSandboxTicket[];
 }
 
 /** One request the sandbox received (inspection endpoints excluded). */
@@ -211,8 +222,12 @@ export async function startHubspotSandbox(options: HubspotSandboxOptions = {}): 
       ? undefined
       : { perTenSeconds: 190, searchPerSecond: 5, daily: 250_000, ...(options.rateLimits ?? {}) };
   const faults = new FaultPlan();
-  const objects: Record<ObjectType, Map<string, Stored>> = { contacts: new Map(), tickets: new Map() };
-  const nextId: Record<ObjectType, number> = { contacts: 101, tickets: 5001 };
+  const objects: Record<ObjectType, Map<string, Stored>> = {
+    contacts: new Map(),
+    tickets: new Map(),
+    notes: new Map(),
+  };
+  const nextId: Record<ObjectType, number> = { contacts: 101, tickets: 5001, notes: 9001 };
   let recorded: HubspotSandboxRequest[] = [];
   const usage = new Map<string, { general: number[]; search: number[]; day: number }>();
 
@@ -243,8 +258,10 @@ export async function startHubspotSandbox(options: HubspotSandboxOptions = {}): 
   function reset(): void {
     objects.contacts.clear();
     objects.tickets.clear();
+    objects.notes.clear();
     nextId.contacts = 101;
     nextId.tickets = 5001;
+    nextId.notes = 9001;
     recorded = [];
     usage.clear();
     faults.clear();
@@ -352,10 +369,34 @@ export async function startHubspotSandbox(options: HubspotSandboxOptions = {}): 
         }
       }
     }
+    if (type === 'notes' && creating) {
+      const at = properties.hs_timestamp ?? '';
+      if (at === '') {
+        errors.push({
+          message: 'hs_timestamp is required',
+          code: 'REQUIRED_PROPERTY',
+          context: { propertyName: ['hs_timestamp'] },
+        });
+      } else if (!/^\d+$/.test(at) && Number.isNaN(Date.parse(at))) {
+        errors.push({
+          message: `${at} is not a valid timestamp (epoch milliseconds or ISO 8601)`,
+          code: 'INVALID_DATE',
+          context: { propertyName: ['hs_timestamp'] },
+        });
+      }
+      if ((properties.hs_note_body ?? '').length > 65_536) {
+        errors.push({
+          message: 'hs_note_body is longer than 65536 characters',
+          code: 'INVALID_LENGTH',
+          context: { propertyName: ['hs_note_body'] },
+        });
+      }
+    }
     return errors.length > 0 ? { ok: false, answer: validationFailed(errors) } : { ok: true, properties };
   }
 
   function checkAssociations(
+    type: 'tickets' | 'notes',
     raw: unknown,
   ): { ok: true; list: HubspotSandboxAssociation[] } | { ok: false; answer: Answer } {
     if (raw === undefined) return { ok: true, list: [] };
@@ -372,21 +413,18 @@ export async function startHubspotSandbox(options: HubspotSandboxOptions = {}): 
       const toId = typeof a.to.id === 'string' || typeof a.to.id === 'number' ? String(a.to.id) : '';
       if (!objects.contacts.has(toId))
         return bad(`One or more associations are invalid: contact ${toId} does not exist`);
+      const typeId = ASSOCIATION_TO_CONTACT[type];
       for (const t of a.types) {
-        if (
-          !isObject(t) ||
-          t.associationCategory !== 'HUBSPOT_DEFINED' ||
-          t.associationTypeId !== HubspotAssociationTypeIds.TicketToContact
-        ) {
+        if (!isObject(t) || t.associationCategory !== 'HUBSPOT_DEFINED' || t.associationTypeId !== typeId) {
           return bad(
-            `associations[${i}]: ${JSON.stringify(t)} is not a valid association type from ticket to contact (HUBSPOT_DEFINED ${HubspotAssociationTypeIds.TicketToContact})`,
+            `associations[${i}]: ${JSON.stringify(t)} is not a valid association type from ${type.slice(0, -1)} to contact (HUBSPOT_DEFINED ${typeId})`,
           );
         }
         list.push({
           toObjectType: 'contacts',
           toObjectId: toId,
           associationCategory: t.associationCategory,
-          associationTypeId: t.associationTypeId,
+          associationTypeId: typeId,
         });
       }
     }
@@ -403,16 +441,16 @@ export async function startHubspotSandbox(options: HubspotSandboxOptions = {}): 
       if (owner) return { status: 409, body: errorBody(409, `Contact already exists. Existing ID: ${owner.id}`) };
     }
     let associations: HubspotSandboxAssociation[] = [];
-    if (type === 'tickets') {
-      const checkedAssoc = checkAssociations(json.associations);
+    if (type === 'tickets' || type === 'notes') {
+      const checkedAssoc = checkAssociations(type, json.associations);
       if (!checkedAssoc.ok) return checkedAssoc.answer;
       associations = checkedAssoc.list;
-      props.hs_pipeline ??= '0';
+      if (type === 'tickets') props.hs_pipeline ??= '0';
     } else if (
       json.associations !== undefined &&
       !(Array.isArray(json.associations) && json.associations.length === 0)
     ) {
-      return { status: 400, body: errorBody(400, 'The sandbox supports associations on tickets only') };
+      return { status: 400, body: errorBody(400, 'The sandbox supports associations on tickets and notes only') };
     }
     const stored = insert(type, props, Date.now() + lagMs);
     stored.associations = associations;
@@ -465,7 +503,9 @@ export async function startHubspotSandbox(options: HubspotSandboxOptions = {}): 
     const id = decodeURIComponent(rawId);
     if (!objects[type].delete(id)) return { status: 404, body: errorBody(404) };
     if (type === 'contacts') {
-      for (const t of objects.tickets.values()) t.associations = t.associations.filter((a) => a.toObjectId !== id);
+      for (const t of [...objects.tickets.values(), ...objects.notes.values()]) {
+        t.associations = t.associations.filter((a) => a.toObjectId !== id);
+      }
     }
     return { status: 204, body: undefined };
   }
@@ -584,7 +624,7 @@ export async function startHubspotSandbox(options: HubspotSandboxOptions = {}): 
     return undefined;
   }
 
-  const ROUTE = /^\/crm\/v3\/objects\/(contacts|tickets)(?:\/([^/]+))?\/?$/;
+  const ROUTE = /^\/crm\/v3\/objects\/(contacts|tickets|notes)(?:\/([^/]+))?\/?$/;
 
   function handleApi(req: IncomingMessage, url: URL, body: string, json: unknown): Answer {
     const auth = req.headers.authorization ?? '';
@@ -742,6 +782,14 @@ export async function startHubspotSandbox(options: HubspotSandboxOptions = {}): 
         ...publicObject(t),
         associations: structuredClone(t.associations),
       })),
+      ...(objects.notes.size === 0
+        ? {}
+        : {
+            notes: [...objects.notes.values()].map((n) => ({
+              ...publicObject(n),
+              associations: structuredClone(n.associations),
+            })),
+          }),
     }),
     requests: () => structuredClone(recorded),
     clearRequests: () => {

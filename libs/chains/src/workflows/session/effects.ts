@@ -6,7 +6,8 @@
 import type { EffectRequest } from '@switchboard/actions';
 import type { JsonValue } from '@switchboard/common';
 import { SwitchboardError } from '@switchboard/common/errors';
-import { operationFamily, type SessionIntent, type SessionSettings, TaskQueues } from '@switchboard/contracts/temporal';
+import { type SessionIntent, type SessionSettings, TaskQueues } from '@switchboard/contracts/temporal';
+import { type EffectTraits, operationFamily } from '@switchboard/operations';
 import { ActivityFailure, ApplicationFailure, condition } from '@temporalio/workflow';
 import type { ProviderActivities, WebhookActivities } from '../../activity-types.js';
 import { PROVIDER_DEFAULTS, WEBHOOK_DEFAULTS } from '../../policy.js';
@@ -81,16 +82,16 @@ export async function withStillWorking<T>(
   }
 }
 
-/** Warm transfer outcomes that mean the caller is still with us: the chain falls back. */
-const TRANSFER_FALLBACK = new Set(['busy', 'no-answer', 'no_answer', 'failed', 'canceled']);
-
-/** A warm transfer that did not connect fails its step, so the chain's `on_failure` falls back. */
-export function failOnTransferFallback(result: JsonValue): void {
-  if (result === null || typeof result !== 'object' || Array.isArray(result)) return;
+/**
+ * An effect whose result status means it did not happen (a warm transfer that did not connect:
+ * the caller is still with us) fails its step, so the chain's `on_failure` falls back.
+ */
+export function failOnStatus(result: JsonValue, rule: EffectTraits['failsOnStatus']): void {
+  if (rule === undefined || result === null || typeof result !== 'object' || Array.isArray(result)) return;
   const status = typeof result.status === 'string' ? result.status : '';
-  if (!TRANSFER_FALLBACK.has(status)) return;
-  const detail = typeof result.detail === 'string' ? result.detail : `the transfer ended '${status}'`;
-  throw new SwitchboardError(`transfer_${status.replaceAll('-', '_')}`, detail, {
+  if (!rule.statuses.includes(status)) return;
+  const detail = typeof result.detail === 'string' ? result.detail : `${rule.subject} ended '${status}'`;
+  throw new SwitchboardError(`${rule.codePrefix}${status.replaceAll('-', '_')}`, detail, {
     retryable: false,
     details: { status, caller: typeof result.caller === 'string' ? result.caller : null },
   });

@@ -20,17 +20,12 @@ import {
   type SessionIntent,
   type SessionSettings,
 } from '@switchboard/contracts/temporal';
+import { effectTraits } from '@switchboard/operations';
 import { ActivityFailure, patched } from '@temporalio/workflow';
 import { setTraceParent } from '../trace-context.js';
 import { sessionActivities } from './activities.js';
 import { type AskedConfirmation, askedBefore, type ConfirmationGate, passConfirmation } from './confirmation.js';
-import {
-  endCallsAfterDelivery,
-  failOnTransferFallback,
-  fromActivityFailure,
-  runEffect,
-  withStillWorking,
-} from './effects.js';
+import { endCallsAfterDelivery, failOnStatus, fromActivityFailure, runEffect, withStillWorking } from './effects.js';
 import { type IntentTrace, intentTrace } from './intent-trace.js';
 import {
   LENIENT_OUTPUTS_PATCH,
@@ -90,19 +85,6 @@ type ExecuteResult =
   | { status: 'succeeded' | 'failed' | 'cancelled'; state: ChainState; error?: { code: string; message: string } }
   /** Asked the user and set aside (gate `ask`): nothing ran yet. */
   | { status: 'awaiting_confirmation'; asked: AskedConfirmation };
-
-/** Operations whose success the voice runtime must act on (it owns the call leg). */
-const CALL_CONTROL: Record<string, string> = {
-  'telephony.transfer': 'transfer',
-  'telephony.end_call': 'end_call',
-  'session.pause_inactivity': 'pause_inactivity',
-};
-/** Operations whose outcome the runtime must hear about, and whose failure modes differ. */
-const TRANSFER = 'telephony.transfer';
-const END_CALL = 'telephony.end_call';
-const PAUSE_INACTIVITY = 'session.pause_inactivity';
-const CALCOM_BOOK = 'calcom.book';
-const SMS_SEND = 'sms.send';
 
 async function execute(
   intent: SessionIntent,
@@ -165,13 +147,19 @@ async function execute(
           });
         }
         effectsStarted++;
-        if (request.kind === 'provider' && request.operation === END_CALL) {
+        // What the session does around the effect is its operation's traits (libs/operations).
+        const traits = request.operation === undefined ? undefined : effectTraits(request.operation);
+        if (request.kind === 'provider' && traits?.deferredUntilDelivered) {
           // Hanging up now would cut off the final message: the call ends once the runtime
           // reports it delivered (or after a bounded wait), after the outcome is published.
           deferredEndCalls.push(request);
           out.emit({
             kind: 'call_control',
-            data: { action: 'end_call', payload: request.payload, after: 'final_message_delivered' },
+            data: {
+              action: traits.callControl ?? 'end_call',
+              payload: request.payload,
+              after: 'final_message_delivered',
+            },
           });
           return { status: 'scheduled' } as JsonValue;
         }
@@ -192,19 +180,19 @@ async function execute(
               await out.flush();
             },
           );
-          const control = request.operation === undefined ? undefined : CALL_CONTROL[request.operation];
+          const control = traits?.callControl;
           if (control !== undefined) {
             out.emit({
               kind: 'call_control',
               data: { action: control, payload: request.payload, result: effectResult },
             });
           }
-          if (request.operation === PAUSE_INACTIVITY) inactivity.paused(request.payload, Date.now());
-          if (request.operation === TRANSFER) failOnTransferFallback(effectResult);
-          if (request.operation === CALCOM_BOOK) bookings.booked(intent, request.payload, effectResult);
-          if (request.operation === SMS_SEND && how.inlineLifecycleStart) {
+          if (control === 'pause_inactivity') inactivity.paused(request.payload, Date.now());
+          failOnStatus(effectResult, traits?.failsOnStatus);
+          if (traits?.tracksBooking) bookings.booked(intent, request.payload, effectResult);
+          if (traits?.startsBookingLifecycles && how.inlineLifecycleStart) {
             await startLifecyclesInline(bookings.takeForSms(request.payload), (e) => out.emit(e));
-          } else if (request.operation === SMS_SEND) {
+          } else if (traits?.startsBookingLifecycles) {
             for (const booking of bookings.takeForSms(request.payload)) {
               // The booking outlives the call: its lifecycle (confirm by SMS, remind, cancel
               // when unconfirmed) is a workflow of its own that the session only starts, after

@@ -1,7 +1,5 @@
-import { ConfigError } from '@switchboard/common';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_ANNOUNCE_URL, readTelephonyConfig } from './config.js';
-import { parseEndCallInput, parseSmsInput, parseTransferInput } from './inputs.js';
+import { parseEndCallInput, parseSmsInput, parseTransferInput } from './telephony.js';
 
 const CALL = `CA${'a'.repeat(32)}`;
 const messageOf = (fn: () => unknown): string => {
@@ -83,36 +81,5 @@ describe('payload checks', () => {
       messageOf(() => parseTransferInput({ ...base, hold_music_url: 'https://x.example.com/a.mp3?token=abc' })),
     ).toContain('credential-looking query parameter');
     expect(messageOf(() => parseEndCallInput({}))).toContain("'call_sid' is missing");
-  });
-});
-
-describe('configuration', () => {
-  it('defaults to the real Twilio API and the message Twimlet', () => {
-    const config = readTelephonyConfig({});
-    expect(config).toMatchObject({ apiUrl: 'https://api.twilio.com', announceUrlTemplate: DEFAULT_ANNOUNCE_URL });
-    expect(config.resumeUrl).toBeUndefined();
-  });
-
-  it('fails once, naming every bad variable', () => {
-    let err: unknown;
-    try {
-      readTelephonyConfig({
-        TWILIO_API_URL: 'api.twilio.com',
-        TWILIO_ANNOUNCE_URL: 'https://x.example.com/say',
-        TWILIO_TIMEOUT_MS: '5',
-      });
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(ConfigError);
-    expect((err as Error).message).toContain('TWILIO_TIMEOUT_MS');
-    let second: unknown;
-    try {
-      readTelephonyConfig({ TWILIO_API_URL: 'api.twilio.com', TWILIO_ANNOUNCE_URL: 'https://x.example.com/say' });
-    } catch (e) {
-      second = e;
-    }
-    expect((second as Error).message).toContain('TWILIO_API_URL must be an http(s) URL');
-    expect((second as Error).message).toContain("TWILIO_ANNOUNCE_URL must contain '{text}'");
   });
 });

@@ -1,5 +1,5 @@
 /**
- * Payload validation of the worker's operations. A payload is checked completely before any
+ * The payload parsers of the Cal.com operations. A payload is checked completely before any
  * call to Cal.com and every problem is reported at once, located by JSON pointer, as one
  * non-retryable `provider_invalid_input` failure: retrying the same payload cannot help.
  */
@@ -14,9 +14,10 @@ import {
   parseDate,
   parseDateTime,
 } from '@switchboard/common/time-zones';
-import { ProviderError, ProviderErrorCodes } from '@switchboard/providers';
-import { CALCOM_PROVIDER } from './calcom-client.js';
-import { IDEMPOTENCY_METADATA_KEY } from './types.js';
+import { invalidPayload } from './spec.js';
+
+/** Metadata key holding the idempotency key of the step that made a booking (reserved in payloads). */
+export const IDEMPOTENCY_METADATA_KEY = 'switchboard_key';
 
 /** One problem in a payload. */
 export interface InputIssue {
@@ -125,15 +126,14 @@ class Reader {
 
   fail(operation: string): never {
     const summary = this.issues.map((i) => `${i.pointer} ${i.message}`).join('; ');
-    throw new ProviderError(CALCOM_PROVIDER, ProviderErrorCodes.InvalidInput, `${operation}: ${summary}`, {
-      retryable: false,
-      details: { issues: this.issues },
-    });
+    throw invalidPayload(`${operation}: ${summary}`, { issues: this.issues });
   }
 }
 
-function reader(operation: string, payload: JsonValue): Reader {
-  if (typeof payload === 'object' && payload !== null && !Array.isArray(payload)) return new Reader(payload);
+function reader(operation: string, payload: unknown): Reader {
+  if (typeof payload === 'object' && payload !== null && !Array.isArray(payload)) {
+    return new Reader(payload as Record<string, JsonValue>);
+  }
   const r = new Reader({});
   r.add('', `the payload must be an object, got ${describe(payload)}`);
   return r.fail(operation);
@@ -157,7 +157,7 @@ export interface SlotsRequest {
  * operation's contract says); `days_ahead` defaults to 7 and `max_slots` to 10 when a custom
  * action leaves them out.
  */
-export function parseSlotsInput(payload: JsonValue): SlotsRequest {
+export function parseSlotsInput(payload: unknown): SlotsRequest {
   const op = 'calcom.slots';
   const r = reader(op, payload);
   const credential = credentialOf(r);
@@ -214,7 +214,7 @@ export interface BookRequest {
  * `time_zone` to the attendee's: both are the caller's (or the action's configured) zone.
  * Metadata must leave room for the idempotency key within Cal.com's limits.
  */
-export function parseBookInput(payload: JsonValue): BookRequest {
+export function parseBookInput(payload: unknown): BookRequest {
   const op = 'calcom.book';
   const r = reader(op, payload);
   const credential = credentialOf(r);
@@ -313,7 +313,7 @@ function bookingRef(r: Reader, withReason: boolean, zoneRequired: boolean): Book
 }
 
 /** Checks a `calcom.get` payload. */
-export function parseGetInput(payload: JsonValue): BookingRefRequest {
+export function parseGetInput(payload: unknown): BookingRefRequest {
   const r = reader('calcom.get', payload);
   const ref = bookingRef(r, false, false);
   if (r.issues.length > 0) r.fail('calcom.get');
@@ -321,15 +321,18 @@ export function parseGetInput(payload: JsonValue): BookingRefRequest {
 }
 
 /** Checks a `calcom.cancel` payload. */
-export function parseCancelInput(payload: JsonValue): BookingRefRequest {
+export function parseCancelInput(payload: unknown): BookingRefRequest {
   const r = reader('calcom.cancel', payload);
   const ref = bookingRef(r, true, false);
   if (r.issues.length > 0) r.fail('calcom.cancel');
   return ref;
 }
 
+/** Checked payload of `calcom.reschedule`. */
+export type RescheduleRequest = BookingRefRequest & { start: string; timeZone: string };
+
 /** Checks a `calcom.reschedule` payload. */
-export function parseRescheduleInput(payload: JsonValue): BookingRefRequest & { start: string; timeZone: string } {
+export function parseRescheduleInput(payload: unknown): RescheduleRequest {
   const r = reader('calcom.reschedule', payload);
   const ref = bookingRef(r, true, true);
   const start = r.dateTime('/start', r.get('start'), ref.timeZone);

@@ -1,19 +1,27 @@
 /**
- * Checks the payloads of `sms.send`, `telephony.transfer` and `telephony.end_call` (the shapes of
- * `@switchboard/actions` operations) before anything reaches Twilio. A bad payload is a
- * configuration or chain problem that no retry can fix, so it fails non-retryably with
- * `provider_invalid_input` and a message that names the member, what was found and, when the
- * address checks of `@switchboard/actions` have one, the likely fix.
+ * The telephony operations (`sms.*`, `telephony.*`, served by the telephony worker; and
+ * `session.*`, answered by the session workflow itself): their specs and payload parsers.
+ *
+ * A payload is checked before anything reaches Twilio. A bad payload is a configuration or
+ * chain problem that no retry can fix, so it fails non-retryably with `provider_invalid_input`
+ * and a message that names the member, what was found and, when the address checks of
+ * `@switchboard/actions` have one, the likely fix.
  */
 import {
+  BuiltinOperations,
   e164Problem,
   joinTextParts,
   parseTransferDestination,
   publicUrlProblem,
+  type SessionPauseInactivityInput,
+  type SessionPauseInactivityResult,
+  type SmsSendResult,
   sipUriProblem,
+  type TelephonyEndCallResult,
+  type TelephonyTransferResult,
 } from '@switchboard/actions';
-import { ProviderError, ProviderErrorCodes } from '@switchboard/providers';
-import { TWILIO } from './twilio-client.js';
+import type { SwitchboardError } from '@switchboard/common/errors';
+import { defineOperation, invalidPayload } from './spec.js';
 
 /** A checked `sms.send` payload, text joined. */
 export interface SmsRequest {
@@ -57,11 +65,8 @@ export const MAX_SAY_LENGTH = 3000;
 const CALL_SID = /^CA[0-9a-fA-F]{32}$/;
 const MG_SID = /^MG[0-9a-fA-F]{32}$/;
 
-function invalid(operation: string, field: string, message: string): ProviderError {
-  return new ProviderError(TWILIO, ProviderErrorCodes.InvalidInput, `${operation}: ${message}`, {
-    retryable: false,
-    details: { field },
-  });
+function invalid(operation: string, field: string, message: string): SwitchboardError {
+  return invalidPayload(`${operation}: ${message}`, { field });
 }
 
 function object(operation: string, payload: unknown): Record<string, unknown> {
@@ -224,3 +229,65 @@ export function parseEndCallInput(payload: unknown): EndCallRequest {
   if (credential !== undefined && credential !== '') out.credential = credential;
   return out;
 }
+
+/**
+ * Warm transfer outcomes that mean the caller is still with us: the step fails with
+ * `transfer_<status>` and the chain falls back.
+ */
+export const TRANSFER_FALLBACK_STATUSES = ['busy', 'no-answer', 'no_answer', 'failed', 'canceled'] as const;
+
+/** `sms.send`: Twilio `POST /2010-04-01/Accounts/{sid}/Messages.json`. */
+export const smsSend = defineOperation<SmsRequest, SmsSendResult>({
+  name: BuiltinOperations.SmsSend,
+  family: 'Telephony',
+  summary: 'Sends a text message.',
+  traits: {
+    startsBookingLifecycles: true,
+    reversibility: { reversible: false, why: 'a sent SMS cannot be recalled' },
+    exactlyOnce: 'effect-record',
+  },
+  parse: parseSmsInput,
+});
+
+/** `telephony.transfer`: redirect the live call (Twilio `<Dial>`; warm via a conference). */
+export const telephonyTransfer = defineOperation<TransferRequest, TelephonyTransferResult>({
+  name: BuiltinOperations.TelephonyTransfer,
+  family: 'Telephony',
+  summary: 'Transfers the live call to a number or SIP address, cold or warm.',
+  traits: {
+    callControl: 'transfer',
+    failsOnStatus: { statuses: TRANSFER_FALLBACK_STATUSES, codePrefix: 'transfer_', subject: 'the transfer' },
+    reversibility: { reversible: false, why: 'a call transfer cannot be undone' },
+    exactlyOnce: 'effect-record',
+  },
+  parse: parseTransferInput,
+});
+
+/** `telephony.end_call`: say a final message and hang up (Twilio `Calls/{sid}`). */
+export const telephonyEndCall = defineOperation<EndCallRequest, TelephonyEndCallResult>({
+  name: BuiltinOperations.TelephonyEndCall,
+  family: 'Telephony',
+  summary: 'Says a final message and hangs up.',
+  traits: {
+    callControl: 'end_call',
+    deferredUntilDelivered: true,
+    reversibility: { reversible: false, why: 'an ended call cannot be resumed' },
+    exactlyOnce: 'effect-record',
+  },
+  parse: parseEndCallInput,
+});
+
+/** `session.pause_inactivity`: answered by the session itself (the runtime pauses its timer). */
+export const sessionPauseInactivity = defineOperation<SessionPauseInactivityInput, SessionPauseInactivityResult>({
+  name: BuiltinOperations.SessionPauseInactivity,
+  family: 'session',
+  summary: "Pauses the voice session's inactivity timer.",
+  traits: {
+    callControl: 'pause_inactivity',
+    reversibility: { reversible: false, why: 'the timer resumes by itself' },
+    exactlyOnce: 'idempotent',
+  },
+});
+
+/** Every telephony and session operation. */
+export const TELEPHONY_OPERATIONS = [smsSend, telephonyTransfer, telephonyEndCall, sessionPauseInactivity] as const;
