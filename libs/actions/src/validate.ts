@@ -588,12 +588,17 @@ function checkValueProperty(value: unknown, pointer: string, out: IssueCollector
   }
 }
 
-/** Checks a `{{template}}` property; exported for the typed format's progress message. */
+/**
+ * Checks a `{{template}}` property; exported for the typed format's progress message and the
+ * builtins' template settings. `filters: false` refuses filters (`| spoken_datetime: …`): for
+ * templates compiled into request parts rather than rendered as messages.
+ */
 export function checkTemplateProperty(
   value: unknown,
   pointer: string,
   out: IssueCollector,
   context: ChainContext,
+  options: { filters?: boolean } = {},
 ): void {
   if (typeof value !== 'string') {
     out.add(pointer, 'expected a message string', { expected: 'a string', found: describeFound(value) });
@@ -611,7 +616,18 @@ export function checkTemplateProperty(
     });
   }
   for (const part of parts) {
-    if (part.kind === 'path') checkScopeUse(part.path.scope, `{{${part.source}}}`, pointer, out, context);
+    if (part.kind !== 'path') continue;
+    checkScopeUse(part.path.scope, `{{${part.source}}}`, pointer, out, context);
+    if (part.filter === undefined) continue;
+    if (options.filters === false) {
+      out.add(pointer, `'{{${part.source} | ${part.filter.name}}}': filters work only in spoken messages`, {
+        found: JSON.stringify(value),
+        suggestion: `{{${part.source}}}`,
+      });
+    }
+    for (const arg of part.filter.args) {
+      if (arg.kind === 'path') checkScopeUse(arg.path.scope, `{{${arg.source}}}`, pointer, out, context);
+    }
   }
 }
 

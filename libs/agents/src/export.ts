@@ -1,6 +1,7 @@
 /**
  * Exports canonical actions to the LLM tool formats people use: OpenAI chat-completions function
- * tools, Anthropic tools and MCP tools (spec 2025-06-18).
+ * tools, Anthropic tools and MCP tools (spec 2025-06-18); and, through {@link exportTools} with a
+ * URL, to the voice runtimes' tool formats (Vapi, Retell, ElevenLabs: see `runtime-export.ts`).
  *
  * The parameter schema is the JSON Schema (draft 2020-12) subset all three APIs accept:
  * `type`, `description`, `enum`, `default`, `items`, `format`, `properties`, `required`,
@@ -11,6 +12,7 @@
  */
 import type { ActionSource, CanonicalAction, ItemType, ParameterSpec, RunMode, Step } from '@switchboard/actions';
 import type { JsonValue } from '@switchboard/common';
+import { type RuntimeToolsByFormat, toRuntimeTool } from './runtime-export.js';
 import { assignToolNames, toolNameFor } from './tool-names.js';
 
 /** JSON Schema type names. */
@@ -110,12 +112,22 @@ export interface McpTool {
 export type WithMetadata<T> = T & { readonly metadata: ToolMetadata };
 
 /** The supported export formats. */
-export const ToolFormats = { OpenAI: 'openai', Anthropic: 'anthropic', Mcp: 'mcp' } as const;
+export const ToolFormats = {
+  OpenAI: 'openai',
+  Anthropic: 'anthropic',
+  Mcp: 'mcp',
+  Vapi: 'vapi',
+  Retell: 'retell',
+  ElevenLabs: 'elevenlabs',
+} as const;
 /** One of {@link ToolFormats}. */
 export type ToolFormat = (typeof ToolFormats)[keyof typeof ToolFormats];
 
+/** The formats of voice runtimes, whose tools post to a URL ({@link ExportToolsOptions.url}). */
+export const RUNTIME_TOOL_FORMATS: readonly ToolFormat[] = ['vapi', 'retell', 'elevenlabs'];
+
 /** The exported tool type of each format. */
-export interface ToolsByFormat {
+export interface ToolsByFormat extends RuntimeToolsByFormat {
   openai: WithMetadata<OpenAITool>;
   anthropic: WithMetadata<AnthropicTool>;
   mcp: McpTool;
@@ -135,6 +147,12 @@ export interface ExportToolsOptions {
    * them a second time.
    */
   includeDeterministic?: boolean;
+  /**
+   * The URL the runtime's tools post to; required for the runtime formats (`vapi`, `retell`,
+   * `elevenlabs`), ignored by the others. For Vapi and Retell it is the agent's drop-in endpoint
+   * (`dropinUrl`).
+   */
+  url?: string;
 }
 
 /** Result of {@link exportTools}. */
@@ -236,18 +254,24 @@ export function exportTools<F extends ToolFormat>(
   options: ExportToolsOptions = {},
 ): ExportedTools<ToolsByFormat[F]> {
   if (!(Object.values(ToolFormats) as string[]).includes(format)) {
-    throw new TypeError(`unknown tool format '${String(format)}'; expected openai, anthropic or mcp`);
+    throw new TypeError(`unknown tool format '${String(format)}'; expected ${Object.values(ToolFormats).join(', ')}`);
   }
-  const exported: CanonicalAction[] = [];
-  const omitted: string[] = [];
-  for (const action of actions) {
-    const deterministic = action.run === 'every_turn' || action.run === 'after_turn';
-    if (deterministic && options.includeDeterministic !== true) omitted.push(action.name);
-    else exported.push(action);
+  const url = options.url;
+  if (RUNTIME_TOOL_FORMATS.includes(format) && (url === undefined || url === '')) {
+    throw new TypeError(`the ${format} format needs the URL its tools post to`);
   }
-  const names = assignToolNames(exported.map((action) => action.name));
+  // Names are assigned over every action, deterministic ones included, so that a tool name
+  // means the same action in every export and in the drop-in endpoints' name map.
+  const names = assignToolNames(actions.map((action) => action.name));
   const nameMap: Record<string, string> = {};
-  const tools = exported.map((action, index) => {
+  const tools: ToolsByFormat[F][] = [];
+  const omitted: string[] = [];
+  actions.forEach((action, index) => {
+    const deterministic = action.run === 'every_turn' || action.run === 'after_turn';
+    if (deterministic && options.includeDeterministic !== true) {
+      omitted.push(action.name);
+      return;
+    }
     const toolName = names[index] ?? toolNameFor(action.name);
     Object.defineProperty(nameMap, toolName, {
       value: action.name,
@@ -255,12 +279,17 @@ export function exportTools<F extends ToolFormat>(
       writable: true,
       configurable: true,
     });
-    return exportOne(action, format, toolName);
+    tools.push(exportOne(action, format, toolName, url ?? ''));
   });
   return { tools, nameMap, omitted };
 }
 
-function exportOne<F extends ToolFormat>(action: CanonicalAction, format: F, toolName: string): ToolsByFormat[F] {
+function exportOne<F extends ToolFormat>(
+  action: CanonicalAction,
+  format: F,
+  toolName: string,
+  url: string,
+): ToolsByFormat[F] {
   const options = { toolName };
   switch (format) {
     case 'openai':
@@ -269,8 +298,12 @@ function exportOne<F extends ToolFormat>(action: CanonicalAction, format: F, too
       return toAnthropicTool(action, options) as ToolsByFormat[F];
     case 'mcp':
       return toMcpTool(action, options) as ToolsByFormat[F];
+    case 'vapi':
+    case 'retell':
+    case 'elevenlabs':
+      return toRuntimeTool(action, format, toolName, url) as ToolsByFormat[F];
     default:
-      throw new TypeError(`unknown tool format '${String(format)}'; expected openai, anthropic or mcp`);
+      throw new TypeError(`unknown tool format '${String(format)}'`);
   }
 }
 

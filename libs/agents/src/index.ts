@@ -28,6 +28,7 @@ export {
   type OpenAITool,
   type ParametersSchema,
   parametersSchema,
+  RUNTIME_TOOL_FORMATS,
   type SwitchboardToolMetadata,
   type ToolExportOptions,
   type ToolFormat,
@@ -62,6 +63,24 @@ export {
 } from './lint.js';
 export { type ActionReference, findActionReferences, type ReferenceForm, ReferenceForms } from './references.js';
 export type { LintAction } from './resolve.js';
+export {
+  dropinUrl,
+  type ElevenLabsProperty,
+  type ElevenLabsTool,
+  type RetellTool,
+  type RuntimeFormat,
+  RuntimeFormats,
+  type RuntimeToolsByFormat,
+  spokenFailureMessage,
+  spokenProgressMessage,
+  toElevenLabsTool,
+  toRetellTool,
+  toRuntimeTool,
+  toVapiTool,
+  type VapiJsonSchema,
+  type VapiTool,
+  type VapiToolMessage,
+} from './runtime-export.js';
 export { assignToolNames, MAX_TOOL_NAME_LENGTH, TOOL_NAME_PATTERN, toolNameFor } from './tool-names.js';
 export {
   type CompiledTopic,

@@ -98,6 +98,60 @@ describe('switchboard export', () => {
     expect(anthropic.tools[0].input_schema.properties.meal_type.enum).toEqual(['breakfast', 'lunch', 'dinner']);
   });
 
+  it('prints Vapi tools posting to the drop-in endpoint of the agent under --base-url', async () => {
+    const r = await run(
+      'export',
+      '--format',
+      'vapi',
+      '--base-url',
+      'https://sb.example.com/',
+      '--agent',
+      'front desk',
+      'fixtures/support-agent.json',
+    );
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.tools.length).toBeGreaterThan(0);
+    for (const tool of out.tools) {
+      expect(tool.type).toBe('function');
+      expect(tool.server).toEqual({ url: 'https://sb.example.com/v1/dropin/vapi/front%20desk' });
+    }
+  });
+
+  it('prints Retell and ElevenLabs tools posting to --url', async () => {
+    const file = `${examples}examples/save_meal.tool.json`;
+    const retell = JSON.parse((await run('export', '--format', 'retell', '--url', 'https://x.example/r', file)).stdout);
+    expect(retell.tools[0]).toMatchObject({ type: 'custom', name: 'save_meal', url: 'https://x.example/r' });
+    const eleven = JSON.parse(
+      (await run('export', '--url', 'https://x.example/e', '--format', 'elevenlabs', file)).stdout,
+    );
+    expect(eleven.tools[0]).toMatchObject({ type: 'webhook', apiSchema: { url: 'https://x.example/e' } });
+  });
+
+  it('refuses a runtime format without the URL its tools post to', async () => {
+    const file = `${examples}examples/save_meal.tool.json`;
+    const eleven = await run(
+      'export',
+      '--format',
+      'elevenlabs',
+      '--base-url',
+      'https://x.example',
+      '--agent',
+      'a',
+      file,
+    );
+    expect(eleven.code).toBe(2);
+    expect(eleven.stderr).toContain('--format elevenlabs needs --url');
+    const vapi = await run('export', '--format', 'vapi', '--base-url', 'https://x.example', file);
+    expect(vapi.code).toBe(2);
+    expect(vapi.stderr).toContain('--format vapi needs --base-url and --agent (or --url)');
+    const bad = await run('export', '--format', 'retell', '--url', 'ftp://x', file);
+    expect(bad.stderr).toContain('--url must be an http(s) URL');
+    const dangling = await run('export', '--format', 'retell', file, '--url');
+    expect(dangling.stderr).toContain('--url needs a value');
+  });
+
   it('refuses an unknown format', async () => {
     const r = await run('export', '--format', 'gemini', 'x.json');
     expect(r.code).toBe(2);

@@ -1,5 +1,12 @@
 import { resolve } from 'node:path';
-import { exportTools, lintInstructions, type ToolFormat, ToolFormats } from '@switchboard/agents';
+import {
+  dropinUrl,
+  exportTools,
+  lintInstructions,
+  RUNTIME_TOOL_FORMATS,
+  type ToolFormat,
+  ToolFormats,
+} from '@switchboard/agents';
 import { ExpressionError, ExpressionErrorCode, evaluate } from '@switchboard/expr';
 import { type FileProblem, loadAgent, readJson, validateFile } from './definitions.js';
 import { describeTooDeep, findTooDeep, printJson } from './json-depth.js';
@@ -22,6 +29,11 @@ const USAGE = `usage:
   switchboard validate FILE...                                 check action, tool and agent files
   switchboard lint-instructions AGENT_FILE                     check action references in instructions
   switchboard export --format openai|anthropic|mcp FILE...     print LLM tool definitions as JSON
+  switchboard export --format vapi|retell --base-url URL --agent NAME FILE...
+                                                               print voice-runtime tools posting to
+                                                               the agent's drop-in endpoint at URL
+  switchboard export --format vapi|retell|elevenlabs --url URL FILE...
+                                                               ... posting to URL exactly
   switchboard expr 'EXPRESSION' [--scope '<json>']             evaluate an expression
   switchboard tenants create NAME | list | disable TENANT_ID   platform administration (a platform key:
                                                                SWITCHBOARD_API_URL + SWITCHBOARD_API_KEY,
@@ -31,6 +43,54 @@ const USAGE = `usage:
 `;
 
 const line = (p: FileProblem) => `${p.file}#${p.pointer}: ${p.message}\n`;
+
+/** Splits `--flag value` pairs (of the names given) from the other arguments. */
+function parseFlags(
+  args: readonly string[],
+  names: readonly string[],
+): { flags: Map<string, string>; files: string[]; problem?: string } {
+  const flags = new Map<string, string>();
+  const files: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    if (!names.includes(arg)) {
+      files.push(arg);
+      continue;
+    }
+    const value = args[i + 1];
+    if (value === undefined) return { flags, files, problem: `${arg} needs a value` };
+    flags.set(arg, value);
+    i++;
+  }
+  return { flags, files };
+}
+
+/**
+ * The URL a runtime format's tools post to: `--url` as given, or the agent's drop-in endpoint
+ * under `--base-url` (Vapi, Retell). ElevenLabs has no drop-in endpoint, so it needs `--url`.
+ * Undefined for the LLM formats.
+ */
+function exportUrl(format: ToolFormat, flags: Map<string, string>): string | undefined | { problem: string } {
+  if (!RUNTIME_TOOL_FORMATS.includes(format)) return undefined;
+  const url = flags.get('--url');
+  const checked = (value: string, flag: string) =>
+    URL.canParse(value) && /^https?:$/.test(new URL(value).protocol)
+      ? value
+      : { problem: `${flag} must be an http(s) URL` };
+  if (url !== undefined) return checked(url, '--url');
+  const base = flags.get('--base-url');
+  const agent = flags.get('--agent');
+  if (format === 'elevenlabs' || base === undefined || agent === undefined) {
+    return {
+      problem:
+        format === 'elevenlabs'
+          ? '--format elevenlabs needs --url (the URL its webhook tools post to; there is no ElevenLabs drop-in endpoint)'
+          : `--format ${format} needs --base-url and --agent (or --url)`,
+    };
+  }
+  const base2 = checked(base, '--base-url');
+  return typeof base2 === 'string' ? dropinUrl(base2, format as 'vapi' | 'retell', agent) : base2;
+}
 
 /** Runs the command; returns the exit code (0 ok, 1 problems found, 2 usage error). */
 export async function main(argv: readonly string[], io: CliIO): Promise<number> {
@@ -76,13 +136,15 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
       return problems.length > 0 || issues.some((i) => i.severity === 'error') ? 1 : 0;
     }
     case 'export': {
-      const at = rest.indexOf('--format');
-      const format = at >= 0 ? rest[at + 1] : undefined;
-      const files = rest.filter((_, i) => i !== at && i !== at + 1);
+      const { flags, files, problem } = parseFlags(rest, ['--format', '--url', '--base-url', '--agent']);
+      if (problem) return usage(io, problem);
+      const format = flags.get('--format');
       const formats = Object.values(ToolFormats) as string[];
       if (format === undefined || !formats.includes(format))
         return usage(io, `--format must be one of ${formats.join(', ')}`);
       if (files.length === 0) return usage(io, 'export needs at least one FILE');
+      const runtimeUrl = exportUrl(format as ToolFormat, flags);
+      if (typeof runtimeUrl === 'object') return usage(io, runtimeUrl.problem);
       const loaded = files.map((f) => ({ f, r: validateFile(abs(f)) }));
       const problems = loaded.flatMap(({ f, r }) => r.problems.map((p) => named(p, f)));
       if (problems.length > 0) {
@@ -90,7 +152,8 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
         return 1;
       }
       const actions = loaded.flatMap(({ r }) => r.actions.map((a) => a.action));
-      const printed = printJson(exportTools(actions, format as ToolFormat), 2);
+      const exported = exportTools(actions, format as ToolFormat, runtimeUrl === undefined ? {} : { url: runtimeUrl });
+      const printed = printJson(exported, 2);
       if ('tooDeep' in printed) {
         io.stderr(`switchboard: the exported tools are ${describeTooDeep(printed.tooDeep)}\n`);
         return 1;

@@ -47,6 +47,7 @@ declare module 'fastify' {
 export const ROUTE_SCOPES: Readonly<Record<string, Scope>> = {
   'GET /v1/agents': Scopes.Read,
   'GET /v1/agents/:name': Scopes.Read,
+  'GET /v1/agents/:name/export': Scopes.Read,
   'PUT /v1/agents/:name': Scopes.AgentsWrite,
   'POST /v1/agents/:name/publish': Scopes.AgentsWrite,
   'GET /v1/endpoints': Scopes.Read,

@@ -229,6 +229,7 @@ function fuzzConfig(): string {
     `"header.switchboard-conversation" = ${bind('conversations')}`,
     '',
     operation('GET', '/v1/agents/{name}', { 'path.name': 'agents' }),
+    operation('GET', '/v1/agents/{name}/export', { 'path.name': 'agents' }),
     operation('POST', '/v1/agents/{name}/publish', { 'path.name': 'agents' }),
     operation('GET', '/v1/endpoints/{name}', { 'path.name': 'endpoints' }),
     operation('POST', '/v1/conversations', { 'body.agent': 'agents' }),

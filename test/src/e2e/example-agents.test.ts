@@ -288,7 +288,19 @@ describe('appointment booking', () => {
     });
     expect(booked.body.status).toBe('succeeded');
     const start = booked.body.outputs.start as string;
-    expect(booked.body.messages).toEqual([`You're all set: your consultation is booked for ${start}.`]);
+    // Said in the caller's time zone (the action's default, America/New_York), not as ISO text.
+    const ms = Date.parse(start);
+    const onTheHour = new Date(ms).getUTCMinutes() === 0;
+    const spoken = new Intl.DateTimeFormat('en-US', {
+      timeZone: 'America/New_York',
+      weekday: 'long',
+      month: 'long',
+      day: 'numeric',
+      hour: 'numeric',
+      ...(onTheHour ? {} : { minute: '2-digit' as const }),
+    }).format(ms);
+    expect(spoken).toMatch(/^[A-Z][a-z]+day, [A-Z][a-z]+ \d{1,2} at \d{1,2}(:\d{2})? [AP]M$/);
+    expect(booked.body.messages).toEqual([`You're all set: your consultation is booked for ${spoken}.`]);
     const booking = stack.sandboxes.calcom.state().bookings.find((b) => b.uid === booked.body.outputs.booking_uid);
     expect(JSON.stringify(booking)).toContain('grace@example.com');
     expect(JSON.stringify(booking)).toContain('voice-agent');

@@ -82,11 +82,13 @@ const failureMessage = templateField({
   description:
     'Said when the action fails (e.g. "Sorry, I couldn\'t do that right now."); {{error.message}} is available. Leave empty to let the agent handle failures as its instructions say.',
   inFailure: true,
+  spoken: true,
 });
 const successMessage = templateField({
   title: 'Success message',
   description:
     'Said after the action succeeds; may use the stored result, e.g. {{calcom_booking.start}}. Usually empty: the agent speaks from the returned outputs.',
+  spoken: true,
 });
 const resultKey = (defaultKey: string | undefined, description: string): FieldSpec =>
   pathField({

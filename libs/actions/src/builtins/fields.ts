@@ -193,6 +193,8 @@ export function templateField(options: {
   maxLength?: number;
   /** Failure messages may read the `error` scope. */
   inFailure?: boolean;
+  /** Rendered as a message the agent says (a `respond`), so it takes the spoken-value filters. */
+  spoken?: boolean;
 }): FieldSpec {
   const maxLength = options.maxLength ?? DefinitionLimits.maxTemplateLength;
   return {
@@ -213,7 +215,13 @@ export function templateField(options: {
         return undefined;
       }
       const before = out.issues.length;
-      checkTemplateProperty(value, pointer, out, { allowProvider: false, inFailure: options.inFailure === true });
+      checkTemplateProperty(
+        value,
+        pointer,
+        out,
+        { allowProvider: false, inFailure: options.inFailure === true },
+        { filters: options.spoken === true },
+      );
       return issuesAdded(out, before) ? undefined : value;
     },
     paramReads: (value, pointer) => (typeof value === 'string' ? paramReadsOfTemplate(value, pointer) : []),
@@ -750,7 +758,7 @@ export function templateMapField(options: { title: string; description: string; 
             found: describeFound(item),
           });
         } else {
-          checkTemplateProperty(item, at, out, { allowProvider: false, inFailure: false });
+          checkTemplateProperty(item, at, out, { allowProvider: false, inFailure: false }, { filters: false });
         }
       }
       return issuesAdded(out, before) ? undefined : (cloneJson(value) as JsonValue);
@@ -1225,6 +1233,10 @@ export function urlPathField(): FieldSpec {
                 found: describeFound(value),
               });
             }
+          } else if (part.filter !== undefined) {
+            out.add(pointer, `'{{${part.source} | ${part.filter.name}}}': filters work only in spoken messages`, {
+              found: describeFound(value),
+            });
           } else if (part.path.scope === Scopes.Error || part.path.scope === Scopes.Input) {
             out.add(pointer, `'{{${part.source}}}' reads the '${part.path.scope}' scope, which is not available here`, {
               found: describeFound(value),

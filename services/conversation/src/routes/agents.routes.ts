@@ -1,6 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { CanonicalAction } from '@switchboard/actions';
 import {
   compileAgentDefinition,
+  dropinUrl,
+  exportTools,
   type LintIssue,
   lintAgentInstructions,
   lintErrors,
@@ -29,7 +32,13 @@ import type pg from 'pg';
 import { llmSettingsFromBody, llmSettingsToBody } from '../agent-loop/llm-settings.js';
 import { statusOfActions } from '../agent-status.js';
 import { InstructionsLintError } from '../errors.js';
-import { GetAgentSchema, ListAgentsSchema, PublishAgentSchema, PutAgentSchema } from './agents.schemas.js';
+import {
+  ExportAgentSchema,
+  GetAgentSchema,
+  ListAgentsSchema,
+  PublishAgentSchema,
+  PutAgentSchema,
+} from './agents.schemas.js';
 
 /** Agents: save (validated, versioned), read with action status and lint, publish/rollback. */
 export const agentRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -193,6 +202,36 @@ export const agentRoutes: FastifyPluginAsyncTypebox = async (app) => {
           : {}),
         ...(stored.library.length > 0 ? { library: stored.library } : {}),
       };
+    },
+  );
+
+  app.get(
+    '/agents/:name/export',
+    {
+      schema: ExportAgentSchema,
+    },
+    async (req) => {
+      const { format, url } = req.query;
+      const agent = await findAgentByName(app.deps.db, req.principal.tenantId, req.params.name);
+      if (!agent) throw new NotFoundError('agent', req.params.name);
+      let target = url;
+      if (target === undefined && (format === 'vapi' || format === 'retell')) {
+        // The drop-in endpoint under the public base URL, as inbound webhooks compute theirs.
+        target = dropinUrl(app.deps.publicBaseUrl ?? `http://${req.headers.host ?? 'localhost'}`, format, agent.name);
+      }
+      if (target === undefined && format === 'elevenlabs') {
+        throw new ValidationError('the elevenlabs format needs the URL its webhook tools post to', [
+          {
+            pointer: '/querystring/url',
+            message: 'required for format elevenlabs: there is no ElevenLabs drop-in endpoint',
+          },
+        ]);
+      }
+      const rows = await listAgentActions(app.deps.db, req.principal.tenantId, agent.id);
+      const actions = rows.map((row) => row.canonical as unknown as CanonicalAction);
+      const exported = exportTools(actions, format, target === undefined ? {} : { url: target });
+      // The tools are plain JSON; their interfaces just carry no index signature.
+      return { ...exported, tools: exported.tools as unknown as Record<string, unknown>[] };
     },
   );
 

@@ -1,6 +1,6 @@
 /** Request and response schemas of the agents routes: they validate requests and make the OpenAPI document. */
 import { Type } from '@fastify/type-provider-typebox';
-import { TOPIC_LIMITS } from '@switchboard/agents';
+import { TOPIC_LIMITS, ToolFormats } from '@switchboard/agents';
 import { LlmSettingsBody } from '../agent-loop/llm-settings.js';
 import { errorResponses } from '../responses.js';
 
@@ -163,4 +163,41 @@ export const PublishAgentSchema = {
     { additionalProperties: false },
   ),
   response: { 200: Type.Object({ name: Type.String(), published: Type.Integer() }), ...errorResponses(404, 422) },
+};
+
+/** `GET /v1/agents/:name/export`. */
+export const ExportAgentSchema = {
+  summary: "Export the agent's published actions as tools: LLM formats, or voice runtimes' tools posting back here",
+  description:
+    "`vapi` and `retell`: tools whose server URL is the agent's drop-in endpoint (`/v1/dropin/vapi|retell/:name` under `PUBLIC_BASE_URL`, else the request's host) unless `url` is given. `elevenlabs`: webhook tools posting their arguments to `url`, which is required (there is no ElevenLabs drop-in endpoint). Deterministic actions (`run: every_turn | after_turn`) are left out and listed in `omitted`.",
+  params: Type.Object({ name: AgentName }),
+  querystring: Type.Object(
+    {
+      format: Type.Union(
+        Object.values(ToolFormats).map((f) => Type.Literal(f)),
+        { description: 'openai, anthropic, mcp, vapi, retell or elevenlabs' },
+      ),
+      url: Type.Optional(
+        Type.String({
+          minLength: 1,
+          maxLength: 2000,
+          pattern: '^https?://[^\\s]+$',
+          description:
+            'The URL the runtime tools post to (vapi, retell: overrides the drop-in endpoint; elevenlabs: required)',
+        }),
+      ),
+    },
+    { additionalProperties: false },
+  ),
+  response: {
+    200: Type.Object({
+      tools: Type.Array(Type.Record(Type.String(), Type.Unknown()), {
+        description: 'The tools, in the format asked for',
+      }),
+      nameMap: Type.Record(Type.String(), Type.String(), { description: 'Tool name → exact action name' }),
+      omitted: Type.Array(Type.String(), { description: 'Deterministic actions left out' }),
+    }),
+    // 404: the agent. 400: elevenlabs without url.
+    ...errorResponses(404),
+  },
 };
