@@ -120,6 +120,13 @@ describe('renderInstructions', () => {
     expect([time.reason, time.message]).toEqual(['limit', 'template render limit exceeded']);
   });
 
+  it('reports a render deadline that passed before the first template as a limit too', () => {
+    // A budget already spent when rendering starts: liquidjs's first deadline check, outside its
+    // per-template error wrapping (what a loaded machine hit with a 1 ms budget).
+    const late = renderError('{{ "abc" }}', {}, { renderTimeoutMs: -1 });
+    expect([late.reason, late.message]).toEqual(['limit', 'template render limit exceeded']);
+  });
+
   it('reports a bad time zone as a typed render error', () => {
     const error = renderError('{{ "now" | date: "%H" }}', {}, { timezone: 'Not/AZone', now: 0 });
     expect(error.reason).toBe('render');

@@ -289,6 +289,12 @@ function toInstructionsError(err: unknown): InstructionsError {
         : 'syntax';
     return new InstructionsError(message, { line, column, reason }, err);
   }
+  // liquidjs checks its render deadline once before the first template too, outside the
+  // wrapping that makes a LiquidError: on a loaded machine the deadline can pass there, and the
+  // limit arrives as its bare AssertionError ("template render limit exceeded").
+  if (err instanceof Error && err.name === 'AssertionError' && /limit exceeded$/.test(err.message)) {
+    return new InstructionsError(err.message, { line: 1, column: 1, reason: 'limit' }, err);
+  }
   // Not a liquidjs error: a stack overflow on absurd nesting, or a bug. Still typed, so callers
   // handle one error class.
   const message = err instanceof Error ? err.message : String(err);
