@@ -15,7 +15,9 @@ export interface TelephonyConfig {
   /**
    * `TWILIO_RESUME_URL`: TwiML URL that reconnects a caller to the voice agent. A warm transfer
    * that does not connect redirects the caller there; without it the caller is taken off hold
-   * in the conference and the result says so (`caller: 'in_conference'`).
+   * in the conference and the result says so (`caller: 'in_conference'`). A cold transfer's
+   * TwiML redirects there after its `<Dial>`; without it Twilio ends the call after an
+   * unanswered dial (`caller: 'gone'`).
    */
   resumeUrl: string | undefined;
   /**

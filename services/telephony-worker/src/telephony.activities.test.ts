@@ -317,18 +317,22 @@ describe('telephony.transfer (cold)', () => {
       ...over,
     }) as JsonValue;
 
-  it('redirects the call to <Say> then <Dial><Number>', async () => {
+  it('redirects the call to <Say> then <Dial><Number>, and reports connected once answered', async () => {
     const call = sb.createCall({ from: CALLER, to: TWILIO_NUMBER });
     await inWorker(async (run) => {
       const out = await run('telephony.transfer', transfer(String(call.sid), { kind: 'phone', address: AGENT }), ids());
+      const legs = sb.state().calls.filter((c) => c.parent_call_sid === call.sid);
+      expect(legs).toEqual([expect.objectContaining({ to: AGENT, from: CALLER, status: 'in-progress' })]);
       expect(out).toEqual({
         ok: true,
         result: {
-          status: 'initiated',
+          status: 'connected',
           mode: 'cold',
           call_sid: call.sid,
           destination: AGENT,
           destination_kind: 'phone',
+          destination_call_sid: legs[0]?.sid,
+          caller: 'bridged',
         },
       });
       const state = sb.state().calls.find((c) => c.sid === call.sid) as { twiml: string[] };
@@ -336,8 +340,74 @@ describe('telephony.transfer (cold)', () => {
         '<?xml version="1.0" encoding="UTF-8"?><Response><Say>Please hold while I transfer you to Sales &amp; Support.</Say>' +
           '<Dial timeout="25"><Number>+15553334444</Number></Dial></Response>',
       ]);
-      const legs = sb.state().calls.filter((c) => c.parent_call_sid === call.sid);
-      expect(legs).toEqual([expect.objectContaining({ to: AGENT, from: CALLER })]);
+    });
+  });
+
+  for (const [behaviour, status, detail] of [
+    ['busy', 'busy', 'the destination is busy'],
+    ['no-answer', 'no-answer', 'the destination did not answer'],
+    ['failed', 'failed', 'the destination could not be reached'],
+  ] as const) {
+    it(`reports ${status} when the destination is ${behaviour}, and the caller is back with the agent`, async () => {
+      const call = sb.createCall({ from: CALLER, to: TWILIO_NUMBER });
+      sb.setDestination(AGENT, behaviour === 'no-answer' ? { behaviour, afterMs: 300 } : behaviour);
+      await inWorker(async (run) => {
+        const out = await run(
+          'telephony.transfer',
+          transfer(String(call.sid), { kind: 'phone', address: AGENT }, { message: null }),
+          ids(),
+        );
+        const leg = sb.state().calls.find((c) => c.parent_call_sid === call.sid);
+        expect(leg).toMatchObject({ status });
+        expect(out).toEqual({
+          ok: true,
+          result: {
+            status,
+            mode: 'cold',
+            call_sid: call.sid,
+            destination: AGENT,
+            destination_kind: 'phone',
+            destination_call_sid: leg?.sid,
+            caller: 'resumed',
+            detail,
+          },
+        });
+        const caller = sb.state().calls.find((c) => c.sid === call.sid) as { twiml: string[] };
+        expect(caller).toMatchObject({
+          status: 'in-progress',
+          doing: { kind: 'url', url: 'https://agent.example.com/resume' },
+        });
+        expect(caller.twiml).toEqual([
+          '<?xml version="1.0" encoding="UTF-8"?><Response><Dial timeout="25"><Number>+15553334444</Number></Dial>' +
+            '<Redirect method="POST">https://agent.example.com/resume</Redirect></Response>',
+        ]);
+      }, 'resume');
+    });
+  }
+
+  it('watches only its own leg: an earlier transfer’s busy leg on the same call does not count', async () => {
+    const call = sb.createCall({ from: CALLER, to: TWILIO_NUMBER });
+    sb.setDestination(AGENT, 'busy');
+    await inWorker(async (run) => {
+      const dest = { kind: 'phone', address: AGENT };
+      const first = await run('telephony.transfer', transfer(String(call.sid), dest, { message: null }), ids());
+      expect(first).toMatchObject({ ok: true, result: { status: 'busy', caller: 'resumed' } });
+      sb.setDestination(AGENT, 'answer');
+      const second = await run('telephony.transfer', transfer(String(call.sid), dest, { message: null }), ids());
+      expect(second).toMatchObject({ ok: true, result: { status: 'connected', caller: 'bridged' } });
+    }, 'resume');
+  });
+
+  it('without a resume URL, says that the caller is gone after an unanswered dial', async () => {
+    const call = sb.createCall({ from: CALLER, to: TWILIO_NUMBER });
+    sb.setDestination(AGENT, 'busy');
+    await inWorker(async (run) => {
+      const out = await run(
+        'telephony.transfer',
+        transfer(String(call.sid), { kind: 'phone', address: AGENT }, { message: null }),
+        ids(),
+      );
+      expect(out).toMatchObject({ ok: true, result: { status: 'busy', caller: 'gone' } });
     });
   });
 
@@ -350,7 +420,7 @@ describe('telephony.transfer (cold)', () => {
         transfer(String(call.sid), { kind: 'sip', address: sip }, { message: null }),
         ids(),
       );
-      expect(out).toMatchObject({ ok: true, result: { status: 'initiated', destination_kind: 'sip' } });
+      expect(out).toMatchObject({ ok: true, result: { status: 'connected', destination_kind: 'sip' } });
       const state = sb.state().calls.find((c) => c.sid === call.sid) as { twiml: string[] };
       expect(state.twiml).toEqual([
         `<?xml version="1.0" encoding="UTF-8"?><Response><Dial timeout="25"><Sip>${sip}</Sip></Dial></Response>`,
@@ -363,7 +433,7 @@ describe('telephony.transfer (cold)', () => {
     sb.faults.add({ dropAfterCommit: true, method: 'POST', pathPrefix: `/2010-04-01/Accounts/${ACCOUNT.sid}/Calls/` });
     await inWorker(async (run) => {
       const out = await run('telephony.transfer', transfer(String(call.sid), { kind: 'phone', address: AGENT }), ids());
-      expect(out).toMatchObject({ ok: true, result: { status: 'initiated' } });
+      expect(out).toMatchObject({ ok: true, result: { status: 'connected' } });
       expect(posts(`${call.sid}.json`)).toHaveLength(1);
       expect(sb.state().calls.filter((c) => c.parent_call_sid === call.sid)).toHaveLength(1);
     });

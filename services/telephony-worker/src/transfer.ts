@@ -1,14 +1,21 @@
 /**
  * `telephony.transfer`: move a live call to a phone number or SIP address, exactly once.
  *
- * **Cold.** One request: the call is redirected with
- * `<Response><Say>message</Say><Dial timeout="…"><Number|Sip>…</…></Dial></Response>`; the
- * result is `initiated` once Twilio accepted it. A retry that finds the claim `started`
- * without a reference lists the call's child legs (`Calls.json?ParentCallSid=`): a leg created
- * since the claim means the redirect landed (its `<Dial>` rang). Without one, and with the call
- * still live, it waits as long as the message takes to say (the `<Dial>` starts after the
- * `<Say>`), looks once more, and only then redirects again — at worst the caller hears the
- * message twice; never are two destinations rung.
+ * **Cold.** The call is redirected with
+ * `<Response><Say>message</Say><Dial timeout="…"><Number|Sip>…</…></Dial><Redirect>resume</Redirect></Response>`
+ * (the `<Redirect>` to `TWILIO_RESUME_URL` only when it is set). Then the `<Dial>` leg (the
+ * caller's child call, `Calls.json?ParentCallSid=`) is polled until the destination answers
+ * (`connected`) or the dial ends without an answer: its final status is Twilio's
+ * `DialCallStatus` (`busy`, `no-answer`, `failed`). Twilio itself then runs the verb after
+ * `<Dial>`, so the caller goes back to the voice agent with no race; the result's `caller` says
+ * where they are (`resumed`, or `gone` / `elsewhere`). The progress (`cold:{json}`) is kept in
+ * the effect's provider reference, so a next attempt keeps watching. A retry that finds the
+ * claim `started` without a reference looks for a child leg created since the claim: one means
+ * the redirect landed. Without one, and with the call still live, it waits as long as the
+ * message takes to say, looks once more, and only then redirects again — at worst the caller
+ * hears the message twice; never are two destinations rung. Because the verb after `<Dial>` runs
+ * however the dial ends, a caller whose answered transfer ends while they are still on the line
+ * also goes back to the agent.
  *
  * **Warm.** Resumable steps, each recorded in the effect's provider reference
  * (`warm:{json}`) before the next one starts, so a retried attempt — or the next attempt after
@@ -64,9 +71,9 @@ import { Twiml } from './twiml.js';
 
 /** Outcomes a transfer reports in `status`. */
 export const TransferStatuses = {
-  /** Cold: Twilio accepted the redirect (the `<Dial>` rings the destination). */
+  /** Cold, recorded before cold transfers were watched: Twilio accepted the redirect. */
   Initiated: 'initiated',
-  /** Warm: the destination answered, heard the whisper and was bridged with the caller. */
+  /** The destination answered (warm: heard the whisper) and was bridged with the caller. */
   Connected: 'connected',
   Busy: 'busy',
   NoAnswer: 'no-answer',
@@ -102,13 +109,13 @@ export interface TransferOutcome {
   call_sid: string;
   destination: string;
   destination_kind: 'phone' | 'sip';
-  /** Warm: the destination's call leg. */
+  /** The destination's call leg. */
   destination_call_sid?: string;
   /** Warm: the conference that holds the caller. */
   conference_sid?: string;
-  /** Warm: where the caller is now. */
+  /** Where the caller is now. */
   caller?: CallerState;
-  /** Why a warm transfer did not connect, in words. */
+  /** Why the transfer did not connect, in words. */
   detail?: string;
 }
 
@@ -241,23 +248,151 @@ function isNotFound(err: unknown): boolean {
 // ------------------------------------------------------------------------------------ cold
 
 async function coldTransfer(r: Run): Promise<TransferOutcome> {
-  const { input, client } = r;
-  const result = baseOutcome(input, TransferStatuses.Initiated);
-  if (r.record?.state === 'started' && (r.record.providerRef !== null || (await coldRedirectLanded(r)))) {
-    return complete(r, result, input.callSid);
+  const { d, input, client } = r;
+  const resumed = r.record?.state === 'started';
+  const ref = r.record?.providerRef ?? null;
+  // A record from before cold transfers were watched: its reference is the bare call SID.
+  if (resumed && ref === input.callSid) return complete(r, baseOutcome(input, TransferStatuses.Initiated), ref);
+  let s = parseCold(ref);
+  if (s === undefined) {
+    const since = resumed ? (await claimedAt(d.ctx.db, r.call.tenantId, r.key)) - d.config.clockSlackMs : Date.now();
+    let known: string[] = [];
+    if (!(resumed && (await coldRedirectLanded(r)))) {
+      // Legs of earlier dials on this call (an earlier transfer) are not this transfer's.
+      known = (await client.listCalls({ parentCallSid: input.callSid, pageSize: 50 })).map((l) => l.sid);
+      // After the <Dial> ends unanswered Twilio runs the next verb: back to the agent, no race.
+      const back = d.config.resumeUrl !== undefined ? Twiml.redirect(d.config.resumeUrl) : undefined;
+      const twiml = Twiml.response(
+        input.message !== '' ? Twiml.say(input.message) : undefined,
+        Twiml.dial(input.destination, { timeout: input.ringTimeoutSeconds }),
+        back,
+      );
+      try {
+        await client.updateCall(input.callSid, { twiml });
+      } catch (err) {
+        if (certainlyNotApplied(err)) await r.claim.releaseIfFresh();
+        throw callGoneError(err, input.callSid);
+      }
+    }
+    s = {
+      since: Math.min(since, Date.now() - d.config.clockSlackMs),
+      ...(known.length > 0 ? { known } : {}),
+      deadline: Date.now() + speechMs(d, input.message) + input.ringTimeoutSeconds * 1000 + RING_GRACE_MS,
+    };
+    await r.claim.noteRef(COLD_PREFIX + JSON.stringify(s));
   }
-  const twiml = Twiml.response(
-    input.message !== '' ? Twiml.say(input.message) : undefined,
-    Twiml.dial(input.destination, { timeout: input.ringTimeoutSeconds }),
-  );
+  const state = await watchColdLeg(r, s);
+  if (state === 'answered') {
+    return complete(
+      r,
+      {
+        ...baseOutcome(input, TransferStatuses.Connected),
+        caller: CallerStates.Bridged,
+        ...(s.dest !== undefined ? { destination_call_sid: s.dest } : {}),
+      },
+      COLD_PREFIX + JSON.stringify(s),
+    );
+  }
+  return complete(r, {
+    ...baseOutcome(input, state.outcome),
+    caller: await coldCallerState(r, state.callerGone === true),
+    ...(s.dest !== undefined ? { destination_call_sid: s.dest } : {}),
+    detail: state.detail,
+  });
+}
+
+/** Progress of a cold transfer, kept in the effect record between attempts. */
+interface ColdState {
+  /** Legs created before this (ms) belong to something else. */
+  since: number;
+  /** Past this the destination counts as not answering (message + ring timeout + grace). */
+  deadline: number;
+  /** Child legs the call had before the redirect. */
+  known?: string[];
+  /** The `<Dial>` leg, once seen. */
+  dest?: string;
+}
+
+const COLD_PREFIX = 'cold:';
+
+function parseCold(ref: string | null): ColdState | undefined {
+  if (ref === null || !ref.startsWith(COLD_PREFIX)) return undefined;
   try {
-    await client.updateCall(input.callSid, { twiml });
-  } catch (err) {
-    if (certainlyNotApplied(err)) await r.claim.releaseIfFresh();
-    throw callGoneError(err, input.callSid);
+    return JSON.parse(ref.slice(COLD_PREFIX.length)) as ColdState;
+  } catch {
+    return undefined;
   }
-  await r.claim.noteRef(input.callSid);
-  return complete(r, result, input.callSid);
+}
+
+/**
+ * Polls the `<Dial>` leg (a child of the caller's call) until the destination answers or the
+ * dial ends without an answer; the leg's final status is Twilio's `DialCallStatus`.
+ */
+async function watchColdLeg(r: Run, s: ColdState): Promise<RingResult> {
+  const { client, input } = r;
+  let delay = 150;
+  for (;;) {
+    if (s.dest === undefined) {
+      const legs = await client.listCalls({ parentCallSid: input.callSid, pageSize: 20 });
+      const leg = legs.find((l) => twilioTime(l.date_created) >= s.since && !s.known?.includes(l.sid));
+      if (leg !== undefined) {
+        s.dest = leg.sid;
+        await r.claim.noteRef(COLD_PREFIX + JSON.stringify(s));
+      }
+    }
+    if (s.dest !== undefined) {
+      const leg = await client.fetchCall(s.dest);
+      const state = coldLegState(leg.status);
+      if (state === 'canceled') {
+        // A dial is canceled when the caller hangs up while it rings (or at its own timeout).
+        return (await callerHungUp(r))
+          ? { outcome: 'failed', detail: CallerHungUp.WhileRinging, callerGone: true }
+          : { outcome: 'no-answer', detail: 'the destination did not answer' };
+      }
+      if (state !== 'ringing') return state;
+    } else if (await callerHungUp(r)) {
+      return { outcome: 'failed', detail: CallerHungUp.BeforeTransfer, callerGone: true };
+    }
+    if (Date.now() >= s.deadline) {
+      return { outcome: 'no-answer', detail: `no answer within ${input.ringTimeoutSeconds} seconds` };
+    }
+    if (r.attempt.remaining() < delay + 1_000) {
+      throw new ProviderError(
+        TWILIO,
+        'telephony_transfer_pending',
+        `cold transfer of ${input.callSid} is still ringing; the next attempt keeps watching`,
+        { retryable: true, retryAfterMs: 100 },
+      );
+    }
+    r.attempt.heartbeat({ phase: 'cold-ring', destination: s.dest });
+    await r.attempt.sleep(delay);
+    delay = Math.min(Math.round(delay * 1.5), r.d.config.pollMaxMs);
+  }
+}
+
+/** A `<Dial>` leg's call status as a ring outcome (`completed` means it was answered). */
+function coldLegState(status: string): RingResult | 'ringing' | 'canceled' {
+  switch (status) {
+    case 'in-progress':
+    case 'completed':
+      return 'answered';
+    case 'busy':
+      return { outcome: 'busy', detail: 'the destination is busy' };
+    case 'no-answer':
+      return { outcome: 'no-answer', detail: 'the destination did not answer' };
+    case 'failed':
+      return { outcome: 'failed', detail: 'the destination could not be reached' };
+    case 'canceled':
+      return 'canceled';
+    default:
+      return 'ringing';
+  }
+}
+
+/** Where the caller is after an unanswered cold transfer (the TwiML after `<Dial>` moved them). */
+async function coldCallerState(r: Run, gone: boolean): Promise<CallerState> {
+  if (gone || (await callerHungUp(r))) return CallerStates.Gone;
+  return r.d.config.resumeUrl !== undefined ? CallerStates.Resumed : CallerStates.Elsewhere;
 }
 
 /** Did an earlier attempt's redirect reach Twilio? (Its `<Dial>` creates a child leg.) */

@@ -113,6 +113,10 @@ export const Twiml = {
   ): TwimlVerb {
     return verb(`<Dial>${element('Conference', a, name)}</Dial>`);
   },
+  /** `<Redirect method="POST">`: fetch the next TwiML from `url`. */
+  redirect(url: string): TwimlVerb {
+    return verb(element('Redirect', { method: 'POST' }, url));
+  },
   /** `<Hangup/>`. */
   hangup(): TwimlVerb {
     return verb('<Hangup/>');

@@ -341,7 +341,11 @@ describe('appointment booking', () => {
     const transfer = await tool(conv, 'Transfer to Scheduling', { reason: 'slot taken' });
     expect(transfer.body.status).toBe('succeeded');
     expect(transfer.body.messages).toEqual(['Let me connect you with our scheduling team.']);
-    expect(callControl(transfer, 'transfer')?.data.result).toMatchObject({ status: 'initiated', mode: 'cold' });
+    expect(callControl(transfer, 'transfer')?.data.result).toMatchObject({
+      status: 'connected',
+      mode: 'cold',
+      caller: 'bridged',
+    });
     const dialled = twilioCall(callSid)?.history.find((h) => h.kind === 'dial');
     expect(dialled?.target?.address).toBe(SCHEDULING_LINE);
   });

@@ -161,7 +161,7 @@ export interface TelephonyTransferInput {
 }
 /** Result of `telephony.transfer`. */
 export interface TelephonyTransferResult {
-  /** `initiated` once the provider accepted the redirect. */
+  /** `connected` once the destination answered; `busy`, `no-answer` or `failed` otherwise. */
   status: string;
 }
 
