@@ -398,6 +398,22 @@ describe('telephony.transfer (cold)', () => {
     }, 'resume');
   });
 
+  it('keeps watching in the next attempt when ringing outlasts one attempt (one redirect only)', async () => {
+    const call = sb.createCall({ from: CALLER, to: TWILIO_NUMBER });
+    // One attempt may run 6 s (it stops itself well before, to be continued); the ringing does not fit.
+    sb.setDestination(AGENT, { behaviour: 'busy', afterMs: 8_000 });
+    await inWorker(async (run) => {
+      const out = await run(
+        'telephony.transfer',
+        transfer(String(call.sid), { kind: 'phone', address: AGENT }, { message: null }),
+        { ...ids(), startToCloseTimeoutMs: 6_000 },
+      );
+      expect(out).toMatchObject({ ok: true, result: { status: 'busy', caller: 'resumed' } });
+      expect(posts(`/Calls/${call.sid}.json`)).toHaveLength(1);
+      expect(sb.state().calls.filter((c) => c.parent_call_sid === call.sid)).toHaveLength(1);
+    }, 'resume');
+  });
+
   it('without a resume URL, says that the caller is gone after an unanswered dial', async () => {
     const call = sb.createCall({ from: CALLER, to: TWILIO_NUMBER });
     sb.setDestination(AGENT, 'busy');

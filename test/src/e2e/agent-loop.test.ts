@@ -198,7 +198,7 @@ describe('words and actions delivered together', () => {
         kind: 'call_control',
         action: 'Transfer to Support',
         call_id: transfer.call_id,
-        data: expect.objectContaining({ action: 'transfer', result: expect.objectContaining({ status: 'initiated' }) }),
+        data: expect.objectContaining({ action: 'transfer', result: expect.objectContaining({ status: 'connected' }) }),
       }),
     );
     expect(dialled(callSid)).toBe(SUPPORT_LINE);

@@ -124,7 +124,7 @@ describe('transfer_call', () => {
       ['reason', 'string', false],
       ['summary', 'string', false],
     ]);
-    const executor = new FakeExecutor({ 'telephony.transfer': { status: 'initiated' } });
+    const executor = new FakeExecutor({ 'telephony.transfer': { status: 'connected' } });
     const result = await run(action, { reason: 'billing dispute', summary: 'Invoice 42 charged twice.' }, executor);
     expect(result.status).toBe('succeeded');
     expect(executor.requests).toEqual([
