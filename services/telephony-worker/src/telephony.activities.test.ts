@@ -699,6 +699,36 @@ describe('telephony.transfer (warm): when people hang up or never arrive', () =>
     });
   });
 
+  it('cold: the caller hangs up while the destination rings: failed and caller gone, not no-answer', async () => {
+    sb.setDestination(AGENT, { behaviour: 'answer', afterMs: 60_000 });
+    const call = sb.createCall({ from: CALLER, to: TWILIO_NUMBER });
+    const sid = String(call.sid);
+    const cold = {
+      call_sid: sid,
+      destination: { kind: 'phone', address: AGENT },
+      mode: 'cold',
+      ring_timeout_seconds: 25,
+    };
+    await inWorker(async (run) => {
+      const running = run('telephony.transfer', cold, ids());
+      await until('the destination rings', () => legsTo(AGENT)[0]?.status === 'ringing');
+      // Hanging up drops the <Dial> leg still ringing (canceled): not the destination's no-answer.
+      sb.hangUp(sid);
+      const out = await running;
+      expect(out).toMatchObject({
+        ok: true,
+        result: {
+          status: 'failed',
+          mode: 'cold',
+          caller: 'gone',
+          detail: 'the caller hung up while the destination was ringing',
+        },
+      });
+      expect(result(out).destination_call_sid).toBe(legsTo(AGENT)[0]?.sid);
+      expect(legsTo(AGENT).map((c) => c.status)).toEqual(['canceled']);
+    }, 'resume');
+  });
+
   it('the caller never reaches the conference: failed, and brought back to the agent', async () => {
     // The message takes far longer than the worker waits for the caller (1 s beyond the message).
     sb.setTiming({ sayMsPerChar: 1_000 });
