@@ -11,7 +11,7 @@ export {
 export { type HealthServerRoutes, startHealthServer } from './health.js';
 export type { JsonObject, JsonValue } from './json.js';
 export { checkJson, JSON_MAX_DEPTH, type JsonCheckOptions, toStorableText, unstorableChar } from './json-limits.js';
-export { createLogger, type Logger, traceFields } from './logger.js';
+export { createLogger, exitOnUncaught, type Logger, traceFields } from './logger.js';
 export {
   isPlatformKeyShaped,
   matchesPlatformKey,

@@ -81,3 +81,17 @@ export function createLogger(
   };
   return destination ? pino(options, destination) : pino(options);
 }
+
+/**
+ * Makes a crash a log line too: an exception or a rejection that nothing handled (a port taken
+ * at start-up, say) is written as one `fatal` JSON line carrying the error, and the process exits
+ * 1 — instead of Node's multi-line report on stderr, which no log reader can parse or join to the
+ * service's other lines. On a terminal the error is also printed as Node would, for the person.
+ */
+export function exitOnUncaught(log: Logger): void {
+  process.on('uncaughtException', (err, origin) => {
+    log.fatal({ err, origin }, 'process failed: an error nothing handled');
+    if (process.stderr.isTTY) console.error(err);
+    process.exit(1);
+  });
+}

@@ -1,5 +1,5 @@
 import type { ProviderActivities } from '@switchboard/chains';
-import { createLogger, EnvReader, type Logger, startHealthServer } from '@switchboard/common';
+import { createLogger, EnvReader, exitOnUncaught, type Logger, startHealthServer } from '@switchboard/common';
 import { familyProvider, type ProviderFamily, readTaskQueues } from '@switchboard/contracts';
 import { createPool, type Keyring, migrate, parseKeyring, type Queryable } from '@switchboard/db';
 import { initTelemetry, installTemporalRuntime, type Tracer, temporalWorkerTracing } from '@switchboard/telemetry';
@@ -80,6 +80,7 @@ export async function runProviderWorker(spec: ProviderWorkerSpec, env: NodeJS.Pr
   r.done();
   const keyring = parseKeyring(config.keys);
   const log = createLogger(spec.service);
+  exitOnUncaught(log);
   const telemetry = initTelemetry(spec.service, env);
   const db = createPool(config.databaseUrl, {
     applicationName: spec.service,

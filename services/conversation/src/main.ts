@@ -1,5 +1,5 @@
 import { connectBus, ensureStreams } from '@switchboard/bus';
-import { createLogger } from '@switchboard/common';
+import { createLogger, exitOnUncaught } from '@switchboard/common';
 import { createPool, migrate, parseKeyring } from '@switchboard/db';
 import { initTelemetry } from '@switchboard/telemetry';
 import { buildApp } from './app.js';
@@ -7,6 +7,7 @@ import { loadConfig } from './config.js';
 
 const config = loadConfig();
 const log = createLogger('conversation', config.logLevel);
+exitOnUncaught(log);
 const telemetry = initTelemetry('conversation');
 const db = createPool(config.databaseUrl, {
   applicationName: 'conversation',

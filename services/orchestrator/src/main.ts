@@ -1,5 +1,5 @@
 import { connectBus, ensureStreams } from '@switchboard/bus';
-import { createLogger, startHealthServer } from '@switchboard/common';
+import { createLogger, exitOnUncaught, startHealthServer } from '@switchboard/common';
 import { createPool, migrate } from '@switchboard/db';
 import { initTelemetry, installTemporalRuntime, temporalClientInterceptor } from '@switchboard/telemetry';
 import { Client, Connection } from '@temporalio/client';
@@ -15,6 +15,7 @@ import { StuckRunSweeper } from './stuck-runs.js';
 
 let closing = false;
 const log = createLogger('orchestrator');
+exitOnUncaught(log);
 const config = loadConfig();
 const telemetry = initTelemetry('orchestrator');
 

@@ -260,10 +260,15 @@ describe('logs', () => {
   });
 });
 
-/** The JSON lines of a service's log (every line must be one JSON object). */
+/**
+ * The JSON lines of a service's log (every line must be one JSON object). Only whole lines: the
+ * service may be writing while the test reads, and a long line reaches the file in pieces, so
+ * the text after the last newline is a line still being written, not a line.
+ */
 function readJsonLines(name: ServiceName): Record<string, unknown>[] {
   const text = readFileSync(join(logDir, `${name}.log`), 'utf8');
   return text
+    .slice(0, text.lastIndexOf('\n') + 1)
     .split('\n')
     .filter((l) => l.trim() !== '')
     .map((line) => {
