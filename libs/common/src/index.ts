@@ -20,3 +20,4 @@ export {
   parsePlatformKeyHashes,
   platformKeyHash,
 } from './platform-keys.js';
+export { isXmlChar } from './xml.js';

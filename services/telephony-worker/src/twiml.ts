@@ -7,20 +7,10 @@
  * let text written by an LLM inject verbs into the call.
  */
 
+import { isXmlChar } from '@switchboard/common';
+
 /** Longest `Twiml` parameter Twilio accepts, in characters. */
 export const MAX_TWIML_LENGTH = 4000;
-
-/** True for a code point an XML 1.0 document may contain. */
-function isXmlChar(code: number): boolean {
-  return (
-    code === 0x9 ||
-    code === 0xa ||
-    code === 0xd ||
-    (code >= 0x20 && code <= 0xd7ff) ||
-    (code >= 0xe000 && code <= 0xfffd) ||
-    (code >= 0x10000 && code <= 0x10ffff)
-  );
-}
 
 /**
  * Removes what XML 1.0 cannot carry at all, even escaped: control characters other than tab,

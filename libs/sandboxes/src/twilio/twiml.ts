@@ -7,6 +7,7 @@
  * XML that TwiML uses is supported (elements, attributes, text, the five predefined entities,
  * numeric character references, comments, CDATA and the XML declaration); DTDs are refused.
  */
+import { isXmlChar } from '@switchboard/common';
 
 /** An XML element: name, attributes and children (elements and text, in document order). */
 export interface XmlElement {
@@ -154,18 +155,6 @@ function decodeEntities(raw: string, fail: (what: string) => never): string {
     }
     return fail(`unknown entity &${body};`);
   });
-}
-
-/** True for a code point XML 1.0 allows in a document. */
-export function isXmlChar(code: number): boolean {
-  return (
-    code === 0x9 ||
-    code === 0xa ||
-    code === 0xd ||
-    (code >= 0x20 && code <= 0xd7ff) ||
-    (code >= 0xe000 && code <= 0xfffd) ||
-    (code >= 0x10000 && code <= 0x10ffff)
-  );
 }
 
 /** The text content of an element (its text children and those of nested elements). */
