@@ -48,6 +48,9 @@ export interface CompiledAgent {
 export function compileAgentDefinition(input: AgentDefinitionInput): CompiledAgent {
   const issues: ValidationIssue[] = [];
   const actions: CompiledAction[] = [];
+  // Where each valid action sits in the input: pointers name the input's index, which differs
+  // from the index in `actions` once an earlier action was invalid and left out.
+  const inputIndex: number[] = [];
   input.actions.forEach((doc, i) => {
     const { issues: found } = validateAnyAction(doc);
     if (found.length > 0) {
@@ -56,19 +59,20 @@ export function compileAgentDefinition(input: AgentDefinitionInput): CompiledAge
     }
     const { format, action } = parseAnyAction(doc);
     actions.push({ name: action.name, format, source: doc as JsonObject, canonical: action });
+    inputIndex.push(i);
   });
   const seen = new Map<string, number>();
-  actions.forEach((a, i) => {
+  actions.forEach((a, k) => {
     const key = a.name.toLowerCase();
     const first = seen.get(key);
     if (first !== undefined) {
       issues.push({
-        pointer: `/actions/${i}/name`,
-        message: `action name '${a.name}' is already used by action ${first} ('${actions[first]?.name}')`,
+        pointer: `/actions/${inputIndex[k]}/name`,
+        message: `action name '${a.name}' is already used by action ${inputIndex[first]} ('${actions[first]?.name}')`,
         suggestion: 'give every action a distinct name',
       });
     } else {
-      seen.set(key, i);
+      seen.set(key, k);
     }
   });
   for (const p of checkInstructionsSyntax(input.instructions)) {
