@@ -1,4 +1,6 @@
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { startHealthServer } from './health.js';
 import { checkReadiness } from './readiness.js';
 
 describe('checkReadiness', () => {
@@ -32,5 +34,50 @@ describe('checkReadiness', () => {
 
   it('is ready with no dependencies', async () => {
     expect(await checkReadiness({})).toEqual({ ready: true, dependencies: {} });
+  });
+});
+
+describe('the health server', () => {
+  async function serve(ready: boolean, dependencies: Record<string, () => Promise<unknown>>) {
+    const server = await startHealthServer(0, () => ready, '127.0.0.1', { dependencies });
+    const { port } = server.address() as AddressInfo;
+    const get = async (path: string) => {
+      const res = await fetch(`http://127.0.0.1:${port}${path}`);
+      return { status: res.status, body: await res.json() };
+    };
+    return { get, close: () => server.close() };
+  }
+
+  it('answers /readyz 503 naming the dependency that failed, while /healthz stays 200', async () => {
+    const s = await serve(true, {
+      postgres: async () => 1,
+      nats: async () => {
+        throw new Error('CONNECTION_REFUSED');
+      },
+    });
+    try {
+      expect(await s.get('/readyz')).toEqual({
+        status: 503,
+        body: { status: 'unavailable', dependencies: { postgres: 'ok', nats: 'CONNECTION_REFUSED' } },
+      });
+      expect((await s.get('/healthz')).status).toBe(200);
+    } finally {
+      s.close();
+    }
+  });
+
+  it('answers /readyz 200 when every dependency answers, 503 while starting', async () => {
+    const up = await serve(true, { temporal: async () => ({}) });
+    const starting = await serve(false, { temporal: async () => ({}) });
+    try {
+      expect(await up.get('/readyz')).toEqual({
+        status: 200,
+        body: { status: 'ready', dependencies: { temporal: 'ok' } },
+      });
+      expect(await starting.get('/readyz')).toEqual({ status: 503, body: { status: 'starting', dependencies: {} } });
+    } finally {
+      up.close();
+      starting.close();
+    }
   });
 });

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApiKey, createTenant } from '@switchboard/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { openSse, type SseEvent } from '../support/sse.js';
 import { type ApiResponse, eventually, startTestStack, type TestStack } from '../support/stack.js';
 
@@ -166,6 +167,36 @@ describe('one conversation across replicas', () => {
     } finally {
       onC.close();
       resumed?.close();
+    }
+  });
+});
+
+describe('a stream on one replica, a change made through another', () => {
+  it('closes a WebSocket on C when its conversation is ended on A, an SSE stream on C when its key is revoked on B', async () => {
+    const admin = await freshKey();
+    const { key, keyId } = await createApiKey(stack.db, stack.seed.tenantId);
+    const conv = (await call(A, key, 'POST', '/v1/conversations', { agent: 'replicated' })).body.id as string;
+    const ws = new WebSocket(`${C.replace(/^http/, 'ws')}/v1/conversations/${conv}/ws`, {
+      headers: { authorization: `Bearer ${key}` },
+    });
+    const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+      ws.on('close', (code, reason) => resolve({ code, reason: String(reason) })),
+    );
+    await new Promise((resolve, reject) => {
+      ws.once('open', resolve);
+      ws.once('error', reject);
+    });
+    const sse = await openSse(`${C}/v1/conversations/${conv}/events`, key);
+    try {
+      // C learns of the end from Postgres (A told only its own streams).
+      expect((await call(A, key, 'POST', `/v1/conversations/${conv}/end`)).status).toBe(200);
+      expect(await closed).toEqual({ code: 1000, reason: 'conversation ended' });
+      // The SSE stream outlives the end; a key revoked on B ends it on C.
+      expect((await call(B, admin, 'DELETE', `/v1/api-keys/${keyId}`)).status).toBe(200);
+      await expect(sse.readUntil(() => false, 30_000)).rejects.toThrow('the event stream ended');
+    } finally {
+      sse.close();
+      ws.terminate();
     }
   });
 });
