@@ -1,7 +1,7 @@
 import type { ProviderActivities } from '@switchboard/chains';
 import { createLogger, EnvReader, exitOnUncaught, type Logger, startHealthServer } from '@switchboard/common';
 import { familyProvider, type ProviderFamily, readTaskQueues } from '@switchboard/contracts';
-import { createPool, type Keyring, migrate, parseKeyring, type Queryable } from '@switchboard/db';
+import { createPool, type Keyring, migrate, parseKeyring, pingDatabase, type Queryable } from '@switchboard/db';
 import {
   initTelemetry,
   installTemporalRuntime,
@@ -132,7 +132,7 @@ export async function runProviderWorker(spec: ProviderWorkerSpec, env: NodeJS.Pr
       : await startHealthServer(config.healthPort, () => !closing, config.healthHost, {
           metrics: () => telemetry.metrics.text(),
           // Activities read credentials from Postgres and take their tasks from Temporal.
-          dependencies: { postgres: () => db.query('SELECT 1'), temporal: temporalProbe(connection) },
+          dependencies: { postgres: () => pingDatabase(db), temporal: temporalProbe(connection) },
         });
   log.info({ taskQueue: config.taskQueue, operations: Object.keys(activities) }, `${spec.service} ready`);
 

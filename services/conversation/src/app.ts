@@ -4,7 +4,14 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import websocket from '@fastify/websocket';
 import type { Bus } from '@switchboard/bus';
 import { asSwitchboardError, checkReadiness, type Logger, SwitchboardError } from '@switchboard/common';
-import { type ApiKeyPrincipal, addRateCounts, type Keyring, pruneRateCounts, type Queryable } from '@switchboard/db';
+import {
+  type ApiKeyPrincipal,
+  addRateCounts,
+  type Keyring,
+  pingDatabase,
+  pruneRateCounts,
+  type Queryable,
+} from '@switchboard/db';
 import type { Metrics, Tracer } from '@switchboard/telemetry';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { RATE_WINDOW_MS, type RateLimits, registerAccessControl } from './access.js';
@@ -207,7 +214,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // out of the load balancer while the others serve (liveness stays on /healthz).
   app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {
     const report = await checkReadiness({
-      postgres: () => deps.db.query('SELECT 1'),
+      postgres: () => pingDatabase(deps.db),
       nats: () => deps.bus.jsm.getAccountInfo(),
     });
     return reply

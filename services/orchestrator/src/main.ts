@@ -1,6 +1,6 @@
 import { connectBus, ensureStreams } from '@switchboard/bus';
 import { createLogger, exitOnUncaught, startHealthServer } from '@switchboard/common';
-import { createPool, migrate } from '@switchboard/db';
+import { createPool, migrate, pingDatabase } from '@switchboard/db';
 import {
   initTelemetry,
   installTemporalRuntime,
@@ -107,7 +107,7 @@ const health =
         metrics: () => telemetry.metrics.text(),
         // Without any of them this replica can hand no intent to a chain: out of the Service.
         dependencies: {
-          postgres: () => db.query('SELECT 1'),
+          postgres: () => pingDatabase(db),
           nats: () => bus.jsm.getAccountInfo(),
           temporal: temporalProbe(workerConnection),
         },

@@ -88,7 +88,7 @@ describe('deploy/k8s/switchboard.yaml', () => {
         expect(health).toContain("req.url === '/readyz'");
         expect(health).toContain("req.url === '/healthz'");
         expect(source).toMatch(/startHealthServer\([\s\S]*?dependencies: \{[\s\S]*?temporal: temporalProbe\(/);
-        expect(source).toContain("postgres: () => db.query('SELECT 1')");
+        expect(source).toContain('postgres: () => pingDatabase(db)');
       }
     }
   });
