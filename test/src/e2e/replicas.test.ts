@@ -168,7 +168,7 @@ describe('one conversation across replicas', () => {
       onC.close();
       resumed?.close();
     }
-  });
+  }, 120_000);
 });
 
 describe('a stream on one replica, a change made through another', () => {
@@ -198,7 +198,7 @@ describe('a stream on one replica, a change made through another', () => {
       sse.close();
       ws.terminate();
     }
-  });
+  }, 120_000);
 });
 
 /** A Vapi `tool-calls` message of one tool call. */
@@ -242,7 +242,7 @@ describe('a drop-in call on two replicas', () => {
       [`vapi:${callId}`],
     );
     expect(rows).toEqual([{ id: expect.any(String), runs: 2 }]);
-  });
+  }, 120_000);
 });
 
 describe('a rate limit on two replicas', () => {
@@ -287,7 +287,7 @@ describe('a rate limit on two replicas', () => {
       await eventually(async () => ((await call(base, key, 'GET', '/v1/agents')).status === 429 ? true : undefined));
     }
     expect(await shared()).toBe(allowed.A + allowed.B);
-  });
+  }, 120_000);
 });
 
 describe('readiness', () => {
@@ -334,5 +334,5 @@ describe('readiness', () => {
     for (const base of [A, B, health('orchestrator')]) {
       await eventually(async () => ((await ready(base)).status === 200 ? true : undefined), 60_000);
     }
-  });
+  }, 180_000);
 });
