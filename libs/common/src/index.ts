@@ -20,4 +20,10 @@ export {
   parsePlatformKeyHashes,
   platformKeyHash,
 } from './platform-keys.js';
+export {
+  checkReadiness,
+  DEFAULT_PROBE_TIMEOUT_MS,
+  type DependencyProbe,
+  type ReadinessReport,
+} from './readiness.js';
 export { isXmlChar } from './xml.js';

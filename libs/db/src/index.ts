@@ -102,7 +102,14 @@ export {
 } from './external-conversations.js';
 export { type IdPrefix, IdPrefixes, intentIdForKey, newId } from './ids.js';
 export { migrate, migrationsDir } from './migrate.js';
-export { createPool, type Pool, type Queryable, withAdvisoryLockOrSkip, withTransaction } from './pool.js';
+export {
+  createPool,
+  type Pool,
+  pingDatabase,
+  type Queryable,
+  withAdvisoryLockOrSkip,
+  withTransaction,
+} from './pool.js';
 export { type ProviderCallRecord, pruneProviderCalls, recordProviderCalls } from './provider-calls.js';
 export { addRateCounts, pruneRateCounts, type RateCount } from './rate-counters.js';
 export {

@@ -60,3 +60,8 @@ export async function withAdvisoryLockOrSkip<T>(
     return rows[0]?.got === true ? fn() : undefined;
   });
 }
+
+/** One round trip to Postgres (`SELECT 1`): the readiness probe of every service that uses it. */
+export async function pingDatabase(db: Queryable): Promise<void> {
+  await db.query('SELECT 1');
+}

@@ -1,8 +1,14 @@
 import type { ProviderActivities } from '@switchboard/chains';
 import { createLogger, EnvReader, exitOnUncaught, type Logger, startHealthServer } from '@switchboard/common';
 import { familyProvider, type ProviderFamily, readTaskQueues } from '@switchboard/contracts';
-import { createPool, type Keyring, migrate, parseKeyring, type Queryable } from '@switchboard/db';
-import { initTelemetry, installTemporalRuntime, type Tracer, temporalWorkerTracing } from '@switchboard/telemetry';
+import { createPool, type Keyring, migrate, parseKeyring, pingDatabase, type Queryable } from '@switchboard/db';
+import {
+  initTelemetry,
+  installTemporalRuntime,
+  type Tracer,
+  temporalProbe,
+  temporalWorkerTracing,
+} from '@switchboard/telemetry';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { withCallIdentity } from './call-identity.js';
 import { ProviderCallLog, withCallLog } from './call-log.js';
@@ -125,6 +131,8 @@ export async function runProviderWorker(spec: ProviderWorkerSpec, env: NodeJS.Pr
       ? undefined
       : await startHealthServer(config.healthPort, () => !closing, config.healthHost, {
           metrics: () => telemetry.metrics.text(),
+          // Activities read credentials from Postgres and take their tasks from Temporal.
+          dependencies: { postgres: () => pingDatabase(db), temporal: temporalProbe(connection) },
         });
   log.info({ taskQueue: config.taskQueue, operations: Object.keys(activities) }, `${spec.service} ready`);
 

@@ -37,4 +37,10 @@ export {
   traceIdOf,
   withSpan,
 } from './telemetry.js';
-export { installTemporalRuntime, temporalClientInterceptor, temporalWorkerTracing } from './temporal.js';
+export {
+  installTemporalRuntime,
+  type TemporalServiceConnection,
+  temporalClientInterceptor,
+  temporalProbe,
+  temporalWorkerTracing,
+} from './temporal.js';

@@ -107,3 +107,16 @@ function loopbackPort(): Promise<number> {
     });
   });
 }
+
+/** The part of a Temporal connection (client or worker) {@link temporalProbe} uses. */
+export interface TemporalServiceConnection {
+  workflowService: { getSystemInfo(request: object): Promise<unknown> };
+}
+
+/**
+ * A readiness probe of the Temporal frontend (`/readyz`, see `checkReadiness` in
+ * @switchboard/common): one cheap `GetSystemInfo` call over the process's own connection.
+ */
+export function temporalProbe(connection: TemporalServiceConnection): () => Promise<unknown> {
+  return () => connection.workflowService.getSystemInfo({});
+}

@@ -3,8 +3,15 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import websocket from '@fastify/websocket';
 import type { Bus } from '@switchboard/bus';
-import { asSwitchboardError, type Logger, SwitchboardError } from '@switchboard/common';
-import { type ApiKeyPrincipal, addRateCounts, type Keyring, pruneRateCounts, type Queryable } from '@switchboard/db';
+import { asSwitchboardError, checkReadiness, type Logger, SwitchboardError } from '@switchboard/common';
+import {
+  type ApiKeyPrincipal,
+  addRateCounts,
+  type Keyring,
+  pingDatabase,
+  pruneRateCounts,
+  type Queryable,
+} from '@switchboard/db';
 import type { Metrics, Tracer } from '@switchboard/telemetry';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { RATE_WINDOW_MS, type RateLimits, registerAccessControl } from './access.js';
@@ -203,6 +210,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok', pid: process.pid }));
+  // Readiness: a replica that cannot reach Postgres or NATS can answer no tool call; 503 takes it
+  // out of the load balancer while the others serve (liveness stays on /healthz).
+  app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {
+    const report = await checkReadiness({
+      postgres: () => pingDatabase(deps.db),
+      nats: () => deps.bus.jsm.getAccountInfo(),
+    });
+    return reply
+      .code(report.ready ? 200 : 503)
+      .send({ status: report.ready ? 'ready' : 'unavailable', dependencies: report.dependencies });
+  });
   if (deps.metrics) await app.register(metricsRoutes, { metrics: deps.metrics });
 
   // WebSocket upgrades are dispatched through the router and its hooks (auth included). Register

@@ -14,7 +14,7 @@ import { MAX_PARAM_LENGTH, routePattern } from './fallbacks.js';
 const BODY_LIMIT = 4096;
 
 /** Routes that are not API, so not in the document: probes, the console, the document itself. */
-const UNDOCUMENTED = [/^\/healthz$/, /^\/docs\b/, /^\/console\b/];
+const UNDOCUMENTED = [/^\/healthz$/, /^\/readyz$/, /^\/docs\b/, /^\/console\b/];
 
 interface Operation {
   responses: Record<string, { content?: Record<string, { schema: unknown }>; headers?: Record<string, unknown> }>;

@@ -1,7 +1,12 @@
 import { connectBus, ensureStreams } from '@switchboard/bus';
 import { createLogger, exitOnUncaught, startHealthServer } from '@switchboard/common';
-import { createPool, migrate } from '@switchboard/db';
-import { initTelemetry, installTemporalRuntime, temporalClientInterceptor } from '@switchboard/telemetry';
+import { createPool, migrate, pingDatabase } from '@switchboard/db';
+import {
+  initTelemetry,
+  installTemporalRuntime,
+  temporalClientInterceptor,
+  temporalProbe,
+} from '@switchboard/telemetry';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { createChainsWorker } from './chains-worker.js';
@@ -100,6 +105,12 @@ const health =
     ? undefined
     : await startHealthServer(config.healthPort, () => !closing, config.healthHost, {
         metrics: () => telemetry.metrics.text(),
+        // Without any of them this replica can hand no intent to a chain: out of the Service.
+        dependencies: {
+          postgres: () => pingDatabase(db),
+          nats: () => bus.jsm.getAccountInfo(),
+          temporal: temporalProbe(workerConnection),
+        },
       });
 log.info({ taskQueues: config.taskQueues }, 'orchestrator ready');
 

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { newPlatformKey } from '@switchboard/common';
 import { createPool, generateKeyringSpec, migrate, parseKeyring } from '@switchboard/db';
 import {
@@ -37,6 +38,12 @@ export interface TestStack {
   /** The platform-admin key the conversation service takes (`PLATFORM_KEY_HASHES`). */
   platformKey: string;
   services: Services;
+  /**
+   * Starts one more conversation-service process against the same NATS, Temporal and Postgres,
+   * with the same settings, on its own port (stopped with the stack): a replica, for tests of
+   * what holds across replicas.
+   */
+  startConversationReplica(): Promise<Services>;
   /** Authenticated JSON request against the public API. */
   api(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResponse>;
   stop(): Promise<void>;
@@ -100,7 +107,7 @@ export async function startTestStack(logDir: string, options: TestStackOptions =
       keyring: parseKeyring(credentialsKeys),
       credentials: sandboxes.credentials,
     });
-    const services = await startServices({
+    const servicesOptions = {
       natsUrl: infra.natsUrl,
       temporalAddress: infra.temporalAddress,
       databaseUrl: infra.databaseUrl,
@@ -117,8 +124,19 @@ export async function startTestStack(logDir: string, options: TestStackOptions =
         LOG_LEVEL: 'warn',
         ...options.serviceEnv,
       },
-    });
+    };
+    const services = await startServices(servicesOptions);
     stops.push(() => services.stop());
+    let replicas = 0;
+    const startConversationReplica = async () => {
+      const replica = await startServices({
+        ...servicesOptions,
+        logDir: join(logDir, `conversation-replica-${++replicas}`),
+        only: ['conversation'],
+      });
+      stops.push(() => replica.stop());
+      return replica;
+    };
     const api: TestStack['api'] = async (method, path, body, headers = {}) => {
       const res = await fetch(`${services.apiUrl}${path}`, {
         method,
@@ -142,6 +160,7 @@ export async function startTestStack(logDir: string, options: TestStackOptions =
       seed,
       platformKey: platform.key,
       services,
+      startConversationReplica,
       api,
       stop,
     };
