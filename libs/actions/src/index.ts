@@ -226,7 +226,6 @@ export {
   type StatusProblem,
   type StatusSubject,
 } from './builtins/status.js';
-
 // Format detection across the three surface formats.
 export {
   type ActionFormat,
@@ -235,3 +234,4 @@ export {
   parseAnyAction,
   validateAnyAction,
 } from './formats.js';
+export { DEFAULT_SPOKEN_LOCALE, type SpokenFilter, SpokenFilters, spokenValue } from './spoken.js';
