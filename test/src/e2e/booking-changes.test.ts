@@ -103,6 +103,37 @@ async function call() {
 
 const bookingIn = (uid: string) => stack.sandboxes.calcom.state().bookings.find((b) => b.uid === uid);
 
+describe('configuration', () => {
+  it('is Incomplete while its credential does not exist, and is then refused at call time', async () => {
+    const saved = await stack.api('PUT', '/v1/agents/unconfigured-desk', {
+      instructions: "Use 'Cancel Visit' to cancel and 'Move Visit' to reschedule.",
+      actions: [
+        {
+          type: 'cancel_booking',
+          name: 'Cancel Visit',
+          description: 'Cancels a visit.',
+          config: { credential: 'calcom_later' },
+        },
+        {
+          type: 'reschedule_booking',
+          name: 'Move Visit',
+          description: 'Moves a visit.',
+          config: { credential: 'calcom_later', time_zone: 'Europe/Paris' },
+        },
+      ],
+    });
+    expect(saved.status, JSON.stringify(saved.body)).toBe(200);
+    for (const action of saved.body.actions) {
+      expect(action.status).toBe('incomplete');
+      expect(JSON.stringify(action.problems)).toContain('calcom_later');
+    }
+    const conv = await stack.api('POST', '/v1/conversations', { agent: 'unconfigured-desk' });
+    const refused = await stack.api('POST', `/v1/conversations/${conv.body.id}/tool-calls`, { name: 'Cancel Visit' });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toMatchObject({ code: 'action_not_configured' });
+  });
+});
+
 describe('cancel_booking', () => {
   it('cancels a booking by uid', async () => {
     const caller = await call();
