@@ -226,6 +226,7 @@ export {
   type StatusProblem,
   type StatusSubject,
 } from './builtins/status.js';
+
 // Format detection across the three surface formats.
 export {
   type ActionFormat,

@@ -392,9 +392,9 @@ export async function bookingLifecycle(input: BookingLifecycleInput): Promise<Bo
     const now = Date.now();
     const deadline = deadlineMs();
     const awaiting = status === 'awaiting_confirmation' && !deadlineHandled;
-    const change = changes[0];
+    const change = changes.shift();
+    // Taken off the queue either way: a change left there would wake the wait below forever.
     if (change !== undefined && patched(BOOKING_CHANGES_PATCH)) {
-      changes.shift();
       if (handleChange(change)) return finish('cancelled');
       continue;
     }
