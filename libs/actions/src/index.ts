@@ -235,3 +235,4 @@ export {
   parseAnyAction,
   validateAnyAction,
 } from './formats.js';
+export { DEFAULT_SPOKEN_LOCALE, type SpokenFilter, SpokenFilters, spokenValue } from './spoken.js';

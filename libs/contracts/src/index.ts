@@ -26,11 +26,13 @@ export {
 } from './codec.js';
 export * from './gen/switchboard/bus/v1/bus_pb.js';
 export {
+  type BookingChange,
   type BookingLifecycleEvent,
   type BookingLifecycleInput,
   type BookingLifecycleState,
   type BookingLifecycleStatus,
   BookingLifecycleWorkflowType,
+  bookingChangedSignal,
   bookingLifecycleStateQuery,
   bookingLifecycleWorkflowId,
 } from './lifecycle.js';

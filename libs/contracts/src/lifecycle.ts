@@ -4,7 +4,7 @@
  * customer's replies, reminder, automatic cancellation of an unconfirmed booking).
  * Re-exported by `./temporal.js`, so workflows import it from `@switchboard/contracts/temporal`.
  */
-import { defineQuery } from '@temporalio/workflow';
+import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { BookingLifecycleTimings, TaskQueueNames } from './temporal.js';
 
 /** Workflow type name of the booking lifecycle (the exported function in `@switchboard/chains/workflows`). */
@@ -95,3 +95,23 @@ export interface BookingLifecycleState {
 
 /** Reads a booking lifecycle's status, current booking and history. */
 export const bookingLifecycleStateQuery = defineQuery<BookingLifecycleState>('bookingLifecycleState');
+
+/**
+ * A booking the lifecycle follows was cancelled or moved outside its SMS thread (by the
+ * `cancel_booking` / `reschedule_booking` built-ins on a call): the lifecycle takes the change
+ * as if the customer had texted it — a cancelled booking's lifecycle ends (no reminder, no
+ * automatic cancellation), a moved one's reminder moves with it.
+ */
+export interface BookingChange {
+  change: 'cancelled' | 'rescheduled';
+  /** The booking's uid now (a reschedule gives it a new one). */
+  bookingUid: string;
+  /** Its start now, ISO 8601 with offset (for a cancellation, the start it had). */
+  start: string;
+  /** The conversation and intent that made the change (for the lifecycle's history). */
+  conversationId: string;
+  intentId: string;
+}
+
+/** Tells a booking's lifecycle of a {@link BookingChange}. */
+export const bookingChangedSignal = defineSignal<[BookingChange]>('bookingChanged');

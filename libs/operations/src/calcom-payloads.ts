@@ -339,3 +339,66 @@ export function parseRescheduleInput(payload: unknown): RescheduleRequest {
   if (r.issues.length > 0) r.fail('calcom.reschedule');
   return { ...ref, start: start as string, timeZone: ref.timeZone as string };
 }
+
+/** Checked payload of `calcom.find_booking`. */
+export interface FindBookingRequest {
+  credential: string;
+  /** The booking named by uid; the attendee is then not looked at. */
+  bookingUid?: string;
+  /** Who the caller is: the LLM's e-mail and phone, else the call's (contact e-mail, caller number). */
+  email?: string;
+  phone?: string;
+  eventTypeId?: number;
+  timeZone: string;
+}
+
+/**
+ * Checks a `calcom.find_booking` payload. The LLM's `attendee` members win over the call's
+ * `caller` ones, member by member; values that are not an e-mail or an E.164 number are
+ * refused when the LLM gave them and ignored when the call context has them (a contact record
+ * may hold anything).
+ */
+export function parseFindBookingInput(payload: unknown): FindBookingRequest {
+  const op = 'calcom.find_booking';
+  const r = reader(op, payload);
+  const credential = credentialOf(r);
+  const bookingUid = r.string('/booking_uid', r.get('booking_uid'), { required: false, max: 200 });
+  const timeZone = r.timeZone('/time_zone', r.get('time_zone'), true);
+  const eventTypeId = r.integer('/event_type_id', r.get('event_type_id'), {
+    required: false,
+    min: 1,
+    max: MAX_EVENT_TYPE_ID,
+  });
+  const member = (object: string, key: 'email' | 'phone'): string | undefined => {
+    const raw = r.get(object);
+    if (raw === undefined) return undefined;
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+      r.add(`/${object}`, `must be an object with email and phone, got ${describe(raw)}`);
+      return undefined;
+    }
+    const value = r.get(key, raw);
+    if (value === undefined || value === '') return undefined;
+    const pattern = key === 'email' ? EMAIL : E164;
+    if (typeof value === 'string' && pattern.test(value.trim())) return value.trim();
+    if (object === 'attendee') {
+      r.add(
+        `/attendee/${key}`,
+        key === 'email'
+          ? `must be an e-mail address, got ${describe(value)}`
+          : `must be in E.164 format such as +15551234567, got ${describe(value)}`,
+      );
+    }
+    return undefined;
+  };
+  const email = member('attendee', 'email') ?? member('caller', 'email');
+  const phone = member('attendee', 'phone') ?? member('caller', 'phone');
+  if (r.issues.length > 0) r.fail(op);
+  return {
+    credential: credential as string,
+    ...(bookingUid !== undefined && bookingUid.trim() !== '' ? { bookingUid: bookingUid.trim() } : {}),
+    ...(email !== undefined ? { email } : {}),
+    ...(phone !== undefined ? { phone } : {}),
+    ...(eventTypeId !== undefined ? { eventTypeId } : {}),
+    timeZone: timeZone as string,
+  };
+}

@@ -7,8 +7,10 @@ import { BuiltinOperations, type CalcomBookResult, type CalcomSlotsResult } from
 import {
   type BookingRefRequest,
   type BookRequest,
+  type FindBookingRequest,
   parseBookInput,
   parseCancelInput,
+  parseFindBookingInput,
   parseGetInput,
   parseRescheduleInput,
   parseSlotsInput,
@@ -25,10 +27,12 @@ export const CalcomOperations = {
   Book: BuiltinOperations.CalcomBook,
   /** Read one booking (`GET /v2/bookings/{uid}`). */
   Get: 'calcom.get',
+  /** One booking: by uid, else the attendee's one upcoming booking (`GET /v2/bookings`). */
+  FindBooking: BuiltinOperations.CalcomFindBooking,
   /** Cancel a booking, idempotently (`POST /v2/bookings/{uid}/cancel`). */
-  Cancel: 'calcom.cancel',
+  Cancel: BuiltinOperations.CalcomCancel,
   /** Move a booking to a new start, idempotently (`POST /v2/bookings/{uid}/reschedule`). */
-  Reschedule: 'calcom.reschedule',
+  Reschedule: BuiltinOperations.CalcomReschedule,
 } as const;
 /** One of {@link CalcomOperations}. */
 export type CalcomOperation = (typeof CalcomOperations)[keyof typeof CalcomOperations];
@@ -42,7 +46,43 @@ export interface CalcomGetInput {
   time_zone?: string;
 }
 
-/** Payload of `calcom.cancel`. */
+/**
+ * Payload of `calcom.find_booking` (compiled from `cancel_booking` / `reschedule_booking`).
+ * With `booking_uid` that booking (followed to where it was rescheduled); without, the one
+ * upcoming booking (Cal.com's `status=upcoming`) with an attendee of that e-mail or phone:
+ * several fail `booking_ambiguous` listing them, none fails `booking_not_found`.
+ */
+export interface CalcomFindBookingInput {
+  credential: string;
+  booking_uid?: string;
+  /** What the LLM said: e-mail and E.164 phone (checked). */
+  attendee?: { email?: string; phone?: string };
+  /** What the call knows (contact e-mail, caller number); used where `attendee` says nothing. */
+  caller?: { email?: string; phone?: string };
+  /** Only bookings of this event type. */
+  event_type_id?: number;
+  /** IANA zone the result's times (and the choices of an ambiguous answer) are in. */
+  time_zone: string;
+}
+
+/** Stable codes of `calcom.find_booking` failures (non-retryable: asking again finds the same). */
+export const FindBookingErrorCodes = {
+  /** No uid, and no upcoming booking of the caller (or no e-mail or phone to find one by). */
+  NotFound: 'booking_not_found',
+  /** Several upcoming bookings: `details.choices` lists them ({ booking_uid, start, spoken }). */
+  Ambiguous: 'booking_ambiguous',
+} as const;
+
+/** One of the bookings a `booking_ambiguous` failure offers. */
+export interface BookingChoice {
+  booking_uid: string;
+  /** ISO 8601 in the asked zone. */
+  start: string;
+  /** As a voice agent says it, e.g. "Monday, December 14 at 9 AM". */
+  spoken: string;
+}
+
+/** Payload of `calcom.cancel`.*/
 export interface CalcomCancelInput {
   credential: string;
   booking_uid: string;
@@ -85,20 +125,33 @@ export type CalcomBookingState = {
   rescheduled_to_uid: string | null;
 };
 
+/** Result of `calcom.find_booking`. */
+export type CalcomFindBookingResult = CalcomBookingState;
+
+/**
+ * What `calcom.cancel` and `calcom.reschedule` add to the booking state: the uids the booking
+ * had before, nearest first (it was rescheduled from there), so whoever follows a booking by
+ * the uid it started with (the booking lifecycle) can be found.
+ */
+export type CalcomBookingChange = {
+  booking_lineage: string[];
+};
+
 /** Result of `calcom.get`. */
 export type CalcomGetResult = CalcomBookingState;
 
 /** Result of `calcom.cancel`: the booking, now `cancelled`. */
-export type CalcomCancelResult = CalcomBookingState;
+export type CalcomCancelResult = CalcomBookingState & CalcomBookingChange;
 
 /** Result of `calcom.reschedule`: the new booking, and the one it replaced. */
-export type CalcomRescheduleResult = CalcomBookingState & {
-  /**
-   * Uid of the booking that was moved (now cancelled, pointing to the new one); equal to
-   * `booking_uid` when the booking already was at the requested start and nothing moved.
-   */
-  previous_booking_uid: string;
-};
+export type CalcomRescheduleResult = CalcomBookingState &
+  CalcomBookingChange & {
+    /**
+     * Uid of the booking that was moved (now cancelled, pointing to the new one); equal to
+     * `booking_uid` when the booking already was at the requested start and nothing moved.
+     */
+    previous_booking_uid: string;
+  };
 
 /** `calcom.slots`. */
 export const calcomSlots = defineOperation<SlotsRequest, CalcomSlotsResult>({
@@ -131,6 +184,15 @@ export const calcomGet = defineOperation<BookingRefRequest, CalcomGetResult>({
   parse: parseGetInput,
 });
 
+/** `calcom.find_booking`. */
+export const calcomFindBooking = defineOperation<FindBookingRequest, CalcomFindBookingResult>({
+  name: CalcomOperations.FindBooking,
+  family: 'Calcom',
+  summary: "Finds one booking: by uid, else the attendee's one upcoming booking.",
+  traits: READ_ONLY,
+  parse: parseFindBookingInput,
+});
+
 /** `calcom.cancel`. */
 export const calcomCancel = defineOperation<BookingRefRequest, CalcomCancelResult>({
   name: CalcomOperations.Cancel,
@@ -142,6 +204,7 @@ export const calcomCancel = defineOperation<BookingRefRequest, CalcomCancelResul
       why: 'Cal.com cannot un-cancel a booking (harmless when the test call made it)',
     },
     exactlyOnce: 'idempotent',
+    changesBooking: 'cancelled',
   },
   parse: parseCancelInput,
 });
@@ -158,9 +221,17 @@ export const calcomReschedule = defineOperation<RescheduleRequest, CalcomResched
       how: 'the booking is moved back to the start it had',
     },
     exactlyOnce: 'idempotent',
+    changesBooking: 'rescheduled',
   },
   parse: parseRescheduleInput,
 });
 
 /** Every `calcom.*` operation. */
-export const CALCOM_OPERATIONS = [calcomSlots, calcomBook, calcomGet, calcomCancel, calcomReschedule] as const;
+export const CALCOM_OPERATIONS = [
+  calcomSlots,
+  calcomBook,
+  calcomGet,
+  calcomFindBooking,
+  calcomCancel,
+  calcomReschedule,
+] as const;

@@ -46,6 +46,12 @@ export interface EffectTraits {
   /** Sending it to a number starts the lifecycles of the bookings the session kept for it. */
   startsBookingLifecycles?: boolean;
   /**
+   * It cancels or moves a booking: once the outcome is out, the session tells the lifecycle of
+   * that booking (its reminders stop, or move with it). The result is a booking state with
+   * `booking_lineage` (see `CalcomBookingChange` in `calcom.ts`).
+   */
+  changesBooking?: 'cancelled' | 'rescheduled';
+  /**
    * Result statuses that mean the effect did not happen (the caller is still with us), so the
    * step fails with `<code prefix><status>` and the chain's fallback runs.
    */

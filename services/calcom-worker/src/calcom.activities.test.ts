@@ -429,3 +429,80 @@ describe('calcom activities through Temporal', () => {
     expect(all).not.toMatch(/Bearer/i);
   });
 });
+
+describe('calcom.find_booking, and the lineage cancel and reschedule report', () => {
+  const find = (extra: Record<string, unknown>) =>
+    ({ credential: 'calcom_main', time_zone: 'America/New_York', ...extra }) as Record<string, never>;
+
+  it("finds the caller's one upcoming booking by e-mail or phone; lists several; says when there is none", async () => {
+    await withWorker(async (run) => {
+      const book = async (intentId: string, start: string, attendee: Record<string, string>) => {
+        const payload = bookPayload(start);
+        const booked = await run(
+          'calcom.book',
+          { ...payload, attendee: { ...payload.attendee, ...attendee } },
+          {
+            intentId,
+            stepPointer: '/actions/2',
+          },
+        );
+        return (booked as { result: { booking_uid: string } }).result.booking_uid;
+      };
+      const first = await book('int_a', '2030-03-11T10:00:00', {});
+      const second = await book('int_b', '2030-03-12T11:30:00', {});
+      const grace = await book('int_c', '2030-03-13T09:00:00', {
+        name: 'Grace Hopper',
+        email: 'grace@example.com',
+        phone_number: '+15559990000',
+      });
+
+      // The call's contact e-mail; the API filters by it (no phone: nothing else to match).
+      const byEmail = await run('calcom.find_booking', find({ caller: { email: 'Grace@Example.com' } }));
+      expect(byEmail).toMatchObject({
+        ok: true,
+        result: { booking_uid: grace, start: '2030-03-13T09:00:00-04:00', status: 'accepted' },
+      });
+      expect(sb.requests({ method: 'GET', path: '/v2/bookings' }).at(-1)?.query).toMatchObject({
+        status: 'upcoming',
+        attendeeEmail: 'Grace@Example.com',
+      });
+      // The phone the LLM gave wins over the caller's number; Cal.com has no phone filter.
+      const byPhone = await run(
+        'calcom.find_booking',
+        find({ attendee: { phone: '+15559990000' }, caller: { phone: '+15550000000', email: 'nobody@example.com' } }),
+      );
+      expect(byPhone).toMatchObject({ ok: true, result: { booking_uid: grace } });
+
+      const several = await run('calcom.find_booking', find({ caller: { email: 'ada@example.com' } }));
+      expect(several).toMatchObject({ ok: false, error: { code: 'booking_ambiguous', retryable: false } });
+      const message = (several as { error: { message: string } }).error.message;
+      expect(message).toContain(`Monday, March 11 at 10 AM (booking_uid ${first})`);
+      expect(message).toContain(`Tuesday, March 12 at 11:30 AM (booking_uid ${second})`);
+      expect(message).toContain('has 2 upcoming bookings');
+
+      const none = await run('calcom.find_booking', find({ attendee: { email: 'nobody@example.com' } }));
+      expect(none).toMatchObject({ ok: false, error: { code: 'booking_not_found', retryable: false } });
+      const nothing = await run('calcom.find_booking', find({ caller: { email: 'not an e-mail' } }));
+      expect(nothing).toMatchObject({ ok: false, error: { code: 'booking_not_found' } });
+      expect((nothing as { error: { message: string } }).error.message).toContain('ask the caller for the e-mail');
+      const bad = await run('calcom.find_booking', find({ attendee: { phone: '555-1234' } }));
+      expect(bad).toMatchObject({ ok: false, error: { code: 'provider_invalid_input' } });
+
+      // A uid wins, and a moved booking is followed to where it is now.
+      const moved = await run('calcom.reschedule', {
+        credential: 'calcom_main',
+        booking_uid: first,
+        start: '2030-03-14T16:00:00+01:00',
+        time_zone: 'Europe/Paris',
+      });
+      const movedUid = (moved as { result: { booking_uid: string } }).result.booking_uid;
+      expect(moved).toMatchObject({ ok: true, result: { booking_lineage: [first], previous_booking_uid: first } });
+      const byUid = await run('calcom.find_booking', find({ booking_uid: first, caller: { email: 'x@example.com' } }));
+      expect(byUid).toMatchObject({ ok: true, result: { booking_uid: movedUid, rescheduled_from_uid: first } });
+      const cancelled = await run('calcom.cancel', { credential: 'calcom_main', booking_uid: movedUid });
+      expect(cancelled).toMatchObject({ ok: true, result: { status: 'cancelled', booking_lineage: [first] } });
+      const plain = await run('calcom.cancel', { credential: 'calcom_main', booking_uid: grace });
+      expect(plain).toMatchObject({ ok: true, result: { booking_uid: grace, booking_lineage: [] } });
+    });
+  });
+});

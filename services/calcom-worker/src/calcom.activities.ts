@@ -1,6 +1,6 @@
 /**
  * The Cal.com worker's activities: `calcom.slots`, `calcom.book`, `calcom.get`,
- * `calcom.cancel` and `calcom.reschedule`.
+ * `calcom.find_booking`, `calcom.cancel` and `calcom.reschedule`.
  *
  * Writes are exactly-once per (intent, step) although Temporal retries activities and Cal.com
  * has no idempotency header: every write first looks for its own earlier effect and returns
@@ -17,7 +17,14 @@ import type { CalcomBookResult, CalcomSlotsResult } from '@switchboard/actions';
 import { effectKey, type ProviderActivities, type ProviderCall } from '@switchboard/chains';
 import { ConfigError, EnvReader, type JsonValue } from '@switchboard/common';
 import { formatInZone, parseDateTime, toUtcIso } from '@switchboard/common/time-zones';
-import { calcomBook, calcomCancel, calcomGet, calcomReschedule, calcomSlots } from '@switchboard/operations';
+import {
+  calcomBook,
+  calcomCancel,
+  calcomFindBooking,
+  calcomGet,
+  calcomReschedule,
+  calcomSlots,
+} from '@switchboard/operations';
 import {
   noteSandboxEffect,
   ProviderError,
@@ -26,6 +33,7 @@ import {
   serveOperation,
   withCredentialClient,
 } from '@switchboard/providers';
+import { bookingLineage, findBooking, isCancelled, resolveCurrent } from './booking-lookup.js';
 import {
   CALCOM_DEFAULT_BASE_URL,
   CALCOM_PROVIDER,
@@ -36,6 +44,7 @@ import {
 import {
   type CalcomBookingState,
   type CalcomCancelResult,
+  type CalcomFindBookingResult,
   type CalcomGetResult,
   CalcomOperations,
   type CalcomRescheduleResult,
@@ -83,10 +92,6 @@ const LOOKUP_SLACK_MS = 60_000;
 const LOOKUP_MAX_LENGTH_MS = 86_400_000;
 const LOOKUP_PAGE_SIZE = 100;
 const LOOKUP_MAX_PAGES = 20;
-/** Reschedule chains followed at most this far (a loop in the data must not spin). */
-const MAX_RESCHEDULE_HOPS = 10;
-
-const isCancelled = (b: CalcomBooking) => b.status === 'cancelled' || b.status === 'rejected';
 
 /**
  * Finds the booking a step already made, by its idempotency key. Cal.com's list endpoint has
@@ -117,15 +122,6 @@ export async function findBookingByKey(
   }
   const found = matches.find((b) => !isCancelled(b)) ?? matches.at(-1);
   return found === undefined ? undefined : resolveCurrent(client, found);
-}
-
-/** Follows `rescheduledToUid` from a booking to the one that currently stands for it. */
-async function resolveCurrent(client: CalcomClient, booking: CalcomBooking): Promise<CalcomBooking> {
-  let current = booking;
-  for (let hop = 0; hop < MAX_RESCHEDULE_HOPS && isCancelled(current) && current.rescheduledToUid; hop++) {
-    current = await client.getBooking(current.rescheduledToUid);
-  }
-  return current;
 }
 
 const instant = (text: string): number => {
@@ -290,9 +286,15 @@ export function createCalcomActivities(ctx: ProviderWorkerContext): ProviderActi
       return result;
     }),
 
+    ...serveOperation(calcomFindBooking, async (call, input) => {
+      const booking = await withClient(call, input.credential, (client) => findBooking(client, input));
+      const result: CalcomFindBookingResult = bookingState(booking, input.timeZone);
+      return result;
+    }),
+
     ...serveOperation(calcomCancel, async (call, input) => {
       const logWhere = { operation: call.operation, intentId: call.intentId, stepPointer: call.stepPointer };
-      const booking = await withClient(call, input.credential, async (client) => {
+      const cancelCurrent = async (client: CalcomClient): Promise<CalcomBooking> => {
         // The appointment may have moved since its uid was handed out: cancel where it is now.
         const current = await resolveCurrent(client, await client.getBooking(input.bookingUid));
         if (isCancelled(current)) {
@@ -312,13 +314,20 @@ export function createCalcomActivities(ctx: ProviderWorkerContext): ProviderActi
           }
           throw err;
         }
+      };
+      const { booking, lineage } = await withClient(call, input.credential, async (client) => {
+        const cancelled = await cancelCurrent(client);
+        return { booking: cancelled, lineage: await bookingLineage(client, cancelled) };
       });
       await noteSandboxEffect(ctx.db, call, CALCOM_PROVIDER, {
         providerRef: booking.uid,
         description: `Cal.com booking ${booking.uid} cancelled`,
         irreversible: 'Cal.com cannot un-cancel a booking (harmless when the test call made it)',
       });
-      const result: CalcomCancelResult = bookingState(booking, input.timeZone ?? attendeeZone(booking));
+      const result: CalcomCancelResult = {
+        ...bookingState(booking, input.timeZone ?? attendeeZone(booking)),
+        booking_lineage: lineage,
+      };
       return result;
     }),
 
@@ -382,9 +391,11 @@ export function createCalcomActivities(ctx: ProviderWorkerContext): ProviderActi
           },
         });
       }
+      const lineage = await withClient(call, input.credential, (client) => bookingLineage(client, outcome.booking));
       const result: CalcomRescheduleResult = {
         ...bookingState(outcome.booking, input.timeZone),
         previous_booking_uid: outcome.previous,
+        booking_lineage: lineage,
       };
       return result;
     }),

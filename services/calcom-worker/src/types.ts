@@ -7,6 +7,8 @@ export type {
   CalcomBookingState,
   CalcomCancelInput,
   CalcomCancelResult,
+  CalcomFindBookingInput,
+  CalcomFindBookingResult,
   CalcomGetInput,
   CalcomGetResult,
   CalcomOperation,

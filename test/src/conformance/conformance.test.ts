@@ -173,7 +173,7 @@ describe.skipIf(!dir)('Cal.com worker against the Cal.com API v2 description', (
     await sandbox?.close();
   });
 
-  it('sends only conforming requests for slots, book, get, list, reschedule and cancel', async () => {
+  it('sends only conforming requests for slots, book, get, list, find, reschedule and cancel', async () => {
     const credentials = memoryCredentials({ cal: { provider: 'calcom', secret: { apiKey } } });
     const acts = createCalcomActivities(conformanceContext({ CALCOM_API_URL: sandbox.url }, credentials));
     const run = async (operation: string, payload: JsonValue) => {
@@ -213,6 +213,16 @@ describe.skipIf(!dir)('Cal.com worker against the Cal.com API v2 description', (
     });
     const uid = String(booked.booking_uid);
     await run('calcom.get', { credential: 'cal', booking_uid: uid });
+    // The caller's upcoming booking: by e-mail alone (the API's attendee filter), by phone too (a scan).
+    const byEmail = await run('calcom.find_booking', {
+      credential: 'cal',
+      caller: { email: 'ada@example.com' },
+      event_type_id: 1001,
+      time_zone: zone,
+    });
+    expect(byEmail.booking_uid).toBe(uid);
+    await run('calcom.find_booking', { credential: 'cal', caller: { phone: '+393331234567' }, time_zone: zone });
+    await run('calcom.find_booking', { credential: 'cal', booking_uid: uid, time_zone: zone });
     const moved = await run('calcom.reschedule', {
       credential: 'cal',
       booking_uid: uid,

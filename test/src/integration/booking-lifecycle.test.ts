@@ -18,6 +18,7 @@ import {
   type BookingLifecycleInput,
   type BookingLifecycleState,
   BookingLifecycleWorkflowType,
+  bookingChangedSignal,
   bookingLifecycleStateQuery,
   bookingLifecycleWorkflowId,
   type InboundSms,
@@ -565,5 +566,72 @@ describe('booking lifecycle', () => {
     expect(textsTo(s)).toHaveLength(2);
     expect(sms.attempts.filter((c) => c.stepPointer === `/lifecycle/${s.uid}/confirm_request`)).toHaveLength(1);
     await handle.terminate('test done');
+  }, 120_000);
+});
+
+describe('booking lifecycle: changes made on a call (cancel_booking / reschedule_booking)', () => {
+  it('a booking cancelled on a call ends its lifecycle: no reminder, no cancellation of its own', async () => {
+    const s = await startLifecycle({ startInMs: 120_000, confirmWithinMs: 60_000, reminderBeforeMs: 100_000 });
+    await textMatching(s, /Please reply YES/);
+    // The built-in cancelled it in Cal.com, then the session tells the lifecycle.
+    const booking = calcom.bookings.get(s.uid);
+    if (booking) booking.status = 'cancelled';
+    await s.handle.signal(bookingChangedSignal, {
+      change: 'cancelled',
+      bookingUid: s.uid,
+      start: s.input.start,
+      conversationId: 'conv_call',
+      intentId: 'int_call',
+    });
+    // Over: a completed workflow sends no reminder and makes no cancellation any more.
+    const final = await s.handle.result();
+    expect(final.status).toBe('cancelled');
+    expect(final.history.at(-1)).toMatchObject({
+      type: 'cancelled',
+      detail: 'by the customer (on a call, conversation conv_call)',
+    });
+    expect(calcom.callsOf('calcom.cancel', s.uid)).toEqual([]);
+    expect(textsTo(s)).toHaveLength(1);
+    const thread = client.workflow.getHandle(smsThreadWorkflowId(TENANT, s.phone));
+    await eventually(async () =>
+      (await thread.query(smsThreadStateQuery)).subscribers.length === 0 ? true : undefined,
+    );
+  }, 60_000);
+
+  it('a booking moved on a call moves its reminder and is not cancelled at the confirmation deadline', async () => {
+    // Deadline 8 s in; reminder 45 s before the start: 15 s in before the move, 40 s in after it.
+    const s = await startLifecycle({ startInMs: 60_000, confirmWithinMs: 8_000, reminderBeforeMs: 45_000 });
+    await textMatching(s, /Please reply YES/);
+    const newUid = `${s.uid}-call`;
+    const newStartMs = s.startMs + 25_000;
+    const old = calcom.bookings.get(s.uid) as FakeBooking;
+    calcom.bookings.set(newUid, { uid: newUid, startMs: newStartMs, status: 'accepted', rescheduledFromUid: s.uid });
+    old.status = 'cancelled';
+    old.rescheduledToUid = newUid;
+    const newStart = formatInZone(newStartMs, ZONE);
+    await s.handle.signal(bookingChangedSignal, {
+      change: 'rescheduled',
+      bookingUid: newUid,
+      start: newStart,
+      conversationId: 'conv_call',
+      intentId: 'int_call',
+    });
+    const moved = await eventually(async () => {
+      const state = await stateOf(s);
+      return state.bookingUid === newUid ? state : undefined;
+    });
+    // Asking for a new time is an answer, as by SMS: confirmed, so the deadline cancels nothing.
+    expect(moved).toMatchObject({ status: 'confirmed', start: newStart });
+    expect(moved.history.map((h) => h.type)).toEqual(['confirmation_requested', 'rescheduled']);
+    const reminder = await textMatching(s, /^Reminder: /, 60_000);
+    expect(reminder.atMs).toBeGreaterThanOrEqual(newStartMs - 45_000);
+    const newTime = new Intl.DateTimeFormat('en-US', { timeZone: ZONE, hour: 'numeric', minute: '2-digit' }).format(
+      newStartMs,
+    );
+    expect(reminder.body).toContain(newTime);
+    expect(reminder.stepPointer).toBe(`/lifecycle/${s.uid}/reminder/1`);
+    expect(calcom.callsOf('calcom.cancel', s.uid)).toEqual([]);
+    expect(calcom.bookings.get(newUid)?.status).toBe('accepted');
+    await s.handle.terminate('test done');
   }, 120_000);
 });

@@ -73,13 +73,15 @@ function issuesOf(doc: unknown): { pointer: string; message: string }[] {
 }
 
 describe('the built-in catalog', () => {
-  it('has ten kinds in two categories, each with a definition and an operation', () => {
+  it('has twelve kinds in two categories, each with a definition and an operation', () => {
     expect(BUILTIN_KINDS).toEqual([
       'transfer_call',
       'end_call',
       'pause_inactivity_timer',
       'calcom_check_availability',
       'calcom_book',
+      'cancel_booking',
+      'reschedule_booking',
       'send_sms',
       'crm_lookup',
       'crm_update',

@@ -1,5 +1,5 @@
 /**
- * The ten built-in kinds: their settings, cross-setting rules, the parameters the LLM fills,
+ * The twelve built-in kinds: their settings, cross-setting rules, the parameters the LLM fills,
  * and how a configuration compiles into canonical steps.
  *
  * Compiled chains use only the existing step types. Every side effect is one `provider` step
@@ -521,6 +521,177 @@ const calcomBook: KindDefinition = {
   },
 };
 
+/**
+ * Context key where `cancel_booking` / `reschedule_booking` keep the booking they found (by uid
+ * or among the caller's upcoming bookings) for their second step, the change itself.
+ */
+export const FOUND_BOOKING_KEY = 'calcom_booking_found';
+
+const bookingEventTypeFilter = integerField({
+  title: 'Event type id',
+  description:
+    "Only this Cal.com event type's bookings are looked at when the caller's booking is found by e-mail or phone. Empty: any event type.",
+  min: 1,
+  max: 2_147_483_647,
+});
+
+/** What the LLM may say about which booking: its uid, or who the caller is. */
+const bookingChoiceParams = (): ParameterSpec[] => [
+  param(
+    'booking_uid',
+    'string',
+    false,
+    "Uid of the booking (as booking returned it, or as a list of the caller's bookings named it). Without it the caller's one upcoming booking is used.",
+  ),
+  param(
+    'email',
+    'string',
+    false,
+    "The e-mail address the caller booked with, when it is not in the contact record; finds the caller's upcoming bookings.",
+  ),
+  param(
+    'phone',
+    'string',
+    false,
+    "The attendee's phone number in E.164 format, when it is not the number they are calling from.",
+  ),
+];
+
+/** Checks of the LLM's e-mail and phone before any provider sees them (as booking checks them). */
+function bookingChoiceChecks(): Step[] {
+  return [
+    conditional(HAS_STRING('params.email'), [
+      {
+        type: 'validate',
+        field: 'params.email',
+        rule: 'email',
+        error_message: "'{{params.email}}' is not a valid e-mail address; ask the caller to spell it.",
+      },
+    ]),
+    conditional(HAS_STRING('params.phone'), [
+      e164Check(
+        'params.phone',
+        "The phone number must be in E.164 format, like +15551234567 (got '{{params.phone}}').",
+      ),
+    ]),
+  ];
+}
+
+/**
+ * The `calcom.find_booking` step: the booking by uid, else the caller's one upcoming booking —
+ * found by the e-mail and phone the LLM gave, else the contact's e-mail and the caller's number.
+ */
+function findBookingStep(config: BuiltinConfig): Step {
+  const input: Record<string, JsonValue> = {
+    credential: quoteLiteral(str(config, 'credential') ?? ''),
+    booking_uid: 'params.booking_uid',
+    attendee: { email: 'params.email', phone: 'params.phone' },
+    caller: { email: BuiltinContextPaths.ContactEmail, phone: BuiltinContextPaths.CallerNumber },
+    time_zone: 'params.time_zone',
+  };
+  const eventType = num(config, 'event_type_id');
+  if (eventType !== undefined) input.event_type_id = eventType;
+  return provider(BuiltinOperations.CalcomFindBooking, input, FOUND_BOOKING_KEY);
+}
+
+const FOUND_UID = `${FOUND_BOOKING_KEY}.booking_uid`;
+
+const cancelBooking: KindDefinition = {
+  fields: {
+    credential: credentialField('calcom', 'The Cal.com API key, stored in Settings > Credentials.'),
+    event_type_id: bookingEventTypeFilter,
+    time_zone: calTimeZone,
+    success_message: successMessage,
+    failure_message: failureMessage,
+    result_key: resultKey('calcom_cancellation', 'Context key where the cancelled booking is stored.'),
+  },
+  parameters: (config) => [
+    ...bookingChoiceParams(),
+    param('reason', 'string', false, 'Why the caller cancels, in a few words (Cal.com shows it to the host).'),
+    timeZoneParam(config),
+  ],
+  compile(config) {
+    return {
+      steps: [
+        ...bookingChoiceChecks(),
+        findBookingStep(config),
+        provider(
+          BuiltinOperations.CalcomCancel,
+          {
+            credential: quoteLiteral(str(config, 'credential') ?? ''),
+            booking_uid: FOUND_UID,
+            reason: 'params.reason',
+            time_zone: 'params.time_zone',
+          },
+          str(config, 'result_key'),
+        ),
+      ],
+      onSuccess: respondIf(str(config, 'success_message')),
+      onFailure: respondIf(str(config, 'failure_message')),
+      outputs: [
+        output('booking_uid', 'string', 'Uid of the cancelled booking.'),
+        output('status', 'string', 'Booking status, cancelled.'),
+        output('start', 'string', 'Start the cancelled booking had, ISO 8601 in time_zone.'),
+        output('end', 'string', 'End the cancelled booking had, ISO 8601 in time_zone.'),
+      ],
+    };
+  },
+};
+
+const rescheduleBooking: KindDefinition = {
+  fields: {
+    credential: credentialField('calcom', 'The Cal.com API key, stored in Settings > Credentials.'),
+    event_type_id: bookingEventTypeFilter,
+    time_zone: calTimeZone,
+    success_message: successMessage,
+    failure_message: failureMessage,
+    result_key: resultKey('calcom_booking', 'Context key where the moved booking is stored (where booking stores it).'),
+  },
+  parameters: (config) => [
+    param(
+      'start',
+      'datetime',
+      true,
+      'New start of the appointment, ISO 8601 (e.g. 2025-03-14T15:00:00-04:00); without an offset it is in time_zone.',
+    ),
+    ...bookingChoiceParams(),
+    param('reason', 'string', false, 'Why the caller moves the appointment, in a few words.'),
+    timeZoneParam(config),
+  ],
+  compile(config) {
+    return {
+      steps: [
+        ...bookingChoiceChecks(),
+        findBookingStep(config),
+        provider(
+          BuiltinOperations.CalcomReschedule,
+          {
+            credential: quoteLiteral(str(config, 'credential') ?? ''),
+            booking_uid: FOUND_UID,
+            start: 'params.start',
+            time_zone: 'params.time_zone',
+            reason: 'params.reason',
+          },
+          str(config, 'result_key'),
+        ),
+      ],
+      onSuccess: respondIf(str(config, 'success_message')),
+      onFailure: respondIf(str(config, 'failure_message')),
+      outputs: [
+        output(
+          'booking_uid',
+          'string',
+          'Uid of the booking at the new time (Cal.com gives a moved booking a new uid).',
+        ),
+        output('previous_booking_uid', 'string', 'Uid the booking had before it moved.'),
+        output('status', 'string', 'Booking status, e.g. accepted.'),
+        output('start', 'string', 'New start, ISO 8601 in time_zone.'),
+        output('end', 'string', 'New end, ISO 8601 in time_zone.'),
+      ],
+    };
+  },
+};
+
 const sendSms: KindDefinition = {
   fields: {
     credential: credentialField('twilio', 'The Twilio account (SID and auth token), stored in Settings > Credentials.'),
@@ -936,6 +1107,8 @@ export const KIND_DEFINITIONS: Readonly<Record<BuiltinKind, KindDefinition>> = {
   pause_inactivity_timer: pauseInactivityTimer,
   calcom_check_availability: calcomCheckAvailability,
   calcom_book: calcomBook,
+  cancel_booking: cancelBooking,
+  reschedule_booking: rescheduleBooking,
   send_sms: sendSms,
   crm_lookup: crmLookup,
   crm_update: crmUpdate,

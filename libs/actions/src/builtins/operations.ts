@@ -37,6 +37,12 @@ export const BuiltinOperations = {
   CalcomSlots: 'calcom.slots',
   /** Cal.com `POST /v2/bookings`. */
   CalcomBook: 'calcom.book',
+  /** Cal.com `GET /v2/bookings/{uid}`, or `GET /v2/bookings` (the attendee's upcoming ones): one booking. */
+  CalcomFindBooking: 'calcom.find_booking',
+  /** Cal.com `POST /v2/bookings/{uid}/cancel`. */
+  CalcomCancel: 'calcom.cancel',
+  /** Cal.com `POST /v2/bookings/{uid}/reschedule`. */
+  CalcomReschedule: 'calcom.reschedule',
   /** Twilio `POST /2010-04-01/Accounts/{sid}/Messages.json`. */
   SmsSend: 'sms.send',
   /** HubSpot `POST /crm/v3/objects/contacts/search`. */

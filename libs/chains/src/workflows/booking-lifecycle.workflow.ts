@@ -4,6 +4,8 @@
  * request, reacts to their SMS replies (YES confirms; NO / CANCEL / STOP cancels the booking;
  * RESCHEDULE <date> <time> moves it), sends a reminder before the appointment, cancels a
  * booking still unconfirmed at its deadline, and completes once the appointment has started.
+ * A booking cancelled or moved on a call (`bookingChangedSignal`) is taken like the same reply
+ * by SMS, without the texts: its lifecycle ends, or its reminder moves with it.
  *
  * Why a workflow of its own and not part of the session: the session ends with the
  * conversation (idle timeout, continue-as-new), while a booking's follow-up spans days. Timers
@@ -25,10 +27,12 @@
 
 import { isTimeZone, zonedTimeToUtc } from '@switchboard/common/time-zones';
 import {
+  type BookingChange,
   type BookingLifecycleEvent,
   type BookingLifecycleInput,
   type BookingLifecycleState,
   type BookingLifecycleStatus,
+  bookingChangedSignal,
   bookingLifecycleStateQuery,
   bookingLifecycleWorkflowId,
   type InboundSms,
@@ -114,6 +118,8 @@ export async function bookingLifecycle(input: BookingLifecycleInput): Promise<Bo
   let startMs = Date.parse(start);
   const history: BookingLifecycleEvent[] = [];
   const inbox: InboundSms[] = [];
+  /** Changes made on a call (cancel_booking / reschedule_booking), oldest first. */
+  const changes: BookingChange[] = [];
   const recentSids: string[] = [];
   let replies = 0;
   let helpSent = 0;
@@ -135,6 +141,9 @@ export async function bookingLifecycle(input: BookingLifecycleInput): Promise<Bo
     inbox.push(sms);
   });
   setHandler(bookingLifecycleStateQuery, snapshot);
+  setHandler(bookingChangedSignal, (change) => {
+    changes.push(change);
+  });
 
   if (!Number.isFinite(startMs)) {
     throw ApplicationFailure.nonRetryable(`booking start '${start}' is not an ISO 8601 time`, 'invalid_input');
@@ -235,6 +244,35 @@ export async function bookingLifecycle(input: BookingLifecycleInput): Promise<Bo
     deadlineHandled = true;
   }
 
+  /**
+   * The booking moved at the customer's request (by SMS, or on a call: `how`): it stands at its
+   * new uid and start, the customer means to come (asking for a new time is an answer), and the
+   * reminder moves with it. `fallbackMs` / `fallbackStart` are what was asked for, used when
+   * the answer has no usable uid or start.
+   */
+  const moved = (uid: unknown, newStart: unknown, fallbackMs: number, fallbackStart: string, how: string) => {
+    const previous = start;
+    if (typeof uid === 'string') bookingUid = uid;
+    const newStartMs = typeof newStart === 'string' ? Date.parse(newStart) : fallbackMs;
+    startMs = Number.isFinite(newStartMs) ? newStartMs : fallbackMs;
+    start = typeof newStart === 'string' && Number.isFinite(newStartMs) ? newStart : fallbackStart;
+    reschedules++;
+    status = 'confirmed';
+    note('rescheduled', `${previous} -> ${start}${how}`);
+    planReminder();
+  };
+
+  /** Takes a change made on a call; returns true when the lifecycle is over (the booking was cancelled). */
+  const handleChange = (change: BookingChange): boolean => {
+    const on = ` (on a call, conversation ${change.conversationId})`;
+    if (change.change === 'cancelled') {
+      note('cancelled', `by the customer${on}`);
+      return true;
+    }
+    moved(change.bookingUid, change.start, startMs, start, on);
+    return false;
+  };
+
   /** Handles one reply; returns true when the lifecycle is over (the booking was cancelled). */
   const handleReply = async (sms: InboundSms): Promise<boolean> => {
     const n = ++replies;
@@ -281,16 +319,7 @@ export async function bookingLifecycle(input: BookingLifecycleInput): Promise<Bo
             time_zone: input.timeZone,
             reason: 'Rescheduled by the customer by SMS',
           })) as { booking_uid?: unknown; start?: unknown };
-          const previous = start;
-          if (typeof result.booking_uid === 'string') bookingUid = result.booking_uid;
-          const newStartMs = typeof result.start === 'string' ? Date.parse(result.start) : atMs;
-          startMs = Number.isFinite(newStartMs) ? newStartMs : atMs;
-          start = typeof result.start === 'string' && Number.isFinite(newStartMs) ? result.start : reply.time.wall;
-          reschedules++;
-          // Asking for a new time is an answer: the customer means to come.
-          status = 'confirmed';
-          note('rescheduled', `${previous} -> ${start}`);
-          planReminder();
+          moved(result.booking_uid, result.start, atMs, reply.time.wall, '');
           await text(`replies/${n}/rescheduled`, BookingTexts.rescheduled(when()));
         } catch (err) {
           note('reschedule_refused', failureText(err));
@@ -363,6 +392,12 @@ export async function bookingLifecycle(input: BookingLifecycleInput): Promise<Bo
     const now = Date.now();
     const deadline = deadlineMs();
     const awaiting = status === 'awaiting_confirmation' && !deadlineHandled;
+    const change = changes.shift();
+    // Taken off the queue either way: a change left there would wake the wait below forever.
+    if (change !== undefined && patched(BOOKING_CHANGES_PATCH)) {
+      if (handleChange(change)) return finish('cancelled');
+      continue;
+    }
     const next = inbox[0];
     // A reply sent before the deadline counts even when the deadline's timer fired first.
     if (next !== undefined && !(awaiting && now >= deadline && next.receivedAtMs >= deadline)) {
@@ -414,7 +449,7 @@ export async function bookingLifecycle(input: BookingLifecycleInput): Promise<Bo
       startMs,
       subscribedAtMs + RESUBSCRIBE_EVERY_MS,
     );
-    await condition(() => inbox.length > 0, Math.max(1, due - now));
+    await condition(() => inbox.length > 0 || changes.length > 0, Math.max(1, due - now));
   }
 }
 
@@ -476,6 +511,12 @@ async function subscribe(tenantId: string, phone: string, self: string): Promise
   }
   return false;
 }
+
+/**
+ * Patch id of taking booking changes made on a call (`bookingChangedSignal`); no lifecycle of
+ * an earlier release received one, so the patch only marks the histories that did.
+ */
+const BOOKING_CHANGES_PATCH = 'booking-lifecycle-changes';
 
 /**
  * Patch id of telling the SMS thread after a reminder that the next reply is for this

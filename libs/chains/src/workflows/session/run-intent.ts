@@ -24,6 +24,7 @@ import { effectTraits } from '@switchboard/operations';
 import { ActivityFailure, patched } from '@temporalio/workflow';
 import { setTraceParent } from '../trace-context.js';
 import { sessionActivities } from './activities.js';
+import { BOOKING_FOLLOW_PATCH, bookingChangeOf, type FollowedChange, tellLifecycles } from './booking-changes.js';
 import { type AskedConfirmation, askedBefore, type ConfirmationGate, passConfirmation } from './confirmation.js';
 import { endCallsAfterDelivery, failOnStatus, fromActivityFailure, runEffect, withStillWorking } from './effects.js';
 import { type IntentTrace, intentTrace } from './intent-trace.js';
@@ -126,6 +127,8 @@ async function execute(
   let cancelledBeforeEffects = false;
   /** Bookings whose lifecycle starts once the outcome is published. */
   const lifecycles: BookingLifecycleInput[] = [];
+  /** Bookings cancelled or moved, whose lifecycles are told once the outcome is published. */
+  const changedBookings: FollowedChange[] = [];
   const deferredEndCalls: EffectRequest[] = [];
   const onEvent = (e: ChainEvent) => out.emit(toPublished(e));
   const result = await interpret(
@@ -190,6 +193,13 @@ async function execute(
           if (control === 'pause_inactivity') inactivity.paused(request.payload, Date.now());
           failOnStatus(effectResult, traits?.failsOnStatus);
           if (traits?.tracksBooking) bookings.booked(intent, request.payload, effectResult);
+          if (traits?.changesBooking && patched(BOOKING_FOLLOW_PATCH)) {
+            const followed = bookingChangeOf(intent, traits.changesBooking, effectResult);
+            if (followed !== undefined) {
+              bookings.changed(followed.change, followed.uids);
+              changedBookings.push(followed);
+            }
+          }
           if (traits?.startsBookingLifecycles && how.inlineLifecycleStart) {
             await startLifecyclesInline(bookings.takeForSms(request.payload), (e) => out.emit(e));
           } else if (traits?.startsBookingLifecycles) {
@@ -242,6 +252,7 @@ async function execute(
     ...(error ? { error } : {}),
   });
   if (lifecycles.length > 0) await startLifecycles(lifecycles, out);
+  if (changedBookings.length > 0) await tellLifecycles(intent.tenantId, changedBookings, out);
   if (deferredEndCalls.length > 0)
     await endCallsAfterDelivery(intent, deferredEndCalls, controls, settings, out, trace);
   return { status: result.status, state: result.state, ...(error ? { error } : {}) };

@@ -6,6 +6,7 @@
 import type { ChainState } from '@switchboard/actions';
 import type { JsonValue } from '@switchboard/common';
 import {
+  type BookingChange,
   type BookingLifecycleInput,
   type CallStatusUpdate,
   DefaultSessionSettings,
@@ -96,6 +97,18 @@ export class Bookings {
       ...(typeof p.from === 'string' ? { smsFrom: p.from } : {}),
       ...(typeof p.messaging_service_sid === 'string' ? { smsMessagingServiceSid: p.messaging_service_sid } : {}),
     }));
+  }
+  /**
+   * A kept booking (one of `uids`) was cancelled or moved before its lifecycle started: a
+   * cancelled one gets none, a moved one's starts at its new uid and start.
+   */
+  changed(change: BookingChange, uids: readonly string[]): void {
+    for (let i = this.list.length - 1; i >= 0; i--) {
+      const kept = this.list[i] as BookingLifecycleInput;
+      if (!uids.includes(kept.bookingUid)) continue;
+      if (change.change === 'cancelled') this.list.splice(i, 1);
+      else this.list[i] = { ...kept, bookingUid: change.bookingUid, start: change.start };
+    }
   }
   carry(): Record<string, unknown>[] {
     return this.list as unknown as Record<string, unknown>[];
