@@ -29,14 +29,15 @@ export async function createConversation(
   agentId: string,
   contact: JsonObject = {},
   call: JsonObject = {},
-  options: { sandbox?: boolean; channel?: CallChannel } = {},
+  options: { sandbox?: boolean; channel?: CallChannel; controlUrl?: string } = {},
 ): Promise<Conversation> {
   const id = newId(IdPrefixes.Conversation);
   const sandbox = options.sandbox ?? false;
   const channel = options.channel ?? defaultCallChannel(call);
   const { rows } = await db.query<{ created_at: Date }>(
-    'INSERT INTO conversations (id, tenant_id, agent_id, contact, call, sandbox, channel) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING created_at',
-    [id, tenantId, agentId, contact, call, sandbox, channel],
+    `INSERT INTO conversations (id, tenant_id, agent_id, contact, call, sandbox, channel, control_url)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING created_at`,
+    [id, tenantId, agentId, contact, call, sandbox, channel, options.controlUrl ?? null],
   );
   return {
     id,
@@ -47,6 +48,7 @@ export async function createConversation(
     call,
     sandbox,
     channel,
+    ...(options.controlUrl !== undefined ? { controlUrl: options.controlUrl } : {}),
     createdAt: (rows[0] as { created_at: Date }).created_at,
   };
 }

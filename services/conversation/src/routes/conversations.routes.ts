@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { type JsonObject, NotFoundError } from '@switchboard/common';
+import { CallChannels, type JsonObject, NotFoundError, ValidationError } from '@switchboard/common';
 import { createConversation, findAgentByName, findConversation, findRun, listRuns } from '@switchboard/db';
 import { inRequestContext } from '../request-context.js';
 import { fromStoredResult } from '../results.js';
@@ -20,6 +20,12 @@ export const conversationRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: CreateConversationSchema,
     },
     async (req, reply) => {
+      const { channel, control_url: controlUrl } = req.body;
+      if (controlUrl !== undefined && channel !== CallChannels.Vapi) {
+        throw new ValidationError('control_url is a Vapi call’s control URL: it needs channel vapi', [
+          { pointer: '/control_url', message: `only with channel 'vapi' (channel is '${channel ?? 'not set'}')` },
+        ]);
+      }
       const agent = await findAgentByName(app.deps.db, req.principal.tenantId, req.body.agent);
       if (!agent) throw new NotFoundError('agent', req.body.agent);
       const conversation = await createConversation(
@@ -28,9 +34,18 @@ export const conversationRoutes: FastifyPluginAsyncTypebox = async (app) => {
         agent.id,
         (req.body.contact ?? {}) as JsonObject,
         (req.body.call ?? {}) as JsonObject,
-        { sandbox: req.body.sandbox === true },
+        {
+          sandbox: req.body.sandbox === true,
+          ...(channel !== undefined ? { channel } : {}),
+          ...(controlUrl !== undefined ? { controlUrl } : {}),
+        },
       );
-      return reply.status(201).send({ id: conversation.id, agent: agent.name, sandbox: conversation.sandbox });
+      return reply.status(201).send({
+        id: conversation.id,
+        agent: agent.name,
+        sandbox: conversation.sandbox,
+        channel: conversation.channel,
+      });
     },
   );
 

@@ -4,6 +4,7 @@ import { Type } from '@fastify/type-provider-typebox';
 // The declarations emitted for schemas that spread a TypeBox schema name its symbol keys (TS4023).
 // biome-ignore lint/correctness/noUnusedImports: used by the emitted declarations only
 import type { Hint, Kind, OptionalKind, ReadonlyKind } from '@sinclair/typebox';
+import { CALL_CHANNELS } from '@switchboard/common';
 import { errorResponses } from '../responses.js';
 
 export const ConversationParams = Type.Object({ id: Type.String({ pattern: '^conv_[0-9a-f]{24}$' }) });
@@ -102,11 +103,35 @@ export const CreateConversationSchema = {
             'A test call: its side effects are recorded and undone by POST /v1/conversations/{id}/compensate',
         }),
       ),
+      channel: Type.Optional(
+        Type.Union(
+          CALL_CHANNELS.map((c) => Type.Literal(c)),
+          {
+            description:
+              'Who controls the live call, and so where transfer, end call and pause steps go (see README, call-control channels). Default: twilio when call.sid is set, else none',
+          },
+        ),
+      ),
+      control_url: Type.Optional(
+        Type.String({
+          minLength: 1,
+          maxLength: 2048,
+          description: "The call's Vapi Live Call Control URL (call.monitor.controlUrl); only with channel vapi",
+        }),
+      ),
     },
     { additionalProperties: false },
   ),
   response: {
-    201: Type.Object({ id: Type.String(), agent: Type.String(), sandbox: Type.Boolean() }),
+    201: Type.Object({
+      id: Type.String(),
+      agent: Type.String(),
+      sandbox: Type.Boolean(),
+      channel: Type.Union(
+        CALL_CHANNELS.map((c) => Type.Literal(c)),
+        { description: "The conversation's call-control channel" },
+      ),
+    }),
     ...errorResponses(404),
   },
 };
