@@ -96,13 +96,16 @@ export function createTelephonyActivities(
       reason: irreversibleBecause(telephonyTransfer),
       ref: (r) => resultField(r, 'call_sid'),
       describe: (_call, r) =>
-        `call ${resultField(r, 'call_sid') ?? ''} transferred to ${resultField(r, 'destination') ?? '?'} (${resultField(r, 'status') ?? '?'})`,
+        resultField(r, 'channel') === 'vapi'
+          ? `Vapi call transfer to ${resultField(r, 'destination') ?? '?'} (${resultField(r, 'status') ?? '?'})`
+          : `call ${resultField(r, 'call_sid') ?? ''} transferred to ${resultField(r, 'destination') ?? '?'} (${resultField(r, 'status') ?? '?'})`,
     },
     [TelephonyOperations.EndCall]: {
       provider: 'twilio',
       reason: irreversibleBecause(telephonyEndCall),
       ref: (r) => resultField(r, 'call_sid'),
-      describe: (_call, r) => `call ${resultField(r, 'call_sid') ?? ''} ended`,
+      describe: (_call, r) =>
+        resultField(r, 'channel') === 'vapi' ? 'Vapi call ended' : `call ${resultField(r, 'call_sid') ?? ''} ended`,
     },
   });
 }

@@ -42,6 +42,18 @@ beforeAll(async () => {
         config: { final_message: 'Thanks for calling. Goodbye!', failure_message: 'Sorry, I could not hang up.' },
       },
       {
+        name: 'whoami',
+        description: 'Says which call this is.',
+        actions: [{ type: 'context.set', key: 'caller_tier', value: 'call.metadata.tier' }],
+        on_success: [
+          {
+            type: 'respond',
+            message:
+              'Call {{call.id}} on {{call.runtime}} by {{call.assistant_id}} to {{call.to}}, tier {{caller_tier}}.',
+          },
+        ],
+      },
+      {
         type: 'pause_inactivity_timer',
         name: 'Give Time',
         description: 'Gives the caller time.',
@@ -164,6 +176,48 @@ describe('a Vapi call', () => {
     expect(answer.error).toContain('unsupported_by_runtime');
     expect(answer.result).not.toContain('Take your time.');
     expect(requestsOf(callId)).toEqual([]);
+  });
+});
+
+describe('call metadata', () => {
+  it('reaches templates and expressions as call.*, and is shown on the run', async () => {
+    const callId = randomUUID();
+    const res = await stack.api('POST', '/v1/dropin/vapi/switch', {
+      message: {
+        type: 'tool-calls',
+        toolCallList: [{ id: `tc_${randomUUID()}`, name: 'whoami', arguments: {} }],
+        call: {
+          id: callId,
+          type: 'inboundPhoneCall',
+          assistantId: 'asst_42',
+          assistantOverrides: { variableValues: { tier: 'gold' } },
+          monitor: { controlUrl: vapi.controlUrl(callId) },
+        },
+        customer: { number: '+15551234567' },
+        phoneNumber: { number: '+15557654321' },
+      },
+    });
+    expect(res.status).toBe(200);
+    expect((res.body as VapiAnswer).results[0]?.result).toBe(
+      `Call ${callId} on vapi by asst_42 to +15557654321, tier gold.`,
+    );
+    const { rows } = await stack.db.query(
+      `SELECT r.intent_id AS id FROM action_runs r JOIN conversations c ON c.id = r.conversation_id WHERE c.external_id = $1`,
+      [`vapi:${callId}`],
+    );
+    const run = await stack.api('GET', `/v1/runs/${rows[0]?.id}`);
+    expect(run.status).toBe(200);
+    expect(run.body.call).toEqual({
+      channel: 'vapi',
+      id: callId,
+      runtime: 'vapi',
+      assistant_id: 'asst_42',
+      from: '+15551234567',
+      to: '+15557654321',
+      metadata: { tier: 'gold' },
+    });
+    // The control URL is a capability: never shown.
+    expect(JSON.stringify(run.body)).not.toContain('/control');
   });
 });
 

@@ -3,6 +3,7 @@ import { CallChannels, type JsonObject, NotFoundError, ValidationError } from '@
 import { createConversation, findAgentByName, findConversation, findRun, listRuns } from '@switchboard/db';
 import { inRequestContext } from '../request-context.js';
 import { fromStoredResult } from '../results.js';
+import { runCall } from '../run-call.js';
 import { streamConversationEvents } from '../sse.js';
 import {
   ConversationEventsSchema,
@@ -106,10 +107,12 @@ export const conversationRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (req) => {
       const run = await findRun(app.deps.db, req.principal.tenantId, req.params.id);
       if (!run) throw new NotFoundError('run', req.params.id);
+      const conversation = await findConversation(app.deps.db, req.principal.tenantId, run.conversationId);
       return {
         ...fromStoredResult(run.intentId, run.status, run.result),
         action: run.actionName,
         conversationId: run.conversationId,
+        ...(conversation ? { call: runCall(conversation) } : {}),
         durationMs: run.durationMs,
         traceId: run.traceId,
         // Derived, as in GET /v1/runs: still unfinished after its deadline.
