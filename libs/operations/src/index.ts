@@ -6,6 +6,13 @@
 export * from './calcom.js';
 export * from './calcom-payloads.js';
 export {
+  CALL_CONTROL_SUPPORT,
+  CallControlErrorCodes,
+  type ChannelSupport,
+  callControlRefusal,
+  channelOfCallContext,
+} from './call-channels.js';
+export {
   effectTraits,
   OPERATIONS,
   operationFamily,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseEndCallInput, parseSmsInput, parseTransferInput } from './telephony.js';
+import { parseEndCallInput, parseSmsInput, parseTransferInput, requireCallSid } from './telephony.js';
 
 const CALL = `CA${'a'.repeat(32)}`;
 const messageOf = (fn: () => unknown): string => {
@@ -80,6 +80,11 @@ describe('payload checks', () => {
     expect(
       messageOf(() => parseTransferInput({ ...base, hold_music_url: 'https://x.example.com/a.mp3?token=abc' })),
     ).toContain('credential-looking query parameter');
-    expect(messageOf(() => parseEndCallInput({}))).toContain("'call_sid' is missing");
+    // No call sid is the channel's business (a Vapi call has none); Twilio control needs one.
+    expect(parseEndCallInput({})).toEqual({ message: '' });
+    expect(messageOf(() => requireCallSid('telephony.end_call', parseEndCallInput({})))).toContain(
+      "'call_sid' is missing",
+    );
+    expect(requireCallSid('telephony.end_call', parseEndCallInput({ call_sid: CALL })).callSid).toBe(CALL);
   });
 });

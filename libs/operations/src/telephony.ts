@@ -36,7 +36,8 @@ export interface SmsRequest {
 export interface TransferRequest {
   /** Credential for call control: the payload may name one (an extension of the contract). */
   credential?: string;
-  callSid: string;
+  /** The Twilio call; absent on a call no Twilio account of ours controls (see {@link requireCallSid}). */
+  callSid?: string;
   destination: { kind: 'phone' | 'sip'; address: string };
   mode: 'cold' | 'warm';
   /** Said to the caller before the move; '' for nothing. */
@@ -52,7 +53,8 @@ export interface TransferRequest {
 /** A checked `telephony.end_call` payload. */
 export interface EndCallRequest {
   credential?: string;
-  callSid: string;
+  /** The Twilio call; absent on a call no Twilio account of ours controls (see {@link requireCallSid}). */
+  callSid?: string;
   /** Said before hanging up; '' for nothing. */
   message: string;
 }
@@ -100,15 +102,13 @@ function text(operation: string, p: Record<string, unknown>, field: string, max:
   return joined;
 }
 
-function callSid(operation: string, p: Record<string, unknown>): string {
+/**
+ * The payload's Twilio call sid, checked when present. Its absence is the channel's business:
+ * a Vapi call has none, and a Twilio call without one fails in {@link requireCallSid}.
+ */
+function callSid(operation: string, p: Record<string, unknown>): string | undefined {
   const sid = optionalString(operation, p, 'call_sid');
-  if (sid === undefined || sid === '') {
-    throw invalid(
-      operation,
-      'call_sid',
-      "there is no live call to act on: 'call_sid' is missing (context.call.sid is set only for phone conversations)",
-    );
-  }
+  if (sid === undefined || sid === '') return undefined;
   if (!CALL_SID.test(sid)) {
     throw invalid(
       operation,
@@ -117,6 +117,21 @@ function callSid(operation: string, p: Record<string, unknown>): string {
     );
   }
   return sid;
+}
+
+/**
+ * The request with its Twilio call sid, for controlling the call over Twilio; without one fails
+ * non-retryably (there is no live Twilio call to act on).
+ */
+export function requireCallSid<T extends { callSid?: string }>(operation: string, input: T): T & { callSid: string } {
+  if (input.callSid === undefined) {
+    throw invalid(
+      operation,
+      'call_sid',
+      "there is no live call to act on: 'call_sid' is missing (context.call.sid is set only for phone conversations)",
+    );
+  }
+  return input as T & { callSid: string };
 }
 
 /** Checks an `sms.send` payload (`SmsSendInput` of `@switchboard/actions`). */
@@ -203,7 +218,7 @@ export function parseTransferInput(payload: unknown): TransferRequest {
       throw invalid(op, 'hold_music_url', `the hold music URL is not usable: ${problem.message}`);
   }
   const out: TransferRequest = {
-    callSid: sid,
+    ...(sid !== undefined ? { callSid: sid } : {}),
     destination: parsed.destination,
     mode,
     message: text(op, p, 'message', MAX_SAY_LENGTH),
@@ -224,7 +239,11 @@ export function parseTransferInput(payload: unknown): TransferRequest {
 export function parseEndCallInput(payload: unknown): EndCallRequest {
   const op = 'telephony.end_call';
   const p = object(op, payload);
-  const out: EndCallRequest = { callSid: callSid(op, p), message: text(op, p, 'message', MAX_SAY_LENGTH) };
+  const sid = callSid(op, p);
+  const out: EndCallRequest = {
+    ...(sid !== undefined ? { callSid: sid } : {}),
+    message: text(op, p, 'message', MAX_SAY_LENGTH),
+  };
   const credential = optionalString(op, p, 'credential');
   if (credential !== undefined && credential !== '') out.credential = credential;
   return out;

@@ -158,7 +158,16 @@ export class ToolCalls {
         // Subscribe before publishing, so a fast result cannot slip past us.
         const sub = this.subscribeToIntent(req.conversationId, intentId);
         try {
-          const callContext = { contact: conversation.contact, call: conversation.call, ...(req.callContext ?? {}) };
+          const given = { contact: conversation.contact, call: conversation.call, ...(req.callContext ?? {}) };
+          const givenCall = given.call;
+          // The conversation's channel decides where call-control steps go; no request overrides it.
+          const callContext = {
+            ...given,
+            call: {
+              ...(givenCall !== null && typeof givenCall === 'object' && !Array.isArray(givenCall) ? givenCall : {}),
+              channel: conversation.channel,
+            },
+          };
           const intent = create(ActionIntentSchema, {
             intentId,
             tenantId: req.tenantId,

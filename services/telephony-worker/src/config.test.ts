@@ -7,6 +7,12 @@ describe('configuration', () => {
     const config = readTelephonyConfig({});
     expect(config).toMatchObject({ apiUrl: 'https://api.twilio.com', announceUrlTemplate: DEFAULT_ANNOUNCE_URL });
     expect(config.resumeUrl).toBeUndefined();
+    expect(config.vapiControlHosts).toEqual(['vapi.ai']);
+    expect(readTelephonyConfig({ VAPI_CONTROL_HOSTS: ' vapi.ai, 127.0.0.1 ' }).vapiControlHosts).toEqual([
+      'vapi.ai',
+      '127.0.0.1',
+    ]);
+    expect(() => readTelephonyConfig({ VAPI_CONTROL_HOSTS: ' , ' })).toThrow(/VAPI_CONTROL_HOSTS must name/);
   });
 
   it('fails once, naming every bad variable', () => {

@@ -1,4 +1,5 @@
 import { ConfigError, EnvReader } from '@switchboard/common';
+import { DEFAULT_VAPI_CONTROL_HOSTS } from '@switchboard/providers';
 
 /** Settings of the telephony worker, read once from the environment. */
 export interface TelephonyConfig {
@@ -40,6 +41,12 @@ export interface TelephonyConfig {
    * conference beyond the time the message takes to say; then it gives up and brings them back.
    */
   joinGraceMs: number;
+  /**
+   * `VAPI_CONTROL_HOSTS`: comma-separated hosts (and their subdomains) a Vapi call's control URL
+   * may point at; default `vapi.ai`. The URL comes from the runtime's webhook, so it is held to
+   * these before anything is sent. Plain http only to an explicitly listed loopback host.
+   */
+  vapiControlHosts: readonly string[];
 }
 
 /** Twilio's message Twimlet: `<Response><Say>` of its `Message[0]` parameter. */
@@ -60,6 +67,10 @@ export function readTelephonyConfig(env: NodeJS.ProcessEnv): TelephonyConfig {
     clockSlackMs: r.int('TELEPHONY_CLOCK_SLACK_MS', 60_000, 0, 3_600_000),
     pollMaxMs: r.int('TELEPHONY_POLL_MAX_MS', 1_000, 10, 60_000),
     joinGraceMs: r.int('TELEPHONY_JOIN_GRACE_MS', 20_000, 100, 600_000),
+    vapiControlHosts: (r.optional('VAPI_CONTROL_HOSTS') ?? DEFAULT_VAPI_CONTROL_HOSTS.join(','))
+      .split(',')
+      .map((h) => h.trim())
+      .filter((h) => h !== ''),
   };
   r.done();
   const problems: string[] = [];
@@ -73,6 +84,7 @@ export function readTelephonyConfig(env: NodeJS.ProcessEnv): TelephonyConfig {
       problems.push(`${name} must be an http(s) URL, got '${value}'`);
     }
   }
+  if (config.vapiControlHosts.length === 0) problems.push('VAPI_CONTROL_HOSTS must name at least one host');
   if (!config.announceUrlTemplate.includes('{text}')) {
     problems.push("TWILIO_ANNOUNCE_URL must contain '{text}' where the URL-encoded whisper goes");
   }

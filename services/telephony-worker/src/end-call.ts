@@ -11,7 +11,7 @@
  */
 import type { ProviderCall } from '@switchboard/chains';
 import type { JsonValue } from '@switchboard/common';
-import type { EndCallRequest } from '@switchboard/operations';
+import { type EndCallRequest, requireCallSid } from '@switchboard/operations';
 import { type EffectDone, runEffectOnce, withCredentialStatus } from '@switchboard/providers';
 import { currentAttempt } from './attempt.js';
 import { callCredentialName, certainlyNotApplied, speechMs, type TelephonyDeps, twilioForEffect } from './shared.js';
@@ -31,7 +31,8 @@ export interface EndCallOutcome {
 }
 
 /** Performs `telephony.end_call` for one provider call. */
-export async function endCall(d: TelephonyDeps, call: ProviderCall, input: EndCallRequest): Promise<EndCallOutcome> {
+export async function endCall(d: TelephonyDeps, call: ProviderCall, request: EndCallRequest): Promise<EndCallOutcome> {
+  const input = requireCallSid(call.operation, request);
   return runEffectOnce(d.ctx.db, call, async (claim) => {
     const twilio = await twilioForEffect(
       d,

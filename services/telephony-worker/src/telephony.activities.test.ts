@@ -461,9 +461,10 @@ describe('telephony.transfer (cold)', () => {
       await run('telephony.end_call', { call_sid: String(call.sid) }, ids());
       const out = await run('telephony.transfer', transfer(String(call.sid), { kind: 'phone', address: AGENT }), ids());
       expect(out).toMatchObject({ ok: false, error: { code: 'provider_conflict', retryable: false } });
+      // No call sid and no conversation the worker knows: there is no call to control.
       const noCall = await run('telephony.transfer', transfer('', { kind: 'phone', address: AGENT }), ids());
-      expect(noCall).toMatchObject({ ok: false, error: { code: 'provider_invalid_input' } });
-      expect((noCall as { error: { message: string } }).error.message).toContain("'call_sid' is missing");
+      expect(noCall).toMatchObject({ ok: false, error: { code: 'no_call_control', retryable: false } });
+      expect((noCall as { error: { message: string } }).error.message).toContain('has no call');
       const badSip = await run(
         'telephony.transfer',
         transfer(String(call.sid), { kind: 'sip', address: 'sip:user:pw@pbx.example.com' }),

@@ -1,7 +1,8 @@
 /**
  * The activities of the telephony worker, keyed by operation name: `sms.send`,
  * `telephony.transfer` and `telephony.end_call` (payloads and results as in
- * `@switchboard/actions` operations). Twilio is reached at `TWILIO_API_URL`.
+ * `@switchboard/actions` operations). Twilio is reached at `TWILIO_API_URL`; a call Vapi owns
+ * at its Live Call Control URL (the conversation's channel decides, see `channels.ts`).
  */
 import type { ProviderActivities, ProviderCall } from '@switchboard/chains';
 import { type JsonValue, SwitchboardError } from '@switchboard/common';
@@ -12,11 +13,13 @@ import {
   resultField,
   serveOperation,
 } from '@switchboard/providers';
+import { callRoute, requireControlUrl } from './channels.js';
 import { readTelephonyConfig, type TelephonyConfig } from './config.js';
 import { endCall } from './end-call.js';
 import type { TelephonyDeps } from './shared.js';
 import { sendSms } from './sms.js';
 import { transferCall } from './transfer.js';
+import { endVapiCall, transferVapiCall } from './vapi-calls.js';
 
 /** The operations this worker serves. */
 export const TelephonyOperations = {
@@ -64,11 +67,17 @@ export function createTelephonyActivities(
     };
   const served: ProviderActivities = {
     ...serveOperation(smsSend, async (call, input) => (await sendSms(deps, call, input)) as JsonValue),
-    ...serveOperation(
-      telephonyTransfer,
-      async (call, input) => (await transferCall(deps, call, input)) as unknown as JsonValue,
-    ),
-    ...serveOperation(telephonyEndCall, async (call, input) => (await endCall(deps, call, input)) as JsonValue),
+    // Call control goes through the conversation's channel (see channels.ts).
+    ...serveOperation(telephonyTransfer, async (call, input) => {
+      const route = await callRoute(deps, call, 'transfer', input.callSid);
+      if (route.channel === 'vapi') return await transferVapiCall(deps, call, requireControlUrl(route), input);
+      return (await transferCall(deps, call, input)) as unknown as JsonValue;
+    }),
+    ...serveOperation(telephonyEndCall, async (call, input) => {
+      const route = await callRoute(deps, call, 'end_call', input.callSid);
+      if (route.channel === 'vapi') return await endVapiCall(deps, call, requireControlUrl(route), input);
+      return (await endCall(deps, call, input)) as JsonValue;
+    }),
   };
   // A payload refused by its parser is logged too.
   const activities: ProviderActivities = Object.fromEntries(
@@ -87,13 +96,16 @@ export function createTelephonyActivities(
       reason: irreversibleBecause(telephonyTransfer),
       ref: (r) => resultField(r, 'call_sid'),
       describe: (_call, r) =>
-        `call ${resultField(r, 'call_sid') ?? ''} transferred to ${resultField(r, 'destination') ?? '?'} (${resultField(r, 'status') ?? '?'})`,
+        resultField(r, 'channel') === 'vapi'
+          ? `Vapi call transfer to ${resultField(r, 'destination') ?? '?'} (${resultField(r, 'status') ?? '?'})`
+          : `call ${resultField(r, 'call_sid') ?? ''} transferred to ${resultField(r, 'destination') ?? '?'} (${resultField(r, 'status') ?? '?'})`,
     },
     [TelephonyOperations.EndCall]: {
       provider: 'twilio',
       reason: irreversibleBecause(telephonyEndCall),
       ref: (r) => resultField(r, 'call_sid'),
-      describe: (_call, r) => `call ${resultField(r, 'call_sid') ?? ''} ended`,
+      describe: (_call, r) =>
+        resultField(r, 'channel') === 'vapi' ? 'Vapi call ended' : `call ${resultField(r, 'call_sid') ?? ''} ended`,
     },
   });
 }

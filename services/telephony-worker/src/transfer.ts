@@ -48,7 +48,7 @@ import { createHash } from 'node:crypto';
 import type { ProviderCall } from '@switchboard/chains';
 import type { JsonValue } from '@switchboard/common';
 import type { EffectRecord } from '@switchboard/db';
-import type { TransferRequest } from '@switchboard/operations';
+import { requireCallSid, type TransferRequest } from '@switchboard/operations';
 import {
   type EffectClaim,
   ProviderError,
@@ -68,6 +68,9 @@ import {
 } from './shared.js';
 import { FINAL_CALL_STATUSES, TWILIO, type TwilioClient, twilioErrorCode } from './twilio-client.js';
 import { Twiml } from './twiml.js';
+
+/** A transfer of a Twilio call: its sid is known. */
+type TwilioTransferRequest = TransferRequest & { callSid: string };
 
 /** Outcomes a transfer reports in `status`. */
 export const TransferStatuses = {
@@ -155,7 +158,7 @@ interface Run {
   d: TelephonyDeps;
   call: ProviderCall;
   key: string;
-  input: TransferRequest;
+  input: TwilioTransferRequest;
   client: TwilioClient;
   /** The effect record's claim (its earlier attempt's record, its reference, its release). */
   claim: EffectClaim;
@@ -170,8 +173,9 @@ interface Run {
 export async function transferCall(
   d: TelephonyDeps,
   call: ProviderCall,
-  input: TransferRequest,
+  request: TransferRequest,
 ): Promise<TransferOutcome> {
+  const input = requireCallSid(call.operation, request);
   const outcome = await runEffectOnce<JsonValue>(d.ctx.db, call, async (claim) => {
     const twilio = await twilioForEffect(
       d,
@@ -198,7 +202,7 @@ export async function transferCall(
   return outcome as unknown as TransferOutcome;
 }
 
-function baseOutcome(input: TransferRequest, status: TransferStatus): TransferOutcome {
+function baseOutcome(input: TwilioTransferRequest, status: TransferStatus): TransferOutcome {
   return {
     status,
     mode: input.mode,

@@ -52,6 +52,9 @@ function vapiMessage(callId: string, toolCalls: { id: string; name: string; argu
         phoneCallProviderId: `CA${'7'.repeat(32)}`,
         customer: { number: '+15551234567', name: 'Ada' },
         phoneNumber: { number: '+15557654321' },
+        monitor: { controlUrl: `https://phone-call-websocket.vapi.ai/${callId}/control` },
+        assistantId: 'asst_front_desk',
+        assistantOverrides: { metadata: { crm_id: 'c-1', tier: 'basic' }, variableValues: { tier: 'gold' } },
       },
       customer: { number: '+15551234567', name: 'Ada' },
       phoneNumber: { number: '+15557654321' },
@@ -62,11 +65,18 @@ function vapiMessage(callId: string, toolCalls: { id: string; name: string; argu
 
 async function conversationsOf(externalId: string) {
   const { rows } = await stack.db.query(
-    `SELECT c.id, c.contact, c.call, (SELECT count(*)::int FROM action_runs r WHERE r.conversation_id = c.id) AS runs
+    `SELECT c.id, c.contact, c.call, c.channel, c.control_url, (SELECT count(*)::int FROM action_runs r WHERE r.conversation_id = c.id) AS runs
        FROM conversations c WHERE c.external_id = $1`,
     [externalId],
   );
-  return rows as { id: string; contact: Record<string, unknown>; call: Record<string, unknown>; runs: number }[];
+  return rows as {
+    id: string;
+    contact: Record<string, unknown>;
+    call: Record<string, unknown>;
+    channel: string;
+    control_url: string | null;
+    runs: number;
+  }[];
 }
 
 describe('Vapi tool-calls webhook', () => {
@@ -93,8 +103,21 @@ describe('Vapi tool-calls webhook', () => {
     const [conversation, ...others] = await conversationsOf(`vapi:${callId}`);
     expect(others).toEqual([]);
     expect(conversation?.runs).toBe(2);
-    expect(conversation?.call).toEqual({ sid: `CA${'7'.repeat(32)}`, from: '+15551234567', to: '+15557654321' });
-    expect(conversation?.contact).toEqual({ phone: '+15551234567', name: 'Ada' });
+    // The runtime's call for chains (`call.*`): its id, runtime, assistant and metadata with the
+    // variables (which win), beside the numbers and the Twilio sid.
+    expect(conversation?.call).toEqual({
+      sid: `CA${'7'.repeat(32)}`,
+      from: '+15551234567',
+      to: '+15557654321',
+      id: callId,
+      runtime: 'vapi',
+      assistant_id: 'asst_front_desk',
+      metadata: { crm_id: 'c-1', tier: 'gold' },
+    });
+    expect(conversation?.contact).toEqual({ phone: '+15551234567', name: 'Ada', tier: 'gold' });
+    // Vapi owns the call, Twilio sid or not: call control goes to the call's control URL.
+    expect(conversation?.channel).toBe('vapi');
+    expect(conversation?.control_url).toBe(`https://phone-call-websocket.vapi.ai/${callId}/control`);
 
     // A later webhook of the same call joins the same conversation.
     const later = await stack.api(
@@ -249,6 +272,8 @@ describe('Retell custom function', () => {
         from_number: '+15557654321',
         to_number: '+15550001111',
         retell_llm_dynamic_variables: { first_name: 'Grace' },
+        agent_id: 'agent_7',
+        metadata: { campaign: 'spring' },
         transcript: 'Agent: What did you eat?\nUser: Soup and bread for lunch.',
       },
     };
@@ -271,8 +296,16 @@ describe('Retell custom function', () => {
     expect(rest).toEqual([]);
     expect(conversation?.runs).toBe(2);
     // Outbound: `call.from` is still the customer.
-    expect(conversation?.call).toEqual({ from: '+15550001111', to: '+15557654321' });
+    expect(conversation?.call).toEqual({
+      from: '+15550001111',
+      to: '+15557654321',
+      id: callId,
+      runtime: 'retell',
+      assistant_id: 'agent_7',
+      metadata: { campaign: 'spring', first_name: 'Grace' },
+    });
     expect(conversation?.contact).toEqual({ phone: '+15550001111', first_name: 'Grace' });
+    expect([conversation?.channel, conversation?.control_url]).toEqual(['retell', null]);
 
     const failed = await stack.api('POST', '/v1/dropin/retell/demo', {
       ...body,

@@ -58,7 +58,10 @@ async function call(conversation: string, name: string, args: Record<string, unk
 
 describe('an explicit inactivity pause', () => {
   it('is not lifted by the automatic resume of its own run or of later runs of the conversation', async () => {
-    const conv = (await stack.api('POST', '/v1/conversations', { agent: 'patient' })).body.id as string;
+    // A voice call the API client's runtime controls: channel twilio (a conversation without a
+    // call, channel none, refuses call-control steps such as the pause).
+    const conv = (await stack.api('POST', '/v1/conversations', { agent: 'patient', channel: 'twilio' })).body
+      .id as string;
     // Before any explicit pause, a run is wrapped in an automatic pause and resume.
     expect(controls((await call(conv, 'take_note', { note: 'a' })).events)).toEqual([
       'pause_inactivity+auto',
@@ -81,7 +84,8 @@ describe('an explicit inactivity pause', () => {
     expect(controls(later.events)).toEqual(['pause_inactivity+auto']);
 
     // Another conversation has its own timer.
-    const other = (await stack.api('POST', '/v1/conversations', { agent: 'patient' })).body.id as string;
+    const other = (await stack.api('POST', '/v1/conversations', { agent: 'patient', channel: 'twilio' })).body
+      .id as string;
     expect(controls((await call(other, 'take_note', { note: 'c' })).events)).toEqual([
       'pause_inactivity+auto',
       'resume_inactivity+auto',

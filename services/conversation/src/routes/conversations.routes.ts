@@ -1,8 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { type JsonObject, NotFoundError } from '@switchboard/common';
+import { CallChannels, type JsonObject, NotFoundError, ValidationError } from '@switchboard/common';
 import { createConversation, findAgentByName, findConversation, findRun, listRuns } from '@switchboard/db';
 import { inRequestContext } from '../request-context.js';
 import { fromStoredResult } from '../results.js';
+import { runCall } from '../run-call.js';
 import { streamConversationEvents } from '../sse.js';
 import {
   ConversationEventsSchema,
@@ -20,6 +21,12 @@ export const conversationRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: CreateConversationSchema,
     },
     async (req, reply) => {
+      const { channel, control_url: controlUrl } = req.body;
+      if (controlUrl !== undefined && channel !== CallChannels.Vapi) {
+        throw new ValidationError('control_url is a Vapi call’s control URL: it needs channel vapi', [
+          { pointer: '/control_url', message: `only with channel 'vapi' (channel is '${channel ?? 'not set'}')` },
+        ]);
+      }
       const agent = await findAgentByName(app.deps.db, req.principal.tenantId, req.body.agent);
       if (!agent) throw new NotFoundError('agent', req.body.agent);
       const conversation = await createConversation(
@@ -28,9 +35,18 @@ export const conversationRoutes: FastifyPluginAsyncTypebox = async (app) => {
         agent.id,
         (req.body.contact ?? {}) as JsonObject,
         (req.body.call ?? {}) as JsonObject,
-        { sandbox: req.body.sandbox === true },
+        {
+          sandbox: req.body.sandbox === true,
+          ...(channel !== undefined ? { channel } : {}),
+          ...(controlUrl !== undefined ? { controlUrl } : {}),
+        },
       );
-      return reply.status(201).send({ id: conversation.id, agent: agent.name, sandbox: conversation.sandbox });
+      return reply.status(201).send({
+        id: conversation.id,
+        agent: agent.name,
+        sandbox: conversation.sandbox,
+        channel: conversation.channel,
+      });
     },
   );
 
@@ -91,10 +107,12 @@ export const conversationRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (req) => {
       const run = await findRun(app.deps.db, req.principal.tenantId, req.params.id);
       if (!run) throw new NotFoundError('run', req.params.id);
+      const conversation = await findConversation(app.deps.db, req.principal.tenantId, run.conversationId);
       return {
         ...fromStoredResult(run.intentId, run.status, run.result),
         action: run.actionName,
         conversationId: run.conversationId,
+        ...(conversation ? { call: runCall(conversation) } : {}),
         durationMs: run.durationMs,
         traceId: run.traceId,
         // Derived, as in GET /v1/runs: still unfinished after its deadline.

@@ -4,6 +4,7 @@ import { Type } from '@fastify/type-provider-typebox';
 // The declarations emitted for schemas that spread a TypeBox schema name its symbol keys (TS4023).
 // biome-ignore lint/correctness/noUnusedImports: used by the emitted declarations only
 import type { Hint, Kind, OptionalKind, ReadonlyKind } from '@sinclair/typebox';
+import { CALL_CHANNELS } from '@switchboard/common';
 import { errorResponses } from '../responses.js';
 
 export const ConversationParams = Type.Object({ id: Type.String({ pattern: '^conv_[0-9a-f]{24}$' }) });
@@ -61,11 +62,38 @@ export const RunSummary = Type.Object({
   traceId: Type.Union([Type.String(), Type.Null()]),
 });
 
+/** A conversation's call-control channel (see README, call-control channels). */
+export const CallChannelSchema = Type.Union(
+  CALL_CHANNELS.map((c) => Type.Literal(c)),
+  { description: 'Who controls the live call: where transfer, end call and pause steps go' },
+);
+
+/** The call of a run's conversation, as chains read it (`call.*`). */
+export const RunCall = Type.Object(
+  {
+    channel: CallChannelSchema,
+    sid: Type.Optional(Type.String({ description: 'Twilio CallSid, when the call runs over Twilio' })),
+    id: Type.Optional(Type.String({ description: "The voice runtime's call id (drop-in endpoints)" })),
+    runtime: Type.Optional(Type.String({ description: 'vapi, retell, …: the runtime of the drop-in endpoint' })),
+    assistant_id: Type.Optional(Type.String({ description: "The runtime's assistant (Vapi) or agent (Retell) id" })),
+    from: Type.Optional(Type.String({ description: 'The customer, E.164' })),
+    to: Type.Optional(Type.String({ description: 'The number called (ours on an inbound call), E.164' })),
+    metadata: Type.Optional(
+      Type.Record(Type.String(), Type.Unknown(), {
+        description:
+          "The runtime's call metadata and variables (Vapi metadata, variableValues; Retell metadata, dynamic variables)",
+      }),
+    ),
+  },
+  { description: "The call of the run's conversation, as its chain reads it (`call.*`)" },
+);
+
 export const Run = Type.Composite([
   ToolCallResult,
   Type.Object({
     action: Type.String(),
     conversationId: Type.String(),
+    call: Type.Optional(RunCall),
     durationMs: Type.Union([Type.Integer(), Type.Null()]),
     traceId: Type.Union([Type.String(), Type.Null()]),
     stuck: Type.Boolean({
@@ -102,11 +130,32 @@ export const CreateConversationSchema = {
             'A test call: its side effects are recorded and undone by POST /v1/conversations/{id}/compensate',
         }),
       ),
+      channel: Type.Optional(
+        Type.Union(
+          CALL_CHANNELS.map((c) => Type.Literal(c)),
+          {
+            description:
+              'Who controls the live call, and so where transfer, end call and pause steps go (see README, call-control channels). Default: twilio when call.sid is set, else none',
+          },
+        ),
+      ),
+      control_url: Type.Optional(
+        Type.String({
+          minLength: 1,
+          maxLength: 2048,
+          description: "The call's Vapi Live Call Control URL (call.monitor.controlUrl); only with channel vapi",
+        }),
+      ),
     },
     { additionalProperties: false },
   ),
   response: {
-    201: Type.Object({ id: Type.String(), agent: Type.String(), sandbox: Type.Boolean() }),
+    201: Type.Object({
+      id: Type.String(),
+      agent: Type.String(),
+      sandbox: Type.Boolean(),
+      channel: CallChannelSchema,
+    }),
     ...errorResponses(404),
   },
 };

@@ -16,9 +16,13 @@
  * `call.call_id`) and the agent in the path. The first tool call of a call creates the
  * conversation, with the call's customer number as `call.from` and `contact.phone`, the
  * number called as `call.to` (an outbound call the other way round: `call.from` is always the
- * customer), the Twilio CallSid as `call.sid` when the call runs over Twilio, and the runtime's
- * variables (Vapi `assistantOverrides.variableValues`, Retell `retell_llm_dynamic_variables`)
- * as contact variables; later tool calls of the call reuse it, so chain state carries over.
+ * customer), the Twilio CallSid as `call.sid` when the call runs over Twilio, the runtime's own
+ * call id, name, assistant (agent) id and metadata as `call.id`, `call.runtime`,
+ * `call.assistant_id` and `call.metadata` (Vapi `call.metadata`, `assistantOverrides.metadata`
+ * and `.variableValues`; Retell `metadata` and `retell_llm_dynamic_variables`), and the runtime's
+ * variables as contact variables; later tool calls of the call reuse it, so chain state carries
+ * over. The conversation's call-control channel is the runtime (`vapi`, `retell`), Twilio sid or
+ * not; a Vapi call's `call.monitor.controlUrl` is kept (not in `call`) for call-control steps.
  * `?sandbox=true` makes a new conversation a test call.
  *
  * Idempotency: Vapi's tool call id is the Idempotency-Key, so a redelivered webhook runs each
@@ -30,7 +34,7 @@
  * A chain that fails or is cancelled is an answer (200), never a 5xx: the model reads why.
  */
 import type { FastifyPluginAsyncTypebox, Static } from '@fastify/type-provider-typebox';
-import { type JsonObject, NotFoundError, SwitchboardError, ValidationError } from '@switchboard/common';
+import { CallChannels, type JsonObject, NotFoundError, SwitchboardError, ValidationError } from '@switchboard/common';
 import {
   CredentialProviders,
   findAgentByName,
@@ -63,23 +67,52 @@ async function agentTools(app: FastifyInstance, req: FastifyRequest, name: strin
   return loadAgentTools(app.deps.db, req.principal.tenantId, agent);
 }
 
-/** Vapi call → conversation contact and call context. */
-function vapiContext(message: Record<string, unknown>): { contact: JsonObject; call: JsonObject } {
+/**
+ * The runtime's own view of the call, for chains (`call.id`, `call.runtime`,
+ * `call.assistant_id`, `call.metadata`): `metadata` merges the runtime's metadata and variables,
+ * later ones winning.
+ */
+function runtimeCall(
+  runtime: string,
+  id: string | undefined,
+  assistantId: string | undefined,
+  metadata: (JsonObject | undefined)[],
+): JsonObject {
+  const merged: JsonObject = Object.assign({}, ...metadata.filter((m) => m !== undefined));
+  return {
+    runtime,
+    ...(id ? { id } : {}),
+    ...(assistantId ? { assistant_id: assistantId } : {}),
+    ...(Object.keys(merged).length > 0 ? { metadata: merged } : {}),
+  };
+}
+
+/** Vapi call → conversation contact, call context and the call's Live Call Control URL. */
+function vapiContext(message: Record<string, unknown>): { contact: JsonObject; call: JsonObject; controlUrl?: string } {
   const call = object(message.call) ?? {};
+  // Present when the assistant has `monitorPlan.controlEnabled`; call-control steps need it.
+  const controlUrl = text(object(call.monitor)?.controlUrl);
   const customer = object(message.customer) ?? object(call.customer) ?? {};
   const phoneNumber = object(message.phoneNumber) ?? object(call.phoneNumber) ?? {};
   const customerNumber = e164(customer.number);
   const ourNumber = e164(phoneNumber.number);
   const sid = call.phoneCallProvider === 'twilio' ? text(call.phoneCallProviderId) : undefined;
-  const variables = object(object(call.assistantOverrides)?.variableValues) ?? {};
+  const overrides = object(call.assistantOverrides);
+  const variables = object(overrides?.variableValues) ?? {};
   const name = text(customer.name);
   return {
     contact: { ...(customerNumber ? { phone: customerNumber } : {}), ...(name ? { name } : {}), ...variables },
     call: {
       ...(sid ? { sid } : {}),
+      ...runtimeCall('vapi', text(call.id), text(call.assistantId), [
+        object(call.metadata),
+        object(overrides?.metadata),
+        variables,
+      ]),
       ...(customerNumber ? { from: customerNumber } : {}),
       ...(ourNumber ? { to: ourNumber } : {}),
     },
+    ...(controlUrl ? { controlUrl } : {}),
   };
 }
 
@@ -94,6 +127,7 @@ function retellContext(call: Record<string, unknown>): { contact: JsonObject; ca
     contact: { ...(customerNumber ? { phone: customerNumber } : {}), ...variables },
     call: {
       ...(sid ? { sid } : {}),
+      ...runtimeCall('retell', text(call.call_id), text(call.agent_id), [object(call.metadata), variables]),
       ...(customerNumber ? { from: customerNumber } : {}),
       ...(ourNumber ? { to: ourNumber } : {}),
     },
@@ -177,6 +211,7 @@ export const dropinRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tenantId,
         agentId: tools.agent.id,
         externalId: `vapi:${callId}`,
+        channel: CallChannels.Vapi,
         ...vapiContext(message as Record<string, unknown>),
         sandbox: req.query.sandbox === 'true',
       });
@@ -228,6 +263,7 @@ export const dropinRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tenantId,
         agentId: tools.agent.id,
         externalId: `retell:${callId}`,
+        channel: CallChannels.Retell,
         ...retellContext(req.body.call as Record<string, unknown>),
         sandbox: req.query.sandbox === 'true',
       });

@@ -38,6 +38,16 @@ export const LIFECYCLE_START_BY_ACTIVITY_PATCH = 'lifecycle-start-by-activity';
  */
 export const LENIENT_OUTPUTS_PATCH = 'lenient-outputs';
 
+/**
+ * Call-control steps go through the conversation's channel (`call.channel` of the call context):
+ * a step the channel cannot carry out fails before anything runs (`no_call_control`,
+ * `unsupported_by_runtime`), and an end call on a Vapi call runs in the chain (Vapi says the
+ * final message and hangs up itself) instead of after the outcome. Sessions before it deferred
+ * every end call and left it to the runtime when there was no call sid. Asked only by runs that
+ * reach a call-control step with a channel, so only those carry it.
+ */
+export const CHANNELS_CALL_CONTROL_PATCH = 'channels-call-control';
+
 /** The idle timeout (the session's `IDLE_TIMEOUT_MS`) as the release before the watchdog wrote it. */
 const IDLE_TIMEOUT = '24 hours';
 

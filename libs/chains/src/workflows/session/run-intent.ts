@@ -11,6 +11,7 @@ import {
   interpret,
 } from '@switchboard/actions';
 import type { JsonValue } from '@switchboard/common';
+import { CallChannels } from '@switchboard/common/call-channels';
 import { SwitchboardError } from '@switchboard/common/errors';
 import {
   type BookingLifecycleInput,
@@ -20,7 +21,7 @@ import {
   type SessionIntent,
   type SessionSettings,
 } from '@switchboard/contracts/temporal';
-import { effectTraits } from '@switchboard/operations';
+import { callControlRefusal, channelOfCallContext, effectTraits } from '@switchboard/operations';
 import { ActivityFailure, patched } from '@temporalio/workflow';
 import { setTraceParent } from '../trace-context.js';
 import { sessionActivities } from './activities.js';
@@ -29,6 +30,7 @@ import { type AskedConfirmation, askedBefore, type ConfirmationGate, passConfirm
 import { endCallsAfterDelivery, failOnStatus, fromActivityFailure, runEffect, withStillWorking } from './effects.js';
 import { type IntentTrace, intentTrace } from './intent-trace.js';
 import {
+  CHANNELS_CALL_CONTROL_PATCH,
   LENIENT_OUTPUTS_PATCH,
   type LegacyCommands,
   LIFECYCLE_START_BY_ACTIVITY_PATCH,
@@ -130,6 +132,8 @@ async function execute(
   /** Bookings cancelled or moved, whose lifecycles are told once the outcome is published. */
   const changedBookings: FollowedChange[] = [];
   const deferredEndCalls: EffectRequest[] = [];
+  // Where call-control steps go; undefined for intents of releases before channels.
+  const channel = channelOfCallContext(intent.callContext);
   const onEvent = (e: ChainEvent) => out.emit(toPublished(e));
   const result = await interpret(
     {
@@ -149,10 +153,23 @@ async function execute(
             retryable: false,
           });
         }
-        effectsStarted++;
         // What the session does around the effect is its operation's traits (libs/operations).
         const traits = request.operation === undefined ? undefined : effectTraits(request.operation);
-        if (request.kind === 'provider' && traits?.deferredUntilDelivered) {
+        const channelControl =
+          request.kind === 'provider' && traits?.callControl !== undefined && channel !== undefined
+            ? patched(CHANNELS_CALL_CONTROL_PATCH)
+            : false;
+        if (channelControl && channel !== undefined && traits?.callControl !== undefined) {
+          // A step the conversation's channel cannot carry out fails here: nothing is done, and
+          // nothing reports it done (on_failure runs with the code).
+          const refusal = callControlRefusal(channel, traits.callControl);
+          if (refusal !== undefined) throw refusal;
+        }
+        effectsStarted++;
+        // Vapi says the final message and hangs up itself (`say` with `endCallAfterSpoken`), so
+        // its end call runs in the chain and the step's outcome is the real one.
+        const deferred = traits?.deferredUntilDelivered === true && !(channelControl && channel === CallChannels.Vapi);
+        if (request.kind === 'provider' && deferred) {
           // Hanging up now would cut off the final message: the call ends once the runtime
           // reports it delivered (or after a bounded wait), after the outcome is published.
           deferredEndCalls.push(request);
