@@ -13,6 +13,15 @@ export interface Conversation {
   call: JsonObject;
   /** A test call: its side effects are recorded and can be undone in one request. */
   sandbox: boolean;
+  /**
+   * The agent the conversation is with now: `agentId` until a `handoff` moved it (then the
+   * target's), so later tool calls and turns run that agent's actions.
+   */
+  activeAgentId: string;
+  /** The topic a handoff moved the conversation into, if any (tool calls without a topic use it). */
+  activeTopic: string | null;
+  /** User context (`user.*` in chains): id, name, email, phone, locale, time_zone, attributes. */
+  user: JsonObject;
   createdAt: Date;
 }
 
@@ -22,13 +31,14 @@ export async function createConversation(
   agentId: string,
   contact: JsonObject = {},
   call: JsonObject = {},
-  options: { sandbox?: boolean } = {},
+  options: { sandbox?: boolean; user?: JsonObject } = {},
 ): Promise<Conversation> {
   const id = newId(IdPrefixes.Conversation);
   const sandbox = options.sandbox ?? false;
+  const user = options.user ?? {};
   const { rows } = await db.query<{ created_at: Date }>(
-    'INSERT INTO conversations (id, tenant_id, agent_id, contact, call, sandbox) VALUES ($1, $2, $3, $4, $5, $6) RETURNING created_at',
-    [id, tenantId, agentId, contact, call, sandbox],
+    'INSERT INTO conversations (id, tenant_id, agent_id, contact, call, sandbox, user_context) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING created_at',
+    [id, tenantId, agentId, contact, call, sandbox, user],
   );
   return {
     id,
@@ -38,6 +48,9 @@ export async function createConversation(
     contact,
     call,
     sandbox,
+    activeAgentId: agentId,
+    activeTopic: null,
+    user,
     createdAt: (rows[0] as { created_at: Date }).created_at,
   };
 }
@@ -50,10 +63,14 @@ interface ConversationRow {
   contact: JsonObject;
   call: JsonObject;
   sandbox: boolean;
+  active_agent_id: string | null;
+  active_topic: string | null;
+  user_context: JsonObject;
   created_at: Date;
 }
 
-const CONVERSATION_COLUMNS = 'id, tenant_id, agent_id, status, contact, call, sandbox, created_at';
+const CONVERSATION_COLUMNS =
+  'id, tenant_id, agent_id, status, contact, call, sandbox, active_agent_id, active_topic, user_context, created_at';
 
 function mapConversation(row: ConversationRow): Conversation {
   return {
@@ -64,6 +81,9 @@ function mapConversation(row: ConversationRow): Conversation {
     contact: row.contact,
     call: row.call,
     sandbox: row.sandbox,
+    activeAgentId: row.active_agent_id ?? row.agent_id,
+    activeTopic: row.active_topic,
+    user: row.user_context,
     createdAt: row.created_at,
   };
 }

@@ -18,6 +18,8 @@ export interface ExternalConversationInput {
   call?: JsonObject;
   /** A test call; used only when the conversation is created. */
   sandbox?: boolean;
+  /** User context (validated by the caller); used only when the conversation is created. */
+  user?: JsonObject;
 }
 
 /** The conversation of an external call, and whether this request created it. */
@@ -56,8 +58,8 @@ export async function findOrCreateExternalConversation(
   const existing = await findConversationByExternalId(db, input.tenantId, input.agentId, input.externalId);
   if (existing) return { conversation: existing, created: false };
   const { rows } = await db.query<{ id: string }>(
-    `INSERT INTO conversations (id, tenant_id, agent_id, contact, call, sandbox, external_id)
-     VALUES ($1, $2, $3, $4, $5, $6, $7)
+    `INSERT INTO conversations (id, tenant_id, agent_id, contact, call, sandbox, external_id, user_context)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
      ON CONFLICT (tenant_id, agent_id, external_id) DO NOTHING RETURNING id`,
     [
       newId(IdPrefixes.Conversation),
@@ -67,6 +69,7 @@ export async function findOrCreateExternalConversation(
       input.call ?? {},
       input.sandbox === true,
       input.externalId,
+      input.user ?? {},
     ],
   );
   const insertedId = rows[0]?.id;

@@ -32,6 +32,7 @@ import type pg from 'pg';
 import { llmSettingsFromBody, llmSettingsToBody } from '../agent-loop/llm-settings.js';
 import { statusOfActions } from '../agent-status.js';
 import { InstructionsLintError } from '../errors.js';
+import { handoffTargetIssues } from '../handoff-targets.js';
 import {
   ExportAgentSchema,
   GetAgentSchema,
@@ -63,6 +64,14 @@ export const agentRoutes: FastifyPluginAsyncTypebox = async (app) => {
         throw new ValidationError(
           `agent '${req.params.name}' has ${compiled.issues.length} problem(s); nothing was saved`,
           compiled.issues,
+        );
+      }
+      // Seed: "handoff | Transfer to another agent": the target must be an agent of the tenant.
+      const handoffIssues = await handoffTargetIssues(app.deps.db, req.principal.tenantId, req.params.name, req.body);
+      if (handoffIssues.length > 0) {
+        throw new ValidationError(
+          `agent '${req.params.name}' hands over to ${handoffIssues.length} agent(s) or topic(s) that do not exist; nothing was saved`,
+          handoffIssues,
         );
       }
       const publish = req.query.publish !== false && req.query.publish !== 'false';

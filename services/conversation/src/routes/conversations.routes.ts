@@ -1,9 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { type JsonObject, NotFoundError } from '@switchboard/common';
+import { type JsonObject, NotFoundError, ValidationError } from '@switchboard/common';
 import { createConversation, findAgentByName, findConversation, findRun, listRuns } from '@switchboard/db';
 import { inRequestContext } from '../request-context.js';
 import { fromStoredResult } from '../results.js';
 import { streamConversationEvents } from '../sse.js';
+import { userContextIssues } from '../user-context.js';
 import {
   ConversationEventsSchema,
   CreateConversationSchema,
@@ -20,6 +21,9 @@ export const conversationRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: CreateConversationSchema,
     },
     async (req, reply) => {
+      const user = (req.body.user ?? {}) as JsonObject;
+      const issues = userContextIssues(user, '/user');
+      if (issues.length > 0) throw new ValidationError('the user context is not valid; nothing was created', issues);
       const agent = await findAgentByName(app.deps.db, req.principal.tenantId, req.body.agent);
       if (!agent) throw new NotFoundError('agent', req.body.agent);
       const conversation = await createConversation(
@@ -28,9 +32,11 @@ export const conversationRoutes: FastifyPluginAsyncTypebox = async (app) => {
         agent.id,
         (req.body.contact ?? {}) as JsonObject,
         (req.body.call ?? {}) as JsonObject,
-        { sandbox: req.body.sandbox === true },
+        { sandbox: req.body.sandbox === true, user },
       );
-      return reply.status(201).send({ id: conversation.id, agent: agent.name, sandbox: conversation.sandbox });
+      return reply
+        .status(201)
+        .send({ id: conversation.id, agent: agent.name, sandbox: conversation.sandbox, user: conversation.user });
     },
   );
 
@@ -71,6 +77,7 @@ export const conversationRoutes: FastifyPluginAsyncTypebox = async (app) => {
         runs: runs.map((r) => ({
           id: r.intentId,
           action: r.actionName,
+          agent: r.agentName,
           status: r.status,
           acceptedAt: r.acceptedAt.toISOString(),
           startedAt: r.startedAt?.toISOString() ?? null,
@@ -94,6 +101,7 @@ export const conversationRoutes: FastifyPluginAsyncTypebox = async (app) => {
       return {
         ...fromStoredResult(run.intentId, run.status, run.result),
         action: run.actionName,
+        agent: run.agentName,
         conversationId: run.conversationId,
         durationMs: run.durationMs,
         traceId: run.traceId,

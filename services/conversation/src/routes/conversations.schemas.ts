@@ -5,6 +5,7 @@ import { Type } from '@fastify/type-provider-typebox';
 // biome-ignore lint/correctness/noUnusedImports: used by the emitted declarations only
 import type { Hint, Kind, OptionalKind, ReadonlyKind } from '@sinclair/typebox';
 import { errorResponses } from '../responses.js';
+import { UserContext } from './user-context.schemas.js';
 
 export const ConversationParams = Type.Object({ id: Type.String({ pattern: '^conv_[0-9a-f]{24}$' }) });
 
@@ -49,6 +50,10 @@ export const Pending = {
 export const RunSummary = Type.Object({
   id: Type.String({ description: 'Tool call (run) id' }),
   action: Type.String(),
+  agent: Type.Union([Type.String(), Type.Null()], {
+    description:
+      'The agent that handled it: the conversation’s active agent (after a handoff, the target) when the call was made',
+  }),
   status: Type.String({ description: 'accepted, running, succeeded, failed, cancelled' }),
   acceptedAt: Type.String(),
   startedAt: Type.Union([Type.String(), Type.Null()]),
@@ -65,6 +70,7 @@ export const Run = Type.Composite([
   ToolCallResult,
   Type.Object({
     action: Type.String(),
+    agent: Type.Union([Type.String(), Type.Null()], { description: 'The agent that handled it' }),
     conversationId: Type.String(),
     durationMs: Type.Union([Type.Integer(), Type.Null()]),
     traceId: Type.Union([Type.String(), Type.Null()]),
@@ -102,11 +108,12 @@ export const CreateConversationSchema = {
             'A test call: its side effects are recorded and undone by POST /v1/conversations/{id}/compensate',
         }),
       ),
+      user: Type.Optional(UserContext),
     },
     { additionalProperties: false },
   ),
   response: {
-    201: Type.Object({ id: Type.String(), agent: Type.String(), sandbox: Type.Boolean() }),
+    201: Type.Object({ id: Type.String(), agent: Type.String(), sandbox: Type.Boolean(), user: UserContext }),
     ...errorResponses(404),
   },
 };
