@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type FakeLlm, startFakeLlm } from '../support/fake-llm.js';
 import { startTestStack, type TestStack } from '../support/stack.js';
 
 // Seed 003: "handoff | Transfer to another agent". A handoff moves the conversation to its
@@ -11,9 +12,17 @@ import { startTestStack, type TestStack } from '../support/stack.js';
 // message is said, the runs and the transcript say which agent handled what, and a target
 // that does not exist is refused when the agent is saved.
 let stack: TestStack;
+let llm: FakeLlm;
+const llmSettings = (model: string) => ({
+  base_url: llm.url,
+  model,
+  credential: 'llm_handoff',
+  allow_private: true,
+});
 
 /** The front desk hands over to the seed's `demo` agent (which holds `save_meal`) or to a topic of `helpdesk`. */
-const frontDesk = {
+const frontDesk = () => ({
+  llm: llmSettings('front-model'),
   instructions: "Greet the caller. Use 'to_meals' to hand over to the meal assistant, 'to_refunds' for refunds.",
   actions: [
     {
@@ -39,10 +48,12 @@ const frontDesk = {
       on_success: [{ type: 'respond', message: 'Front desk here.' }],
     },
   ],
-};
+});
 
-const helpdesk = {
-  instructions: "Help with refunds using 'refund'; say hello with 'hello'.",
+const helpdesk = () => ({
+  llm: llmSettings('help-model'),
+  instructions:
+    "You are the helpdesk; the caller is {{ user.name }}. Help with refunds using 'refund'; say hello with 'hello'.",
   actions: [
     {
       name: 'hello',
@@ -65,20 +76,27 @@ const helpdesk = {
       ],
     },
   ],
-};
+});
 
 beforeAll(async () => {
+  llm = await startFakeLlm();
   stack = await startTestStack(mkdtempSync(join(tmpdir(), 'switchboard-e2e-handoff-')), { exportSpans: false });
+  const credential = await stack.api('PUT', '/v1/credentials/llm_handoff', {
+    provider: 'openai',
+    secret: { apiKey: 'sk-fake-handoff' },
+  });
+  expect(credential.status).toBe(200);
   // The target first: a handoff target must exist when the agent handing over is saved.
-  const target = await stack.api('PUT', '/v1/agents/helpdesk', helpdesk);
+  const target = await stack.api('PUT', '/v1/agents/helpdesk', helpdesk());
   expect(target.status).toBe(200);
-  const saved = await stack.api('PUT', '/v1/agents/front_desk', frontDesk);
+  const saved = await stack.api('PUT', '/v1/agents/front_desk', frontDesk());
   expect(saved.body.error).toBeUndefined();
   expect(saved.status).toBe(200);
 }, 180_000);
 
 afterAll(async () => {
   await stack?.stop();
+  await llm?.close();
 }, 60_000);
 
 async function conversation(agent: string): Promise<string> {
@@ -155,6 +173,33 @@ describe('handoff', () => {
     expect(refund.status).toBe(200);
     expect(refund.body.messages).toEqual(['Refund started (handed over by front_desk).']);
     expect((await toolCall(conv, 'hello')).body.messages).toEqual(['Helpdesk, hello.']);
+  });
+
+  it("runs the next turn with the target's instructions, topic, tools and LLM settings", async () => {
+    const created = await stack.api('POST', '/v1/conversations', { agent: 'front_desk', user: { name: 'Ada' } });
+    const conv = created.body.id as string;
+    llm.reset();
+    llm.script({ tool_calls: [{ name: 'to_refunds', arguments: {} }] }, { content: 'Handing you over.' });
+    const first = await stack.api('POST', `/v1/conversations/${conv}/turns`, { text: 'I want a refund' });
+    expect(first.status).toBe(200);
+    expect(first.body.actions.map((a: { name: string; status: string }) => [a.name, a.status])).toEqual([
+      ['to_refunds', 'succeeded'],
+    ]);
+    expect(llm.requests()[0]?.body.model).toBe('front-model');
+
+    llm.reset();
+    llm.script({ tool_calls: [{ name: 'refund', arguments: {} }] }, { content: 'Done.' });
+    const second = await stack.api('POST', `/v1/conversations/${conv}/turns`, { text: 'Order 12, please' });
+    expect(second.status).toBe(200);
+    expect(second.body.actions.map((a: { name: string; messages: string[] }) => [a.name, a.messages])).toEqual([
+      ['refund', ['Refund started (handed over by front_desk).']],
+    ]);
+    const [request] = llm.requests();
+    expect(request?.body.model).toBe('help-model');
+    expect(request?.body.messages[0].content).toContain('You are the helpdesk; the caller is Ada.');
+    expect(request?.body.messages[0].content).toContain('Current topic: refunds');
+    const tools = (request?.body.tools ?? []).map((t: { function: { name: string } }) => t.function.name).sort();
+    expect(tools).toEqual(['hello', 'refund']);
   });
 
   it('runs drop-in tool calls of a Vapi call on the target after a handoff in the same message', async () => {
