@@ -9,7 +9,7 @@
 import { closestMatch } from '@switchboard/actions';
 import { type HandoffReference, handoffReferences } from '@switchboard/agents';
 import type { ValidationIssue } from '@switchboard/common';
-import { findAgentByName, findAgentTopics, listAgents, type Queryable } from '@switchboard/db';
+import { findAgentByName, findAgentTopics, listAgentActions, listAgents, type Queryable } from '@switchboard/db';
 
 /** A definition as `PUT /v1/agents/:name` takes it (only what holds handoffs and topics). */
 interface Definition {
@@ -70,4 +70,26 @@ function unknownTarget(ref: HandoffReference, known: readonly string[]): Validat
     found: ref.target,
     ...(suggestion !== undefined ? { suggestion: `did you mean '${suggestion}'?` } : {}),
   };
+}
+
+/**
+ * The handoff problems of a stored version, for publishing it (a rollback): versions saved
+ * before targets were checked may name an agent that does not exist. Pointers are into the
+ * version as `GET /v1/agents/:name?version=N` lists it (`/actions/<i>` in its `definitions` order).
+ */
+export async function storedVersionHandoffIssues(
+  db: Queryable,
+  tenantId: string,
+  agent: { id: string; name: string },
+  version: number,
+): Promise<ValidationIssue[]> {
+  const [rows, stored] = await Promise.all([
+    listAgentActions(db, tenantId, agent.id, version),
+    findAgentTopics(db, tenantId, agent.id, version),
+  ]);
+  return handoffTargetIssues(db, tenantId, agent.name, {
+    actions: rows.map((r) => r.source),
+    library: stored.library,
+    topics: stored.topics,
+  });
 }

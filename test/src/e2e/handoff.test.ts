@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { saveAgentVersion, withTransaction } from '@switchboard/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeLlm, startFakeLlm } from '../support/fake-llm.js';
 import { startTestStack, type TestStack } from '../support/stack.js';
@@ -282,5 +283,29 @@ describe('handoff', () => {
       expect.objectContaining({ pointer: '/actions/0/on_failure/0/target' }),
     ]);
     expect((await stack.api('GET', '/v1/agents/misrouted')).status).toBe(404);
+  });
+
+  it('refuses to publish a stored version whose handoff target does not exist (saved before targets were checked)', async () => {
+    const source = {
+      name: 'route',
+      description: 'Routes',
+      actions: [{ type: 'handoff', target: 'gone_agent' }],
+    };
+    // Written as an earlier release could have: straight into the store, unchecked, as a draft.
+    const saved = await withTransaction(stack.db, (tx) =>
+      saveAgentVersion(
+        tx,
+        stack.seed.tenantId,
+        'legacy_router',
+        "Use 'route'.",
+        [{ name: 'route', format: 'tool', source, canonical: { name: 'route', label: 'Route' } }],
+        false,
+      ),
+    );
+    const res = await stack.api('POST', '/v1/agents/legacy_router/publish', { version: saved.version, force: true });
+    expect(res.status).toBe(400);
+    expect(res.body.error.details.issues).toEqual([
+      expect.objectContaining({ pointer: '/actions/0/actions/0/target', found: 'gone_agent' }),
+    ]);
   });
 });

@@ -32,7 +32,7 @@ import type pg from 'pg';
 import { llmSettingsFromBody, llmSettingsToBody } from '../agent-loop/llm-settings.js';
 import { statusOfActions } from '../agent-status.js';
 import { InstructionsLintError } from '../errors.js';
-import { handoffTargetIssues } from '../handoff-targets.js';
+import { handoffTargetIssues, storedVersionHandoffIssues } from '../handoff-targets.js';
 import {
   ExportAgentSchema,
   GetAgentSchema,
@@ -253,6 +253,14 @@ export const agentRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const tenantId = req.principal.tenantId;
       const agent = await findAgentByName(app.deps.db, tenantId, req.params.name);
       if (!agent) throw new NotFoundError('agent', req.params.name);
+      // Not lint: a handoff to an agent that does not exist cannot run, forced or not.
+      const handoffIssues = await storedVersionHandoffIssues(app.deps.db, tenantId, agent, req.body.version);
+      if (handoffIssues.length > 0) {
+        throw new ValidationError(
+          `version ${req.body.version} of agent '${agent.name}' hands over to agents or topics that do not exist; it was not published`,
+          handoffIssues,
+        );
+      }
       if (req.body.force !== true) {
         const lint = await lintOfStoredVersion(app.deps.db, tenantId, agent.id, req.body.version);
         const errors = lint === undefined ? [] : lintErrors(lint.agent, lint.topics);
