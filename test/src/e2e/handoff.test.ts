@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { saveAgentVersion, withTransaction } from '@switchboard/db';
+import { publishAgentVersion, saveAgentVersion, withTransaction } from '@switchboard/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeLlm, startFakeLlm } from '../support/fake-llm.js';
 import { startTestStack, type TestStack } from '../support/stack.js';
@@ -307,5 +307,23 @@ describe('handoff', () => {
     expect(res.body.error.details.issues).toEqual([
       expect.objectContaining({ pointer: '/actions/0/actions/0/target', found: 'gone_agent' }),
     ]);
+
+    // Published anyway (as an earlier release did): the action is Error and is not run.
+    expect(await publishAgentVersion(stack.db, stack.seed.tenantId, saved.agentId, saved.version)).toBe(true);
+    const read = await stack.api('GET', '/v1/agents/legacy_router');
+    expect(read.body.actions).toEqual([
+      expect.objectContaining({
+        name: 'route',
+        status: 'error',
+        problems: [
+          { pointer: '/actions/0/target', message: "handoff target 'gone_agent' is not an agent of this tenant" },
+        ],
+      }),
+    ]);
+    const conv = await conversation('legacy_router');
+    const call = await toolCall(conv, 'route');
+    expect(call.status).toBe(409);
+    expect(call.body.error.code).toBe('action_not_configured');
+    expect((await stack.api('GET', `/v1/conversations/${conv}/runs`)).body.runs).toEqual([]);
   });
 });
