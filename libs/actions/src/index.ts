@@ -29,6 +29,7 @@ export {
   interpret,
   type OutputChecks,
   rememberedOutput,
+  spokenMessages,
   visibleOutputs,
 } from './interpreter.js';
 export {
@@ -102,6 +103,7 @@ export {
   readEffectPolicy,
   retryIntervalProblem,
 } from './policy.js';
+export { checkRule } from './rules.js';
 export {
   type ActionEffect,
   actionEffects,
@@ -113,6 +115,7 @@ export {
   runBudgetMs,
   WEBHOOK_EFFECT_DEFAULTS,
 } from './run-budget.js';
+export { isLocale } from './spoken.js';
 export { closestMatch, editDistance } from './suggest.js';
 export {
   checkTemplate,
@@ -124,7 +127,7 @@ export {
   templatePaths,
 } from './templates.js';
 export { type ParsedTarget, parseTarget, parseTypedAction, validateTypedAction } from './typed.js';
-export { DefinitionLimits, patternProblem } from './validate.js';
+export { DefinitionLimits, patternProblem, TOPIC_NAME_PATTERN } from './validate.js';
 export { parseTypedTypeName, type TypeCheckOptions, type TypeSpec, typeMismatch } from './value-types.js';
 export {
   checkPropertyValue,

@@ -9,6 +9,7 @@ import {
   type EffectRequest,
   emptyState,
   interpret,
+  spokenMessages,
   visibleOutputs,
 } from './interpreter.js';
 import type { CanonicalAction } from './model.js';
@@ -621,5 +622,69 @@ describe('robustness', () => {
       },
     });
     expect(seen).toEqual(result.events);
+  });
+});
+
+describe('handoff', () => {
+  it('emits the target, its topic and the rendered message, which is one of the spoken messages', async () => {
+    const action = tool({
+      actions: [
+        { type: 'respond', message: 'Let me get a specialist, {{user.name}}.' },
+        {
+          type: 'handoff',
+          target: 'billing',
+          topic: 'refunds',
+          message: 'Transferring you to billing, {{user.name}}.',
+        },
+        { type: 'handoff', target: 'silent' },
+      ],
+    });
+    const state = { ...emptyState(), context: { user: { name: 'Ada' } } };
+    const result = await interpret({ action, params: {}, state }, new FakeExecutor());
+    expect(result.status).toBe('succeeded');
+    expect(result.events).toEqual([
+      { type: 'respond', message: 'Let me get a specialist, Ada.' },
+      { type: 'handoff', target: 'billing', topic: 'refunds', message: 'Transferring you to billing, Ada.' },
+      { type: 'handoff', target: 'silent' },
+    ]);
+    expect(spokenMessages(result.events)).toEqual([
+      'Let me get a specialist, Ada.',
+      'Transferring you to billing, Ada.',
+    ]);
+  });
+
+  it('refuses a topic that is not a topic name, with its pointer', () => {
+    expect(() => tool({ actions: [{ type: 'handoff', target: 'billing', topic: 'no spaces' }] })).toThrowError(
+      expect.objectContaining({
+        issues: [expect.objectContaining({ pointer: '/actions/0/topic' })],
+      }),
+    );
+  });
+});
+
+describe('user context in conditions', () => {
+  it('reads user.* (and context.user.*) in expressions', async () => {
+    const action = tool({
+      actions: [
+        {
+          type: 'conditional',
+          condition: "user.locale === 'fr-FR' && context.user.attributes.tier === 'gold'",
+          // biome-ignore lint/suspicious/noThenProperty: 'then' is the conditional step's property in the seed format
+          then: [{ type: 'respond', message: 'Bonjour {{user.name}}' }],
+          else: [{ type: 'respond', message: 'Hello {{user.name}}' }],
+        },
+      ],
+    });
+    const user = (locale: string) => ({ name: 'Ada', locale, attributes: { tier: 'gold' } });
+    const fr = await interpret(
+      { action, params: {}, state: { ...emptyState(), context: { user: user('fr-FR') } } },
+      new FakeExecutor(),
+    );
+    const en = await interpret(
+      { action, params: {}, state: { ...emptyState(), context: { user: user('en-US') } } },
+      new FakeExecutor(),
+    );
+    expect(responses(fr.events)).toEqual(['Bonjour Ada']);
+    expect(responses(en.events)).toEqual(['Hello Ada']);
   });
 });

@@ -130,7 +130,7 @@ export interface EffectExecutor {
 /** What a run tells the conversation, in order. */
 export type ChainEvent =
   | { type: 'respond'; message: string }
-  | { type: 'handoff'; target: string; message?: string }
+  | { type: 'handoff'; target: string; topic?: string; message?: string }
   | { type: 'log'; level: LogLevel; message: string; data?: JsonValue }
   | { type: 'progress'; message: string }
   | {
@@ -334,6 +334,7 @@ class Run {
       }
       case 'handoff': {
         const event: ChainEvent = { type: 'handoff', target: step.target };
+        if (step.topic !== undefined) event.topic = step.topic;
         if (step.message !== undefined) event.message = renderTemplate(step.message, view);
         await this.emit(event);
         return;
@@ -734,6 +735,16 @@ export function visibleOutputs(action: CanonicalAction, outputs: Record<string, 
     if (!hidden.has(key)) ownSet(visible, key, outputs[key] as JsonValue);
   }
   return visible;
+}
+
+/**
+ * What a run says, in order: every `respond` message and the message of a `handoff` (the
+ * transfer is announced, so the caller hears it like any other message). A run's `messages`.
+ */
+export function spokenMessages(events: readonly ChainEvent[]): string[] {
+  return events.flatMap((e) =>
+    e.type === 'respond' ? [e.message] : e.type === 'handoff' && e.message !== undefined ? [e.message] : [],
+  );
 }
 
 /** Reads a remembered output of an earlier run (`state.outputs[action][output]`). */

@@ -195,12 +195,17 @@ export interface RespondMessageKeyStep {
 }
 /** `respond`: says something to the user; exactly one of `message` / `message_key`. */
 export type RespondStep = RespondMessageStep | RespondMessageKeyStep;
-/** `handoff`: transfers the conversation to another agent. */
+/**
+ * `handoff`: transfers the conversation to another agent of the tenant (or to a topic of one):
+ * once the run ends (unless cancelled), later tool calls and turns run the target's actions.
+ */
 export interface HandoffStep {
   type: 'handoff';
-  /** Agent name (a literal, not a path). */
+  /** Agent name (a literal, not a path); must name an agent of the tenant when the agent is saved. */
   target: string;
-  /** Optional `{{template}}` said before the transfer. */
+  /** Topic of the target agent the conversation moves into (a literal); none: no topic. */
+  topic?: string;
+  /** Optional `{{template}}` said before the transfer (one of the run's `messages`). */
   message?: string;
 }
 /**

@@ -82,7 +82,7 @@ const STEP_SHAPES: ReadonlyMap<string, { required: readonly string[]; optional: 
   ['flag.set', { required: ['flag'], optional: [] }],
   ['flag.clear', { required: ['flag'], optional: [] }],
   ['respond', { required: [], optional: ['message', 'message_key'] }],
-  ['handoff', { required: ['target'], optional: ['message'] }],
+  ['handoff', { required: ['target'], optional: ['topic', 'message'] }],
   ['webhook', { required: ['endpoint'], optional: ['payload', 'result_key', 'timeout_ms', 'retry'] }],
   ['conditional', { required: ['condition', 'then'], optional: ['else'] }],
   ['validate', { required: ['field', 'rule'], optional: ['value', 'error_message'] }],
@@ -97,6 +97,8 @@ const SCOPE_NAMES: ReadonlySet<string> = new Set(Object.values(Scopes));
 const SUGGESTABLE_SCOPES = ['params', 'context', 'flags', 'workflow', 'agents', 'outputs', 'error'];
 const FLAG_NAME = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
 const ENDPOINT_NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$/;
+/** What a topic name must match: a letter first, then letters, digits or `_`; at most 80 characters. */
+export const TOPIC_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_]{0,79}$/;
 const OPERATION_NAME = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/;
 
 /**
@@ -249,6 +251,13 @@ function checkStepProperties(
             found: describeFound(target),
           },
         );
+      }
+      const topic = get('topic');
+      if (topic !== undefined && (typeof topic !== 'string' || !TOPIC_NAME_PATTERN.test(topic))) {
+        out.add(at('topic'), "'topic' must be a topic name of the target agent (a letter, then letters, digits, '_')", {
+          expected: 'a topic name',
+          found: describeFound(topic),
+        });
       }
       if (get('message') !== undefined) checkTemplateProperty(get('message'), at('message'), out, state);
       return;

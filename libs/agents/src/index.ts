@@ -42,6 +42,7 @@ export {
   toolMetadata,
   type WithMetadata,
 } from './export.js';
+export { type HandoffReference, handoffReferences } from './handoffs.js';
 export {
   checkInstructionsSyntax,
   DEFAULT_INSTRUCTIONS_LIMITS,

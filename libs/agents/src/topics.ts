@@ -22,6 +22,7 @@ import {
   closestMatch,
   detectActionFormat,
   parseAnyAction,
+  TOPIC_NAME_PATTERN,
   validateAnyAction,
 } from '@switchboard/actions';
 import type { JsonObject, ValidationIssue } from '@switchboard/common';
@@ -30,8 +31,7 @@ import { checkInstructionsSyntax } from './instructions.js';
 import { type LintIssue, lintInstructions } from './lint.js';
 import type { LintAction } from './resolve.js';
 
-/** What a topic name must match: a letter first, then letters, digits or `_`; at most 80 characters. */
-export const TOPIC_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_]{0,79}$/;
+export { TOPIC_NAME_PATTERN };
 
 /** Most topics per agent, and most actions per topic or library. */
 export const TOPIC_LIMITS = { topics: 100, actionsPerTopic: 200, library: 200, description: 4000 } as const;

@@ -137,7 +137,7 @@ export async function finishRun(
     await db.query(
       `INSERT INTO action_runs (intent_id, tenant_id, conversation_id, action_name, status, agent_name)
        SELECT $1, $2, $3, $4, 'accepted',
-              (SELECT a.name FROM conversations c JOIN agents a ON a.id = c.agent_id WHERE c.id = $3)
+              (SELECT a.name FROM conversations c JOIN agents a ON a.id = COALESCE(c.active_agent_id, c.agent_id) WHERE c.id = $3)
        ON CONFLICT (intent_id) DO NOTHING`,
       [intentId, identity.tenantId, identity.conversationId, identity.actionName],
     );

@@ -20,6 +20,15 @@ export interface Conversation {
    * one. A capability: never shown to clients or chains.
    */
   controlUrl?: string;
+  /**
+   * The agent the conversation is with now: `agentId` until a `handoff` moved it (then the
+   * target's), so later tool calls and turns run that agent's actions.
+   */
+  activeAgentId: string;
+  /** The topic a handoff moved the conversation into, if any (tool calls without a topic use it). */
+  activeTopic: string | null;
+  /** User context (`user.*` in chains): id, name, email, phone, locale, time_zone, attributes. */
+  user: JsonObject;
   createdAt: Date;
 }
 
@@ -29,15 +38,16 @@ export async function createConversation(
   agentId: string,
   contact: JsonObject = {},
   call: JsonObject = {},
-  options: { sandbox?: boolean; channel?: CallChannel; controlUrl?: string } = {},
+  options: { sandbox?: boolean; channel?: CallChannel; controlUrl?: string; user?: JsonObject } = {},
 ): Promise<Conversation> {
   const id = newId(IdPrefixes.Conversation);
   const sandbox = options.sandbox ?? false;
   const channel = options.channel ?? defaultCallChannel(call);
+  const user = options.user ?? {};
   const { rows } = await db.query<{ created_at: Date }>(
-    `INSERT INTO conversations (id, tenant_id, agent_id, contact, call, sandbox, channel, control_url)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING created_at`,
-    [id, tenantId, agentId, contact, call, sandbox, channel, options.controlUrl ?? null],
+    `INSERT INTO conversations (id, tenant_id, agent_id, contact, call, sandbox, channel, control_url, user_context)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING created_at`,
+    [id, tenantId, agentId, contact, call, sandbox, channel, options.controlUrl ?? null, user],
   );
   return {
     id,
@@ -49,6 +59,9 @@ export async function createConversation(
     sandbox,
     channel,
     ...(options.controlUrl !== undefined ? { controlUrl: options.controlUrl } : {}),
+    activeAgentId: agentId,
+    activeTopic: null,
+    user,
     createdAt: (rows[0] as { created_at: Date }).created_at,
   };
 }
@@ -63,11 +76,14 @@ interface ConversationRow {
   sandbox: boolean;
   channel: CallChannel;
   control_url: string | null;
+  active_agent_id: string | null;
+  active_topic: string | null;
+  user_context: JsonObject;
   created_at: Date;
 }
 
 const CONVERSATION_COLUMNS =
-  'id, tenant_id, agent_id, status, contact, call, sandbox, channel, control_url, created_at';
+  'id, tenant_id, agent_id, status, contact, call, sandbox, channel, control_url, active_agent_id, active_topic, user_context, created_at';
 
 function mapConversation(row: ConversationRow): Conversation {
   return {
@@ -80,6 +96,9 @@ function mapConversation(row: ConversationRow): Conversation {
     sandbox: row.sandbox,
     channel: row.channel,
     ...(row.control_url !== null ? { controlUrl: row.control_url } : {}),
+    activeAgentId: row.active_agent_id ?? row.agent_id,
+    activeTopic: row.active_topic,
+    user: row.user_context,
     createdAt: row.created_at,
   };
 }

@@ -25,6 +25,8 @@ export interface ExternalConversationInput {
    * when the conversation is created, and when a later request of the call brings another one.
    */
   controlUrl?: string;
+  /** User context (validated by the caller); used only when the conversation is created. */
+  user?: JsonObject;
 }
 
 /** The conversation of an external call, and whether this request created it. */
@@ -74,8 +76,8 @@ export async function findOrCreateExternalConversation(
     return { conversation: { ...existing, controlUrl: input.controlUrl }, created: false };
   }
   const { rows } = await db.query<{ id: string }>(
-    `INSERT INTO conversations (id, tenant_id, agent_id, contact, call, sandbox, external_id, channel, control_url)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+    `INSERT INTO conversations (id, tenant_id, agent_id, contact, call, sandbox, external_id, channel, control_url, user_context)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
      ON CONFLICT (tenant_id, agent_id, external_id) DO NOTHING RETURNING id`,
     [
       newId(IdPrefixes.Conversation),
@@ -87,6 +89,7 @@ export async function findOrCreateExternalConversation(
       input.externalId,
       input.channel,
       input.controlUrl ?? null,
+      input.user ?? {},
     ],
   );
   const insertedId = rows[0]?.id;

@@ -100,6 +100,7 @@ export {
   findConversationByExternalId,
   findOrCreateExternalConversation,
 } from './external-conversations.js';
+export { applyHandoff, type HandoffRecord, handoffOf, type RunEvents, type RunHandoff } from './handoffs.js';
 export { type IdPrefix, IdPrefixes, intentIdForKey, newId } from './ids.js';
 export { migrate, migrationsDir } from './migrate.js';
 export {

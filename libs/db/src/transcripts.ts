@@ -1,5 +1,6 @@
 import type { JsonObject } from '@switchboard/common';
 import type { RunStatus } from './action-runs.js';
+import { handoffOf, type RunHandoff } from './handoffs.js';
 import type { Queryable } from './pool.js';
 
 /** Who said a transcript message. */
@@ -63,6 +64,10 @@ export interface TranscriptToolCall {
   /** What the action said (empty until it finishes). */
   messages: string[];
   error: { code: string; message: string } | null;
+  /** The agent that handled it (the conversation's active agent when it was made). */
+  agent: string | null;
+  /** Where it handed the conversation over to, once finished (see {@link handoffOf}). */
+  handoff: RunHandoff | null;
 }
 
 /** One entry of a transcript, in `seq` order. */
@@ -82,7 +87,8 @@ interface EntryRow {
   action_name: string | null;
   arguments: JsonObject | null;
   status: RunStatus | null;
-  result: { messages?: unknown } | null;
+  result: { messages?: unknown; events?: unknown } | null;
+  agent_name: string | null;
   error_code: string | null;
   error_message: string | null;
 }
@@ -100,7 +106,7 @@ export async function listTranscript(
 ): Promise<TranscriptEntry[]> {
   const { rows } = await db.query<EntryRow>(
     `SELECT m.seq, m.role, m.text, m.created_at, m.intent_id,
-            r.action_name, r.arguments, r.status, r.result, r.error_code, r.error_message
+            r.action_name, r.arguments, r.status, r.result, r.error_code, r.error_message, r.agent_name
        FROM conversation_messages m
        LEFT JOIN action_runs r ON r.intent_id = m.intent_id
       WHERE m.tenant_id = $1 AND m.conversation_id = $2 AND m.seq > $3
@@ -122,6 +128,8 @@ export async function listTranscript(
       status: row.status ?? 'accepted',
       messages,
       error: row.error_code ? { code: row.error_code, message: row.error_message ?? '' } : null,
+      agent: row.agent_name,
+      handoff: handoffOfStored(row.status, row.result?.events),
     };
     return { seq: row.seq, kind: row.role, toolCall, at: row.created_at };
   });
@@ -164,4 +172,11 @@ export async function listEndedConversations(db: Queryable, ids: readonly string
     [[...ids]],
   );
   return rows.map((r) => r.id);
+}
+
+/** The handoff of a finished run, from its stored events; `null` while it runs or without one. */
+function handoffOfStored(status: RunStatus | null, events: unknown): RunHandoff | null {
+  if (status !== 'succeeded' && status !== 'failed') return null;
+  if (!Array.isArray(events)) return null;
+  return handoffOf({ status, events: events as { kind: string; data?: unknown }[] }) ?? null;
 }

@@ -1,5 +1,7 @@
 import { type ActionStatusReport, actionStatus } from '@switchboard/actions';
-import { type ActionDefinitionRow, listCredentials, listEndpoints, type Queryable } from '@switchboard/db';
+import { handoffReferences } from '@switchboard/agents';
+import type { JsonObject } from '@switchboard/common';
+import { type ActionDefinitionRow, listAgents, listCredentials, listEndpoints, type Queryable } from '@switchboard/db';
 
 /** Status of each action, as the seed's Actions tab shows it. */
 export interface ActionWithStatus {
@@ -38,10 +40,45 @@ export async function statusOfActions(
       return { ok: true as const };
     },
   };
+  const agents = lazyAgentNames(db, tenantId);
   return Promise.all(
     actions.map(async (a) => {
       const report = await actionStatus({ kind: a.format, source: a.source }, ctx);
-      return { name: a.name, format: a.format, version: a.version, status: report.status, problems: report.problems };
+      const handoffs = await missingHandoffTargets(a.source, agents);
+      if (handoffs.length === 0) {
+        return { name: a.name, format: a.format, version: a.version, status: report.status, problems: report.problems };
+      }
+      const problems = [...report.problems, ...handoffs];
+      return { name: a.name, format: a.format, version: a.version, status: 'error' as const, problems };
     }),
   );
+}
+
+/** The tenant's agent names, read at most once, and only when an action hands over. */
+function lazyAgentNames(db: Queryable, tenantId: string): () => Promise<ReadonlySet<string>> {
+  let names: Promise<ReadonlySet<string>> | undefined;
+  return () => {
+    names ??= listAgents(db, tenantId).then((agents) => new Set(agents.map((a) => a.name)));
+    return names;
+  };
+}
+
+/**
+ * Handoffs of a stored action whose target is no agent of the tenant: saving refuses them (see
+ * `handoff-targets.ts`), but an action stored before that check may have one. Such an action is
+ * Error, so it is refused (`action_not_configured`) rather than hand over to nowhere.
+ */
+async function missingHandoffTargets(
+  source: JsonObject,
+  agents: () => Promise<ReadonlySet<string>>,
+): Promise<ActionStatusReport['problems']> {
+  const references = handoffReferences({ actions: [source] });
+  if (references.length === 0) return [];
+  const known = await agents();
+  return references
+    .filter((ref) => !known.has(ref.target))
+    .map((ref) => ({
+      pointer: `${ref.pointer.replace(/^\/actions\/0/, '')}/target`,
+      message: `handoff target '${ref.target}' is not an agent of this tenant`,
+    }));
 }

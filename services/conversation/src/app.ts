@@ -27,6 +27,7 @@ import { addAppResponses, SHARED_SCHEMAS } from './responses.js';
 import { agentRoutes } from './routes/agents.routes.js';
 import { consoleRoutes } from './routes/console.routes.js';
 import { controlRoutes } from './routes/controls.routes.js';
+import { conversationViewRoutes } from './routes/conversation-view.routes.js';
 import { conversationRoutes } from './routes/conversations.routes.js';
 import { dropinRoutes } from './routes/dropin.routes.js';
 import { inboundRoutes } from './routes/inbound.routes.js';
@@ -270,6 +271,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         ...(deps.authLimits ? { authLimits: deps.authLimits } : {}),
       });
       await v1.register(conversationRoutes);
+      await v1.register(conversationViewRoutes);
       await v1.register(runRoutes);
       await v1.register(controlRoutes);
       await v1.register(sandboxRoutes);

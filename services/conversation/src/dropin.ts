@@ -8,7 +8,14 @@ import { type CanonicalAction, visibleOutputs } from '@switchboard/actions';
 import { exportTools, type McpTool } from '@switchboard/agents';
 import type { JsonObject, JsonValue } from '@switchboard/common';
 import { SwitchboardError } from '@switchboard/common';
-import { type Agent, listAgentActions, type Queryable, stableJson } from '@switchboard/db';
+import {
+  type Agent,
+  findAgentById,
+  findConversation,
+  listAgentActions,
+  type Queryable,
+  stableJson,
+} from '@switchboard/db';
 import type { ToolCallResponse } from './results.js';
 import type { ToolCalls } from './tool-calls.js';
 
@@ -34,6 +41,22 @@ export async function loadAgentTools(db: Queryable, tenantId: string, agent: Age
   const { nameMap } = exportTools(canonical, 'mcp', { includeDeterministic: true });
   const { tools } = exportTools(canonical, 'mcp');
   return { agent, actions, nameMap, mcpTools: tools };
+}
+
+/**
+ * The tools of the agent a drop-in conversation is with now: the path's agent's (`entry`), or,
+ * after a handoff, the target's — so the runtime's next tool call runs the target's actions.
+ */
+export async function activeToolsOf(
+  db: Queryable,
+  tenantId: string,
+  conversationId: string,
+  entry: AgentTools,
+): Promise<AgentTools> {
+  const conversation = await findConversation(db, tenantId, conversationId);
+  if (!conversation || conversation.activeAgentId === entry.agent.id) return entry;
+  const agent = await findAgentById(db, tenantId, conversation.activeAgentId);
+  return agent ? loadAgentTools(db, tenantId, agent) : entry;
 }
 
 /**

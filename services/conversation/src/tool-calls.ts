@@ -19,7 +19,6 @@ import {
   type ActionDefinitionRow,
   type ActionRun,
   type Agent,
-  findAgentById,
   findAgentTopics,
   findConversation,
   findPublishedAction,
@@ -35,6 +34,7 @@ import {
   withdrawAcceptedRun,
 } from '@switchboard/db';
 import { currentTraceHeaders, SpanKind, type Tracer, traceIdOf, withSpan } from '@switchboard/telemetry';
+import { activeAgentOf, findActiveTopicAction } from './active-agent.js';
 import { statusOfActions } from './agent-status.js';
 import { publishControl } from './controls.js';
 import { ActionNotConfiguredError, ConflictError, IdempotencyKeyReusedError } from './errors.js';
@@ -138,10 +138,14 @@ export class ToolCalls {
       return fromStoredResult(intentId, previous.status, previous.result);
     }
     if (conversation.status === 'ended') throw new ConflictError('the conversation has ended');
-    const agent = await findAgentById(db, req.tenantId, conversation.agentId);
-    if (!agent) throw new NotFoundError('agent', conversation.agentId);
-    // Topics: which copy of the action runs (an agent without topics resolves as it always did).
-    const action = await resolveToolCallAction(db, req.tenantId, agent, req.name, req.topic);
+    // The agent the conversation is with now: the target of its last handoff, else its own.
+    const active = await activeAgentOf(db, req.tenantId, conversation);
+    const { agent } = active;
+    // Topics: which copy of the action runs (an agent without topics resolves as it always did);
+    // without an explicit topic, the topic a handoff moved the conversation into comes first.
+    const action =
+      (req.topic === undefined ? await findActiveTopicAction(db, req.tenantId, active, req.name) : undefined) ??
+      (await resolveToolCallAction(db, req.tenantId, agent, req.name, req.topic));
     // Seed: "check action status is 'Configured'". Anything else would only fail, after the call
     // was accepted; refused here, nothing is accepted, published or stored.
     const [status] = await statusOfActions(db, req.tenantId, [action]);
@@ -158,7 +162,13 @@ export class ToolCalls {
         // Subscribe before publishing, so a fast result cannot slip past us.
         const sub = this.subscribeToIntent(req.conversationId, intentId);
         try {
-          const given = { contact: conversation.contact, call: conversation.call, ...(req.callContext ?? {}) };
+          const given = {
+            contact: conversation.contact,
+            call: conversation.call,
+            // `user.*` in chains: the conversation's user context (see user-context.ts).
+            ...(Object.keys(conversation.user).length > 0 ? { user: conversation.user } : {}),
+            ...(req.callContext ?? {}),
+          };
           const givenCall = given.call;
           // The conversation's channel decides where call-control steps go; no request overrides it.
           const callContext = {

@@ -20,7 +20,7 @@ import {
   Subjects,
   timestampFromMs,
 } from '@switchboard/contracts';
-import { type FinishedRun, finishRun, markRunStarted, type Queryable } from '@switchboard/db';
+import { applyHandoff, type FinishedRun, finishRun, handoffOf, markRunStarted, type Queryable } from '@switchboard/db';
 import { recordActionOutcome, SpanKind, type Telemetry, traceIdOf } from '@switchboard/telemetry';
 import type { Client } from '@temporalio/client';
 import type { ConfirmationTracker } from './gauges.js';
@@ -116,6 +116,18 @@ export function createSessionActivities(deps: {
         finishedAt: timestampFromMs(final.finishedAtMs),
         traceId: traceIdOf(intent.traceparent),
       });
+      // A handoff moves the conversation before its run is final: a client that makes its next
+      // call after this result reaches the target agent. Only while the run is not terminal, so a
+      // retry of this activity after the row was finished changes nothing.
+      const handoff = handoffOf(final);
+      if (handoff) {
+        await applyHandoff(deps.db, {
+          tenantId: intent.tenantId,
+          conversationId: intent.conversationId,
+          intentId: intent.intentId,
+          ...handoff,
+        });
+      }
       // The audit row is final before anyone can see the result on the bus, so a client that
       // reads the run right after its response never sees it still "running".
       const finished = await finishRun(

@@ -2,12 +2,14 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  applyHandoff,
   claimEffect,
   completeEffect,
   createApiKey,
   createConversation,
   createPool,
   createTenant,
+  findConversation,
   findLatestAction,
   findRun,
   finishRun,
@@ -50,7 +52,7 @@ describe('database', () => {
   it('applies migrations once, even when services start together', async () => {
     const results = await Promise.all([migrate(pool), migrate(pool), migrate(pool)]);
     const applied = results.flat();
-    expect(applied).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18]);
+    expect(applied).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 20]);
     expect(await migrate(pool)).toEqual([]);
   });
 
@@ -75,6 +77,41 @@ describe('database', () => {
     expect([v1.version, v2.version]).toEqual([1, 2]);
     expect((await findLatestAction(pool, tenant.id, agent.id, 'x'))?.canonical).toEqual({ name: 'x', v: 2 });
     expect(await findLatestAction(pool, tenant.id, agent.id, 'X')).toBeUndefined();
+  });
+
+  it('moves a conversation to a handoff target only while the run is unfinished, and only to an agent of its tenant', async () => {
+    const tenant = await createTenant(pool, 'handoffs');
+    const other = await createTenant(pool, 'handoffs-other');
+    const front = await upsertAgent(pool, tenant.id, 'front', '');
+    const billing = await upsertAgent(pool, tenant.id, 'billing', '');
+    await upsertAgent(pool, other.id, 'elsewhere', '');
+    const conv = await createConversation(pool, tenant.id, front.id, {}, {}, { user: { id: 'u1' } });
+    expect(conv).toMatchObject({ activeAgentId: front.id, activeTopic: null, user: { id: 'u1' } });
+    const run = { tenantId: tenant.id, conversationId: conv.id, actionName: 'go', arguments: {}, traceId: null };
+    await insertAcceptedRun(pool, { ...run, intentId: 'int_handoff_1', agentName: 'front' });
+    const handoff = { tenantId: tenant.id, conversationId: conv.id, intentId: 'int_handoff_1' };
+    // Another tenant's agent of that name is not a target.
+    expect(await applyHandoff(pool, { ...handoff, target: 'elsewhere' })).toBeUndefined();
+    expect(await applyHandoff(pool, { ...handoff, target: 'billing', topic: 'refunds' })).toBe(billing.id);
+    expect(await findConversation(pool, tenant.id, conv.id)).toMatchObject({
+      agentId: front.id,
+      activeAgentId: billing.id,
+      activeTopic: 'refunds',
+      user: { id: 'u1' },
+    });
+    const t = new Date();
+    await finishRun(pool, 'int_handoff_1', { status: 'succeeded', startedAt: t, finishedAt: t, result: null });
+    // A retry of the writer after the run was finished changes nothing.
+    expect(await applyHandoff(pool, { ...handoff, target: 'front' })).toBeUndefined();
+    expect((await findConversation(pool, tenant.id, conv.id))?.activeAgentId).toBe(billing.id);
+    // A run accepted later is recorded under the agent the conversation is with now.
+    await finishRun(
+      pool,
+      'int_handoff_2',
+      { status: 'succeeded', startedAt: t, finishedAt: t, result: null },
+      { tenantId: tenant.id, conversationId: conv.id, actionName: 'x' },
+    );
+    expect((await findRun(pool, tenant.id, 'int_handoff_2'))?.agentName).toBe('billing');
   });
 
   it('records a run once and never overwrites a finished one', async () => {

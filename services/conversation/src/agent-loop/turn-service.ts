@@ -12,7 +12,6 @@ import {
   appendTranscriptMessage,
   beginIdempotentTurn,
   CredentialProviders,
-  findAgentById,
   findAgentLlmSettings,
   findAgentTopics,
   findConversation,
@@ -32,6 +31,7 @@ import {
   withConversationTurnLock,
 } from '@switchboard/db';
 import type pg from 'pg';
+import { activeAgentOf } from '../active-agent.js';
 import { ConflictError, IdempotencyKeyReusedError } from '../errors.js';
 import type { ToolCalls } from '../tool-calls.js';
 import { assertLlmEndpointAllowed } from './endpoint-policy.js';
@@ -130,8 +130,11 @@ async function turn(deps: TurnServiceDeps, req: TurnRequest): Promise<TurnOutcom
   // Answered even after the conversation ended: the turn happened before.
   if (earlier?.outcome !== undefined) return { ...(earlier.outcome as unknown as TurnOutcome), replayed: true };
   if (conversation.status === 'ended') throw new ConflictError('the conversation has ended');
-  const agent = await findAgentById(db, req.tenantId, conversation.agentId);
-  if (!agent) throw new NotFoundError('agent', conversation.agentId);
+  // The agent the conversation is with now (a handoff's target): its instructions, actions and LLM.
+  const active = await activeAgentOf(db, req.tenantId, conversation);
+  const { agent } = active;
+  // Without an explicit topic, the topic a handoff moved the conversation into.
+  const topicName = req.topic ?? active.topic;
   const llm = await findAgentLlmSettings(db, req.tenantId, agent.id);
   if (!llm) {
     throw new SwitchboardError(
@@ -147,14 +150,15 @@ async function turn(deps: TurnServiceDeps, req: TurnRequest): Promise<TurnOutcom
   );
   const variables = {
     contact: conversation.contact,
+    user: conversation.user,
     context: { ...conversation.call, conversation_id: conversation.id },
   };
   let actions = topLevel;
   let instructions = renderInstructions(agent.instructions, variables);
   let ownActions: ReadonlySet<string> = new Set();
-  if (req.topic !== undefined) {
-    const topic = (await findAgentTopics(db, req.tenantId, agent.id)).topics.find((t) => t.name === req.topic);
-    if (!topic) throw new NotFoundError('topic', req.topic);
+  if (topicName !== undefined) {
+    const topic = (await findAgentTopics(db, req.tenantId, agent.id)).topics.find((t) => t.name === topicName);
+    if (!topic) throw new NotFoundError('topic', topicName);
     const rows = await listAgentTopicActions(db, req.tenantId, agent.id, { topic: topic.name });
     const inTopic = topicTurnActions(
       topLevel,
@@ -200,7 +204,7 @@ async function turn(deps: TurnServiceDeps, req: TurnRequest): Promise<TurnOutcom
         name: call.action,
         arguments: call.arguments,
         idempotencyKey: call.idempotencyKey,
-        ...(req.topic !== undefined && ownActions.has(call.action) ? { topic: req.topic } : {}),
+        ...(topicName !== undefined && ownActions.has(call.action) ? { topic: topicName } : {}),
       }),
     control: (callId, kind) =>
       deps.toolCalls.control({ tenantId: req.tenantId, conversationId: req.conversationId, intentId: callId, kind }),

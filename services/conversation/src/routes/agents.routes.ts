@@ -32,6 +32,7 @@ import type pg from 'pg';
 import { llmSettingsFromBody, llmSettingsToBody } from '../agent-loop/llm-settings.js';
 import { statusOfActions } from '../agent-status.js';
 import { InstructionsLintError } from '../errors.js';
+import { handoffTargetIssues, storedVersionHandoffIssues } from '../handoff-targets.js';
 import {
   ExportAgentSchema,
   GetAgentSchema,
@@ -63,6 +64,14 @@ export const agentRoutes: FastifyPluginAsyncTypebox = async (app) => {
         throw new ValidationError(
           `agent '${req.params.name}' has ${compiled.issues.length} problem(s); nothing was saved`,
           compiled.issues,
+        );
+      }
+      // Seed: "handoff | Transfer to another agent": the target must be an agent of the tenant.
+      const handoffIssues = await handoffTargetIssues(app.deps.db, req.principal.tenantId, req.params.name, req.body);
+      if (handoffIssues.length > 0) {
+        throw new ValidationError(
+          `agent '${req.params.name}' hands over to ${handoffIssues.length} agent(s) or topic(s) that do not exist; nothing was saved`,
+          handoffIssues,
         );
       }
       const publish = req.query.publish !== false && req.query.publish !== 'false';
@@ -244,6 +253,14 @@ export const agentRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const tenantId = req.principal.tenantId;
       const agent = await findAgentByName(app.deps.db, tenantId, req.params.name);
       if (!agent) throw new NotFoundError('agent', req.params.name);
+      // Not lint: a handoff to an agent that does not exist cannot run, forced or not.
+      const handoffIssues = await storedVersionHandoffIssues(app.deps.db, tenantId, agent, req.body.version);
+      if (handoffIssues.length > 0) {
+        throw new ValidationError(
+          `version ${req.body.version} of agent '${agent.name}' hands over to agents or topics that do not exist; it was not published`,
+          handoffIssues,
+        );
+      }
       if (req.body.force !== true) {
         const lint = await lintOfStoredVersion(app.deps.db, tenantId, agent.id, req.body.version);
         const errors = lint === undefined ? [] : lintErrors(lint.agent, lint.topics);

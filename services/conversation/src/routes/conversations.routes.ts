@@ -5,6 +5,7 @@ import { inRequestContext } from '../request-context.js';
 import { fromStoredResult } from '../results.js';
 import { runCall } from '../run-call.js';
 import { streamConversationEvents } from '../sse.js';
+import { userContextIssues } from '../user-context.js';
 import {
   ConversationEventsSchema,
   CreateConversationSchema,
@@ -27,6 +28,9 @@ export const conversationRoutes: FastifyPluginAsyncTypebox = async (app) => {
           { pointer: '/control_url', message: `only with channel 'vapi' (channel is '${channel ?? 'not set'}')` },
         ]);
       }
+      const user = (req.body.user ?? {}) as JsonObject;
+      const issues = userContextIssues(user, '/user');
+      if (issues.length > 0) throw new ValidationError('the user context is not valid; nothing was created', issues);
       const agent = await findAgentByName(app.deps.db, req.principal.tenantId, req.body.agent);
       if (!agent) throw new NotFoundError('agent', req.body.agent);
       const conversation = await createConversation(
@@ -37,6 +41,7 @@ export const conversationRoutes: FastifyPluginAsyncTypebox = async (app) => {
         (req.body.call ?? {}) as JsonObject,
         {
           sandbox: req.body.sandbox === true,
+          user,
           ...(channel !== undefined ? { channel } : {}),
           ...(controlUrl !== undefined ? { controlUrl } : {}),
         },
@@ -46,6 +51,7 @@ export const conversationRoutes: FastifyPluginAsyncTypebox = async (app) => {
         agent: agent.name,
         sandbox: conversation.sandbox,
         channel: conversation.channel,
+        user: conversation.user,
       });
     },
   );
@@ -87,6 +93,7 @@ export const conversationRoutes: FastifyPluginAsyncTypebox = async (app) => {
         runs: runs.map((r) => ({
           id: r.intentId,
           action: r.actionName,
+          agent: r.agentName,
           status: r.status,
           acceptedAt: r.acceptedAt.toISOString(),
           startedAt: r.startedAt?.toISOString() ?? null,
@@ -111,6 +118,7 @@ export const conversationRoutes: FastifyPluginAsyncTypebox = async (app) => {
       return {
         ...fromStoredResult(run.intentId, run.status, run.result),
         action: run.actionName,
+        agent: run.agentName,
         conversationId: run.conversationId,
         ...(conversation ? { call: runCall(conversation) } : {}),
         durationMs: run.durationMs,

@@ -6,6 +6,7 @@ import { Type } from '@fastify/type-provider-typebox';
 import type { Hint, Kind, OptionalKind, ReadonlyKind } from '@sinclair/typebox';
 import { CALL_CHANNELS } from '@switchboard/common';
 import { errorResponses } from '../responses.js';
+import { UserContext } from './user-context.schemas.js';
 
 export const ConversationParams = Type.Object({ id: Type.String({ pattern: '^conv_[0-9a-f]{24}$' }) });
 
@@ -50,6 +51,10 @@ export const Pending = {
 export const RunSummary = Type.Object({
   id: Type.String({ description: 'Tool call (run) id' }),
   action: Type.String(),
+  agent: Type.Union([Type.String(), Type.Null()], {
+    description:
+      'The agent that handled it: the conversation’s active agent (after a handoff, the target) when the call was made',
+  }),
   status: Type.String({ description: 'accepted, running, succeeded, failed, cancelled' }),
   acceptedAt: Type.String(),
   startedAt: Type.Union([Type.String(), Type.Null()]),
@@ -92,6 +97,7 @@ export const Run = Type.Composite([
   ToolCallResult,
   Type.Object({
     action: Type.String(),
+    agent: Type.Union([Type.String(), Type.Null()], { description: 'The agent that handled it' }),
     conversationId: Type.String(),
     call: Type.Optional(RunCall),
     durationMs: Type.Union([Type.Integer(), Type.Null()]),
@@ -146,6 +152,7 @@ export const CreateConversationSchema = {
           description: "The call's Vapi Live Call Control URL (call.monitor.controlUrl); only with channel vapi",
         }),
       ),
+      user: Type.Optional(UserContext),
     },
     { additionalProperties: false },
   ),
@@ -155,6 +162,7 @@ export const CreateConversationSchema = {
       agent: Type.String(),
       sandbox: Type.Boolean(),
       channel: CallChannelSchema,
+      user: UserContext,
     }),
     ...errorResponses(404),
   },

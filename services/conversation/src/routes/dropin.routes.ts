@@ -34,7 +34,14 @@
  * A chain that fails or is cancelled is an answer (200), never a 5xx: the model reads why.
  */
 import type { FastifyPluginAsyncTypebox, Static } from '@fastify/type-provider-typebox';
-import { CallChannels, type JsonObject, NotFoundError, SwitchboardError, ValidationError } from '@switchboard/common';
+import {
+  CallChannels,
+  type JsonObject,
+  NotFoundError,
+  SwitchboardError,
+  ValidationError,
+  type ValidationIssue,
+} from '@switchboard/common';
 import {
   CredentialProviders,
   findAgentByName,
@@ -44,6 +51,7 @@ import {
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import {
   type AgentTools,
+  activeToolsOf,
   type DropinOutcome,
   e164,
   loadAgentTools,
@@ -58,6 +66,7 @@ import { inRequestContext } from '../request-context.js';
 import { verifyRetellSignature } from '../retell-signature.js';
 import { Scopes } from '../scopes.js';
 import { parseToolArguments } from '../tool-arguments.js';
+import { userFromCall } from '../user-context.js';
 import { DropinRetellSchema, DropinVapiSchema, type VapiResult, type VapiToolCall } from './dropin.schemas.js';
 
 /** The agent of the path, for this tenant; another tenant's agent is not found. */
@@ -132,6 +141,36 @@ function retellContext(call: Record<string, unknown>): { contact: JsonObject; ca
       ...(ourNumber ? { to: ourNumber } : {}),
     },
   };
+}
+
+/** Vapi call → user context: `call.metadata.user`, over `user_*` variables (see user-context.ts). */
+function vapiUser(message: Record<string, unknown>): JsonObject {
+  const call = object(message.call) ?? {};
+  return checkedUser(
+    userFromCall({
+      variables: object(object(call.assistantOverrides)?.variableValues) ?? {},
+      variablesPointer: '/message/call/assistantOverrides/variableValues',
+      metadataUser: object(call.metadata)?.user as JsonObject | undefined,
+      metadataPointer: '/message/call/metadata/user',
+    }),
+  );
+}
+
+/** Retell call → user context: `call.metadata.user`, over `user_*` dynamic variables. */
+function retellUser(call: Record<string, unknown>): JsonObject {
+  return checkedUser(
+    userFromCall({
+      variables: object(call.retell_llm_dynamic_variables) ?? {},
+      variablesPointer: '/call/retell_llm_dynamic_variables',
+      metadataUser: object(call.metadata)?.user as JsonObject | undefined,
+      metadataPointer: '/call/metadata/user',
+    }),
+  );
+}
+
+function checkedUser({ user, issues }: { user: JsonObject; issues: ValidationIssue[] }): JsonObject {
+  if (issues.length > 0) throw new ValidationError("the call's user context is not valid; nothing ran", issues);
+  return user;
 }
 
 /**
@@ -213,6 +252,7 @@ export const dropinRoutes: FastifyPluginAsyncTypebox = async (app) => {
         externalId: `vapi:${callId}`,
         channel: CallChannels.Vapi,
         ...vapiContext(message as Record<string, unknown>),
+        user: vapiUser(message as Record<string, unknown>),
         sandbox: req.query.sandbox === 'true',
       });
       const results: Static<typeof VapiResult>[] = [];
@@ -225,11 +265,12 @@ export const dropinRoutes: FastifyPluginAsyncTypebox = async (app) => {
             ? rejected('validation_failed', 'the tool call has no name')
             : typeof args === 'string'
               ? rejected('validation_failed', `'${name}': ${args}`)
-              : await inRequestContext(req.otel.context, () =>
+              : await inRequestContext(req.otel.context, async () =>
                   runDropinToolCall(app.toolCalls, {
                     tenantId,
                     conversationId: conversation.id,
-                    tools,
+                    // After a handoff (an earlier entry's included), the target's tools.
+                    tools: await activeToolsOf(app.deps.db, tenantId, conversation.id, tools),
                     name,
                     arguments: args,
                     idempotencyKey: entry.id,
@@ -265,17 +306,18 @@ export const dropinRoutes: FastifyPluginAsyncTypebox = async (app) => {
         externalId: `retell:${callId}`,
         channel: CallChannels.Retell,
         ...retellContext(req.body.call as Record<string, unknown>),
+        user: retellUser(req.body.call as Record<string, unknown>),
         sandbox: req.query.sandbox === 'true',
       });
       const args = parseToolArguments(req.body.args);
       const outcome =
         typeof args === 'string'
           ? rejected('validation_failed', `'${req.body.name}': ${args}`)
-          : await inRequestContext(req.otel.context, () =>
+          : await inRequestContext(req.otel.context, async () =>
               runDropinToolCall(app.toolCalls, {
                 tenantId,
                 conversationId: conversation.id,
-                tools,
+                tools: await activeToolsOf(app.deps.db, tenantId, conversation.id, tools),
                 name: req.body.name,
                 arguments: args,
                 idempotencyKey: retellIdempotencyKey(callId, req.body.name, args),

@@ -46,7 +46,15 @@ import {
   findOrCreateExternalConversation,
 } from '@switchboard/db';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { type AgentTools, loadAgentTools, object, resolveActionName, runDropinToolCall, text } from '../dropin.js';
+import {
+  type AgentTools,
+  activeToolsOf,
+  loadAgentTools,
+  object,
+  resolveActionName,
+  runDropinToolCall,
+  text,
+} from '../dropin.js';
 import { inRequestContext } from '../request-context.js';
 import { Scopes } from '../scopes.js';
 import { CONVERSATION_HEADER, McpDocumentedBody, McpNotAllowedSchema, PostMcpSchema } from './mcp.schemas.js';
@@ -62,6 +70,28 @@ export const mcpRoutes: FastifyPluginAsyncTypebox = async (app) => {
     return loadAgentTools(app.deps.db, req.principal.tenantId, agent);
   }
 
+  /** The conversation a request names (`_meta.conversationId`, else the header), if any. */
+  function namedConversation(req: FastifyRequest, meta: Record<string, unknown> | undefined): string | undefined {
+    const header = req.headers[CONVERSATION_HEADER];
+    return text(meta?.conversationId) ?? (typeof header === 'string' ? text(header.trim()) : undefined);
+  }
+
+  /**
+   * The tools of the agent a named conversation of this agent is with now (after a handoff, the
+   * target's); the path's agent's tools otherwise.
+   */
+  async function toolsFor(
+    req: FastifyRequest,
+    tools: AgentTools,
+    meta: Record<string, unknown> | undefined,
+  ): Promise<AgentTools> {
+    const named = namedConversation(req, meta);
+    if (named === undefined) return tools;
+    const conversation = await findConversation(app.deps.db, req.principal.tenantId, named);
+    if (!conversation || conversation.agentId !== tools.agent.id) return tools;
+    return activeToolsOf(app.deps.db, req.principal.tenantId, conversation.id, tools);
+  }
+
   /** The conversation a tools/call runs in (see the module comment). */
   async function conversationFor(
     req: FastifyRequest,
@@ -69,8 +99,7 @@ export const mcpRoutes: FastifyPluginAsyncTypebox = async (app) => {
     meta: Record<string, unknown> | undefined,
     sandbox: boolean,
   ): Promise<Conversation> {
-    const header = req.headers[CONVERSATION_HEADER];
-    const named = text(meta?.conversationId) ?? (typeof header === 'string' ? text(header.trim()) : undefined);
+    const named = namedConversation(req, meta);
     const tenantId = req.principal.tenantId;
     if (named === undefined) {
       // A key is scoped to its conversation: a retried call without one must find the
@@ -100,22 +129,24 @@ export const mcpRoutes: FastifyPluginAsyncTypebox = async (app) => {
     // The tools' JSON Schemas come from the agent export as they are; McpServer's own tool
     // registry wants zod schemas, so the list and call handlers go on its protocol server.
     mcp.server.registerCapabilities({ tools: { listChanged: false } });
-    mcp.server.setRequestHandler(ListToolsRequestSchema, () => ({
-      tools: tools.mcpTools as unknown as Tool[],
+    mcp.server.setRequestHandler(ListToolsRequestSchema, async (request) => ({
+      // In a conversation after a handoff: the target agent's tools.
+      tools: (await toolsFor(req, tools, object(request.params?._meta))).mcpTools as unknown as Tool[],
     }));
     mcp.server.setRequestHandler(CallToolRequestSchema, async (request): Promise<CallToolResult> => {
       const { name } = request.params;
-      if (resolveActionName(tools, name) === undefined) {
+      const meta = object(request.params._meta);
+      const known = await toolsFor(req, tools, meta);
+      if (resolveActionName(known, name) === undefined) {
         throw new McpError(ErrorCode.InvalidParams, `unknown tool '${name}'`);
       }
-      const meta = object(request.params._meta);
       const conversation = await conversationFor(req, tools, meta, sandbox);
       const idempotencyKey = text(meta?.idempotencyKey);
       const outcome = await inRequestContext(req.otel.context, () =>
         runDropinToolCall(app.toolCalls, {
           tenantId: req.principal.tenantId,
           conversationId: conversation.id,
-          tools,
+          tools: known,
           name,
           arguments: (request.params.arguments ?? {}) as JsonObject,
           ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),

@@ -14,6 +14,12 @@ export const ToolCallEntry = Type.Object({
   status: Type.String({ description: 'Current status: accepted, running, succeeded, failed, cancelled' }),
   messages: Type.Array(Type.String()),
   error: Type.Union([Type.Object({ code: Type.String(), message: Type.String() }), Type.Null()]),
+  agent: Type.Union([Type.String(), Type.Null()], {
+    description: 'The agent that handled it: the conversation’s active agent when the call was made',
+  }),
+  handoff: Type.Union([Type.Object({ target: Type.String(), topic: Type.Optional(Type.String()) }), Type.Null()], {
+    description: 'Where the finished call handed the conversation over to (a `handoff` step), else null',
+  }),
 });
 
 export const Entry = Type.Object({

@@ -163,7 +163,11 @@ export function toPublished(e: ChainEvent): OutcomeEvent {
     case 'handoff':
       return {
         kind: 'handoff',
-        data: { target: e.target, ...(e.message !== undefined ? { message: e.message } : {}) },
+        data: {
+          target: e.target,
+          ...(e.topic !== undefined ? { topic: e.topic } : {}),
+          ...(e.message !== undefined ? { message: e.message } : {}),
+        },
       };
     case 'log':
       return {

@@ -9,8 +9,9 @@ import {
   type ChainState,
   type EffectRequest,
   interpret,
+  spokenMessages,
 } from '@switchboard/actions';
-import type { JsonValue } from '@switchboard/common';
+import type { JsonObject, JsonValue } from '@switchboard/common';
 import { CallChannels } from '@switchboard/common/call-channels';
 import { SwitchboardError } from '@switchboard/common/errors';
 import {
@@ -26,6 +27,7 @@ import { ActivityFailure, patched } from '@temporalio/workflow';
 import { setTraceParent } from '../trace-context.js';
 import { sessionActivities } from './activities.js';
 import { BOOKING_FOLLOW_PATCH, bookingChangeOf, type FollowedChange, tellLifecycles } from './booking-changes.js';
+import { withCallContext } from './call-context.js';
 import { type AskedConfirmation, askedBefore, type ConfirmationGate, passConfirmation } from './confirmation.js';
 import { endCallsAfterDelivery, failOnStatus, fromActivityFailure, runEffect, withStillWorking } from './effects.js';
 import { type IntentTrace, intentTrace } from './intent-trace.js';
@@ -67,11 +69,8 @@ export async function runIntent(
   // the caller's trace under the chain span.
   setTraceParent(trace?.chainTraceparent);
   try {
-    // The call context (contact, call) is what the caller knows now; it overrides stale copies.
-    const merged: ChainState = {
-      ...state,
-      context: { ...state.context, ...(intent.callContext as ChainState['context']) },
-    };
+    // The call context (contact, call, user) is what the caller knows now; it overrides stale copies.
+    const merged = withCallContext(state, intent.callContext as JsonObject | undefined);
     // The caller's call context does not know the latest status callback; keep it visible.
     const withCall = callStatus === undefined ? merged : withCallStatus(merged, callStatus);
     const result = await execute(intent, withCall, parts, trace, how);
@@ -253,7 +252,8 @@ async function execute(
     // Too late: a side effect had started, so the run completed rather than stop half-done.
     out.emit({ kind: 'cancelled', data: { ignored: true, reason: 'a side effect had already started' } });
   }
-  const messages = result.events.flatMap((e) => (e.type === 'respond' ? [e.message] : []));
+  // A handoff's message is said too (a payload change only: no command differs on replay).
+  const messages = spokenMessages(result.events);
   const error = result.error
     ? {
         code: result.error.code,
