@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { type CanonicalAction, deliversLater, toolCallWaitMs } from '@switchboard/actions';
 import { type Bus, publishDurable } from '@switchboard/bus';
 import { checkJson, type JsonObject, NotFoundError, SwitchboardError, ValidationError } from '@switchboard/common';
 import {
@@ -36,6 +37,7 @@ import {
 } from '@switchboard/db';
 import { currentTraceHeaders, SpanKind, type Tracer, traceIdOf, withSpan } from '@switchboard/telemetry';
 import { statusOfActions } from './agent-status.js';
+import { answerEarly } from './async-answer.js';
 import { publishControl } from './controls.js';
 import { ActionNotConfiguredError, ConflictError, IdempotencyKeyReusedError } from './errors.js';
 import { requestDifferences, toolCallRequestHash } from './idempotency.js';
@@ -149,6 +151,10 @@ export class ToolCalls {
       throw new ActionNotConfiguredError(req.name, status.status, status.problems);
     }
     const plan = planRun(action.canonical, this.deps.runDeadline ?? DEFAULT_RUN_DEADLINE);
+    const canonical = action.canonical as unknown as CanonicalAction;
+    // An async action (or one past its `respond_within_ms`) is answered `running` after this
+    // wait; its chain's delivery step delivers the result when it ends.
+    const waitMs = toolCallWaitMs(canonical, this.deps.timeoutMs);
     return withSpan(
       this.deps.tracer,
       `publish ${Streams.Intents}`,
@@ -218,7 +224,17 @@ export class ToolCalls {
             const stored = await this.lastOutcome(req.conversationId, intentId);
             if (stored) return stored;
           }
-          return await this.waitForOutcome(sub, intentId);
+          const outcome = await this.waitForOutcome(sub, intentId, { waitMs });
+          if (outcome.status === 'running' && deliversLater(canonical)) {
+            return await answerEarly(db, {
+              tenantId: req.tenantId,
+              intentId,
+              action: canonical,
+              args: req.arguments,
+              callContext,
+            });
+          }
+          return outcome;
         } finally {
           sub.unsubscribe();
         }
@@ -308,11 +324,11 @@ export class ToolCalls {
   private async waitForOutcome(
     sub: AsyncIterable<{ data: Uint8Array; headers?: { get(name: string): string } | undefined }>,
     intentId: string,
-    options: { resultsOnly?: boolean } = {},
+    options: { resultsOnly?: boolean; waitMs?: number } = {},
   ): Promise<ToolCallResponse> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<undefined>((resolve) => {
-      timer = setTimeout(() => resolve(undefined), this.deps.timeoutMs);
+      timer = setTimeout(() => resolve(undefined), options.waitMs ?? this.deps.timeoutMs);
     });
     const first = (async () => {
       for await (const m of sub) {

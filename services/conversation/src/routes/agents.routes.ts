@@ -16,6 +16,7 @@ import {
   type AgentTopic,
   findAgentByName,
   findAgentLlmSettings,
+  findAgentResultWebhook,
   findAgentTopics,
   findAgentVersionInstructions,
   listAgentActions,
@@ -32,6 +33,7 @@ import type pg from 'pg';
 import { llmSettingsFromBody, llmSettingsToBody } from '../agent-loop/llm-settings.js';
 import { statusOfActions } from '../agent-status.js';
 import { InstructionsLintError } from '../errors.js';
+import { resultWebhookFromBody, resultWebhookToBody } from '../result-webhook-settings.js';
 import {
   ExportAgentSchema,
   GetAgentSchema,
@@ -85,6 +87,7 @@ export const agentRoutes: FastifyPluginAsyncTypebox = async (app) => {
           publish,
           {
             ...(req.body.llm ? { llm: llmSettingsFromBody(req.body.llm) } : {}),
+            ...(req.body.result_webhook ? { resultWebhook: resultWebhookFromBody(req.body.result_webhook) } : {}),
             ...(compiled.topics.length > 0
               ? {
                   topics: compiled.topics.map((t) => ({
@@ -154,13 +157,14 @@ export const agentRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const requested = req.query.version === undefined ? undefined : Number(req.query.version);
       const agent = await findAgentByName(app.deps.db, tenantId, req.params.name);
       if (!agent) throw new NotFoundError('agent', req.params.name);
-      const [actions, versions, llm, stored, topicRows, versionInstructions] = await Promise.all([
+      const [actions, versions, llm, stored, topicRows, versionInstructions, resultWebhook] = await Promise.all([
         listAgentActions(app.deps.db, tenantId, agent.id, requested),
         listAgentVersions(app.deps.db, tenantId, agent.id),
         findAgentLlmSettings(app.deps.db, tenantId, agent.id, requested),
         findAgentTopics(app.deps.db, tenantId, agent.id, requested),
         listAgentTopicActions(app.deps.db, tenantId, agent.id, { version: requested }),
         findAgentVersionInstructions(app.deps.db, tenantId, agent.id, requested),
+        findAgentResultWebhook(app.deps.db, tenantId, agent.id, requested),
       ]);
       if (requested !== undefined && !versions.some((v) => v.version === requested)) {
         throw new NotFoundError('agent version', String(requested));
@@ -175,6 +179,7 @@ export const agentRoutes: FastifyPluginAsyncTypebox = async (app) => {
         lint: lint.agent,
         versions: versions.map((v) => ({ ...v, createdAt: v.createdAt.toISOString() })),
         ...(llm ? { llm: llmSettingsToBody(llm) } : {}),
+        ...(resultWebhook ? { result_webhook: resultWebhookToBody(resultWebhook) } : {}),
         ...(stored.topics.length > 0
           ? {
               topics: await Promise.all(

@@ -3,6 +3,7 @@ import { Type } from '@fastify/type-provider-typebox';
 import { TOPIC_LIMITS, ToolFormats } from '@switchboard/agents';
 import { LlmSettingsBody } from '../agent-loop/llm-settings.js';
 import { errorResponses } from '../responses.js';
+import { ResultWebhookBody } from '../result-webhook-settings.js';
 
 export const AgentName = Type.String({ minLength: 1, maxLength: 200, pattern: '^[^/\\s][^/]*$' });
 
@@ -64,6 +65,7 @@ export const Agent = Type.Object({
     }),
   ),
   llm: Type.Optional(Type.Required(LlmSettingsBody)),
+  result_webhook: Type.Optional(Type.Required(ResultWebhookBody)),
   topics: Type.Optional(
     Type.Array(
       Type.Object({
@@ -119,6 +121,7 @@ export const PutAgentSchema = {
         description: 'Declarative tools, typed actions or built-in actions, in any mix',
       }),
       llm: Type.Optional(LlmSettingsBody),
+      result_webhook: Type.Optional(ResultWebhookBody),
       library: Type.Optional(
         Type.Array(Type.Unknown(), {
           maxItems: TOPIC_LIMITS.library,
