@@ -1,4 +1,11 @@
 export { firstNonPublicAddress, isNonPublicAddress } from './addresses.js';
+export {
+  CALL_CHANNELS,
+  type CallChannel,
+  CallChannels,
+  defaultCallChannel,
+  isCallChannel,
+} from './call-channels.js';
 export { ConfigError, EnvReader } from './config.js';
 export {
   asSwitchboardError,

@@ -1,4 +1,4 @@
-import type { JsonObject } from '@switchboard/common';
+import { type CallChannel, defaultCallChannel, type JsonObject } from '@switchboard/common';
 import { IdPrefixes, newId } from './ids.js';
 import type { Queryable } from './pool.js';
 
@@ -13,6 +13,13 @@ export interface Conversation {
   call: JsonObject;
   /** A test call: its side effects are recorded and can be undone in one request. */
   sandbox: boolean;
+  /** Who controls the live call: where call-control steps go (see `CallChannels`). */
+  channel: CallChannel;
+  /**
+   * Vapi's Live Call Control URL of the call (`call.monitor.controlUrl`), when the runtime sent
+   * one. A capability: never shown to clients or chains.
+   */
+  controlUrl?: string;
   createdAt: Date;
 }
 
@@ -22,13 +29,14 @@ export async function createConversation(
   agentId: string,
   contact: JsonObject = {},
   call: JsonObject = {},
-  options: { sandbox?: boolean } = {},
+  options: { sandbox?: boolean; channel?: CallChannel } = {},
 ): Promise<Conversation> {
   const id = newId(IdPrefixes.Conversation);
   const sandbox = options.sandbox ?? false;
+  const channel = options.channel ?? defaultCallChannel(call);
   const { rows } = await db.query<{ created_at: Date }>(
-    'INSERT INTO conversations (id, tenant_id, agent_id, contact, call, sandbox) VALUES ($1, $2, $3, $4, $5, $6) RETURNING created_at',
-    [id, tenantId, agentId, contact, call, sandbox],
+    'INSERT INTO conversations (id, tenant_id, agent_id, contact, call, sandbox, channel) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING created_at',
+    [id, tenantId, agentId, contact, call, sandbox, channel],
   );
   return {
     id,
@@ -38,6 +46,7 @@ export async function createConversation(
     contact,
     call,
     sandbox,
+    channel,
     createdAt: (rows[0] as { created_at: Date }).created_at,
   };
 }
@@ -50,10 +59,13 @@ interface ConversationRow {
   contact: JsonObject;
   call: JsonObject;
   sandbox: boolean;
+  channel: CallChannel;
+  control_url: string | null;
   created_at: Date;
 }
 
-const CONVERSATION_COLUMNS = 'id, tenant_id, agent_id, status, contact, call, sandbox, created_at';
+const CONVERSATION_COLUMNS =
+  'id, tenant_id, agent_id, status, contact, call, sandbox, channel, control_url, created_at';
 
 function mapConversation(row: ConversationRow): Conversation {
   return {
@@ -64,6 +76,8 @@ function mapConversation(row: ConversationRow): Conversation {
     contact: row.contact,
     call: row.call,
     sandbox: row.sandbox,
+    channel: row.channel,
+    ...(row.control_url !== null ? { controlUrl: row.control_url } : {}),
     createdAt: row.created_at,
   };
 }

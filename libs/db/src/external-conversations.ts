@@ -1,4 +1,4 @@
-import type { JsonObject } from '@switchboard/common';
+import type { CallChannel, JsonObject } from '@switchboard/common';
 import { type Conversation, findConversation } from './conversations.js';
 import { IdPrefixes, newId } from './ids.js';
 import type { Queryable } from './pool.js';
@@ -18,6 +18,13 @@ export interface ExternalConversationInput {
   call?: JsonObject;
   /** A test call; used only when the conversation is created. */
   sandbox?: boolean;
+  /** Who controls the call: the runtime of the drop-in endpoint. */
+  channel: CallChannel;
+  /**
+   * The runtime's control URL of the call (Vapi `call.monitor.controlUrl`), if it sent one: set
+   * when the conversation is created, and when a later request of the call brings another one.
+   */
+  controlUrl?: string;
 }
 
 /** The conversation of an external call, and whether this request created it. */
@@ -54,10 +61,21 @@ export async function findOrCreateExternalConversation(
   input: ExternalConversationInput,
 ): Promise<ExternalConversation> {
   const existing = await findConversationByExternalId(db, input.tenantId, input.agentId, input.externalId);
-  if (existing) return { conversation: existing, created: false };
+  if (existing) {
+    if (input.controlUrl === undefined || input.controlUrl === existing.controlUrl) {
+      return { conversation: existing, created: false };
+    }
+    // The first request of the call may have come without it (or the runtime moved the call).
+    await db.query('UPDATE conversations SET control_url = $3 WHERE tenant_id = $1 AND id = $2', [
+      input.tenantId,
+      existing.id,
+      input.controlUrl,
+    ]);
+    return { conversation: { ...existing, controlUrl: input.controlUrl }, created: false };
+  }
   const { rows } = await db.query<{ id: string }>(
-    `INSERT INTO conversations (id, tenant_id, agent_id, contact, call, sandbox, external_id)
-     VALUES ($1, $2, $3, $4, $5, $6, $7)
+    `INSERT INTO conversations (id, tenant_id, agent_id, contact, call, sandbox, external_id, channel, control_url)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
      ON CONFLICT (tenant_id, agent_id, external_id) DO NOTHING RETURNING id`,
     [
       newId(IdPrefixes.Conversation),
@@ -67,6 +85,8 @@ export async function findOrCreateExternalConversation(
       input.call ?? {},
       input.sandbox === true,
       input.externalId,
+      input.channel,
+      input.controlUrl ?? null,
     ],
   );
   const insertedId = rows[0]?.id;

@@ -33,6 +33,21 @@ export {
   type SandboxEffectNote,
 } from './sandbox-effects.js';
 export {
+  DEFAULT_VAPI_CONTROL_HOSTS,
+  sendVapiControl,
+  VAPI,
+  type VapiControlAnswer,
+  VapiControlErrorCodes,
+  type VapiControlMessage,
+  type VapiControlOptions,
+  type VapiTransferTarget,
+  vapiAddMessage,
+  vapiControlUrlProblem,
+  vapiEndCall,
+  vapiSay,
+  vapiTransfer,
+} from './vapi-control.js';
+export {
   type ProviderWorkerContext,
   type ProviderWorkerSpec,
   runProviderWorker,

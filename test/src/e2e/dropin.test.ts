@@ -52,6 +52,7 @@ function vapiMessage(callId: string, toolCalls: { id: string; name: string; argu
         phoneCallProviderId: `CA${'7'.repeat(32)}`,
         customer: { number: '+15551234567', name: 'Ada' },
         phoneNumber: { number: '+15557654321' },
+        monitor: { controlUrl: `https://phone-call-websocket.vapi.ai/${callId}/control` },
       },
       customer: { number: '+15551234567', name: 'Ada' },
       phoneNumber: { number: '+15557654321' },
@@ -62,11 +63,18 @@ function vapiMessage(callId: string, toolCalls: { id: string; name: string; argu
 
 async function conversationsOf(externalId: string) {
   const { rows } = await stack.db.query(
-    `SELECT c.id, c.contact, c.call, (SELECT count(*)::int FROM action_runs r WHERE r.conversation_id = c.id) AS runs
+    `SELECT c.id, c.contact, c.call, c.channel, c.control_url, (SELECT count(*)::int FROM action_runs r WHERE r.conversation_id = c.id) AS runs
        FROM conversations c WHERE c.external_id = $1`,
     [externalId],
   );
-  return rows as { id: string; contact: Record<string, unknown>; call: Record<string, unknown>; runs: number }[];
+  return rows as {
+    id: string;
+    contact: Record<string, unknown>;
+    call: Record<string, unknown>;
+    channel: string;
+    control_url: string | null;
+    runs: number;
+  }[];
 }
 
 describe('Vapi tool-calls webhook', () => {
@@ -95,6 +103,9 @@ describe('Vapi tool-calls webhook', () => {
     expect(conversation?.runs).toBe(2);
     expect(conversation?.call).toEqual({ sid: `CA${'7'.repeat(32)}`, from: '+15551234567', to: '+15557654321' });
     expect(conversation?.contact).toEqual({ phone: '+15551234567', name: 'Ada' });
+    // Vapi owns the call, Twilio sid or not: call control goes to the call's control URL.
+    expect(conversation?.channel).toBe('vapi');
+    expect(conversation?.control_url).toBe(`https://phone-call-websocket.vapi.ai/${callId}/control`);
 
     // A later webhook of the same call joins the same conversation.
     const later = await stack.api(
@@ -273,6 +284,7 @@ describe('Retell custom function', () => {
     // Outbound: `call.from` is still the customer.
     expect(conversation?.call).toEqual({ from: '+15550001111', to: '+15557654321' });
     expect(conversation?.contact).toEqual({ phone: '+15550001111', first_name: 'Grace' });
+    expect([conversation?.channel, conversation?.control_url]).toEqual(['retell', null]);
 
     const failed = await stack.api('POST', '/v1/dropin/retell/demo', {
       ...body,

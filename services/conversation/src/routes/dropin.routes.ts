@@ -30,7 +30,7 @@
  * A chain that fails or is cancelled is an answer (200), never a 5xx: the model reads why.
  */
 import type { FastifyPluginAsyncTypebox, Static } from '@fastify/type-provider-typebox';
-import { type JsonObject, NotFoundError, SwitchboardError, ValidationError } from '@switchboard/common';
+import { CallChannels, type JsonObject, NotFoundError, SwitchboardError, ValidationError } from '@switchboard/common';
 import {
   CredentialProviders,
   findAgentByName,
@@ -63,9 +63,11 @@ async function agentTools(app: FastifyInstance, req: FastifyRequest, name: strin
   return loadAgentTools(app.deps.db, req.principal.tenantId, agent);
 }
 
-/** Vapi call → conversation contact and call context. */
-function vapiContext(message: Record<string, unknown>): { contact: JsonObject; call: JsonObject } {
+/** Vapi call → conversation contact, call context and the call's Live Call Control URL. */
+function vapiContext(message: Record<string, unknown>): { contact: JsonObject; call: JsonObject; controlUrl?: string } {
   const call = object(message.call) ?? {};
+  // Present when the assistant has `monitorPlan.controlEnabled`; call-control steps need it.
+  const controlUrl = text(object(call.monitor)?.controlUrl);
   const customer = object(message.customer) ?? object(call.customer) ?? {};
   const phoneNumber = object(message.phoneNumber) ?? object(call.phoneNumber) ?? {};
   const customerNumber = e164(customer.number);
@@ -80,6 +82,7 @@ function vapiContext(message: Record<string, unknown>): { contact: JsonObject; c
       ...(customerNumber ? { from: customerNumber } : {}),
       ...(ourNumber ? { to: ourNumber } : {}),
     },
+    ...(controlUrl ? { controlUrl } : {}),
   };
 }
 
@@ -177,6 +180,7 @@ export const dropinRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tenantId,
         agentId: tools.agent.id,
         externalId: `vapi:${callId}`,
+        channel: CallChannels.Vapi,
         ...vapiContext(message as Record<string, unknown>),
         sandbox: req.query.sandbox === 'true',
       });
@@ -228,6 +232,7 @@ export const dropinRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tenantId,
         agentId: tools.agent.id,
         externalId: `retell:${callId}`,
+        channel: CallChannels.Retell,
         ...retellContext(req.body.call as Record<string, unknown>),
         sandbox: req.query.sandbox === 'true',
       });

@@ -37,7 +37,7 @@ import {
   McpError,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
-import { type JsonObject, NotFoundError } from '@switchboard/common';
+import { CallChannels, type JsonObject, NotFoundError } from '@switchboard/common';
 import {
   type Conversation,
   createConversation,
@@ -81,6 +81,8 @@ export const mcpRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tenantId,
         agentId: tools.agent.id,
         externalId: `mcp:${key}`,
+        // An MCP client has no call of its own to control.
+        channel: CallChannels.None,
         sandbox,
       });
       return conversation;
