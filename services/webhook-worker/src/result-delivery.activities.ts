@@ -8,19 +8,22 @@ import {
   type ResultDeliveryActivities,
   type ResultDeliveryTarget,
 } from '@switchboard/chains';
+import { SwitchboardError } from '@switchboard/common';
 import {
   type DeliveryOutcome,
   findAgentResultWebhook,
+  findConversation,
   findRunForDelivery,
   type RunForDelivery,
   recordRunDelivery,
 } from '@switchboard/db';
+import { type ProviderHttp, sendVapiControl, vapiAddMessage } from '@switchboard/providers';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { WebhookDeps } from './endpoints.js';
 import { signer } from './endpoints.js';
 import { OutboundError, sendOutbound } from './outbound.js';
-import { type DeliveredRun, judgeDeliveryStatus, resultWebhookBody } from './result-delivery.js';
+import { type DeliveredRun, judgeDeliveryStatus, resultForModel, resultWebhookBody } from './result-delivery.js';
 import { Signing } from './signing.js';
 
 /** Timeout of one delivery POST. */
@@ -33,8 +36,16 @@ interface Attempt {
   error?: { code: string; message: string };
 }
 
+/** What the delivery activities need: the webhook worker's dependencies, and Vapi's. */
+export interface ResultDeliveryDeps extends WebhookDeps {
+  /** The provider HTTP client Vapi control requests go through. */
+  http: ProviderHttp;
+  /** `VAPI_CONTROL_HOSTS`: hosts a call's control URL may point at. */
+  vapiControlHosts: readonly string[];
+}
+
 /** Builds the result delivery activities over the webhook worker's dependencies. */
-export function createResultDeliveryActivities(deps: WebhookDeps): ResultDeliveryActivities {
+export function createResultDeliveryActivities(deps: ResultDeliveryDeps): ResultDeliveryActivities {
   return {
     async planResultDelivery({ intentId }) {
       const run = await findRunForDelivery(deps.db, intentId);
@@ -42,6 +53,9 @@ export function createResultDeliveryActivities(deps: WebhookDeps): ResultDeliver
       if (!run || !run.answeredEarly) return [];
       const targets: ResultDeliveryTarget[] = [];
       if (await findAgentResultWebhook(deps.db, run.tenantId, run.agentId)) targets.push('webhook');
+      // A Vapi call's model learns the result from an added message, and answers it.
+      const conversation = await findConversation(deps.db, run.tenantId, run.conversationId);
+      if (conversation?.channel === 'vapi' && conversation.controlUrl !== undefined) targets.push('vapi');
       // A repeated delivery (a restarted workflow) skips what already arrived.
       return targets.filter((t) => run.deliveries[t]?.status !== 'delivered');
     },
@@ -70,7 +84,7 @@ export function createResultDeliveryActivities(deps: WebhookDeps): ResultDeliver
 }
 
 async function attemptDelivery(
-  deps: WebhookDeps,
+  deps: ResultDeliveryDeps,
   run: RunForDelivery,
   intentId: string,
   target: ResultDeliveryTarget,
@@ -83,9 +97,7 @@ async function attemptDelivery(
     status: run.status,
     result: run.result,
   };
-  if (target !== 'webhook') {
-    return { verdict: 'permanent', error: { code: 'unknown_target', message: `no delivery to '${target}'` } };
-  }
+  if (target === 'vapi') return addVapiMessage(deps, run, delivered);
   const settings = await findAgentResultWebhook(deps.db, run.tenantId, run.agentId);
   if (!settings) {
     return { verdict: 'permanent', error: { code: 'not_configured', message: 'the agent has no result_webhook' } };
@@ -141,6 +153,35 @@ async function post(
     return {
       verdict: permanent ? 'permanent' : 'retry',
       error: { code: `delivery_${err.reason}`, message: err.message },
+    };
+  }
+}
+
+/** `add-message` with `triggerResponseEnabled` on the Vapi call's control URL (see `sendVapiControl`). */
+async function addVapiMessage(
+  deps: ResultDeliveryDeps,
+  run: RunForDelivery,
+  delivered: DeliveredRun,
+): Promise<Attempt> {
+  const conversation = await findConversation(deps.db, run.tenantId, run.conversationId);
+  if (conversation?.controlUrl === undefined) {
+    return { verdict: 'permanent', error: { code: 'not_configured', message: 'the call has no Vapi control URL' } };
+  }
+  const message = vapiAddMessage(resultForModel(delivered), { role: 'system', triggerResponseEnabled: true });
+  try {
+    const answer = await sendVapiControl(conversation.controlUrl, message, {
+      http: deps.http,
+      allowedHosts: deps.vapiControlHosts,
+      timeoutMs: DELIVERY_TIMEOUT_MS,
+    });
+    return { verdict: 'delivered', httpStatus: answer.status };
+  } catch (err) {
+    if (!(err instanceof SwitchboardError)) throw err;
+    const httpStatus = (err as { httpStatus?: number }).httpStatus;
+    return {
+      verdict: err.retryable ? 'retry' : 'permanent',
+      ...(httpStatus === undefined ? {} : { httpStatus }),
+      error: { code: err.code, message: err.message },
     };
   }
 }

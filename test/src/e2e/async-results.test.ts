@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { VapiControlMessage } from '@switchboard/providers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSse } from '../support/sse.js';
 import { eventually, startTestStack, type TestStack } from '../support/stack.js';
@@ -15,6 +16,7 @@ import { eventually, startTestStack, type TestStack } from '../support/stack.js'
 // it: no test depends on how fast the machine is.
 let stack: TestStack;
 let receiver: Receiver;
+let control: ControlStandIn;
 const SECRET = 'whsec-async-results-test';
 
 /** One POST the receiver got, and whether its signature verified over the raw body. */
@@ -70,9 +72,42 @@ async function startReceiver(): Promise<Receiver> {
   return { url: `http://127.0.0.1:${port}/results`, server, received, script };
 }
 
+/** A local stand-in for a Vapi call's Live Call Control URL: records bodies, answers scripted statuses. */
+interface ControlStandIn {
+  url: string;
+  server: Server;
+  received: { body: VapiControlMessage; answered: number }[];
+  /** Statuses to answer with, in order; 200 once they run out. */
+  script: number[];
+}
+
+async function startControlStandIn(): Promise<ControlStandIn> {
+  const standIn: Omit<ControlStandIn, 'url'> = { server: createServer(), received: [], script: [] };
+  standIn.server.on('request', (req, res) => {
+    let raw = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk: string) => {
+      raw += chunk;
+    });
+    req.on('end', () => {
+      const answered = standIn.script.shift() ?? 200;
+      standIn.received.push({ body: JSON.parse(raw) as VapiControlMessage, answered });
+      res.writeHead(answered).end();
+    });
+  });
+  await new Promise<void>((resolve) => standIn.server.listen(0, '127.0.0.1', resolve));
+  const { port } = standIn.server.address() as AddressInfo;
+  return { ...standIn, url: `http://127.0.0.1:${port}/control` };
+}
+
 beforeAll(async () => {
   receiver = await startReceiver();
-  stack = await startTestStack(mkdtempSync(join(tmpdir(), 'switchboard-e2e-async-')), { exportSpans: false });
+  control = await startControlStandIn();
+  stack = await startTestStack(mkdtempSync(join(tmpdir(), 'switchboard-e2e-async-')), {
+    exportSpans: false,
+    // The local stand-in for Vapi's control URL.
+    serviceEnv: { VAPI_CONTROL_HOSTS: '127.0.0.1' },
+  });
   await stack.api('PUT', '/v1/endpoints/reports', { url: `${stack.sink.url}/reports`, allow_private: true });
   expect(
     (await stack.api('PUT', '/v1/credentials/results_key', { provider: 'http', secret: { secret: SECRET } })).status,
@@ -115,6 +150,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.stop();
   await new Promise((r) => receiver?.server.close(r));
+  await new Promise((r) => control?.server.close(r));
 }, 60_000);
 
 async function conversation(): Promise<string> {
@@ -240,6 +276,48 @@ describe('respond_within_ms', () => {
     expect(delivered[0]?.body.run).toMatchObject({ status: 'succeeded', messages: ['Found order 9 at last.'] });
     expect(delivered[0]?.verified).toBe(true);
   }, 120_000);
+});
+
+describe('a Vapi drop-in call', () => {
+  it("gets an async action's result by add-message on its control URL (triggering a response), a 5xx retried", async () => {
+    const callId = `call-async-${Date.now()}`;
+    control.script.push(500);
+    stack.sink.hold();
+    let runId = '';
+    try {
+      const res = await stack.api('POST', '/v1/dropin/vapi/reporter', {
+        message: {
+          type: 'tool-calls',
+          call: { id: callId, monitor: { controlUrl: control.url } },
+          toolCallList: [{ id: `tc-${callId}`, name: 'build_report', arguments: { topic: 'churn' } }],
+        },
+      });
+      expect(res.status).toBe(200);
+      const [result] = res.body.results;
+      expect(result.result).toContain('Building your churn report, this takes a moment.');
+      expect(result.result).toContain('still running');
+      runId = /tool call (int_[0-9a-f]+)/.exec(result.result)?.[1] ?? '';
+      expect(runId).not.toBe('');
+    } finally {
+      stack.sink.release();
+    }
+    const run = await eventually(async () => {
+      const r = await stack.api('GET', `/v1/runs/${runId}`);
+      return r.body.deliveries?.vapi?.status === 'delivered' ? r.body : undefined;
+    }, 90_000);
+    expect(run.deliveries.vapi).toMatchObject({ attempts: 2, httpStatus: 200 });
+    expect(control.received.map((r) => r.answered)).toEqual([500, 200]);
+    const expected: VapiControlMessage = {
+      type: 'add-message',
+      message: { role: 'system', content: expect.stringContaining(`(tool call ${runId}) is in: succeeded`) },
+      triggerResponseEnabled: true,
+    };
+    for (const { body } of control.received) expect(body).toEqual(expected);
+    // The agent has a result webhook too: it gets the same result.
+    expect(
+      (await eventually(() => (deliversOk(runId).length > 0 ? deliversOk(runId) : undefined), 60_000))[0]?.verified,
+    ).toBe(true);
+  }, 180_000);
 });
 
 function deliversOk(runId: string): Received[] {
