@@ -220,17 +220,9 @@ export const agentRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const agent = await findAgentByName(app.deps.db, req.principal.tenantId, req.params.name);
       if (!agent) throw new NotFoundError('agent', req.params.name);
       let target = url;
-      if (target === undefined && (format === 'vapi' || format === 'retell')) {
+      if (target === undefined && (format === 'vapi' || format === 'retell' || format === 'elevenlabs')) {
         // The drop-in endpoint under the public base URL, as inbound webhooks compute theirs.
         target = dropinUrl(app.deps.publicBaseUrl ?? `http://${req.headers.host ?? 'localhost'}`, format, agent.name);
-      }
-      if (target === undefined && format === 'elevenlabs') {
-        throw new ValidationError('the elevenlabs format needs the URL its webhook tools post to', [
-          {
-            pointer: '/querystring/url',
-            message: 'required for format elevenlabs: there is no ElevenLabs drop-in endpoint',
-          },
-        ]);
       }
       const rows = await listAgentActions(app.deps.db, req.principal.tenantId, agent.id);
       const actions = rows.map((row) => row.canonical as unknown as CanonicalAction);
