@@ -30,6 +30,7 @@ import {
   intentIdForKey,
   listAgentActions,
   listAgentTopicActions,
+  markRunAnsweredEarly,
   newId,
   type Queryable,
   TERMINAL_RUN_STATUSES,
@@ -154,7 +155,11 @@ export class ToolCalls {
     const canonical = action.canonical as unknown as CanonicalAction;
     // An async action (or one past its `respond_within_ms`) is answered `running` after this
     // wait; its chain's delivery step delivers the result when it ends.
-    const waitMs = toolCallWaitMs(canonical, this.deps.timeoutMs);
+    // An action that asks for confirmation answers with its question first, whatever `async` says.
+    const waitMs = toolCallWaitMs(
+      canonical.requireUserConfirmation ? { ...canonical, async: false } : canonical,
+      this.deps.timeoutMs,
+    );
     return withSpan(
       this.deps.tracer,
       `publish ${Streams.Intents}`,
@@ -270,7 +275,13 @@ export class ToolCalls {
       }
       // The question is already out; only a result ends the wait now.
       const last = await this.lastResult(req.conversationId, req.intentId);
-      return last ?? (await this.waitForOutcome(sub, req.intentId, { resultsOnly: true }));
+      const outcome = last ?? (await this.waitForOutcome(sub, req.intentId, { resultsOnly: true }));
+      if (outcome.status !== 'running') return outcome;
+      // Answered before its result: an async action's chain then delivers the result when it
+      // ends; one that finished meanwhile is answered with its result.
+      if (await markRunAnsweredEarly(db, req.tenantId, req.intentId)) return outcome;
+      const finished = await findRun(db, req.tenantId, req.intentId);
+      return finished ? fromStoredResult(req.intentId, finished.status, finished.result) : outcome;
     } finally {
       sub?.unsubscribe();
     }
