@@ -1,8 +1,9 @@
 /**
- * The early answer of a tool call whose action delivers its result later (an `async` action,
- * or one past its `respond_within_ms`): `running`, with the run id and the action's progress
- * message, once the run is marked answered early. The chain's delivery step then delivers the
- * final result (SSE/WebSocket `result` event, the agent's result webhook, Vapi `add-message`).
+ * The answer of a tool call still running when its caller stops waiting: `running`, once the run
+ * is marked answered early (with the action's progress message when the action delivers its
+ * result later: an `async` action, or one past its `respond_within_ms`). Such an action's chain
+ * then delivers the final result (the agent's result webhook, Vapi `add-message`; the event
+ * stream's `result` event carries every run's).
  */
 import { type CanonicalAction, renderTemplate } from '@switchboard/actions';
 import type { JsonObject, JsonValue } from '@switchboard/common';
@@ -23,23 +24,16 @@ export function progressText(action: CanonicalAction, args: JsonObject, callCont
 }
 
 /**
- * Answers a tool call before its result: marks the run answered early and says `running`; a
- * run that finished meanwhile is answered with its result instead (nothing is delivered then).
+ * Answers a tool call before its result with `running`: marks the run answered early (an async
+ * action's chain then delivers the result when it ends); a run that finished meanwhile is
+ * answered with its result instead, and nothing is delivered for it.
  */
 export async function answerEarly(
   db: Queryable,
-  call: { tenantId: string; intentId: string; action: CanonicalAction; args: JsonObject; callContext: JsonObject },
+  run: { tenantId: string; intentId: string },
+  running: ToolCallResponse,
 ): Promise<ToolCallResponse> {
-  if (await markRunAnsweredEarly(db, call.tenantId, call.intentId)) {
-    return {
-      id: call.intentId,
-      status: 'running',
-      messages: [progressText(call.action, call.args, call.callContext)],
-      events: [],
-      outputs: {},
-    };
-  }
-  const run = await findRun(db, call.tenantId, call.intentId);
-  if (!run) return { id: call.intentId, status: 'running', messages: [], events: [], outputs: {} };
-  return fromStoredResult(call.intentId, run.status, run.result);
+  if (await markRunAnsweredEarly(db, run.tenantId, run.intentId)) return running;
+  const finished = await findRun(db, run.tenantId, run.intentId);
+  return finished ? fromStoredResult(run.intentId, finished.status, finished.result) : running;
 }

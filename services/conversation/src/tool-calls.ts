@@ -30,7 +30,6 @@ import {
   intentIdForKey,
   listAgentActions,
   listAgentTopicActions,
-  markRunAnsweredEarly,
   newId,
   type Queryable,
   TERMINAL_RUN_STATUSES,
@@ -38,7 +37,7 @@ import {
 } from '@switchboard/db';
 import { currentTraceHeaders, SpanKind, type Tracer, traceIdOf, withSpan } from '@switchboard/telemetry';
 import { statusOfActions } from './agent-status.js';
-import { answerEarly } from './async-answer.js';
+import { answerEarly, progressText } from './async-answer.js';
 import { publishControl } from './controls.js';
 import { ActionNotConfiguredError, ConflictError, IdempotencyKeyReusedError } from './errors.js';
 import { requestDifferences, toolCallRequestHash } from './idempotency.js';
@@ -230,16 +229,12 @@ export class ToolCalls {
             if (stored) return stored;
           }
           const outcome = await this.waitForOutcome(sub, intentId, { waitMs });
-          if (outcome.status === 'running' && deliversLater(canonical)) {
-            return await answerEarly(db, {
-              tenantId: req.tenantId,
-              intentId,
-              action: canonical,
-              args: req.arguments,
-              callContext,
-            });
-          }
-          return outcome;
+          if (outcome.status !== 'running') return outcome;
+          // An action that delivers its result later says what it started: its progress message.
+          const running = deliversLater(canonical)
+            ? { ...outcome, messages: [progressText(canonical, req.arguments, callContext)] }
+            : outcome;
+          return await answerEarly(db, { tenantId: req.tenantId, intentId }, running);
         } finally {
           sub.unsubscribe();
         }
@@ -276,12 +271,8 @@ export class ToolCalls {
       // The question is already out; only a result ends the wait now.
       const last = await this.lastResult(req.conversationId, req.intentId);
       const outcome = last ?? (await this.waitForOutcome(sub, req.intentId, { resultsOnly: true }));
-      if (outcome.status !== 'running') return outcome;
-      // Answered before its result: an async action's chain then delivers the result when it
-      // ends; one that finished meanwhile is answered with its result.
-      if (await markRunAnsweredEarly(db, req.tenantId, req.intentId)) return outcome;
-      const finished = await findRun(db, req.tenantId, req.intentId);
-      return finished ? fromStoredResult(req.intentId, finished.status, finished.result) : outcome;
+      // Answered before its result: an async action's chain delivers it when it ends.
+      return outcome.status === 'running' ? await answerEarly(db, req, outcome) : outcome;
     } finally {
       sub?.unsubscribe();
     }

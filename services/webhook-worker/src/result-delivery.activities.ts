@@ -3,16 +3,19 @@
  * the webhook task queue: the POST to the agent's result webhook goes through the same
  * outbound policy (address checks, no redirects, bounded body) and signing as every webhook.
  */
+
+import { type CanonicalAction, visibleOutputs } from '@switchboard/actions';
 import {
   RESULT_DELIVERY_MAX_ATTEMPTS,
   type ResultDeliveryActivities,
   type ResultDeliveryTarget,
 } from '@switchboard/chains';
-import { SwitchboardError } from '@switchboard/common';
+import { type JsonValue, SwitchboardError } from '@switchboard/common';
 import {
   type DeliveryOutcome,
   findAgentResultWebhook,
   findConversation,
+  findPublishedAction,
   findRunForDelivery,
   type RunForDelivery,
   recordRunDelivery,
@@ -167,7 +170,10 @@ async function addVapiMessage(
   if (conversation?.controlUrl === undefined) {
     return { verdict: 'permanent', error: { code: 'not_configured', message: 'the call has no Vapi control URL' } };
   }
-  const message = vapiAddMessage(resultForModel(delivered), { role: 'system', triggerResponseEnabled: true });
+  const message = vapiAddMessage(resultForModel(await forTheModel(deps, run, delivered)), {
+    role: 'system',
+    triggerResponseEnabled: true,
+  });
   try {
     const answer = await sendVapiControl(conversation.controlUrl, message, {
       http: deps.http,
@@ -184,4 +190,23 @@ async function addVapiMessage(
       error: { code: err.code, message: err.message },
     };
   }
+}
+
+/**
+ * The run as the model may read it: outputs marked `filter_from_agent` left out (as the drop-in
+ * answers do), and none at all when the action's definition cannot be found to tell which.
+ */
+async function forTheModel(
+  deps: ResultDeliveryDeps,
+  run: RunForDelivery,
+  delivered: DeliveredRun,
+): Promise<DeliveredRun> {
+  const result = delivered.result ?? {};
+  const outputs = result.outputs;
+  if (outputs === null || typeof outputs !== 'object' || Array.isArray(outputs)) return delivered;
+  const row = await findPublishedAction(deps.db, run.tenantId, run.agentId, run.actionName);
+  const visible = row
+    ? visibleOutputs(row.canonical as unknown as CanonicalAction, outputs as Record<string, JsonValue>)
+    : {};
+  return { ...delivered, result: { ...result, outputs: visible } };
 }

@@ -145,6 +145,12 @@ beforeAll(async () => {
     ],
   });
   expect(saved.status).toBe(200);
+  // The setting reads back as written, the credential by name only.
+  expect((await stack.api('GET', '/v1/agents/reporter')).body.result_webhook).toEqual({
+    url: receiver.url,
+    credential: 'results_key',
+    allow_private: true,
+  });
 }, 180_000);
 
 afterAll(async () => {
