@@ -4,6 +4,7 @@
  * `CanonicalAction` received in a message. Pointers are into the canonical JSON (`/steps/0`).
  */
 import type { ValidationIssue } from '@switchboard/common';
+import { checkCanonicalAsyncFields } from './async-fields.js';
 import { describeFound, isPlainObject, ownGet, pointerJoin } from './json.js';
 import { ActionSources, type EffectPolicy, isValidActionName, isValidToolName, RunModes, ValueTypes } from './model.js';
 import { parseTarget } from './typed.js';
@@ -29,6 +30,8 @@ const ACTION_KEYS = [
   'requireUserConfirmation',
   'includeInProgressIndicator',
   'progressMessage',
+  'async',
+  'respondWithinMs',
   'target',
   'run',
   'effectPolicy',
@@ -90,6 +93,7 @@ export function validateCanonicalAction(value: unknown): ValidationIssue[] {
       out.add(`/${key}`, `'${key}' must be a boolean`, { found: describeFound(ownGet(value, key)) });
   }
   checkOptionalString(value, 'progressMessage', '', out);
+  checkCanonicalAsyncFields(value, out);
   const target = ownGet(value, 'target');
   if (target !== undefined && (typeof target !== 'string' || parseTarget(target) === undefined)) {
     out.add('/target', 'target must be scheme://NAME with scheme tool, workflow, provider or webhook', {

@@ -20,6 +20,7 @@
  */
 import type { JsonValue, ValidationIssue } from '@switchboard/common';
 import { ValidationError } from '@switchboard/common/errors';
+import { ASYNC_PROPERTIES, checkAsyncFields, readAsyncFields } from './async-fields.js';
 import { cloneJson, describeFound, isPlainObject, ownGet, pointerJoin } from './json.js';
 import {
   type CanonicalAction,
@@ -52,6 +53,7 @@ const TOOL_PROPERTIES = [
   'on_failure',
   'timeout_ms',
   'retry',
+  ...ASYNC_PROPERTIES,
 ] as const;
 const PARAMETER_PROPERTIES = ['name', 'type', 'required', 'enum', 'description', 'default'] as const;
 /** Parameter types of the declarative format, as the Agent Studio reference lists them. */
@@ -111,6 +113,7 @@ export function validateDeclarativeTool(json: unknown): ValidationIssue[] {
   if (parameters !== undefined) validateParameters(parameters, out);
 
   const effectDefault = checkEffectPolicy(json, '', out, 'snake');
+  checkAsyncFields(json, '', out);
   const counter = { steps: 0, reported: false };
   for (const key of ['actions', 'on_success'] as const) {
     const chain = ownGet(json, key);
@@ -157,6 +160,7 @@ export function parseDeclarativeTool(json: unknown): CanonicalAction {
     onFailure: chain('on_failure'),
     requireUserConfirmation: false,
     includeInProgressIndicator: false,
+    ...readAsyncFields(doc),
   };
   const effectPolicy = readEffectPolicy(doc, 'snake').policy;
   if (effectPolicy !== undefined) action.effectPolicy = effectPolicy;

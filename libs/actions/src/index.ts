@@ -6,6 +6,13 @@
  * JSON Schemas of the surface formats are in `schemas/` of this package.
  */
 
+export {
+  ASYNC_SCHEMA_PROPERTIES,
+  type AsyncFields,
+  deliversLater,
+  RespondWithinLimits,
+  toolCallWaitMs,
+} from './async-fields.js';
 export { validateCanonicalAction } from './canonical.js';
 export {
   DECLARATIVE_PARAMETER_TYPES,

@@ -378,6 +378,10 @@ export interface CanonicalAction {
   includeInProgressIndicator: boolean;
   /** `{{template}}` for the progress indicator; defaults to the label. */
   progressMessage?: string;
+  /** A tool call answers at once (`running`); the result is delivered when the chain ends (see `async-fields.ts`). */
+  async?: boolean;
+  /** A tool call waits at most this long for the result, then answers as an async one would. */
+  respondWithinMs?: number;
   /** `scheme://NAME` reference to what executes the action (typed actions). */
   target?: string;
   /** When the action runs (typed actions); absent means `tool`. */

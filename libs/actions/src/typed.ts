@@ -30,6 +30,7 @@
  */
 import type { ValidationIssue } from '@switchboard/common';
 import { ValidationError } from '@switchboard/common/errors';
+import { ASYNC_PROPERTIES, checkAsyncFields, readAsyncFields } from './async-fields.js';
 import { describeFound, isPlainObject, ownGet, pointerJoin } from './json.js';
 import {
   actionNameProblems,
@@ -72,6 +73,7 @@ const ACTION_PROPERTIES = [
   'run',
   'timeout_ms',
   'retry',
+  ...ASYNC_PROPERTIES,
 ] as const;
 const INPUT_PROPERTIES = ['type', 'description', 'label', 'is_required', 'complex_data_type_name'] as const;
 const OUTPUT_PROPERTIES = [
@@ -189,6 +191,7 @@ export function validateTypedAction(json: unknown): ValidationIssue[] {
   checkFields(ownGet(json, 'inputs'), '/inputs', 'input', out);
   checkFields(ownGet(json, 'outputs'), '/outputs', 'output', out);
   checkEffectPolicy(json, '', out, 'snake');
+  checkAsyncFields(json, '', out);
   return out.issues;
 }
 
@@ -227,6 +230,7 @@ export function parseTypedAction(json: unknown): CanonicalAction {
   };
   if (typeof doc.progress_indicator_message === 'string') action.progressMessage = doc.progress_indicator_message;
   if (typeof doc.run === 'string') action.run = doc.run as RunMode;
+  Object.assign(action, readAsyncFields(doc));
   const effectPolicy = readEffectPolicy(doc, 'snake').policy;
   if (effectPolicy !== undefined) action.effectPolicy = effectPolicy;
   return action;

@@ -66,6 +66,7 @@ export { type ActionReference, findActionReferences, type ReferenceForm, Referen
 export type { LintAction } from './resolve.js';
 export {
   dropinUrl,
+  ElevenLabsCallHeaders,
   type ElevenLabsProperty,
   type ElevenLabsTool,
   type RetellTool,

@@ -4,9 +4,10 @@
  * entry, `type: "custom"`) and ElevenLabs webhook (server) tools (the `toolConfig` of the
  * official SDK's `conversationalAi.tools.create`, `type: "webhook"`, camelCase as the SDK takes it).
  *
- * Every tool posts to one URL given by the caller: for Vapi and Retell the agent's drop-in
- * endpoint ({@link dropinUrl}); ElevenLabs has no drop-in endpoint yet, so its URL is whatever
- * the caller names (see the README's export section). What the runtime says around the call is
+ * Every tool posts to one URL given by the caller, by default the agent's drop-in endpoint
+ * ({@link dropinUrl}). An ElevenLabs tool names itself in a constant `?tool=` query parameter
+ * and sends the call's identity in headers filled from system dynamic variables
+ * ({@link ElevenLabsCallHeaders}), as the ElevenLabs drop-in endpoint reads them. What the runtime says around the call is
  * taken from the action: its progress message (spoken when the call starts) and its failure
  * message (the unconditional `respond` of `on_failure`). A message with `{{placeholders}}` is left
  * out: the runtime cannot render Switchboard's templates and would read the braces aloud.
@@ -80,6 +81,17 @@ export type ElevenLabsProperty =
   | { type: 'array'; description: string; items: ElevenLabsProperty }
   | { type: 'object'; description: string; properties: Record<string, ElevenLabsProperty>; required: string[] };
 
+/**
+ * The headers an ElevenLabs tool sends for the drop-in endpoint, each filled from a system
+ * dynamic variable: the conversation (its key), the Twilio CallSid, the caller, the number called.
+ */
+export const ElevenLabsCallHeaders = {
+  'X-ElevenLabs-Conversation-Id': 'system__conversation_id',
+  'X-ElevenLabs-Call-Sid': 'system__call_sid',
+  'X-ElevenLabs-Caller-Id': 'system__caller_id',
+  'X-ElevenLabs-Called-Number': 'system__called_number',
+} as const;
+
 /** An ElevenLabs webhook tool config (`ToolRequestModelToolConfig.Webhook` of `@elevenlabs/elevenlabs-js`). */
 export interface ElevenLabsTool {
   type: 'webhook';
@@ -88,6 +100,10 @@ export interface ElevenLabsTool {
   apiSchema: {
     url: string;
     method: 'POST';
+    /** `?tool=<name>`: a constant, so one URL serves every tool of the agent. */
+    queryParamsSchema: { properties: { tool: { type: 'string'; constantValue: string } }; required: ['tool'] };
+    /** The call's identity from system dynamic variables (`ConvAiDynamicVariable`). */
+    requestHeaders: Record<keyof typeof ElevenLabsCallHeaders, { variableName: string }>;
     requestBodySchema: {
       type: 'object';
       description: string;
@@ -104,8 +120,8 @@ export interface RuntimeToolsByFormat {
   elevenlabs: ElevenLabsTool;
 }
 
-/** The drop-in endpoint a Vapi or Retell tool posts to: `{base}/v1/dropin/{runtime}/{agent}`. */
-export function dropinUrl(baseUrl: string, runtime: 'vapi' | 'retell', agent: string): string {
+/** The drop-in endpoint a runtime's tools post to: `{base}/v1/dropin/{runtime}/{agent}`. */
+export function dropinUrl(baseUrl: string, runtime: RuntimeFormat, agent: string): string {
   return `${baseUrl.replace(/\/+$/, '')}/v1/dropin/${runtime}/${encodeURIComponent(agent)}`;
 }
 
@@ -163,7 +179,7 @@ export function toRetellTool(action: CanonicalAction, toolName: string, url: str
   };
 }
 
-/** An ElevenLabs webhook tool posting the arguments as its JSON body to `url`. */
+/** An ElevenLabs webhook tool posting the arguments as its JSON body to `url?tool=<name>`. */
 export function toElevenLabsTool(action: CanonicalAction, toolName: string, url: string): ElevenLabsTool {
   const schema = parametersSchema(action);
   const properties: Record<string, ElevenLabsProperty> = {};
@@ -177,6 +193,13 @@ export function toElevenLabsTool(action: CanonicalAction, toolName: string, url:
     apiSchema: {
       url,
       method: 'POST',
+      queryParamsSchema: { properties: { tool: { type: 'string', constantValue: toolName } }, required: ['tool'] },
+      requestHeaders: {
+        'X-ElevenLabs-Conversation-Id': { variableName: ElevenLabsCallHeaders['X-ElevenLabs-Conversation-Id'] },
+        'X-ElevenLabs-Call-Sid': { variableName: ElevenLabsCallHeaders['X-ElevenLabs-Call-Sid'] },
+        'X-ElevenLabs-Caller-Id': { variableName: ElevenLabsCallHeaders['X-ElevenLabs-Caller-Id'] },
+        'X-ElevenLabs-Called-Number': { variableName: ElevenLabsCallHeaders['X-ElevenLabs-Called-Number'] },
+      },
       requestBodySchema: {
         type: 'object',
         description: `Arguments of ${action.label}`,

@@ -5,6 +5,7 @@
 import type { JsonValue } from '@switchboard/common';
 import type { BookingLifecycleInput } from '@switchboard/contracts/temporal';
 import type { LifecycleStart } from './lifecycle-start.js';
+import type { ResultDeliveryInput } from './result-delivery.js';
 
 /** A call of a tenant's named webhook endpoint, made by the webhook worker. */
 export interface WebhookCall {
@@ -134,4 +135,9 @@ export interface SessionActivities {
    * Temporal refused a start for another reason than "already started" (then retried).
    */
   startBookingLifecycles(inputs: BookingLifecycleInput[]): Promise<LifecycleStart[]>;
+  /**
+   * Starts the delivery of a run's final result (`resultDelivery`, one workflow per intent;
+   * a repeated start joins it). Only for actions whose tool calls may be answered early.
+   */
+  startResultDelivery(input: ResultDeliveryInput): Promise<void>;
 }

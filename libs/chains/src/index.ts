@@ -14,6 +14,15 @@ export { effectKey } from './activity-types.js';
 export { loadWorkflowCode, type WorkflowCodeOptions } from './bundle.js';
 export { type LifecycleStart, startBookingLifecycleWorkflow } from './lifecycle-start.js';
 export {
+  RESULT_DELIVERY_MAX_ATTEMPTS,
+  RESULT_DELIVERY_WORKFLOW,
+  type ResultDeliveryActivities,
+  type ResultDeliveryInput,
+  type ResultDeliveryTarget,
+  resultDeliveryWorkflowId,
+} from './result-delivery.js';
+export { startResultDeliveryWorkflow } from './result-delivery-start.js';
+export {
   type CompensationItem,
   type CompensationReport,
   SANDBOX_COMPENSATION_WORKFLOW,

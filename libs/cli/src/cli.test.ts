@@ -131,7 +131,10 @@ describe('switchboard export', () => {
 
   it('refuses a runtime format without the URL its tools post to', async () => {
     const file = `${examples}examples/save_meal.tool.json`;
-    const eleven = await run(
+    const eleven = await run('export', '--format', 'elevenlabs', '--base-url', 'https://x.example', file);
+    expect(eleven.code).toBe(2);
+    expect(eleven.stderr).toContain('--format elevenlabs needs --base-url and --agent (or --url)');
+    const dropin = await run(
       'export',
       '--format',
       'elevenlabs',
@@ -141,8 +144,8 @@ describe('switchboard export', () => {
       'a',
       file,
     );
-    expect(eleven.code).toBe(2);
-    expect(eleven.stderr).toContain('--format elevenlabs needs --url');
+    expect(dropin.code).toBe(0);
+    expect(JSON.parse(dropin.stdout).tools[0].apiSchema.url).toBe('https://x.example/v1/dropin/elevenlabs/a');
     const vapi = await run('export', '--format', 'vapi', '--base-url', 'https://x.example', file);
     expect(vapi.code).toBe(2);
     expect(vapi.stderr).toContain('--format vapi needs --base-url and --agent (or --url)');

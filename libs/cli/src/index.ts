@@ -4,6 +4,7 @@ import {
   exportTools,
   lintInstructions,
   RUNTIME_TOOL_FORMATS,
+  type RuntimeFormat,
   type ToolFormat,
   ToolFormats,
 } from '@switchboard/agents';
@@ -80,16 +81,11 @@ function exportUrl(format: ToolFormat, flags: Map<string, string>): string | und
   if (url !== undefined) return checked(url, '--url');
   const base = flags.get('--base-url');
   const agent = flags.get('--agent');
-  if (format === 'elevenlabs' || base === undefined || agent === undefined) {
-    return {
-      problem:
-        format === 'elevenlabs'
-          ? '--format elevenlabs needs --url (the URL its webhook tools post to; there is no ElevenLabs drop-in endpoint)'
-          : `--format ${format} needs --base-url and --agent (or --url)`,
-    };
+  if (base === undefined || agent === undefined) {
+    return { problem: `--format ${format} needs --base-url and --agent (or --url)` };
   }
   const base2 = checked(base, '--base-url');
-  return typeof base2 === 'string' ? dropinUrl(base2, format as 'vapi' | 'retell', agent) : base2;
+  return typeof base2 === 'string' ? dropinUrl(base2, format as RuntimeFormat, agent) : base2;
 }
 
 /** Runs the command; returns the exit code (0 ok, 1 problems found, 2 usage error). */

@@ -10,7 +10,9 @@
  *
  * A terminal row never changes again. Listings and the stuck-run sweep read it in `runs.ts`.
  */
+
 import type { JsonObject, JsonValue } from '@switchboard/common';
+import type { DeliveryOutcome, DeliveryTarget } from './async-results.js';
 import type { Queryable } from './pool.js';
 
 /** Status of an action run. */
@@ -48,6 +50,10 @@ export interface ActionRun {
    * `runBudgetMs` in `@switchboard/actions`); still unfinished after it, the run is stuck.
    */
   deadlineAt: Date | null;
+  /** When its tool call was answered before the result (async results, migration 019). */
+  answeredEarlyAt: Date | null;
+  /** How the result was delivered afterwards, per target (see `async-results.ts`). */
+  deliveries: Partial<Record<DeliveryTarget, DeliveryOutcome>>;
 }
 
 /**
@@ -208,5 +214,7 @@ function mapRun(row: any): ActionRun {
     agentName: row.agent_name ?? null,
     providers: row.providers ?? [],
     deadlineAt: row.deadline_at ?? null,
+    answeredEarlyAt: row.answered_early_at ?? null,
+    deliveries: row.deliveries ?? {},
   };
 }

@@ -1,5 +1,6 @@
 import type { JsonObject } from '@switchboard/common';
 import type { ActionDefinitionRow } from './action-definitions.js';
+import type { ResultWebhookSettings } from './async-results.js';
 import { IdPrefixes, newId } from './ids.js';
 import type { Queryable } from './pool.js';
 
@@ -87,7 +88,12 @@ export async function saveAgentVersion(
   instructions: string,
   actions: readonly AgentActionInput[],
   publish = true,
-  options: { llm?: AgentLlmSettings; topics?: readonly AgentTopicInput[]; library?: readonly JsonObject[] } = {},
+  options: {
+    llm?: AgentLlmSettings;
+    topics?: readonly AgentTopicInput[];
+    library?: readonly JsonObject[];
+    resultWebhook?: ResultWebhookSettings;
+  } = {},
 ): Promise<SavedAgentVersion> {
   const agent = await db.query<{ id: string }>(
     `INSERT INTO agents (id, tenant_id, name, instructions) VALUES ($1, $2, $3, $4)
@@ -104,8 +110,8 @@ export async function saveAgentVersion(
   }
   const hasTopics = options.topics !== undefined && options.topics.length > 0;
   const v = await db.query<{ version: number }>(
-    `INSERT INTO agent_versions (agent_id, version, instructions, action_ids, llm, topics, library)
-     SELECT $1, COALESCE(MAX(version), 0) + 1, $2, $3, $4, $5, $6 FROM agent_versions WHERE agent_id = $1
+    `INSERT INTO agent_versions (agent_id, version, instructions, action_ids, llm, topics, library, result_webhook)
+     SELECT $1, COALESCE(MAX(version), 0) + 1, $2, $3, $4, $5, $6, $7 FROM agent_versions WHERE agent_id = $1
      RETURNING version`,
     [
       agentId,
@@ -114,6 +120,7 @@ export async function saveAgentVersion(
       options.llm ?? null,
       hasTopics ? JSON.stringify(options.topics?.map((t) => t.declaration)) : null,
       options.library !== undefined && options.library.length > 0 ? JSON.stringify(options.library) : null,
+      options.resultWebhook ?? null,
     ],
   );
   const version = (v.rows[0] as { version: number }).version;

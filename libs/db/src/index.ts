@@ -64,6 +64,16 @@ export {
   verifyApiKey,
 } from './api-keys.js';
 export {
+  type DeliveryOutcome,
+  type DeliveryTarget,
+  findAgentResultWebhook,
+  findRunForDelivery,
+  markRunAnsweredEarly,
+  type ResultWebhookSettings,
+  type RunForDelivery,
+  recordRunDelivery,
+} from './async-results.js';
+export {
   type Conversation,
   createConversation,
   findConversation,

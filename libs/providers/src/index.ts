@@ -42,6 +42,7 @@ export {
   type VapiControlOptions,
   type VapiTransferTarget,
   vapiAddMessage,
+  vapiControlHostsFrom,
   vapiControlUrlProblem,
   vapiEndCall,
   vapiSay,

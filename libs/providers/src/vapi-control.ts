@@ -22,6 +22,19 @@ export type VapiControlMessage =
 /** Hosts (and their subdomains) a control URL may point at when nothing else is configured. */
 export const DEFAULT_VAPI_CONTROL_HOSTS: readonly string[] = ['vapi.ai'];
 
+/**
+ * The hosts `VAPI_CONTROL_HOSTS` names (comma-separated, blanks ignored), or
+ * {@link DEFAULT_VAPI_CONTROL_HOSTS} when it is not set: one reading for every service that sends
+ * to control URLs. Set but naming no host gives an empty list, which each service refuses at start.
+ */
+export function vapiControlHostsFrom(value: string | undefined): readonly string[] {
+  if (value === undefined) return DEFAULT_VAPI_CONTROL_HOSTS;
+  return value
+    .split(',')
+    .map((h) => h.trim())
+    .filter((h) => h !== '');
+}
+
 /** The `provider` of Vapi control errors, spans and metrics. */
 export const VAPI = 'vapi';
 

@@ -30,6 +30,7 @@ import { controlRoutes } from './routes/controls.routes.js';
 import { conversationViewRoutes } from './routes/conversation-view.routes.js';
 import { conversationRoutes } from './routes/conversations.routes.js';
 import { dropinRoutes } from './routes/dropin.routes.js';
+import { elevenLabsDropinRoutes } from './routes/dropin-elevenlabs.routes.js';
 import { inboundRoutes } from './routes/inbound.routes.js';
 import { keyRoutes } from './routes/keys.routes.js';
 import { mcpRoutes } from './routes/mcp.routes.js';
@@ -279,6 +280,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await v1.register(settingsRoutes);
       // Voice runtimes (Vapi, Retell) and MCP clients send the API key as a Bearer token too.
       await v1.register(dropinRoutes);
+      await v1.register(elevenLabsDropinRoutes);
       await v1.register(mcpRoutes);
       await v1.register(keyRoutes);
       await v1.register(transcriptRoutes, { ends });

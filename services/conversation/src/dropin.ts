@@ -183,8 +183,16 @@ export function describeOutcome(response: ToolCallResponse, action: CanonicalAct
  * twice in one call — the second answer is the first one's result.
  */
 export function retellIdempotencyKey(callId: string, name: string, args: JsonObject): string {
+  return derivedIdempotencyKey('retell', callId, name, args);
+}
+
+/**
+ * The idempotency key of a runtime's tool call that carries no id of its own (Retell,
+ * ElevenLabs): `<runtime>:<call id>:<tool name>:<hash of the arguments, keys sorted>`.
+ */
+export function derivedIdempotencyKey(runtime: string, callId: string, name: string, args: JsonObject): string {
   const digest = createHash('sha256').update(stableJson(args)).digest('hex').slice(0, 32);
-  return `retell:${callId}:${name}:${digest}`;
+  return `${runtime}:${callId}:${name}:${digest}`;
 }
 
 const E164 = /^\+[1-9][0-9]{7,14}$/;

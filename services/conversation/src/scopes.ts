@@ -69,6 +69,7 @@ export const ROUTE_SCOPES: Readonly<Record<string, Scope>> = {
   // Drop-in endpoints for voice runtimes and MCP clients: they run tool calls.
   'POST /v1/dropin/vapi/:agent': Scopes.Conversations,
   'POST /v1/dropin/retell/:agent': Scopes.Conversations,
+  'POST /v1/dropin/elevenlabs/:agent': Scopes.Conversations,
   'POST /v1/mcp/:agent': Scopes.Conversations,
   'GET /v1/mcp/:agent': Scopes.Conversations,
   'DELETE /v1/mcp/:agent': Scopes.Conversations,

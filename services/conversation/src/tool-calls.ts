@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { type CanonicalAction, deliversLater, toolCallWaitMs } from '@switchboard/actions';
 import { type Bus, publishDurable } from '@switchboard/bus';
 import { checkJson, type JsonObject, NotFoundError, SwitchboardError, ValidationError } from '@switchboard/common';
 import {
@@ -36,6 +37,7 @@ import {
 import { currentTraceHeaders, SpanKind, type Tracer, traceIdOf, withSpan } from '@switchboard/telemetry';
 import { activeAgentOf, findActiveTopicAction } from './active-agent.js';
 import { statusOfActions } from './agent-status.js';
+import { answerEarly, progressText } from './async-answer.js';
 import { publishControl } from './controls.js';
 import { ActionNotConfiguredError, ConflictError, IdempotencyKeyReusedError } from './errors.js';
 import { requestDifferences, toolCallRequestHash } from './idempotency.js';
@@ -153,6 +155,14 @@ export class ToolCalls {
       throw new ActionNotConfiguredError(req.name, status.status, status.problems);
     }
     const plan = planRun(action.canonical, this.deps.runDeadline ?? DEFAULT_RUN_DEADLINE);
+    const canonical = action.canonical as unknown as CanonicalAction;
+    // An async action (or one past its `respond_within_ms`) is answered `running` after this
+    // wait; its chain's delivery step delivers the result when it ends.
+    // An action that asks for confirmation answers with its question first, whatever `async` says.
+    const waitMs = toolCallWaitMs(
+      canonical.requireUserConfirmation ? { ...canonical, async: false } : canonical,
+      this.deps.timeoutMs,
+    );
     return withSpan(
       this.deps.tracer,
       `publish ${Streams.Intents}`,
@@ -237,7 +247,13 @@ export class ToolCalls {
             const stored = await this.lastOutcome(req.conversationId, intentId);
             if (stored) return stored;
           }
-          return await this.waitForOutcome(sub, intentId);
+          const outcome = await this.waitForOutcome(sub, intentId, { waitMs });
+          if (outcome.status !== 'running') return outcome;
+          // An action that delivers its result later says what it started: its progress message.
+          const running = deliversLater(canonical)
+            ? { ...outcome, messages: [progressText(canonical, req.arguments, callContext)] }
+            : outcome;
+          return await answerEarly(db, { tenantId: req.tenantId, intentId }, running);
         } finally {
           sub.unsubscribe();
         }
@@ -273,7 +289,9 @@ export class ToolCalls {
       }
       // The question is already out; only a result ends the wait now.
       const last = await this.lastResult(req.conversationId, req.intentId);
-      return last ?? (await this.waitForOutcome(sub, req.intentId, { resultsOnly: true }));
+      const outcome = last ?? (await this.waitForOutcome(sub, req.intentId, { resultsOnly: true }));
+      // Answered before its result: an async action's chain delivers it when it ends.
+      return outcome.status === 'running' ? await answerEarly(db, req, outcome) : outcome;
     } finally {
       sub?.unsubscribe();
     }
@@ -327,11 +345,11 @@ export class ToolCalls {
   private async waitForOutcome(
     sub: AsyncIterable<{ data: Uint8Array; headers?: { get(name: string): string } | undefined }>,
     intentId: string,
-    options: { resultsOnly?: boolean } = {},
+    options: { resultsOnly?: boolean; waitMs?: number } = {},
   ): Promise<ToolCallResponse> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<undefined>((resolve) => {
-      timer = setTimeout(() => resolve(undefined), this.deps.timeoutMs);
+      timer = setTimeout(() => resolve(undefined), options.waitMs ?? this.deps.timeoutMs);
     });
     const first = (async () => {
       for await (const m of sub) {

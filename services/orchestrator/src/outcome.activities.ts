@@ -5,6 +5,7 @@ import {
   type PublishedEvent,
   type SessionActivities,
   startBookingLifecycleWorkflow,
+  startResultDeliveryWorkflow,
 } from '@switchboard/chains';
 import {
   type ActionEvent,
@@ -69,6 +70,9 @@ export function createSessionActivities(deps: {
       for (const input of inputs)
         started.push(await startBookingLifecycleWorkflow(deps.temporal, deps.taskQueue, input));
       return started;
+    },
+    async startResultDelivery(input) {
+      await startResultDeliveryWorkflow(deps.temporal, deps.taskQueue, input);
     },
     async publishOutcome(batch: OutcomeBatch): Promise<void> {
       const { intent } = batch;

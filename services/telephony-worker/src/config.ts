@@ -1,5 +1,5 @@
 import { ConfigError, EnvReader } from '@switchboard/common';
-import { DEFAULT_VAPI_CONTROL_HOSTS } from '@switchboard/providers';
+import { vapiControlHostsFrom } from '@switchboard/providers';
 
 /** Settings of the telephony worker, read once from the environment. */
 export interface TelephonyConfig {
@@ -67,10 +67,7 @@ export function readTelephonyConfig(env: NodeJS.ProcessEnv): TelephonyConfig {
     clockSlackMs: r.int('TELEPHONY_CLOCK_SLACK_MS', 60_000, 0, 3_600_000),
     pollMaxMs: r.int('TELEPHONY_POLL_MAX_MS', 1_000, 10, 60_000),
     joinGraceMs: r.int('TELEPHONY_JOIN_GRACE_MS', 20_000, 100, 600_000),
-    vapiControlHosts: (r.optional('VAPI_CONTROL_HOSTS') ?? DEFAULT_VAPI_CONTROL_HOSTS.join(','))
-      .split(',')
-      .map((h) => h.trim())
-      .filter((h) => h !== ''),
+    vapiControlHosts: vapiControlHostsFrom(r.optional('VAPI_CONTROL_HOSTS')),
   };
   r.done();
   const problems: string[] = [];

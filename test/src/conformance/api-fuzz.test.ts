@@ -235,6 +235,7 @@ function fuzzConfig(): string {
     operation('POST', '/v1/conversations', { 'body.agent': 'agents' }),
     operation('POST', '/v1/conversations/{id}/tool-calls', { 'body.name': 'actions' }),
     operation('POST', '/v1/dropin/retell/{agent}', { 'body.name': 'actions' }),
+    operation('POST', '/v1/dropin/elevenlabs/{agent}', { 'query.tool': 'actions' }),
   ].join('\n');
 }
 

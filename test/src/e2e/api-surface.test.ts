@@ -114,6 +114,30 @@ describe('API keys', () => {
     expect((await call(readKey, 'GET', '/v1/api-keys')).status).toBe(403);
   });
 
+  it('lets a conversations key call the ElevenLabs drop-in endpoint, refusing a read key (403) and no key (401)', async () => {
+    const path = '/v1/dropin/elevenlabs/demo?tool=save_meal';
+    const post = (key: string | undefined) =>
+      fetch(`${stack.services.apiUrl}${path}`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-elevenlabs-conversation-id': `conv_surface_${Date.now()}`,
+          ...(key === undefined ? {} : { authorization: `Bearer ${key}` }),
+        },
+        body: JSON.stringify(lunch),
+      });
+    const runtime = await post(await seedKey(['conversations']));
+    expect(runtime.status).toBe(200);
+    expect(await runtime.json()).toMatchObject({ status: 'succeeded' });
+    const reader = await post(await seedKey(['read']));
+    expect(reader.status).toBe(403);
+    expect(((await reader.json()) as { error: { details: unknown } }).error.details).toEqual({
+      required: 'conversations',
+      granted: ['read'],
+    });
+    expect((await post(undefined)).status).toBe(401);
+  });
+
   it('rejects bad input precisely and writes nothing', async () => {
     const admin = await newTenant();
     const bad = await call(admin.key, 'POST', '/v1/api-keys', { name: '', scopes: ['root'], extra: 1 });

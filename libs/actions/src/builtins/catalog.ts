@@ -19,6 +19,7 @@
  */
 import type { JsonValue, ValidationIssue } from '@switchboard/common';
 import { ValidationError } from '@switchboard/common/errors';
+import { ASYNC_PROPERTIES, checkAsyncFields, readAsyncFields } from '../async-fields.js';
 import { cloneJson, describeFound, isPlainObject, ownGet, pointerJoin } from '../json.js';
 import { type CanonicalAction, isValidToolName, labelFromName } from '../model.js';
 import { closestMatch } from '../suggest.js';
@@ -29,7 +30,7 @@ import { BUILTIN_KINDS, type BuiltinKind } from './kinds.js';
 import { isSecretName, secretValueKind } from './secrets.js';
 
 /** Top-level members of a built-in action document (`$schema` lets editors find the schema). */
-const TOP_KEYS = ['$schema', 'type', 'name', 'description', 'config'] as const;
+const TOP_KEYS = ['$schema', 'type', 'name', 'description', 'config', ...ASYNC_PROPERTIES] as const;
 
 /** Names people use for the built-ins, mapped to the kind (for "did you mean" suggestions). */
 const KIND_ALIASES: Readonly<Record<string, BuiltinKind>> = {
@@ -175,6 +176,7 @@ function analyse(json: unknown): Analysis {
     return analysis;
   }
   checkOptionalString(json, '$schema', '', out);
+  checkAsyncFields(json, '', out);
 
   const type = ownGet(json, 'type');
   const kinds = `one of ${BUILTIN_KINDS.join(', ')}`;
@@ -394,6 +396,7 @@ export function parseBuiltinAction(json: unknown): CanonicalAction {
     onFailure: chain.onFailure,
     requireUserConfirmation: false,
     includeInProgressIndicator: false,
+    ...readAsyncFields(json as Record<string, unknown>),
   };
 }
 

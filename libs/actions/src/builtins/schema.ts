@@ -11,7 +11,9 @@
  * template placeholders, SIP grammar, declared-parameter reads and inline-secret detection are
  * beyond JSON Schema.
  */
+
 import type { JsonObject } from '@switchboard/common';
+import { ASYNC_SCHEMA_PROPERTIES } from '../async-fields.js';
 import { cloneJson } from '../json.js';
 import { MAX_ACTION_NAME_LENGTH } from '../model.js';
 import { KIND_DEFINITIONS } from './definitions.js';
@@ -71,6 +73,7 @@ function kindSchema(kind: BuiltinKind): JsonObject {
         pattern: '\\S',
       },
       config,
+      ...cloneJson(ASYNC_SCHEMA_PROPERTIES),
     },
     required: required.length > 0 ? ['type', 'name', 'description', 'config'] : ['type', 'name', 'description'],
     additionalProperties: false,

@@ -2,6 +2,7 @@
 
 export { bookingLifecycle } from './booking-lifecycle.workflow.js';
 export { type ProbeInput, type ProbeOutcome, providerProbe } from './provider-probe.workflow.js';
+export { resultDelivery } from './result-delivery.workflow.js';
 export { sandboxCompensation } from './sandbox-compensation.workflow.js';
 export { conversationSession } from './session.workflow.js';
 export { smsThread } from './sms-thread.workflow.js';

@@ -81,21 +81,26 @@ describe('GET /v1/agents/:name/export', () => {
     for (const tool of explicit.tools) expect(tool.url).toBe('https://x.example/r');
   });
 
-  it('exports ElevenLabs webhook tools only with a url, refusing with a pointer otherwise', async () => {
-    const refused = await get('/v1/agents/booking/export?format=elevenlabs');
-    expect(refused.statusCode).toBe(400);
-    expect(refused.json().error).toMatchObject({
-      code: 'validation_failed',
-      details: { issues: [{ pointer: '/querystring/url' }] },
-    });
-    const res = await get('/v1/agents/booking/export?format=elevenlabs&url=https://hooks.example.com/el');
-    expect(res.statusCode).toBe(200);
-    for (const tool of res.json().tools) {
+  it('exports ElevenLabs webhook tools posting to the drop-in endpoint (or an explicit url), naming their tool and call', async () => {
+    const body = (await get('/v1/agents/booking/export?format=elevenlabs')).json();
+    expect(body.tools.length).toBe(Object.keys(body.nameMap).length);
+    for (const tool of body.tools) {
       expect(tool).toMatchObject({
         type: 'webhook',
-        apiSchema: { url: 'https://hooks.example.com/el', method: 'POST' },
+        apiSchema: {
+          url: 'http://switchboard.local:8080/v1/dropin/elevenlabs/booking',
+          method: 'POST',
+          queryParamsSchema: { properties: { tool: { type: 'string', constantValue: tool.name } }, required: ['tool'] },
+          requestHeaders: {
+            'X-ElevenLabs-Conversation-Id': { variableName: 'system__conversation_id' },
+            'X-ElevenLabs-Call-Sid': { variableName: 'system__call_sid' },
+          },
+        },
       });
     }
+    const res = await get('/v1/agents/booking/export?format=elevenlabs&url=https://hooks.example.com/el');
+    expect(res.statusCode).toBe(200);
+    for (const tool of res.json().tools) expect(tool.apiSchema.url).toBe('https://hooks.example.com/el');
   });
 
   it('exports the LLM formats too, without Switchboard metadata in the payload', async () => {

@@ -16,6 +16,7 @@ import {
   type AgentTopic,
   findAgentByName,
   findAgentLlmSettings,
+  findAgentResultWebhook,
   findAgentTopics,
   findAgentVersionInstructions,
   listAgentActions,
@@ -33,6 +34,7 @@ import { llmSettingsFromBody, llmSettingsToBody } from '../agent-loop/llm-settin
 import { statusOfActions } from '../agent-status.js';
 import { InstructionsLintError } from '../errors.js';
 import { handoffTargetIssues, storedVersionHandoffIssues } from '../handoff-targets.js';
+import { resultWebhookFromBody, resultWebhookToBody } from '../result-webhook-settings.js';
 import {
   ExportAgentSchema,
   GetAgentSchema,
@@ -94,6 +96,7 @@ export const agentRoutes: FastifyPluginAsyncTypebox = async (app) => {
           publish,
           {
             ...(req.body.llm ? { llm: llmSettingsFromBody(req.body.llm) } : {}),
+            ...(req.body.result_webhook ? { resultWebhook: resultWebhookFromBody(req.body.result_webhook) } : {}),
             ...(compiled.topics.length > 0
               ? {
                   topics: compiled.topics.map((t) => ({
@@ -163,13 +166,14 @@ export const agentRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const requested = req.query.version === undefined ? undefined : Number(req.query.version);
       const agent = await findAgentByName(app.deps.db, tenantId, req.params.name);
       if (!agent) throw new NotFoundError('agent', req.params.name);
-      const [actions, versions, llm, stored, topicRows, versionInstructions] = await Promise.all([
+      const [actions, versions, llm, stored, topicRows, versionInstructions, resultWebhook] = await Promise.all([
         listAgentActions(app.deps.db, tenantId, agent.id, requested),
         listAgentVersions(app.deps.db, tenantId, agent.id),
         findAgentLlmSettings(app.deps.db, tenantId, agent.id, requested),
         findAgentTopics(app.deps.db, tenantId, agent.id, requested),
         listAgentTopicActions(app.deps.db, tenantId, agent.id, { version: requested }),
         findAgentVersionInstructions(app.deps.db, tenantId, agent.id, requested),
+        findAgentResultWebhook(app.deps.db, tenantId, agent.id, requested),
       ]);
       if (requested !== undefined && !versions.some((v) => v.version === requested)) {
         throw new NotFoundError('agent version', String(requested));
@@ -184,6 +188,7 @@ export const agentRoutes: FastifyPluginAsyncTypebox = async (app) => {
         lint: lint.agent,
         versions: versions.map((v) => ({ ...v, createdAt: v.createdAt.toISOString() })),
         ...(llm ? { llm: llmSettingsToBody(llm) } : {}),
+        ...(resultWebhook ? { result_webhook: resultWebhookToBody(resultWebhook) } : {}),
         ...(stored.topics.length > 0
           ? {
               topics: await Promise.all(
@@ -224,17 +229,9 @@ export const agentRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const agent = await findAgentByName(app.deps.db, req.principal.tenantId, req.params.name);
       if (!agent) throw new NotFoundError('agent', req.params.name);
       let target = url;
-      if (target === undefined && (format === 'vapi' || format === 'retell')) {
+      if (target === undefined && (format === 'vapi' || format === 'retell' || format === 'elevenlabs')) {
         // The drop-in endpoint under the public base URL, as inbound webhooks compute theirs.
         target = dropinUrl(app.deps.publicBaseUrl ?? `http://${req.headers.host ?? 'localhost'}`, format, agent.name);
-      }
-      if (target === undefined && format === 'elevenlabs') {
-        throw new ValidationError('the elevenlabs format needs the URL its webhook tools post to', [
-          {
-            pointer: '/querystring/url',
-            message: 'required for format elevenlabs: there is no ElevenLabs drop-in endpoint',
-          },
-        ]);
       }
       const rows = await listAgentActions(app.deps.db, req.principal.tenantId, agent.id);
       const actions = rows.map((row) => row.canonical as unknown as CanonicalAction);

@@ -3,6 +3,7 @@ import { Type } from '@fastify/type-provider-typebox';
 import { TOPIC_LIMITS, ToolFormats } from '@switchboard/agents';
 import { LlmSettingsBody } from '../agent-loop/llm-settings.js';
 import { errorResponses } from '../responses.js';
+import { ResultWebhookBody } from '../result-webhook-settings.js';
 
 export const AgentName = Type.String({ minLength: 1, maxLength: 200, pattern: '^[^/\\s][^/]*$' });
 
@@ -64,6 +65,7 @@ export const Agent = Type.Object({
     }),
   ),
   llm: Type.Optional(Type.Required(LlmSettingsBody)),
+  result_webhook: Type.Optional(Type.Required(ResultWebhookBody)),
   topics: Type.Optional(
     Type.Array(
       Type.Object({
@@ -119,6 +121,7 @@ export const PutAgentSchema = {
         description: 'Declarative tools, typed actions or built-in actions, in any mix',
       }),
       llm: Type.Optional(LlmSettingsBody),
+      result_webhook: Type.Optional(ResultWebhookBody),
       library: Type.Optional(
         Type.Array(Type.Unknown(), {
           maxItems: TOPIC_LIMITS.library,
@@ -169,7 +172,7 @@ export const PublishAgentSchema = {
 export const ExportAgentSchema = {
   summary: "Export the agent's published actions as tools: LLM formats, or voice runtimes' tools posting back here",
   description:
-    "`vapi` and `retell`: tools whose server URL is the agent's drop-in endpoint (`/v1/dropin/vapi|retell/:name` under `PUBLIC_BASE_URL`, else the request's host) unless `url` is given. `elevenlabs`: webhook tools posting their arguments to `url`, which is required (there is no ElevenLabs drop-in endpoint). Deterministic actions (`run: every_turn | after_turn`) are left out and listed in `omitted`.",
+    "`vapi`, `retell` and `elevenlabs`: tools whose server URL is the agent's drop-in endpoint (`/v1/dropin/vapi|retell|elevenlabs/:name` under `PUBLIC_BASE_URL`, else the request's host) unless `url` is given; ElevenLabs webhook tools add `?tool=<name>` and the call's identity headers. Deterministic actions (`run: every_turn | after_turn`) are left out and listed in `omitted`.",
   params: Type.Object({ name: AgentName }),
   querystring: Type.Object(
     {
@@ -182,8 +185,7 @@ export const ExportAgentSchema = {
           minLength: 1,
           maxLength: 2000,
           pattern: '^https?://[^\\s]+$',
-          description:
-            'The URL the runtime tools post to (vapi, retell: overrides the drop-in endpoint; elevenlabs: required)',
+          description: 'The URL the runtime tools post to (vapi, retell, elevenlabs: overrides the drop-in endpoint)',
         }),
       ),
     },

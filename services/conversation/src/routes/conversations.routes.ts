@@ -129,6 +129,8 @@ export const conversationRoutes: FastifyPluginAsyncTypebox = async (app) => {
           run.deadlineAt !== null &&
           run.deadlineAt.getTime() < Date.now(),
         deadlineAt: run.deadlineAt?.toISOString() ?? null,
+        ...(run.answeredEarlyAt ? { answeredEarlyAt: run.answeredEarlyAt.toISOString() } : {}),
+        ...(Object.keys(run.deliveries).length > 0 ? { deliveries: run.deliveries } : {}),
       };
     },
   );

@@ -41,6 +41,15 @@ export const ToolCallResult = Type.Object({
   ),
 });
 
+/** The outcome of one target's delivery of an async result. */
+export const DeliveryOutcome = Type.Object({
+  status: Type.Union([Type.Literal('delivered'), Type.Literal('retrying'), Type.Literal('failed')]),
+  attempts: Type.Integer(),
+  at: Type.String({ format: 'date-time' }),
+  httpStatus: Type.Optional(Type.Integer()),
+  error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String() })),
+});
+
 /** A pending tool call's answer: 202, with where to follow it. */
 export const Pending = {
   ...ToolCallResult,
@@ -108,6 +117,17 @@ export const Run = Type.Composite([
     deadlineAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], {
       description: 'When the run should be over at the latest: its action’s timeouts and retries plus a grace margin',
     }),
+    answeredEarlyAt: Type.Optional(
+      Type.String({
+        format: 'date-time',
+        description: 'Async results: when its tool call was answered `running`; the result is then delivered',
+      }),
+    ),
+    deliveries: Type.Optional(
+      Type.Record(Type.String({ description: 'webhook or vapi' }), DeliveryOutcome, {
+        description: 'Async results: how the result was delivered, per target',
+      }),
+    ),
   }),
 ]);
 

@@ -7,6 +7,7 @@ import {
   type CanonicalAction,
   type ChainEvent,
   type ChainState,
+  deliversLater,
   type EffectRequest,
   interpret,
   spokenMessages,
@@ -42,6 +43,12 @@ import {
 import { type EventSink, OutcomePublisher, toPublished } from './outcome.js';
 import { type Bookings, type Controls, type InactivityPause, withCallStatus } from './state.js';
 
+/**
+ * The patch of the delivery start of async results (issue 15): intents of actions that may be
+ * answered before their result start a `resultDelivery` workflow once their outcome is out.
+ */
+export const ASYNC_RESULT_DELIVERY_PATCH = 'async-result-delivery';
+
 /** How one intent runs: the commands of earlier releases it must repeat, and its confirmation gate. */
 export interface IntentRun extends LegacyCommands {
   confirmation: ConfirmationGate;
@@ -75,6 +82,15 @@ export async function runIntent(
     const withCall = callStatus === undefined ? merged : withCallStatus(merged, callStatus);
     const result = await execute(intent, withCall, parts, trace, how);
     if (result.status === 'awaiting_confirmation') return { state, asked: result.asked };
+    // Its tool call may have been answered `running`: the result is delivered by a workflow of
+    // its own (which finds out whether it was). Only such actions ask for the patch.
+    if (deliversLater(intent.action as unknown as CanonicalAction) && patched(ASYNC_RESULT_DELIVERY_PATCH)) {
+      await sessionActivities.startResultDelivery({
+        tenantId: intent.tenantId,
+        intentId: intent.intentId,
+        ...(intent.settings?.taskQueues ? { taskQueues: intent.settings.taskQueues } : {}),
+      });
+    }
     // A cancelled run leaves nothing behind: not even the pure steps it ran before the cancel.
     return { state: result.status === 'cancelled' ? state : result.state };
   } finally {
