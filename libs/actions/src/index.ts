@@ -205,6 +205,8 @@ export {
   readResponsePath,
   type SessionPauseInactivityInput,
   type SessionPauseInactivityResult,
+  type SessionResumeInactivityInput,
+  type SessionResumeInactivityResult,
   type SmsSendInput,
   type SmsSendResult,
   type TelephonyEndCallInput,

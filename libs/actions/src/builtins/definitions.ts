@@ -373,6 +373,25 @@ const pauseInactivityTimer: KindDefinition = {
   },
 };
 
+const resumeInactivityTimer: KindDefinition = {
+  fields: {
+    message: templateField({
+      title: 'Message',
+      description: 'Said when the pause ends (e.g. "Welcome back."). Empty: say nothing.',
+    }),
+    failure_message: failureMessage,
+  },
+  parameters: () => [],
+  compile(config) {
+    return {
+      steps: [provider(BuiltinOperations.SessionResumeInactivity, {})],
+      onSuccess: respondIf(str(config, 'message')),
+      onFailure: respondIf(str(config, 'failure_message')),
+      outputs: [],
+    };
+  },
+};
+
 const eventTypeId = integerField({
   title: 'Event type id',
   description: 'The Cal.com event type (its numeric id, shown in the event type URL).',
@@ -934,6 +953,7 @@ export const KIND_DEFINITIONS: Readonly<Record<BuiltinKind, KindDefinition>> = {
   transfer_call: transferCall,
   end_call: endCall,
   pause_inactivity_timer: pauseInactivityTimer,
+  resume_inactivity_timer: resumeInactivityTimer,
   calcom_check_availability: calcomCheckAvailability,
   calcom_book: calcomBook,
   send_sms: sendSms,

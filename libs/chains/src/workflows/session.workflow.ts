@@ -38,7 +38,7 @@ import {
 import type { AskedConfirmation } from './session/confirmation.js';
 import { CONFIRMATION_PARKING_PATCH, IDLE_WATCHDOG_PATCH, waitWithTimerPerWait } from './session/legacy.js';
 import { runIntent } from './session/run-intent.js';
-import { Bookings, Controls, carriedCallStatus, InactivityPause, withCallStatus } from './session/state.js';
+import { Bookings, Controls, callIsOver, carriedCallStatus, InactivityPause, withCallStatus } from './session/state.js';
 
 // The loop is here: the queue, de-duplication, parking and continue-as-new. Running one intent
 // (`session/run-intent.ts`), its outcome (`outcome.ts`), the confirmation gate
@@ -87,9 +87,12 @@ export async function conversationSession(input: SessionInput): Promise<void> {
     if (callStatus !== undefined && update.at < callStatus.at) return;
     callStatus = update;
     state = withCallStatus(state, update);
+    // The caller is gone: nobody is left to wait for.
+    if (callIsOver(update)) inactivity.lifted();
   });
   setHandler(endSessionSignal, () => {
     ended = true;
+    inactivity.lifted();
   });
   setHandler(sessionStateQuery, () => ({
     state: state as unknown as Record<string, unknown>,
@@ -98,6 +101,9 @@ export async function conversationSession(input: SessionInput): Promise<void> {
     recentIntentIds: [...recent],
     // A query is not in history: answering more changes no replay.
     pendingIntentIds: [...pending.map((p) => p.intentId), ...parked.map((p) => p.intent.intentId)],
+    ...(inactivity.holdsUntil(Date.now()) !== undefined
+      ? { inactivityPausedUntilMs: inactivity.holdsUntil(Date.now()) }
+      : {}),
   }));
 
   let busy = false;

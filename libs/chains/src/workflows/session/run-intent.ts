@@ -188,6 +188,7 @@ async function execute(
             });
           }
           if (control === 'pause_inactivity') inactivity.paused(request.payload, Date.now());
+          if (control === 'resume_inactivity') inactivity.lifted();
           failOnStatus(effectResult, traits?.failsOnStatus);
           if (traits?.tracksBooking) bookings.booked(intent, request.payload, effectResult);
           if (traits?.startsBookingLifecycles && how.inlineLifecycleStart) {
