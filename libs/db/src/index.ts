@@ -148,6 +148,15 @@ export {
   type TenantRecord,
 } from './tenants.js';
 export {
+  findAgentKeepEffects,
+  findTestCallCleanup,
+  findTestCallEndPolicy,
+  recordTestCallCleanup,
+  setAgentKeepEffects,
+  setConversationKeepEffects,
+  type TestCallEndPolicy,
+} from './test-call-cleanup.js';
+export {
   type AppendTranscriptOutcome,
   appendTranscriptMessage,
   type EndConversationOutcome,

@@ -15,6 +15,7 @@ import {
   type ActionDefinitionRow,
   type AgentTopic,
   findAgentByName,
+  findAgentKeepEffects,
   findAgentLlmSettings,
   findAgentTopics,
   findAgentVersionInstructions,
@@ -25,6 +26,7 @@ import {
   publishAgentVersion,
   type Queryable,
   saveAgentVersion,
+  setAgentKeepEffects,
   type TopicActionRow,
   withTransaction,
 } from '@switchboard/db';
@@ -100,6 +102,8 @@ export const agentRoutes: FastifyPluginAsyncTypebox = async (app) => {
           },
         ),
       );
+      // PUT replaces the agent: without keep_effects its test calls clean up again.
+      await setAgentKeepEffects(app.deps.db, req.principal.tenantId, req.params.name, req.body.keep_effects === true);
       const versions = new Map(saved.actions.map((a) => [a.name, a.version]));
       const statuses = await statusOfActions(
         app.deps.db,
@@ -154,13 +158,14 @@ export const agentRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const requested = req.query.version === undefined ? undefined : Number(req.query.version);
       const agent = await findAgentByName(app.deps.db, tenantId, req.params.name);
       if (!agent) throw new NotFoundError('agent', req.params.name);
-      const [actions, versions, llm, stored, topicRows, versionInstructions] = await Promise.all([
+      const [actions, versions, llm, stored, topicRows, versionInstructions, keepEffects] = await Promise.all([
         listAgentActions(app.deps.db, tenantId, agent.id, requested),
         listAgentVersions(app.deps.db, tenantId, agent.id),
         findAgentLlmSettings(app.deps.db, tenantId, agent.id, requested),
         findAgentTopics(app.deps.db, tenantId, agent.id, requested),
         listAgentTopicActions(app.deps.db, tenantId, agent.id, { version: requested }),
         findAgentVersionInstructions(app.deps.db, tenantId, agent.id, requested),
+        findAgentKeepEffects(app.deps.db, tenantId, agent.id),
       ]);
       if (requested !== undefined && !versions.some((v) => v.version === requested)) {
         throw new NotFoundError('agent version', String(requested));
@@ -175,6 +180,7 @@ export const agentRoutes: FastifyPluginAsyncTypebox = async (app) => {
         lint: lint.agent,
         versions: versions.map((v) => ({ ...v, createdAt: v.createdAt.toISOString() })),
         ...(llm ? { llm: llmSettingsToBody(llm) } : {}),
+        keep_effects: keepEffects,
         ...(stored.topics.length > 0
           ? {
               topics: await Promise.all(

@@ -49,6 +49,9 @@ export const SavedAgent = Type.Object({
   ),
 });
 
+const KEEP_EFFECTS =
+  "Test calls (sandbox conversations) of this agent keep their side effects when they end; by default ending one (POST …/end, or its session's idle timeout) undoes them. A conversation's own keep_effects wins. A setting of the agent, not of a version.";
+
 export const Agent = Type.Object({
   name: Type.String(),
   instructions: Type.String(),
@@ -64,6 +67,7 @@ export const Agent = Type.Object({
     }),
   ),
   llm: Type.Optional(Type.Required(LlmSettingsBody)),
+  keep_effects: Type.Boolean({ description: KEEP_EFFECTS }),
   topics: Type.Optional(
     Type.Array(
       Type.Object({
@@ -119,6 +123,7 @@ export const PutAgentSchema = {
         description: 'Declarative tools, typed actions or built-in actions, in any mix',
       }),
       llm: Type.Optional(LlmSettingsBody),
+      keep_effects: Type.Optional(Type.Boolean({ default: false, description: KEEP_EFFECTS })),
       library: Type.Optional(
         Type.Array(Type.Unknown(), {
           maxItems: TOPIC_LIMITS.library,

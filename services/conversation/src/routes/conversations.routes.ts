@@ -1,6 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { type JsonObject, NotFoundError } from '@switchboard/common';
-import { createConversation, findAgentByName, findConversation, findRun, listRuns } from '@switchboard/db';
+import {
+  createConversation,
+  findAgentByName,
+  findConversation,
+  findRun,
+  listRuns,
+  setConversationKeepEffects,
+} from '@switchboard/db';
 import { inRequestContext } from '../request-context.js';
 import { fromStoredResult } from '../results.js';
 import { streamConversationEvents } from '../sse.js';
@@ -30,6 +37,9 @@ export const conversationRoutes: FastifyPluginAsyncTypebox = async (app) => {
         (req.body.call ?? {}) as JsonObject,
         { sandbox: req.body.sandbox === true },
       );
+      if (req.body.keep_effects !== undefined) {
+        await setConversationKeepEffects(app.deps.db, req.principal.tenantId, conversation.id, req.body.keep_effects);
+      }
       return reply.status(201).send({ id: conversation.id, agent: agent.name, sandbox: conversation.sandbox });
     },
   );
