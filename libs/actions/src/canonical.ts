@@ -5,6 +5,7 @@
  */
 import type { ValidationIssue } from '@switchboard/common';
 import { describeFound, isPlainObject, ownGet, pointerJoin } from './json.js';
+import { checkActionMessages } from './messages.js';
 import { ActionSources, type EffectPolicy, isValidActionName, isValidToolName, RunModes, ValueTypes } from './model.js';
 import { parseTarget } from './typed.js';
 import {
@@ -29,6 +30,7 @@ const ACTION_KEYS = [
   'requireUserConfirmation',
   'includeInProgressIndicator',
   'progressMessage',
+  'messages',
   'target',
   'run',
   'effectPolicy',
@@ -90,6 +92,15 @@ export function validateCanonicalAction(value: unknown): ValidationIssue[] {
       out.add(`/${key}`, `'${key}' must be a boolean`, { found: describeFound(ownGet(value, key)) });
   }
   checkOptionalString(value, 'progressMessage', '', out);
+  const messages = ownGet(value, 'messages');
+  if (messages !== undefined) {
+    if (isPlainObject(messages)) {
+      checkUnknownProperties(messages, '/messages', ['delayed', 'failed'], out, 'the messages');
+      checkActionMessages(messages, '/messages', out, { delayed: 'delayed', failed: 'failed' });
+    } else {
+      out.add('/messages', "'messages' must be an object", { found: describeFound(messages) });
+    }
+  }
   const target = ownGet(value, 'target');
   if (target !== undefined && (typeof target !== 'string' || parseTarget(target) === undefined)) {
     out.add('/target', 'target must be scheme://NAME with scheme tool, workflow, provider or webhook', {

@@ -32,6 +32,15 @@ export {
   visibleOutputs,
 } from './interpreter.js';
 export {
+  type ActionMessages,
+  checkActionMessages,
+  defaultDelayedMessage,
+  type LocalizedText,
+  localizeMessages,
+  MESSAGE_PROPERTIES,
+  pickLocale,
+} from './messages.js';
+export {
   type ActionSource,
   ActionSources,
   actionNameProblems,

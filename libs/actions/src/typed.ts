@@ -31,6 +31,7 @@
 import type { ValidationIssue } from '@switchboard/common';
 import { ValidationError } from '@switchboard/common/errors';
 import { describeFound, isPlainObject, ownGet, pointerJoin } from './json.js';
+import { checkActionMessages, readActionMessages } from './messages.js';
 import {
   actionNameProblems,
   type CanonicalAction,
@@ -69,6 +70,8 @@ const ACTION_PROPERTIES = [
   'require_user_confirmation',
   'include_in_progress_indicator',
   'progress_indicator_message',
+  'delayed_message',
+  'failure_message',
   'run',
   'timeout_ms',
   'retry',
@@ -177,6 +180,7 @@ export function validateTypedAction(json: unknown): ValidationIssue[] {
   const progress = ownGet(json, 'progress_indicator_message');
   if (progress !== undefined)
     checkTemplateProperty(progress, '/progress_indicator_message', out, { allowProvider: false, inFailure: false });
+  checkActionMessages(json, '', out);
   const run = ownGet(json, 'run');
   if (run !== undefined && (typeof run !== 'string' || !RUN_MODES.includes(run))) {
     const suggestion = typeof run === 'string' ? closestMatch(run, RUN_MODES) : undefined;
@@ -226,6 +230,8 @@ export function parseTypedAction(json: unknown): CanonicalAction {
     target,
   };
   if (typeof doc.progress_indicator_message === 'string') action.progressMessage = doc.progress_indicator_message;
+  const messages = readActionMessages(doc);
+  if (messages !== undefined) action.messages = messages;
   if (typeof doc.run === 'string') action.run = doc.run as RunMode;
   const effectPolicy = readEffectPolicy(doc, 'snake').policy;
   if (effectPolicy !== undefined) action.effectPolicy = effectPolicy;

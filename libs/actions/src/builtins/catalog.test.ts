@@ -1154,7 +1154,8 @@ describe('inline secrets', () => {
       {
         pointer: '/config/auth_token',
         message: "unknown setting 'auth_token' for crm_lookup — did you mean 'credential'?",
-        expected: 'one of credential, lookup_by, properties, success_message, failure_message, result_key',
+        expected:
+          'one of credential, lookup_by, properties, success_message, failure_message, result_key, delayed_message',
         found: "'auth_token'",
         suggestion: 'credential',
       },

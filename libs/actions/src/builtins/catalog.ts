@@ -378,6 +378,8 @@ export function parseBuiltinAction(json: unknown): CanonicalAction {
   }
   const definition = KIND_DEFINITIONS[kind];
   const chain = definition.compile(analysis.config, name);
+  // Every kind's own "still working" text (a failure message is the kind's failure_message).
+  const delayed = analysis.config.delayed_message;
   return {
     name,
     label: /\s/.test(name) ? name : labelFromName(name),
@@ -390,6 +392,7 @@ export function parseBuiltinAction(json: unknown): CanonicalAction {
     onFailure: chain.onFailure,
     requireUserConfirmation: false,
     includeInProgressIndicator: false,
+    ...(typeof delayed === 'string' && delayed !== '' ? { messages: { delayed } } : {}),
   };
 }
 
