@@ -5,3 +5,6 @@
 ALTER TABLE conversations ADD COLUMN keep_effects boolean;
 ALTER TABLE conversations ADD COLUMN cleanup jsonb;
 ALTER TABLE agents ADD COLUMN keep_effects boolean NOT NULL DEFAULT false;
+-- Per-action messages (issue 16, item 11): the agent's locale picks the text of a message written
+-- per locale, and the language of the default "still working" text (NULL: English).
+ALTER TABLE agents ADD COLUMN locale text;

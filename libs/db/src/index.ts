@@ -17,6 +17,7 @@ export {
   TERMINAL_RUN_STATUSES,
   withdrawAcceptedRun,
 } from './action-runs.js';
+export { findAgentLocale, setAgentLocale } from './agent-locale.js';
 export {
   beginIdempotentTurn,
   findIdempotentTurn,

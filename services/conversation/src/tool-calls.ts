@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { type ActionMessages, localizeMessages } from '@switchboard/actions';
 import { type Bus, publishDurable } from '@switchboard/bus';
 import { checkJson, type JsonObject, NotFoundError, SwitchboardError, ValidationError } from '@switchboard/common';
 import {
@@ -20,6 +21,7 @@ import {
   type ActionRun,
   type Agent,
   findAgentById,
+  findAgentLocale,
   findAgentTopics,
   findConversation,
   findPublishedAction,
@@ -149,6 +151,12 @@ export class ToolCalls {
       throw new ActionNotConfiguredError(req.name, status.status, status.problems);
     }
     const plan = planRun(action.canonical, this.deps.runDeadline ?? DEFAULT_RUN_DEADLINE);
+    // Its messages in the agent's locale: the session says them as they are.
+    const locale = await findAgentLocale(db, req.tenantId, agent.id);
+    const canonical: JsonObject = {
+      ...action.canonical,
+      messages: localizeMessages(action.canonical.messages as ActionMessages | undefined, locale),
+    };
     return withSpan(
       this.deps.tracer,
       `publish ${Streams.Intents}`,
@@ -167,7 +175,7 @@ export class ToolCalls {
             agentName: agent.name,
             actionName: req.name,
             arguments: req.arguments,
-            action: action.canonical,
+            action: canonical,
             callContext,
             createdAt: timestampFromMs(Date.now()),
             trace,
@@ -175,7 +183,7 @@ export class ToolCalls {
           });
           // Before anything is accepted: an intent the bus cannot carry would never run.
           const encoded = encodeIntent(intent);
-          this.checkIntentSize(encoded.byteLength, { arguments: req.arguments, action: action.canonical, callContext });
+          this.checkIntentSize(encoded.byteLength, { arguments: req.arguments, action: canonical, callContext });
           const accepted = {
             intentId,
             tenantId: req.tenantId,

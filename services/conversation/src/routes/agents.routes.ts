@@ -17,6 +17,7 @@ import {
   findAgentByName,
   findAgentKeepEffects,
   findAgentLlmSettings,
+  findAgentLocale,
   findAgentTopics,
   findAgentVersionInstructions,
   listAgentActions,
@@ -27,6 +28,7 @@ import {
   type Queryable,
   saveAgentVersion,
   setAgentKeepEffects,
+  setAgentLocale,
   type TopicActionRow,
   withTransaction,
 } from '@switchboard/db';
@@ -104,6 +106,7 @@ export const agentRoutes: FastifyPluginAsyncTypebox = async (app) => {
       );
       // PUT replaces the agent: without keep_effects its test calls clean up again.
       await setAgentKeepEffects(app.deps.db, req.principal.tenantId, req.params.name, req.body.keep_effects === true);
+      await setAgentLocale(app.deps.db, req.principal.tenantId, req.params.name, req.body.locale);
       const versions = new Map(saved.actions.map((a) => [a.name, a.version]));
       const statuses = await statusOfActions(
         app.deps.db,
@@ -158,7 +161,7 @@ export const agentRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const requested = req.query.version === undefined ? undefined : Number(req.query.version);
       const agent = await findAgentByName(app.deps.db, tenantId, req.params.name);
       if (!agent) throw new NotFoundError('agent', req.params.name);
-      const [actions, versions, llm, stored, topicRows, versionInstructions, keepEffects] = await Promise.all([
+      const [actions, versions, llm, stored, topicRows, versionInstructions, keepEffects, locale] = await Promise.all([
         listAgentActions(app.deps.db, tenantId, agent.id, requested),
         listAgentVersions(app.deps.db, tenantId, agent.id),
         findAgentLlmSettings(app.deps.db, tenantId, agent.id, requested),
@@ -166,6 +169,7 @@ export const agentRoutes: FastifyPluginAsyncTypebox = async (app) => {
         listAgentTopicActions(app.deps.db, tenantId, agent.id, { version: requested }),
         findAgentVersionInstructions(app.deps.db, tenantId, agent.id, requested),
         findAgentKeepEffects(app.deps.db, tenantId, agent.id),
+        findAgentLocale(app.deps.db, tenantId, agent.id),
       ]);
       if (requested !== undefined && !versions.some((v) => v.version === requested)) {
         throw new NotFoundError('agent version', String(requested));
@@ -181,6 +185,7 @@ export const agentRoutes: FastifyPluginAsyncTypebox = async (app) => {
         versions: versions.map((v) => ({ ...v, createdAt: v.createdAt.toISOString() })),
         ...(llm ? { llm: llmSettingsToBody(llm) } : {}),
         keep_effects: keepEffects,
+        ...(locale !== undefined ? { locale } : {}),
         ...(stored.topics.length > 0
           ? {
               topics: await Promise.all(
@@ -235,7 +240,11 @@ export const agentRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }
       const rows = await listAgentActions(app.deps.db, req.principal.tenantId, agent.id);
       const actions = rows.map((row) => row.canonical as unknown as CanonicalAction);
-      const exported = exportTools(actions, format, target === undefined ? {} : { url: target });
+      const locale = await findAgentLocale(app.deps.db, req.principal.tenantId, agent.id);
+      const exported = exportTools(actions, format, {
+        ...(target === undefined ? {} : { url: target }),
+        ...(locale === undefined ? {} : { locale }),
+      });
       // The tools are plain JSON; their interfaces just carry no index signature.
       return { ...exported, tools: exported.tools as unknown as Record<string, unknown>[] };
     },

@@ -9,6 +9,7 @@ import {
   type ChainState,
   type EffectRequest,
   interpret,
+  pickLocale,
 } from '@switchboard/actions';
 import type { JsonValue } from '@switchboard/common';
 import { SwitchboardError } from '@switchboard/common/errors';
@@ -171,8 +172,9 @@ async function execute(
               out.emit({
                 kind: 'progress',
                 data: {
-                  // Not the progress message: that is an unrendered template here.
-                  message: 'One moment, still working on that.',
+                  // Not the progress message (an unrendered template here): the action's own
+                  // delayed message, which the conversation service put in the agent's locale.
+                  message: pickLocale(action.messages?.delayed, undefined) ?? 'One moment, still working on that.',
                   still_working: true,
                   step: request.stepPointer,
                 },
