@@ -6,6 +6,7 @@
 import type { ValidationIssue } from '@switchboard/common';
 import { checkCanonicalAsyncFields } from './async-fields.js';
 import { describeFound, isPlainObject, ownGet, pointerJoin } from './json.js';
+import { checkActionMessages } from './messages.js';
 import { ActionSources, type EffectPolicy, isValidActionName, isValidToolName, RunModes, ValueTypes } from './model.js';
 import { parseTarget } from './typed.js';
 import {
@@ -32,6 +33,7 @@ const ACTION_KEYS = [
   'progressMessage',
   'async',
   'respondWithinMs',
+  'messages',
   'target',
   'run',
   'effectPolicy',
@@ -94,6 +96,15 @@ export function validateCanonicalAction(value: unknown): ValidationIssue[] {
   }
   checkOptionalString(value, 'progressMessage', '', out);
   checkCanonicalAsyncFields(value, out);
+  const messages = ownGet(value, 'messages');
+  if (messages !== undefined) {
+    if (isPlainObject(messages)) {
+      checkUnknownProperties(messages, '/messages', ['delayed', 'failed'], out, 'the messages');
+      checkActionMessages(messages, '/messages', out, { delayed: 'delayed', failed: 'failed' });
+    } else {
+      out.add('/messages', "'messages' must be an object", { found: describeFound(messages) });
+    }
+  }
   const target = ownGet(value, 'target');
   if (target !== undefined && (typeof target !== 'string' || parseTarget(target) === undefined)) {
     out.add('/target', 'target must be scheme://NAME with scheme tool, workflow, provider or webhook', {

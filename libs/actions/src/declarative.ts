@@ -22,6 +22,7 @@ import type { JsonValue, ValidationIssue } from '@switchboard/common';
 import { ValidationError } from '@switchboard/common/errors';
 import { ASYNC_PROPERTIES, checkAsyncFields, readAsyncFields } from './async-fields.js';
 import { cloneJson, describeFound, isPlainObject, ownGet, pointerJoin } from './json.js';
+import { checkActionMessages, readActionMessages } from './messages.js';
 import {
   type CanonicalAction,
   isValidToolName,
@@ -51,6 +52,8 @@ const TOOL_PROPERTIES = [
   'actions',
   'on_success',
   'on_failure',
+  'delayed_message',
+  'failure_message',
   'timeout_ms',
   'retry',
   ...ASYNC_PROPERTIES,
@@ -123,6 +126,7 @@ export function validateDeclarativeTool(json: unknown): ValidationIssue[] {
   const onFailure = ownGet(json, 'on_failure');
   if (onFailure !== undefined)
     validateChain(onFailure, '/on_failure', out, { allowProvider: false, inFailure: true, effectDefault }, counter);
+  checkActionMessages(json, '', out);
   return out.issues;
 }
 
@@ -162,6 +166,8 @@ export function parseDeclarativeTool(json: unknown): CanonicalAction {
     includeInProgressIndicator: false,
     ...readAsyncFields(doc),
   };
+  const messages = readActionMessages(doc);
+  if (messages !== undefined) action.messages = messages;
   const effectPolicy = readEffectPolicy(doc, 'snake').policy;
   if (effectPolicy !== undefined) action.effectPolicy = effectPolicy;
   return action;

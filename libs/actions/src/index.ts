@@ -40,6 +40,15 @@ export {
   visibleOutputs,
 } from './interpreter.js';
 export {
+  type ActionMessages,
+  checkActionMessages,
+  defaultDelayedMessage,
+  type LocalizedText,
+  localizeMessages,
+  MESSAGE_PROPERTIES,
+  pickLocale,
+} from './messages.js';
+export {
   type ActionSource,
   ActionSources,
   actionNameProblems,
@@ -215,6 +224,8 @@ export {
   readResponsePath,
   type SessionPauseInactivityInput,
   type SessionPauseInactivityResult,
+  type SessionResumeInactivityInput,
+  type SessionResumeInactivityResult,
   type SmsSendInput,
   type SmsSendResult,
   type TelephonyEndCallInput,

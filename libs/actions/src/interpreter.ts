@@ -54,6 +54,7 @@ import type { JsonObject, JsonValue } from '@switchboard/common';
 import { asSwitchboardError, SwitchboardError } from '@switchboard/common/errors';
 import { type CompiledExpression, compileExpression, type ExpressionLimits } from './expressions.js';
 import { cloneJson, FORBIDDEN_KEYS, isPlainObject, ownGet, ownSet, toJsonValue } from './json.js';
+import { pickLocale } from './messages.js';
 import type {
   CanonicalAction,
   EffectPolicy,
@@ -151,6 +152,8 @@ export interface InterpretInput {
   state: ChainState;
   /** The agent running the action; `agents.<agentName>` is guaranteed to exist afterwards. */
   agentName?: string;
+  /** The agent's locale: which text of a per-locale failure message is said. */
+  locale?: string;
 }
 
 /** Why a run failed. */
@@ -720,6 +723,11 @@ export async function interpret(
       message: `on_failure stopped at ${err.error.stepPointer ?? '?'}: ${err.error.message}`,
       data: { code: err.error.code },
     });
+  }
+  // The action's own failure message (per action, by locale), said after on_failure.
+  const failedMessage = pickLocale(action.messages?.failed, input.locale);
+  if (failedMessage !== undefined && failedMessage !== '') {
+    await run.emit({ type: 'respond', message: renderTemplate(failedMessage, run.view()) });
   }
   return { status: 'failed', events: run.events, state: run.state, error: failure, outputs: {} };
 }

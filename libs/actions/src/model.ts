@@ -13,6 +13,7 @@
  * provider steps), so a step written in a declarative tool is canonical step JSON as-is.
  */
 import type { JsonValue } from '@switchboard/common';
+import type { ActionMessages } from './messages.js';
 
 /** Where a canonical action came from. */
 export const ActionSources = {
@@ -382,6 +383,8 @@ export interface CanonicalAction {
   async?: boolean;
   /** A tool call waits at most this long for the result, then answers as an async one would. */
   respondWithinMs?: number;
+  /** What the agent says while a side effect is slow, and when the action fails (see `messages.ts`). */
+  messages?: ActionMessages;
   /** `scheme://NAME` reference to what executes the action (typed actions). */
   target?: string;
   /** When the action runs (typed actions); absent means `tool`. */

@@ -32,6 +32,7 @@ import type { ValidationIssue } from '@switchboard/common';
 import { ValidationError } from '@switchboard/common/errors';
 import { ASYNC_PROPERTIES, checkAsyncFields, readAsyncFields } from './async-fields.js';
 import { describeFound, isPlainObject, ownGet, pointerJoin } from './json.js';
+import { checkActionMessages, readActionMessages } from './messages.js';
 import {
   actionNameProblems,
   type CanonicalAction,
@@ -70,6 +71,8 @@ const ACTION_PROPERTIES = [
   'require_user_confirmation',
   'include_in_progress_indicator',
   'progress_indicator_message',
+  'delayed_message',
+  'failure_message',
   'run',
   'timeout_ms',
   'retry',
@@ -179,6 +182,7 @@ export function validateTypedAction(json: unknown): ValidationIssue[] {
   const progress = ownGet(json, 'progress_indicator_message');
   if (progress !== undefined)
     checkTemplateProperty(progress, '/progress_indicator_message', out, { allowProvider: false, inFailure: false });
+  checkActionMessages(json, '', out);
   const run = ownGet(json, 'run');
   if (run !== undefined && (typeof run !== 'string' || !RUN_MODES.includes(run))) {
     const suggestion = typeof run === 'string' ? closestMatch(run, RUN_MODES) : undefined;
@@ -229,6 +233,8 @@ export function parseTypedAction(json: unknown): CanonicalAction {
     target,
   };
   if (typeof doc.progress_indicator_message === 'string') action.progressMessage = doc.progress_indicator_message;
+  const messages = readActionMessages(doc);
+  if (messages !== undefined) action.messages = messages;
   if (typeof doc.run === 'string') action.run = doc.run as RunMode;
   Object.assign(action, readAsyncFields(doc));
   const effectPolicy = readEffectPolicy(doc, 'snake').policy;

@@ -153,6 +153,8 @@ export interface ExportToolsOptions {
    * (`dropinUrl`).
    */
   url?: string;
+  /** The agent's locale, for the runtime formats' messages (`RuntimeToolOptions.locale`). */
+  locale?: string;
 }
 
 /** Result of {@link exportTools}. */
@@ -279,7 +281,7 @@ export function exportTools<F extends ToolFormat>(
       writable: true,
       configurable: true,
     });
-    tools.push(exportOne(action, format, toolName, url ?? ''));
+    tools.push(exportOne(action, format, toolName, url ?? '', options.locale));
   });
   return { tools, nameMap, omitted };
 }
@@ -289,6 +291,7 @@ function exportOne<F extends ToolFormat>(
   format: F,
   toolName: string,
   url: string,
+  locale: string | undefined,
 ): ToolsByFormat[F] {
   const options = { toolName };
   switch (format) {
@@ -301,7 +304,7 @@ function exportOne<F extends ToolFormat>(
     case 'vapi':
     case 'retell':
     case 'elevenlabs':
-      return toRuntimeTool(action, format, toolName, url) as ToolsByFormat[F];
+      return toRuntimeTool(action, format, toolName, url, locale === undefined ? {} : { locale }) as ToolsByFormat[F];
     default:
       throw new TypeError(`unknown tool format '${String(format)}'`);
   }

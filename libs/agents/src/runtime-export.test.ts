@@ -69,6 +69,8 @@ describe('Vapi function tools', () => {
       server: { url: URL_VAPI },
       messages: [
         { type: 'request-start', content: 'One moment while I book that.' },
+        // The action says nothing of its own when slow: the default of the (English) locale.
+        { type: 'request-response-delayed', content: 'One moment, still working on that.' },
         { type: 'request-failed', content: "I'm sorry, I couldn't book that time." },
       ],
     });
@@ -80,7 +82,9 @@ describe('Vapi function tools', () => {
       progressMessage: 'Looking up {{params.name}}',
       onFailure: [{ type: 'respond', message: 'Could not find {{params.name}}' }],
     });
-    expect(toVapiTool(templated, 'greet', URL_VAPI).messages).toEqual([]);
+    expect(toVapiTool(templated, 'greet', URL_VAPI).messages).toEqual([
+      { type: 'request-response-delayed', content: 'One moment, still working on that.' },
+    ]);
     expect(spokenProgressMessage(templated)).toBeUndefined();
     expect(spokenFailureMessage(templated)).toBeUndefined();
   });
@@ -101,6 +105,44 @@ describe('Vapi function tools', () => {
       ],
     });
     expect(spokenFailureMessage(conditional)).toBe('b');
+  });
+});
+
+describe('per-action messages in the runtime exports', () => {
+  const own = action('Cancel Order', {
+    onFailure: [{ type: 'respond', message: 'on_failure says this' }],
+    messages: {
+      delayed: { en: 'Still on it.', fr: 'Toujours en cours.' },
+      failed: { en: 'Sorry, that did not work.', fr: 'Désolé, cela n’a pas marché.', de: 'Fehler: {{error.code}}' },
+    },
+  });
+
+  it("fill Vapi's delayed and failed messages from the action, in the agent's locale", () => {
+    expect(toVapiTool(own, 'cancel_order', URL_VAPI, { locale: 'fr-FR' }).messages).toEqual([
+      { type: 'request-response-delayed', content: 'Toujours en cours.' },
+      { type: 'request-failed', content: 'Désolé, cela n’a pas marché.' },
+    ]);
+    expect(toVapiTool(own, 'cancel_order', URL_VAPI).messages).toEqual([
+      { type: 'request-response-delayed', content: 'Still on it.' },
+      { type: 'request-failed', content: 'Sorry, that did not work.' },
+    ]);
+    // A failure message with a placeholder cannot be said by the runtime: on_failure's is.
+    expect(spokenFailureMessage(own, { locale: 'de' })).toBe('on_failure says this');
+    // Without messages of its own: the default still-working text of the locale.
+    expect(toVapiTool(action('Quiet'), 'quiet', URL_VAPI, { locale: 'de-DE' }).messages).toEqual([
+      { type: 'request-response-delayed', content: 'Einen Moment, ich bin noch dabei.' },
+    ]);
+  });
+
+  it("give Retell's execution message the action's delayed message when it has no progress message", () => {
+    expect(toRetellTool(own, 'cancel_order', URL_RETELL, { locale: 'fr' })).toMatchObject({
+      speak_during_execution: true,
+      execution_message_description: 'Toujours en cours.',
+      execution_message_type: 'static_text',
+    });
+    expect(toRetellTool(book, 'book_consultation', URL_RETELL, { locale: 'fr' }).execution_message_description).toBe(
+      'One moment while I book that.',
+    );
   });
 });
 

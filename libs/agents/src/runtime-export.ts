@@ -17,7 +17,7 @@
  * `additionalProperties`), so the parameter schema of {@link parametersSchema} is narrowed here,
  * and what a keyword would have said (a default, a non-string enum) moves into the description.
  */
-import type { CanonicalAction, Step } from '@switchboard/actions';
+import { type CanonicalAction, defaultDelayedMessage, pickLocale, type Step } from '@switchboard/actions';
 import type { JsonSchema, JsonSchemaType } from './export.js';
 import { parametersSchema, toolDescription } from './export.js';
 
@@ -131,21 +131,47 @@ export function spokenProgressMessage(action: CanonicalAction): string | undefin
   return speakable(action.progressMessage ?? action.label);
 }
 
-/** What the runtime says when the call fails: the unconditional `respond` message of `on_failure`. */
-export function spokenFailureMessage(action: CanonicalAction): string | undefined {
+/** Options of the runtime exporters. */
+export interface RuntimeToolOptions {
+  /** The agent's locale: which text of a per-locale message the tool carries (default English). */
+  locale?: string;
+}
+
+/**
+ * What the runtime says when the call fails: the action's own failure message (in the locale),
+ * else the unconditional `respond` message of `on_failure`; never one with a placeholder.
+ */
+export function spokenFailureMessage(action: CanonicalAction, options: RuntimeToolOptions = {}): string | undefined {
+  const own = pickLocale(action.messages?.failed, options.locale);
+  const spokenOwn = own === undefined ? undefined : speakable(own);
+  if (spokenOwn !== undefined) return spokenOwn;
   const respond = action.onFailure.find(
     (step): step is Extract<Step, { type: 'respond'; message: string }> => step.type === 'respond' && 'message' in step,
   );
   return respond ? speakable(respond.message) : undefined;
 }
 
+/**
+ * What the runtime says when the call is slow: the action's own delayed message (in the locale),
+ * else the default "still working" text of the locale — what the REST answer's `progress` event says.
+ */
+export function spokenDelayedMessage(action: CanonicalAction, options: RuntimeToolOptions = {}): string {
+  return pickLocale(action.messages?.delayed, options.locale) ?? defaultDelayedMessage(options.locale);
+}
+
 /** A Vapi function tool posting to `url`. */
-export function toVapiTool(action: CanonicalAction, toolName: string, url: string): VapiTool {
+export function toVapiTool(
+  action: CanonicalAction,
+  toolName: string,
+  url: string,
+  options: RuntimeToolOptions = {},
+): VapiTool {
   const schema = parametersSchema(action);
   const messages: VapiToolMessage[] = [];
   const progress = spokenProgressMessage(action);
   if (progress) messages.push({ type: 'request-start', content: progress });
-  const failure = spokenFailureMessage(action);
+  messages.push({ type: 'request-response-delayed', content: spokenDelayedMessage(action, options) });
+  const failure = spokenFailureMessage(action, options);
   if (failure) messages.push({ type: 'request-failed', content: failure });
   const properties: Record<string, VapiJsonSchema> = {};
   for (const [name, property] of Object.entries(schema.properties)) define(properties, name, toVapiSchema(property));
@@ -162,9 +188,17 @@ export function toVapiTool(action: CanonicalAction, toolName: string, url: strin
 }
 
 /** A Retell custom function posting to `url`. */
-export function toRetellTool(action: CanonicalAction, toolName: string, url: string): RetellTool {
+export function toRetellTool(
+  action: CanonicalAction,
+  toolName: string,
+  url: string,
+  options: RuntimeToolOptions = {},
+): RetellTool {
   const { properties, required } = parametersSchema(action);
-  const progress = spokenProgressMessage(action);
+  // Retell has one message, said as the call starts: the progress message, else the action's
+  // own delayed message (not the default: an action that says nothing stays quiet).
+  const own = pickLocale(action.messages?.delayed, options.locale);
+  const progress = spokenProgressMessage(action) ?? (own === undefined ? undefined : speakable(own));
   return {
     type: 'custom',
     name: toolName,
@@ -216,12 +250,13 @@ export function toRuntimeTool<F extends RuntimeFormat>(
   format: F,
   toolName: string,
   url: string,
+  options: RuntimeToolOptions = {},
 ): RuntimeToolsByFormat[F] {
   switch (format) {
     case 'vapi':
-      return toVapiTool(action, toolName, url) as RuntimeToolsByFormat[F];
+      return toVapiTool(action, toolName, url, options) as RuntimeToolsByFormat[F];
     case 'retell':
-      return toRetellTool(action, toolName, url) as RuntimeToolsByFormat[F];
+      return toRetellTool(action, toolName, url, options) as RuntimeToolsByFormat[F];
     case 'elevenlabs':
       return toElevenLabsTool(action, toolName, url) as RuntimeToolsByFormat[F];
     default:

@@ -31,6 +31,12 @@ export {
   type SandboxEffectView,
   sandboxCompensationWorkflowId,
 } from './sandbox-compensation.js';
+export type {
+  TestCallCleanup,
+  TestCallCleanupActivities,
+  TestCallEndDecision,
+  TestCallEndTrigger,
+} from './test-call-cleanup.js';
 export {
   workflowBundlePath,
   workflowPreloadModules,

@@ -140,6 +140,11 @@ export interface SessionSnapshot {
    * of releases before it.
    */
   pendingIntentIds?: string[];
+  /**
+   * When the caller's explicit inactivity pause ends (workflow time, ms), while one holds: a run
+   * ended from outside the session (the stuck-run sweeper) must not send the automatic resume.
+   */
+  inactivityPausedUntilMs?: number;
 }
 
 /** Delivers an intent to a conversation's session (used with signal-with-start). */

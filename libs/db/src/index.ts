@@ -17,6 +17,7 @@ export {
   TERMINAL_RUN_STATUSES,
   withdrawAcceptedRun,
 } from './action-runs.js';
+export { findAgentLocale, setAgentLocale } from './agent-locale.js';
 export {
   beginIdempotentTurn,
   findIdempotentTurn,
@@ -165,6 +166,15 @@ export {
   type Tenant,
   type TenantRecord,
 } from './tenants.js';
+export {
+  findAgentKeepEffects,
+  findTestCallCleanup,
+  findTestCallEndPolicy,
+  recordTestCallCleanup,
+  setAgentKeepEffects,
+  setConversationKeepEffects,
+  type TestCallEndPolicy,
+} from './test-call-cleanup.js';
 export {
   type AppendTranscriptOutcome,
   appendTranscriptMessage,

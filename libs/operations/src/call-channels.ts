@@ -39,6 +39,7 @@ export const CALL_CONTROL_SUPPORT: Readonly<Record<CallChannel, Readonly<Record<
       transfer: yes('Twilio: the call is redirected to <Dial> (cold) or a conference (warm)'),
       end_call: yes('Twilio: <Say> the final message and <Hangup/>, or Status=completed once the runtime delivered it'),
       pause_inactivity: yes('a call_control event the voice runtime acts on'),
+      resume_inactivity: yes('a call_control event the voice runtime acts on'),
     },
     vapi: {
       transfer: yes('Vapi Live Call Control: {"type":"transfer"} on the call’s monitor.controlUrl'),
@@ -48,6 +49,9 @@ export const CALL_CONTROL_SUPPORT: Readonly<Record<CallChannel, Readonly<Record<
       pause_inactivity: no(
         'Vapi Live Call Control has no message to pause the silence timeout of a live call (it is assistant configuration: silenceTimeoutSeconds)',
       ),
+      resume_inactivity: no(
+        'Vapi Live Call Control has no message to pause or resume the silence timeout of a live call (it is assistant configuration: silenceTimeoutSeconds)',
+      ),
     },
     retell: {
       transfer: no(RETELL_NO_CONTROL),
@@ -55,16 +59,19 @@ export const CALL_CONTROL_SUPPORT: Readonly<Record<CallChannel, Readonly<Record<
         'Switchboard does not yet end Retell calls (Retell’s stop-call API hangs up at once, with no way to let the final message finish); use the Retell agent’s own end_call tool',
       ),
       pause_inactivity: no(RETELL_NO_CONTROL),
+      resume_inactivity: no(RETELL_NO_CONTROL),
     },
     elevenlabs: {
       transfer: no(ELEVENLABS_NO_CONTROL),
       end_call: no(ELEVENLABS_NO_CONTROL),
       pause_inactivity: no(ELEVENLABS_NO_CONTROL),
+      resume_inactivity: no(ELEVENLABS_NO_CONTROL),
     },
     none: {
       transfer: no('the conversation has no call (chat or API)'),
       end_call: no('the conversation has no call (chat or API)'),
       pause_inactivity: no('the conversation has no call (chat or API)'),
+      resume_inactivity: no('the conversation has no call (chat or API)'),
     },
   };
 
@@ -73,6 +80,7 @@ const STEP_NAMES: Record<CallControlAction, string> = {
   transfer: 'transfer the call',
   end_call: 'end the call',
   pause_inactivity: 'pause the inactivity timer',
+  resume_inactivity: 'resume the inactivity timer',
 };
 
 /**

@@ -61,13 +61,14 @@ describe('operation catalogue', () => {
     expect(effectTraits('telephony.transfer')?.callControl).toBe('transfer');
     expect(effectTraits('telephony.end_call')).toMatchObject({ callControl: 'end_call', deferredUntilDelivered: true });
     expect(effectTraits('session.pause_inactivity')?.callControl).toBe('pause_inactivity');
+    expect(effectTraits('session.resume_inactivity')?.callControl).toBe('resume_inactivity');
     expect(effectTraits('calcom.book')?.tracksBooking).toBe(true);
     expect(effectTraits('sms.send')?.startsBookingLifecycles).toBe(true);
     expect(
       OPERATIONS.filter((o) => o.traits.callControl !== undefined)
         .map((o) => o.name)
         .sort(),
-    ).toEqual(['session.pause_inactivity', 'telephony.end_call', 'telephony.transfer']);
+    ).toEqual(['session.pause_inactivity', 'session.resume_inactivity', 'telephony.end_call', 'telephony.transfer']);
   });
 
   it('declares the operation of every built-in action; exactly the call-control ones have a call-control trait', () => {

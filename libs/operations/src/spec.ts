@@ -12,7 +12,7 @@ import type { ProviderFamily } from '@switchboard/contracts/temporal';
 export type OperationFamily = ProviderFamily | 'session';
 
 /** What the voice runtime is told to do after the effect succeeded (a `call_control` event). */
-export type CallControlAction = 'transfer' | 'end_call' | 'pause_inactivity';
+export type CallControlAction = 'transfer' | 'end_call' | 'pause_inactivity' | 'resume_inactivity';
 
 /**
  * How an operation is kept from acting twice when Temporal retries it:

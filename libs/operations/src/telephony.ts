@@ -15,6 +15,8 @@ import {
   publicUrlProblem,
   type SessionPauseInactivityInput,
   type SessionPauseInactivityResult,
+  type SessionResumeInactivityInput,
+  type SessionResumeInactivityResult,
   type SmsSendResult,
   sipUriProblem,
   type TelephonyEndCallResult,
@@ -308,5 +310,26 @@ export const sessionPauseInactivity = defineOperation<SessionPauseInactivityInpu
   },
 });
 
+/**
+ * `session.resume_inactivity`: answered by the session itself. Lifts the caller's explicit
+ * pause (the session stops holding back the automatic resume; the runtime resumes its timer).
+ */
+export const sessionResumeInactivity = defineOperation<SessionResumeInactivityInput, SessionResumeInactivityResult>({
+  name: BuiltinOperations.SessionResumeInactivity,
+  family: 'session',
+  summary: "Resumes the voice session's inactivity timer after an explicit pause.",
+  traits: {
+    callControl: 'resume_inactivity',
+    reversibility: { reversible: false, why: 'the timer can simply be paused again' },
+    exactlyOnce: 'idempotent',
+  },
+});
+
 /** Every telephony and session operation. */
-export const TELEPHONY_OPERATIONS = [smsSend, telephonyTransfer, telephonyEndCall, sessionPauseInactivity] as const;
+export const TELEPHONY_OPERATIONS = [
+  smsSend,
+  telephonyTransfer,
+  telephonyEndCall,
+  sessionPauseInactivity,
+  sessionResumeInactivity,
+] as const;

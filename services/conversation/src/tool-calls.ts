@@ -1,5 +1,11 @@
 import { createHash } from 'node:crypto';
-import { type CanonicalAction, deliversLater, toolCallWaitMs } from '@switchboard/actions';
+import {
+  type ActionMessages,
+  type CanonicalAction,
+  deliversLater,
+  localizeMessages,
+  toolCallWaitMs,
+} from '@switchboard/actions';
 import { type Bus, publishDurable } from '@switchboard/bus';
 import { checkJson, type JsonObject, NotFoundError, SwitchboardError, ValidationError } from '@switchboard/common';
 import {
@@ -20,6 +26,7 @@ import {
   type ActionDefinitionRow,
   type ActionRun,
   type Agent,
+  findAgentLocale,
   findAgentTopics,
   findConversation,
   findPublishedAction,
@@ -155,12 +162,18 @@ export class ToolCalls {
       throw new ActionNotConfiguredError(req.name, status.status, status.problems);
     }
     const plan = planRun(action.canonical, this.deps.runDeadline ?? DEFAULT_RUN_DEADLINE);
-    const canonical = action.canonical as unknown as CanonicalAction;
+    // Its messages in the agent's locale: the session says them as they are.
+    const locale = await findAgentLocale(db, req.tenantId, agent.id);
+    const canonical: JsonObject = {
+      ...action.canonical,
+      messages: localizeMessages(action.canonical.messages as ActionMessages | undefined, locale),
+    };
+    const asAction = canonical as unknown as CanonicalAction;
     // An async action (or one past its `respond_within_ms`) is answered `running` after this
     // wait; its chain's delivery step delivers the result when it ends.
     // An action that asks for confirmation answers with its question first, whatever `async` says.
     const waitMs = toolCallWaitMs(
-      canonical.requireUserConfirmation ? { ...canonical, async: false } : canonical,
+      asAction.requireUserConfirmation ? { ...asAction, async: false } : asAction,
       this.deps.timeoutMs,
     );
     return withSpan(
@@ -196,7 +209,7 @@ export class ToolCalls {
             agentName: agent.name,
             actionName: req.name,
             arguments: req.arguments,
-            action: action.canonical,
+            action: canonical,
             callContext,
             createdAt: timestampFromMs(Date.now()),
             trace,
@@ -204,7 +217,7 @@ export class ToolCalls {
           });
           // Before anything is accepted: an intent the bus cannot carry would never run.
           const encoded = encodeIntent(intent);
-          this.checkIntentSize(encoded.byteLength, { arguments: req.arguments, action: action.canonical, callContext });
+          this.checkIntentSize(encoded.byteLength, { arguments: req.arguments, action: canonical, callContext });
           const accepted = {
             intentId,
             tenantId: req.tenantId,
@@ -250,8 +263,8 @@ export class ToolCalls {
           const outcome = await this.waitForOutcome(sub, intentId, { waitMs });
           if (outcome.status !== 'running') return outcome;
           // An action that delivers its result later says what it started: its progress message.
-          const running = deliversLater(canonical)
-            ? { ...outcome, messages: [progressText(canonical, req.arguments, callContext)] }
+          const running = deliversLater(asAction)
+            ? { ...outcome, messages: [progressText(asAction, req.arguments, callContext)] }
             : outcome;
           return await answerEarly(db, { tenantId: req.tenantId, intentId }, running);
         } finally {

@@ -1,8 +1,9 @@
 import { loadWorkflowCode, type SessionActivities } from '@switchboard/chains';
+import type { TaskQueueNames } from '@switchboard/contracts';
 import type { Queryable } from '@switchboard/db';
 import { temporalWorkerTracing } from '@switchboard/telemetry';
 import { type NativeConnection, Worker } from '@temporalio/worker';
-import { createSandboxCompensationActivities } from './sandbox.activities.js';
+import { createSandboxCompensationActivities, createTestCallCleanupActivities } from './sandbox.activities.js';
 
 /** Options of {@link createChainsWorker}. */
 export interface ChainsWorkerOptions {
@@ -12,6 +13,8 @@ export interface ChainsWorkerOptions {
   activities: SessionActivities;
   /** Serves the sandbox compensation workflow's activities (recorded test-call effects). */
   db: Queryable;
+  /** Where the undo operations of a test call's clean-up run; default names when absent. */
+  taskQueues?: TaskQueueNames;
   maxWorkflowTasks: number;
   maxCachedWorkflows: number;
   /** Stack frames captured per error inside workflows (see `WorkflowCodeOptions`). */
@@ -31,7 +34,11 @@ export async function createChainsWorker(o: ChainsWorkerOptions): Promise<Worker
     namespace: o.namespace,
     taskQueue: o.taskQueue,
     workflowBundle,
-    activities: { ...o.activities, ...createSandboxCompensationActivities({ db: o.db }) },
+    activities: {
+      ...o.activities,
+      ...createSandboxCompensationActivities({ db: o.db }),
+      ...createTestCallCleanupActivities({ db: o.db, ...(o.taskQueues ? { taskQueues: o.taskQueues } : {}) }),
+    },
     interceptors: tracing.interceptors,
     maxConcurrentWorkflowTaskExecutions: o.maxWorkflowTasks,
     maxConcurrentLocalActivityExecutions: o.maxWorkflowTasks,

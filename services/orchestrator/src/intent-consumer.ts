@@ -10,6 +10,7 @@ import {
   controlSignal,
   decodeControl,
   decodeIntent,
+  endSessionSignal,
   Headers,
   intentSignal,
   MessageKinds,
@@ -66,7 +67,7 @@ const CONTROL_KINDS: Partial<Record<ControlKind, SessionControlKind>> = {
  * on failure it is nak'ed with back-off and redelivered. Intents of one conversation are
  * handed over one after another, in stream order; different conversations go in parallel.
  *
- * Control messages (confirm, decline, cancel, delivered, compensate) share the conversation's
+ * Control messages (confirm, decline, cancel, delivered, compensate, end) share the conversation's
  * subject and lane, so a cancel is never handed over before the intent it cancels.
  *
  * An intent that can never be handed over — it cannot be decoded, or Temporal refuses it as
@@ -198,6 +199,18 @@ async function handleControl(deps: IntentConsumerDeps, control: ConversationCont
       conversationId: control.conversationId,
       controlId: control.controlId,
     });
+    return;
+  }
+  if (control.kind === ControlKind.END) {
+    try {
+      // Signal only: without a session nothing ran, so there is nothing to finish or undo.
+      await deps.temporal.workflow
+        .getHandle(sessionWorkflowId(control.tenantId, control.conversationId))
+        .signal(endSessionSignal);
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+      deps.log.info({ controlId: control.controlId }, 'end of a conversation without a session: nothing to end');
+    }
     return;
   }
   const kind = CONTROL_KINDS[control.kind];

@@ -62,6 +62,7 @@ const worker = await createChainsWorker({
   taskQueue: config.taskQueue,
   activities: sessionActivities,
   db,
+  taskQueues: config.taskQueues,
   maxWorkflowTasks: config.maxWorkflowTasks,
   maxCachedWorkflows: config.maxCachedWorkflows,
   workflowStackTraceLimit: config.workflowStackTraceLimit,

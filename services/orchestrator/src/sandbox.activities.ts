@@ -1,5 +1,14 @@
-import type { SandboxCompensationActivities, SandboxEffectView } from '@switchboard/chains';
-import { listSandboxEffects, markSandboxEffect, type Queryable, type SandboxEffect } from '@switchboard/db';
+import type { SandboxCompensationActivities, SandboxEffectView, TestCallCleanupActivities } from '@switchboard/chains';
+import type { JsonObject } from '@switchboard/common';
+import type { TaskQueueNames } from '@switchboard/contracts';
+import {
+  findTestCallEndPolicy,
+  listSandboxEffects,
+  markSandboxEffect,
+  type Queryable,
+  recordTestCallCleanup,
+  type SandboxEffect,
+} from '@switchboard/db';
 
 /** A recorded effect as plain JSON for the workflow (no dates: it does not need them). */
 function toView(e: SandboxEffect): SandboxEffectView {
@@ -29,6 +38,26 @@ export function createSandboxCompensationActivities(deps: { db: Queryable }): Sa
     },
     async markSandboxEffect({ tenantId, id, state, reason }) {
       await markSandboxEffect(deps.db, tenantId, id, state, reason);
+    },
+  };
+}
+
+/**
+ * The database side of a test call's automatic clean-up (the session's end step): the decision
+ * (sandbox, keep_effects, where the undo operations run) and the record of what it did. Both are
+ * safe to retry: one reads, the other overwrites with the same value.
+ */
+export function createTestCallCleanupActivities(deps: {
+  db: Queryable;
+  taskQueues?: TaskQueueNames;
+}): TestCallCleanupActivities {
+  return {
+    async testCallEndPolicy({ tenantId, conversationId }) {
+      const policy = await findTestCallEndPolicy(deps.db, tenantId, conversationId);
+      return { ...policy, ...(deps.taskQueues ? { taskQueues: deps.taskQueues } : {}) };
+    },
+    async recordTestCallCleanup({ tenantId, conversationId, cleanup }) {
+      await recordTestCallCleanup(deps.db, tenantId, conversationId, cleanup as unknown as JsonObject);
     },
   };
 }

@@ -35,6 +35,8 @@ export type StuckRunVerdict =
       action: 'abandon';
       /** No session workflow / it has closed / it is running and does not know the intent. */
       reason: 'session_missing' | 'session_closed' | 'not_in_session';
+      /** The running session holds the caller's explicit inactivity pause until then (ms). */
+      inactivityPausedUntilMs?: number;
     }
   | {
       action: 'keep';
@@ -122,7 +124,7 @@ export class StuckRunSweeper {
         report.examined++;
         const verdict = await this.decide(run);
         if (verdict.action === 'abandon') {
-          await this.abandon(run, verdict.reason);
+          await this.abandon(run, verdict.reason, verdict.inactivityPausedUntilMs);
           report.abandoned.push(run.intentId);
           continue;
         }
@@ -188,11 +190,21 @@ export class StuckRunSweeper {
     if (snapshot.pendingIntentIds === undefined && snapshot.pending > 0) {
       return { action: 'keep', reason: 'undecidable', detail: 'the session does not list its pending intents' };
     }
-    return { action: 'abandon', reason: 'not_in_session' };
+    return {
+      action: 'abandon',
+      reason: 'not_in_session',
+      ...(snapshot.inactivityPausedUntilMs !== undefined
+        ? { inactivityPausedUntilMs: snapshot.inactivityPausedUntilMs }
+        : {}),
+    };
   }
 
   /** Ends the run `failed` (`run_abandoned`) through the outcome publisher, in the run's trace. */
-  private async abandon(run: OverdueRun, reason: Extract<StuckRunVerdict, { action: 'abandon' }>['reason']) {
+  private async abandon(
+    run: OverdueRun,
+    reason: Extract<StuckRunVerdict, { action: 'abandon' }>['reason'],
+    inactivityPausedUntilMs: number | undefined,
+  ) {
     const parent = run.traceId
       ? contextFromTraceHeaders(`00-${run.traceId}-${randomSpanId()}-01`)
       : contextFromTraceHeaders(undefined);
@@ -211,16 +223,7 @@ export class StuckRunSweeper {
         const lastSeq = await this.lastEventSeq(run);
         const atMs = Date.now();
         const error = { code: RUN_ABANDONED, message: ABANDON_MESSAGES[reason], retryable: false };
-        const events: PublishedEvent[] = [{ seq: (lastSeq ?? -1) + 1, kind: 'failed', data: { ...error }, atMs }];
-        // Events went out, so the runtime paused its inactivity timer for it: resume it.
-        if (lastSeq !== undefined) {
-          events.push({
-            seq: lastSeq + 2,
-            kind: 'call_control',
-            data: { action: 'resume_inactivity', automatic: true },
-            atMs,
-          });
-        }
+        const events = abandonEvents(lastSeq, error, atMs, inactivityPausedUntilMs);
         await this.deps.publishOutcome({
           intent: {
             intentId: run.intentId,
@@ -256,6 +259,43 @@ export class StuckRunSweeper {
       .catch(() => null);
     return msg ? decodeEvent(msg.data).seq : undefined;
   }
+}
+
+/**
+ * The closing events of an abandoned run, numbered after its last event on the bus (if any):
+ * `failed`, then — only when events went out, so the runtime paused its inactivity timer for the
+ * run — what ends that pause: the automatic `resume_inactivity`, or, while the caller's explicit
+ * pause holds (`pausedUntilMs` after `atMs`), a `log` saying the timer stays paused, exactly as a
+ * run the session finishes would (an automatic resume must never cancel an explicit pause).
+ */
+export function abandonEvents(
+  lastSeq: number | undefined,
+  error: { code: string; message: string; retryable: boolean },
+  atMs: number,
+  pausedUntilMs: number | undefined,
+): PublishedEvent[] {
+  const events: PublishedEvent[] = [{ seq: (lastSeq ?? -1) + 1, kind: 'failed', data: { ...error }, atMs }];
+  if (lastSeq === undefined) return events;
+  if (pausedUntilMs !== undefined && pausedUntilMs > atMs) {
+    events.push({
+      seq: lastSeq + 2,
+      kind: 'log',
+      data: {
+        level: 'info',
+        message: 'inactivity timer left paused: an explicit pause holds',
+        data: { until: new Date(pausedUntilMs).toISOString() },
+      },
+      atMs,
+    });
+  } else {
+    events.push({
+      seq: lastSeq + 2,
+      kind: 'call_control',
+      data: { action: 'resume_inactivity', automatic: true },
+      atMs,
+    });
+  }
+  return events;
 }
 
 const ABANDON_MESSAGES: Record<Extract<StuckRunVerdict, { action: 'abandon' }>['reason'], string> = {

@@ -1,24 +1,49 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type Bus, connectBus, publishDurable } from '@switchboard/bus';
+import {
+  ActionEventKind,
+  ActionEventSchema,
+  create,
+  encodeEvent,
+  Subjects,
+  timestampFromMs,
+} from '@switchboard/contracts';
+import { IdPrefixes, insertAcceptedRun, newId } from '@switchboard/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestStack, type TestStack } from '../support/stack.js';
+import { eventually, startTestStack, type TestStack } from '../support/stack.js';
 
 // Issue 16, item 5, through the public API: the caller's explicit inactivity pause (the
 // pause_inactivity_timer built-in) holds across later tool calls: the automatic pause and
-// resume that wrap every run never send a resume while it holds.
+// resume that wrap every run never send a resume while it holds, and neither does the
+// stuck-run sweeper when it ends a run of the conversation; an explicit resume (the
+// resume_inactivity_timer built-in) lifts it.
 let stack: TestStack;
+let bus: Bus;
 
 beforeAll(async () => {
-  stack = await startTestStack(mkdtempSync(join(tmpdir(), 'switchboard-e2e-pause-')), { exportSpans: false });
+  stack = await startTestStack(mkdtempSync(join(tmpdir(), 'switchboard-e2e-pause-')), {
+    exportSpans: false,
+    // The sweeper ends a run nothing will run soon after its (short) deadline.
+    serviceEnv: { RUN_DEADLINE_GRACE_MS: '1000', STUCK_RUN_SWEEP_MS: '500', STUCK_RUN_ABANDON_AFTER_MS: '1500' },
+  });
+  bus = await connectBus(stack.infra.natsUrl, { name: 'e2e-inactivity-pause' });
   const saved = await stack.api('PUT', '/v1/agents/patient', {
-    instructions: "When the caller needs time, use 'Give Time'. To take a note, use 'take_note'.",
+    instructions:
+      "When the caller needs time, use 'Give Time'; when they are back, use 'Back Again'. To take a note, use 'take_note'.",
     actions: [
       {
         type: 'pause_inactivity_timer',
         name: 'Give Time',
         description: 'Gives the caller time to look something up.',
         config: { duration_seconds: 600, message: 'Take your time.' },
+      },
+      {
+        type: 'resume_inactivity_timer',
+        name: 'Back Again',
+        description: 'The caller is back.',
+        config: { message: 'Welcome back.' },
       },
       {
         name: 'take_note',
@@ -30,10 +55,15 @@ beforeAll(async () => {
     ],
   });
   expect(saved.status).toBe(200);
-  expect(saved.body.actions.map((a: { status: string }) => a.status)).toEqual(['configured', 'configured']);
+  expect(saved.body.actions.map((a: { status: string }) => a.status)).toEqual([
+    'configured',
+    'configured',
+    'configured',
+  ]);
 }, 180_000);
 
 afterAll(async () => {
+  await bus?.close();
   await stack?.stop();
 }, 60_000);
 
@@ -90,5 +120,64 @@ describe('an explicit inactivity pause', () => {
       'pause_inactivity+auto',
       'resume_inactivity+auto',
     ]);
+  });
+
+  it('is lifted by an explicit resume: later runs end with the automatic resume again', async () => {
+    const conv = (await stack.api('POST', '/v1/conversations', { agent: 'patient' })).body.id as string;
+    await call(conv, 'Give Time');
+    expect(controls((await call(conv, 'take_note', { note: 'a' })).events)).toEqual(['pause_inactivity+auto']);
+
+    const back = await call(conv, 'Back Again');
+    expect(back.messages).toEqual(['Welcome back.']);
+    expect(controls(back.events)).toEqual(['pause_inactivity+auto', 'resume_inactivity', 'resume_inactivity+auto']);
+
+    expect(controls((await call(conv, 'take_note', { note: 'b' })).events)).toEqual([
+      'pause_inactivity+auto',
+      'resume_inactivity+auto',
+    ]);
+    // A new explicit pause holds again.
+    await call(conv, 'Give Time');
+    expect(controls((await call(conv, 'take_note', { note: 'c' })).events)).toEqual(['pause_inactivity+auto']);
+  });
+
+  it('is not lifted when the stuck-run sweeper ends a run of the conversation', async () => {
+    const conv = (await stack.api('POST', '/v1/conversations', { agent: 'patient' })).body.id as string;
+    await call(conv, 'Give Time');
+    // A run whose first event went out but whose intent its session never got (as if lost
+    // between the two): the sweeper ends it failed, and must not resume the timer for it.
+    const intentId = newId(IdPrefixes.Intent);
+    await insertAcceptedRun(stack.db, {
+      intentId,
+      tenantId: stack.seed.tenantId,
+      conversationId: conv,
+      actionName: 'take_note',
+      arguments: { note: 'lost' },
+      traceId: 'cd'.repeat(16),
+      agentName: 'patient',
+      providers: [],
+      deadlineAfterMs: 500,
+    });
+    const accepted = create(ActionEventSchema, {
+      intentId,
+      conversationId: conv,
+      tenantId: stack.seed.tenantId,
+      seq: 0,
+      kind: ActionEventKind.ACCEPTED,
+      at: timestampFromMs(Date.now()),
+    });
+    await publishDurable(bus.js, Subjects.event(conv, intentId), encodeEvent(accepted), `lost-${intentId}`, {
+      traceparent: '',
+      tracestate: '',
+    });
+
+    const run = await eventually(async () => {
+      const res = await stack.api('GET', `/v1/runs/${intentId}`);
+      return res.body.status === 'failed' ? res.body : undefined;
+    }, 30_000);
+    expect(run.error.code).toBe('run_abandoned');
+    expect(run.events.map((e: Event) => e.kind)).toEqual(['failed', 'log']);
+    expect(run.events[1].data.message).toBe('inactivity timer left paused: an explicit pause holds');
+    // The pause still holds for the conversation's next run.
+    expect(controls((await call(conv, 'take_note', { note: 'd' })).events)).toEqual(['pause_inactivity+auto']);
   });
 });

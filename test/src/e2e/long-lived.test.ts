@@ -342,3 +342,40 @@ describe("the SMS thread's 30-day timeout", () => {
     expect(await timedOutTasks(client, booking.workflowId)).toEqual([]);
   });
 });
+
+describe("a test call's idle timeout", () => {
+  it('undoes its booking when its session ends after 24 idle hours (issue 16, item 6)', async () => {
+    const conv = await stack.api('POST', '/v1/conversations', {
+      agent: 'receptionist',
+      sandbox: true,
+      contact: { first_name: 'Ada', email: 'idle@example.com' },
+      call: { sid: `CA${'9'.repeat(32)}`, from: '+15553009999', to: '+15557654321' },
+    });
+    expect(conv.status).toBe(201);
+    const tool = async (name: string, args: Record<string, unknown>) => {
+      const res = await stack.api('POST', `/v1/conversations/${conv.body.id}/tool-calls`, { name, arguments: args });
+      expect(res.body.status, `${name}: ${JSON.stringify(res.body)}`).toBe('succeeded');
+      return res.body;
+    };
+    const day = weekdayAfter(await now(), 3 * DAY);
+    const start = (await tool('Check Availability', { start_date: day })).outputs.slots[0].start as string;
+    const uid = (await tool('Book Consultation', { start, name: 'Ada Lovelace', email: 'idle@example.com' })).outputs
+      .booking_uid as string;
+    expect(bookingIn(uid)?.status).toBe('accepted');
+    const workflowId = sessionWorkflowId(tenant(), conv.body.id);
+    const run = (await handle(workflowId).describe()).runId;
+
+    const runs = await stack.api('GET', `/v1/conversations/${conv.body.id}/runs`);
+    const lastActiveMs = Math.max(...runs.body.runs.map((r: { finishedAt: string }) => Date.parse(r.finishedAt)));
+    await skip(lastActiveMs + DAY + MINUTE);
+    const cleanup = await eventually(async () => {
+      const res = await stack.api('GET', `/v1/conversations/${conv.body.id}/sandbox-effects`);
+      return res.body.cleanup ?? undefined;
+    }, 60_000);
+    expect(cleanup).toMatchObject({ status: 'undone', trigger: 'idle', failed: [] });
+    expect(cleanup.undone.map((e: { providerRef: string }) => e.providerRef)).toEqual([uid]);
+    expect(bookingIn(uid)?.status).toBe('cancelled');
+    await eventually(async () => ((await statusOf(workflowId, run)) === 'COMPLETED' ? true : undefined));
+    expect(await timedOutTasks(client, workflowId)).toEqual([]);
+  });
+});

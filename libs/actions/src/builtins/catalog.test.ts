@@ -73,11 +73,12 @@ function issuesOf(doc: unknown): { pointer: string; message: string }[] {
 }
 
 describe('the built-in catalog', () => {
-  it('has twelve kinds in two categories, each with a definition and an operation', () => {
+  it('has thirteen kinds in two categories, each with a definition and an operation', () => {
     expect(BUILTIN_KINDS).toEqual([
       'transfer_call',
       'end_call',
       'pause_inactivity_timer',
+      'resume_inactivity_timer',
       'calcom_check_availability',
       'calcom_book',
       'cancel_booking',
@@ -96,6 +97,7 @@ describe('the built-in catalog', () => {
       'transfer_call',
       'end_call',
       'pause_inactivity_timer',
+      'resume_inactivity_timer',
     ]);
   });
 
@@ -309,6 +311,18 @@ describe('end_call', () => {
       { call_sid: 'CA0123456789abcdef0123456789abcdef', message: ['Thank you for calling. Goodbye!'] },
       { call_sid: 'CA0123456789abcdef0123456789abcdef' },
     ]);
+  });
+});
+
+describe('resume_inactivity_timer', () => {
+  it('asks the session to lift the explicit pause and says the message', async () => {
+    const action = parseBuiltinAction(example('resume_inactivity_timer.builtin.json'));
+    const executor = new FakeExecutor({ 'session.resume_inactivity': { status: 'ok' } });
+    const result = await run(action, {}, executor);
+    expect(executor.requests).toEqual([
+      { kind: 'provider', stepPointer: '/actions/0', operation: 'session.resume_inactivity', payload: {} },
+    ]);
+    expect(says(result)).toEqual(['Welcome back.']);
   });
 });
 
@@ -1142,7 +1156,8 @@ describe('inline secrets', () => {
       {
         pointer: '/config/auth_token',
         message: "unknown setting 'auth_token' for crm_lookup — did you mean 'credential'?",
-        expected: 'one of credential, lookup_by, properties, success_message, failure_message, result_key',
+        expected:
+          'one of credential, lookup_by, properties, success_message, failure_message, result_key, delayed_message',
         found: "'auth_token'",
         suggestion: 'credential',
       },

@@ -45,6 +45,9 @@ const KIND_ALIASES: Readonly<Record<string, BuiltinKind>> = {
   pause: 'pause_inactivity_timer',
   pause_timer: 'pause_inactivity_timer',
   inactivity_timer: 'pause_inactivity_timer',
+  resume: 'resume_inactivity_timer',
+  resume_timer: 'resume_inactivity_timer',
+  resume_inactivity: 'resume_inactivity_timer',
   check_availability: 'calcom_check_availability',
   availability: 'calcom_check_availability',
   calcom_slots: 'calcom_check_availability',
@@ -384,6 +387,8 @@ export function parseBuiltinAction(json: unknown): CanonicalAction {
   }
   const definition = KIND_DEFINITIONS[kind];
   const chain = definition.compile(analysis.config, name);
+  // Every kind's own "still working" text (a failure message is the kind's failure_message).
+  const delayed = analysis.config.delayed_message;
   return {
     name,
     label: /\s/.test(name) ? name : labelFromName(name),
@@ -397,6 +402,7 @@ export function parseBuiltinAction(json: unknown): CanonicalAction {
     requireUserConfirmation: false,
     includeInProgressIndicator: false,
     ...readAsyncFields(json as Record<string, unknown>),
+    ...(typeof delayed === 'string' && delayed !== '' ? { messages: { delayed } } : {}),
   };
 }
 

@@ -373,6 +373,25 @@ const pauseInactivityTimer: KindDefinition = {
   },
 };
 
+const resumeInactivityTimer: KindDefinition = {
+  fields: {
+    message: templateField({
+      title: 'Message',
+      description: 'Said when the pause ends (e.g. "Welcome back."). Empty: say nothing.',
+    }),
+    failure_message: failureMessage,
+  },
+  parameters: () => [],
+  compile(config) {
+    return {
+      steps: [provider(BuiltinOperations.SessionResumeInactivity, {})],
+      onSuccess: respondIf(str(config, 'message')),
+      onFailure: respondIf(str(config, 'failure_message')),
+      outputs: [],
+    };
+  },
+};
+
 const eventTypeId = integerField({
   title: 'Event type id',
   description: 'The Cal.com event type (its numeric id, shown in the event type URL).',
@@ -1100,18 +1119,38 @@ const customApi: KindDefinition = {
   },
 };
 
+/**
+ * Every kind's "still working" message (`messages.delayed`): plain text, said once while the
+ * action's effect is still running after the session's delay. Empty: the agent's default.
+ */
+const delayedMessage = stringField({
+  title: 'Delayed message',
+  description:
+    'Said once when the action is still running after a few seconds (e.g. "Still checking the calendar…"). Plain text. Empty: the default in the agent\'s locale.',
+  pattern: /^[^{}]{0,1000}$/u,
+  patternSource: '^[^{}]{0,1000}$',
+  expected: 'plain text of at most 1000 characters, without {{ }} placeholders',
+});
+
+function withDelayedMessage(definition: KindDefinition): KindDefinition {
+  return { ...definition, fields: { ...definition.fields, delayed_message: delayedMessage } };
+}
+
 /** Every kind's definition. */
-export const KIND_DEFINITIONS: Readonly<Record<BuiltinKind, KindDefinition>> = {
-  transfer_call: transferCall,
-  end_call: endCall,
-  pause_inactivity_timer: pauseInactivityTimer,
-  calcom_check_availability: calcomCheckAvailability,
-  calcom_book: calcomBook,
-  cancel_booking: cancelBooking,
-  reschedule_booking: rescheduleBooking,
-  send_sms: sendSms,
-  crm_lookup: crmLookup,
-  crm_update: crmUpdate,
-  crm_create_ticket: crmCreateTicket,
-  custom_api: customApi,
-};
+export const KIND_DEFINITIONS: Readonly<Record<BuiltinKind, KindDefinition>> = Object.fromEntries(
+  Object.entries({
+    transfer_call: transferCall,
+    end_call: endCall,
+    pause_inactivity_timer: pauseInactivityTimer,
+    resume_inactivity_timer: resumeInactivityTimer,
+    calcom_check_availability: calcomCheckAvailability,
+    calcom_book: calcomBook,
+    cancel_booking: cancelBooking,
+    reschedule_booking: rescheduleBooking,
+    send_sms: sendSms,
+    crm_lookup: crmLookup,
+    crm_update: crmUpdate,
+    crm_create_ticket: crmCreateTicket,
+    custom_api: customApi,
+  }).map(([kind, definition]) => [kind, withDelayedMessage(definition)]),
+) as Record<BuiltinKind, KindDefinition>;

@@ -9,6 +9,7 @@ export const BuiltinKinds = {
   TransferCall: 'transfer_call',
   EndCall: 'end_call',
   PauseInactivityTimer: 'pause_inactivity_timer',
+  ResumeInactivityTimer: 'resume_inactivity_timer',
   CalcomCheckAvailability: 'calcom_check_availability',
   CalcomBook: 'calcom_book',
   CancelBooking: 'cancel_booking',
@@ -77,6 +78,13 @@ export const BUILTIN_CATALOG: Readonly<Record<BuiltinKind, BuiltinKindInfo>> = {
     title: 'Pause Inactivity Timer',
     summary: 'Gives the caller time (to look something up) before the inactivity handling resumes.',
     operation: BuiltinOperations.SessionPauseInactivity,
+  },
+  resume_inactivity_timer: {
+    kind: 'resume_inactivity_timer',
+    category: 'call_control',
+    title: 'Resume Inactivity Timer',
+    summary: 'Ends an explicit pause once the caller is back, so the inactivity handling applies again.',
+    operation: BuiltinOperations.SessionResumeInactivity,
   },
   calcom_check_availability: {
     kind: 'calcom_check_availability',

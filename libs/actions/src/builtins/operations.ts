@@ -33,6 +33,8 @@ export const BuiltinOperations = {
   TelephonyEndCall: 'telephony.end_call',
   /** Pause the voice session's inactivity timer (served by the conversation runtime). */
   SessionPauseInactivity: 'session.pause_inactivity',
+  /** Lift the caller's explicit inactivity pause (served by the conversation runtime). */
+  SessionResumeInactivity: 'session.resume_inactivity',
   /** Cal.com `GET /v2/slots`. */
   CalcomSlots: 'calcom.slots',
   /** Cal.com `POST /v2/bookings`. */
@@ -190,6 +192,14 @@ export interface SessionPauseInactivityInput {
 /** Result of `session.pause_inactivity`. */
 export interface SessionPauseInactivityResult {
   /** `paused`. */
+  status: string;
+}
+
+/** Payload of `session.resume_inactivity`: nothing to say, the explicit pause simply ends. */
+export type SessionResumeInactivityInput = Record<string, never>;
+/** Result of `session.resume_inactivity`. */
+export interface SessionResumeInactivityResult {
+  /** `resumed`. */
   status: string;
 }
 

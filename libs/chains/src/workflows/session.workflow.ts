@@ -38,7 +38,8 @@ import {
 import type { AskedConfirmation } from './session/confirmation.js';
 import { CONFIRMATION_PARKING_PATCH, IDLE_WATCHDOG_PATCH, waitWithTimerPerWait } from './session/legacy.js';
 import { runIntent } from './session/run-intent.js';
-import { Bookings, Controls, carriedCallStatus, InactivityPause, withCallStatus } from './session/state.js';
+import { Bookings, Controls, callIsOver, carriedCallStatus, InactivityPause, withCallStatus } from './session/state.js';
+import { cleanUpTestCall, TEST_CALL_CLEANUP_PATCH } from './session/test-call-cleanup.js';
 
 // The loop is here: the queue, de-duplication, parking and continue-as-new. Running one intent
 // (`session/run-intent.ts`), its outcome (`outcome.ts`), the confirmation gate
@@ -71,6 +72,8 @@ export async function conversationSession(input: SessionInput): Promise<void> {
   const parked: ParkedIntent[] = [...((input.carried?.parked ?? []) as unknown as ParkedIntent[])];
   let ended = false;
   let processed = 0;
+  // Nothing ran since the test call's clean-up (or there was none yet): see the end path.
+  let cleanedUp = false;
   // The latest call status callback; applied to the state after every intent, because an
   // intent's run (and its call context) replaces the state it started from.
   let callStatus: CallStatusUpdate | undefined = carriedCallStatus(state);
@@ -87,9 +90,12 @@ export async function conversationSession(input: SessionInput): Promise<void> {
     if (callStatus !== undefined && update.at < callStatus.at) return;
     callStatus = update;
     state = withCallStatus(state, update);
+    // The caller is gone: nobody is left to wait for.
+    if (callIsOver(update)) inactivity.lifted();
   });
   setHandler(endSessionSignal, () => {
     ended = true;
+    inactivity.lifted();
   });
   setHandler(sessionStateQuery, () => ({
     state: state as unknown as Record<string, unknown>,
@@ -98,6 +104,9 @@ export async function conversationSession(input: SessionInput): Promise<void> {
     recentIntentIds: [...recent],
     // A query is not in history: answering more changes no replay.
     pendingIntentIds: [...pending.map((p) => p.intentId), ...parked.map((p) => p.intent.intentId)],
+    ...(inactivity.holdsUntil(Date.now()) !== undefined
+      ? { inactivityPausedUntilMs: inactivity.holdsUntil(Date.now()) }
+      : {}),
   }));
 
   let busy = false;
@@ -179,10 +188,21 @@ export async function conversationSession(input: SessionInput): Promise<void> {
     const intent = pending.shift();
     if (intent === undefined) {
       // A parked intent still gets its answer or its timeout, even after the conversation ended.
-      if ((ended || !woke) && parked.length === 0) return;
+      if ((ended || !woke) && parked.length === 0) {
+        // A test call cleans up after itself before its session ends. Intents that arrive
+        // meanwhile (an idle conversation called again) are run, not dropped: the loop goes on,
+        // and the next end cleans up again.
+        if (watchdog && !cleanedUp && patched(TEST_CALL_CLEANUP_PATCH)) {
+          cleanedUp = true;
+          await cleanUpTestCall(input.tenantId, input.conversationId, ended ? 'ended' : 'idle');
+          continue;
+        }
+        return;
+      }
       continue;
     }
     recent.push(intent.intentId);
+    cleanedUp = false;
     if (recent.length > RECENT_IDS) recent.splice(0, recent.length - RECENT_IDS);
     busy = true;
     try {

@@ -15,7 +15,9 @@ import {
   type ActionDefinitionRow,
   type AgentTopic,
   findAgentByName,
+  findAgentKeepEffects,
   findAgentLlmSettings,
+  findAgentLocale,
   findAgentResultWebhook,
   findAgentTopics,
   findAgentVersionInstructions,
@@ -26,6 +28,8 @@ import {
   publishAgentVersion,
   type Queryable,
   saveAgentVersion,
+  setAgentKeepEffects,
+  setAgentLocale,
   type TopicActionRow,
   withTransaction,
 } from '@switchboard/db';
@@ -112,6 +116,9 @@ export const agentRoutes: FastifyPluginAsyncTypebox = async (app) => {
           },
         ),
       );
+      // PUT replaces the agent: without keep_effects its test calls clean up again.
+      await setAgentKeepEffects(app.deps.db, req.principal.tenantId, req.params.name, req.body.keep_effects === true);
+      await setAgentLocale(app.deps.db, req.principal.tenantId, req.params.name, req.body.locale);
       const versions = new Map(saved.actions.map((a) => [a.name, a.version]));
       const statuses = await statusOfActions(
         app.deps.db,
@@ -166,15 +173,18 @@ export const agentRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const requested = req.query.version === undefined ? undefined : Number(req.query.version);
       const agent = await findAgentByName(app.deps.db, tenantId, req.params.name);
       if (!agent) throw new NotFoundError('agent', req.params.name);
-      const [actions, versions, llm, stored, topicRows, versionInstructions, resultWebhook] = await Promise.all([
-        listAgentActions(app.deps.db, tenantId, agent.id, requested),
-        listAgentVersions(app.deps.db, tenantId, agent.id),
-        findAgentLlmSettings(app.deps.db, tenantId, agent.id, requested),
-        findAgentTopics(app.deps.db, tenantId, agent.id, requested),
-        listAgentTopicActions(app.deps.db, tenantId, agent.id, { version: requested }),
-        findAgentVersionInstructions(app.deps.db, tenantId, agent.id, requested),
-        findAgentResultWebhook(app.deps.db, tenantId, agent.id, requested),
-      ]);
+      const [actions, versions, llm, stored, topicRows, versionInstructions, resultWebhook, keepEffects, locale] =
+        await Promise.all([
+          listAgentActions(app.deps.db, tenantId, agent.id, requested),
+          listAgentVersions(app.deps.db, tenantId, agent.id),
+          findAgentLlmSettings(app.deps.db, tenantId, agent.id, requested),
+          findAgentTopics(app.deps.db, tenantId, agent.id, requested),
+          listAgentTopicActions(app.deps.db, tenantId, agent.id, { version: requested }),
+          findAgentVersionInstructions(app.deps.db, tenantId, agent.id, requested),
+          findAgentResultWebhook(app.deps.db, tenantId, agent.id, requested),
+          findAgentKeepEffects(app.deps.db, tenantId, agent.id),
+          findAgentLocale(app.deps.db, tenantId, agent.id),
+        ]);
       if (requested !== undefined && !versions.some((v) => v.version === requested)) {
         throw new NotFoundError('agent version', String(requested));
       }
@@ -189,6 +199,8 @@ export const agentRoutes: FastifyPluginAsyncTypebox = async (app) => {
         versions: versions.map((v) => ({ ...v, createdAt: v.createdAt.toISOString() })),
         ...(llm ? { llm: llmSettingsToBody(llm) } : {}),
         ...(resultWebhook ? { result_webhook: resultWebhookToBody(resultWebhook) } : {}),
+        keep_effects: keepEffects,
+        ...(locale !== undefined ? { locale } : {}),
         ...(stored.topics.length > 0
           ? {
               topics: await Promise.all(
@@ -235,7 +247,11 @@ export const agentRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }
       const rows = await listAgentActions(app.deps.db, req.principal.tenantId, agent.id);
       const actions = rows.map((row) => row.canonical as unknown as CanonicalAction);
-      const exported = exportTools(actions, format, target === undefined ? {} : { url: target });
+      const locale = await findAgentLocale(app.deps.db, req.principal.tenantId, agent.id);
+      const exported = exportTools(actions, format, {
+        ...(target === undefined ? {} : { url: target }),
+        ...(locale === undefined ? {} : { locale }),
+      });
       // The tools are plain JSON; their interfaces just carry no index signature.
       return { ...exported, tools: exported.tools as unknown as Record<string, unknown>[] };
     },

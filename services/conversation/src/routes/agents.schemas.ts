@@ -50,6 +50,11 @@ export const SavedAgent = Type.Object({
   ),
 });
 
+const LOCALE =
+  'The agent\'s locale (BCP 47, e.g. fr-FR): which text of an action\'s per-locale delayed_message / failure_message its runs say, and the language of the default "still working" text. Absent: English. A setting of the agent, not of a version.';
+const KEEP_EFFECTS =
+  "Test calls (sandbox conversations) of this agent keep their side effects when they end; by default ending one (POST …/end, or its session's idle timeout) undoes them. A conversation's own keep_effects wins. A setting of the agent, not of a version.";
+
 export const Agent = Type.Object({
   name: Type.String(),
   instructions: Type.String(),
@@ -66,6 +71,8 @@ export const Agent = Type.Object({
   ),
   llm: Type.Optional(Type.Required(LlmSettingsBody)),
   result_webhook: Type.Optional(Type.Required(ResultWebhookBody)),
+  keep_effects: Type.Boolean({ description: KEEP_EFFECTS }),
+  locale: Type.Optional(Type.String({ description: LOCALE })),
   topics: Type.Optional(
     Type.Array(
       Type.Object({
@@ -122,6 +129,10 @@ export const PutAgentSchema = {
       }),
       llm: Type.Optional(LlmSettingsBody),
       result_webhook: Type.Optional(ResultWebhookBody),
+      keep_effects: Type.Optional(Type.Boolean({ default: false, description: KEEP_EFFECTS })),
+      locale: Type.Optional(
+        Type.String({ pattern: '^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$', maxLength: 35, description: LOCALE }),
+      ),
       library: Type.Optional(
         Type.Array(Type.Unknown(), {
           maxItems: TOPIC_LIMITS.library,

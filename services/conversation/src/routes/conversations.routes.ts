@@ -1,6 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { CallChannels, type JsonObject, NotFoundError, ValidationError } from '@switchboard/common';
-import { createConversation, findAgentByName, findConversation, findRun, listRuns } from '@switchboard/db';
+import {
+  createConversation,
+  findAgentByName,
+  findConversation,
+  findRun,
+  listRuns,
+  setConversationKeepEffects,
+} from '@switchboard/db';
 import { inRequestContext } from '../request-context.js';
 import { fromStoredResult } from '../results.js';
 import { runCall } from '../run-call.js';
@@ -46,6 +53,9 @@ export const conversationRoutes: FastifyPluginAsyncTypebox = async (app) => {
           ...(controlUrl !== undefined ? { controlUrl } : {}),
         },
       );
+      if (req.body.keep_effects !== undefined) {
+        await setConversationKeepEffects(app.deps.db, req.principal.tenantId, conversation.id, req.body.keep_effects);
+      }
       return reply.status(201).send({
         id: conversation.id,
         agent: agent.name,

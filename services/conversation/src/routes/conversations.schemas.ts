@@ -153,7 +153,13 @@ export const CreateConversationSchema = {
         Type.Boolean({
           default: false,
           description:
-            'A test call: its side effects are recorded and undone by POST /v1/conversations/{id}/compensate',
+            'A test call: its side effects are recorded, undone when it ends (POST /v1/conversations/{id}/end, or its idle timeout) unless keep_effects, and on demand by POST /v1/conversations/{id}/compensate',
+        }),
+      ),
+      keep_effects: Type.Optional(
+        Type.Boolean({
+          description:
+            "A test call that keeps its side effects when it ends (a booking stays booked). Absent: the agent's keep_effects decides (default false: they are undone).",
         }),
       ),
       channel: Type.Optional(

@@ -1,12 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyPluginAsyncTypebox, Static } from '@fastify/type-provider-typebox';
 import { NotFoundError } from '@switchboard/common';
 import { ControlKind } from '@switchboard/contracts';
-import { findConversation, listSandboxEffects, type SandboxEffectState } from '@switchboard/db';
+import { findConversation, findTestCallCleanup, listSandboxEffects, type SandboxEffectState } from '@switchboard/db';
 import { publishControl } from '../controls.js';
 import { ConflictError } from '../errors.js';
 import { inRequestContext } from '../request-context.js';
-import { CompensateSchema, SandboxEffectsSchema } from './sandbox.schemas.js';
+import { type Cleanup, CompensateSchema, SandboxEffectsSchema } from './sandbox.schemas.js';
 
 /** The control id of a compensate request: derived from its Idempotency-Key, else random. */
 export function compensateControlId(tenantId: string, conversationId: string, idempotencyKey?: string): string {
@@ -69,9 +69,14 @@ export const sandboxRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const tenantId = req.principal.tenantId;
       const conversation = await findConversation(app.deps.db, tenantId, req.params.id);
       if (!conversation) throw new NotFoundError('conversation', req.params.id);
-      const effects = await listSandboxEffects(app.deps.db, tenantId, conversation.id);
+      const [effects, cleanup] = await Promise.all([
+        listSandboxEffects(app.deps.db, tenantId, conversation.id),
+        findTestCallCleanup(app.deps.db, tenantId, conversation.id),
+      ]);
       return {
         sandbox: conversation.sandbox,
+        keepEffects: cleanup?.keepEffects ?? null,
+        cleanup: (cleanup?.cleanup ?? null) as Static<typeof Cleanup> | null,
         summary: summarize(effects.map((e) => e.state)),
         effects: effects.map((e) => ({
           id: e.id,

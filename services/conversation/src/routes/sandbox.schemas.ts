@@ -33,6 +33,33 @@ export const Effect = Type.Object({
   updatedAt: Type.String(),
 });
 
+const CleanupItem = Type.Object({
+  id: Type.String(),
+  operation: Type.String(),
+  provider: Type.String(),
+  providerRef: Type.Union([Type.String(), Type.Null()]),
+  description: Type.String(),
+  reason: Type.Union([Type.String(), Type.Null()]),
+});
+
+/** What the automatic clean-up at the end of a test call did. */
+export const Cleanup = Type.Object(
+  {
+    status: Type.Union([Type.Literal('undone'), Type.Literal('incomplete'), Type.Literal('kept')], {
+      description:
+        'undone: every effect that can be undone was; incomplete: some could not be (failed; POST …/compensate tries again); kept: keep_effects said to leave them',
+    }),
+    trigger: Type.Union([Type.Literal('ended'), Type.Literal('idle')], {
+      description: "ended: POST …/end; idle: the session's idle timeout",
+    }),
+    undone: Type.Array(CleanupItem, { description: 'Undone by the clean-up, newest effect first' }),
+    irreversible: Type.Array(CleanupItem, { description: 'Can never be undone (SMS, transfers, custom HTTP calls)' }),
+    failed: Type.Array(CleanupItem, { description: 'Could not be undone, with the reason' }),
+    at: Type.String({ description: 'When it finished' }),
+  },
+  { description: 'What the automatic clean-up did when the test call ended; null until then' },
+);
+
 /** `POST /v1/conversations/:id/compensate`. */
 export const CompensateSchema = {
   description:
@@ -56,7 +83,15 @@ export const SandboxEffectsSchema = {
     'The side effects a test call recorded, oldest first, with what became of them: pending (to undo), undone, failed (the last compensation could not undo it; the next one retries) or irreversible.',
   params: ConversationParams,
   response: {
-    200: Type.Object({ sandbox: Type.Boolean(), summary: Summary, effects: Type.Array(Effect) }),
+    200: Type.Object({
+      sandbox: Type.Boolean(),
+      keepEffects: Type.Union([Type.Boolean(), Type.Null()], {
+        description: "The conversation's own keep_effects (null: its agent's decides when it ends)",
+      }),
+      cleanup: Type.Union([Cleanup, Type.Null()]),
+      summary: Summary,
+      effects: Type.Array(Effect),
+    }),
     ...errorResponses(404),
   },
 };

@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { NotFoundError } from '@switchboard/common';
+import { ControlKind } from '@switchboard/contracts';
 import {
   appendTranscriptMessage,
   endConversation,
@@ -7,8 +9,10 @@ import {
   listTranscript,
   type TranscriptEntry,
 } from '@switchboard/db';
+import { publishControl } from '../controls.js';
 import type { ConversationEnds } from '../conversation-ends.js';
 import { ConflictError } from '../errors.js';
+import { inRequestContext } from '../request-context.js';
 import { Scopes } from '../scopes.js';
 import { AppendMessageSchema, DEFAULT_PAGE, EndConversationSchema, TranscriptSchema } from './transcript.schemas.js';
 
@@ -16,6 +20,12 @@ import { AppendMessageSchema, DEFAULT_PAGE, EndConversationSchema, TranscriptSch
 export interface TranscriptRoutesOptions {
   /** Told when a conversation ends here, so its WebSocket streams close at once. */
   ends: ConversationEnds;
+}
+
+/** The control id of a conversation's end: one per conversation (JetStream drops repeats). */
+export function endControlId(tenantId: string, conversationId: string): string {
+  const digest = createHash('sha256').update(`${tenantId}\u0000${conversationId}\u0000end`).digest('hex');
+  return `ctl_${digest.slice(0, 32)}`;
 }
 
 function toApi(entry: TranscriptEntry) {
@@ -84,9 +94,20 @@ export const transcriptRoutes: FastifyPluginAsyncTypebox<TranscriptRoutesOptions
       schema: EndConversationSchema,
     },
     async (req) => {
-      const outcome = await endConversation(app.deps.db, req.principal.tenantId, req.params.id);
+      const tenantId = req.principal.tenantId;
+      const outcome = await endConversation(app.deps.db, tenantId, req.params.id);
       if (!outcome) throw new NotFoundError('conversation', req.params.id);
       options.ends.ended(req.params.id);
+      // The session finishes what it has and ends (a test call cleans up first). Published again
+      // when repeated, under the same id: a retry after a failed publish still reaches it.
+      await inRequestContext(req.otel.context, () =>
+        publishControl(app.deps, {
+          controlId: endControlId(tenantId, req.params.id),
+          tenantId,
+          conversationId: req.params.id,
+          kind: ControlKind.END,
+        }),
+      );
       return { id: req.params.id, status: 'ended' as const, endedAt: outcome.endedAt.toISOString() };
     },
   );

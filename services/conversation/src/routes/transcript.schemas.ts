@@ -94,10 +94,11 @@ export const TranscriptSchema = {
 export const EndConversationSchema = {
   summary: 'End the conversation',
   description:
-    'Marks the conversation ended: tool calls and messages are refused with 409 from then on, and its WebSocket event streams close once their last events are sent. Repeating it is harmless. Nothing is published for the session workflow: the status is the signal.',
+    "Marks the conversation ended: tool calls and messages are refused with 409 from then on, and its WebSocket event streams close once their last events are sent. Its session workflow finishes the tool calls it has and ends; a test call (sandbox) first undoes its side effects unless keep_effects (the conversation's or its agent's) says to keep them — see `cleanup` in GET /v1/conversations/{id}/sandbox-effects. Repeating it is harmless.",
   params: ConversationParams,
   response: {
     200: Type.Object({ id: Type.String(), status: Type.Literal('ended'), endedAt: Type.String() }),
-    ...errorResponses(404),
+    // 503: the message to the session could not be published (the conversation is ended; repeat).
+    ...errorResponses(404, 503),
   },
 };

@@ -10,6 +10,7 @@ import {
   deliversLater,
   type EffectRequest,
   interpret,
+  pickLocale,
   spokenMessages,
 } from '@switchboard/actions';
 import type { JsonObject, JsonValue } from '@switchboard/common';
@@ -206,8 +207,9 @@ async function execute(
               out.emit({
                 kind: 'progress',
                 data: {
-                  // Not the progress message: that is an unrendered template here.
-                  message: 'One moment, still working on that.',
+                  // Not the progress message (an unrendered template here): the action's own
+                  // delayed message, which the conversation service put in the agent's locale.
+                  message: pickLocale(action.messages?.delayed, undefined) ?? 'One moment, still working on that.',
                   still_working: true,
                   step: request.stepPointer,
                 },
@@ -223,6 +225,7 @@ async function execute(
             });
           }
           if (control === 'pause_inactivity') inactivity.paused(request.payload, Date.now());
+          if (control === 'resume_inactivity') inactivity.lifted();
           failOnStatus(effectResult, traits?.failsOnStatus);
           if (traits?.tracksBooking) bookings.booked(intent, request.payload, effectResult);
           if (traits?.changesBooking && patched(BOOKING_FOLLOW_PATCH)) {

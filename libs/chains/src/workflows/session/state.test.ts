@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InactivityPause } from './state.js';
+import { callIsOver, InactivityPause } from './state.js';
 
 describe('InactivityPause', () => {
   it('holds from an explicit pause until its duration is over', () => {
@@ -28,5 +28,23 @@ describe('InactivityPause', () => {
     expect(pause.carry()).toBeUndefined();
     pause.paused({ duration_seconds: 30 }, 0);
     expect(new InactivityPause(pause.carry()).holdsUntil(29_999)).toBe(30_000);
+  });
+
+  it('ends at an explicit resume (or the end of the call), and a later pause starts afresh', () => {
+    const pause = new InactivityPause();
+    pause.paused({ duration_seconds: 600 }, 0);
+    pause.lifted();
+    expect(pause.holdsUntil(1_000)).toBeUndefined();
+    expect(pause.carry()).toBeUndefined();
+    pause.paused({ duration_seconds: 10 }, 2_000);
+    expect(pause.holdsUntil(3_000)).toBe(12_000);
+  });
+});
+
+describe('callIsOver', () => {
+  it("is true for Twilio's final call statuses only", () => {
+    const at = (status: string) => callIsOver({ callSid: 'CA1', status, at: 0 });
+    expect(['completed', 'busy', 'no-answer', 'failed', 'canceled'].every(at)).toBe(true);
+    expect(['queued', 'ringing', 'in-progress'].some(at)).toBe(false);
   });
 });

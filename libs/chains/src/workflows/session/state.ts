@@ -119,8 +119,9 @@ export class Bookings {
  * The caller's explicit inactivity pause (the `pause_inactivity_timer` built-in,
  * `session.pause_inactivity`): the runtime was told to wait `duration_seconds` for the caller.
  * Every run is wrapped in an automatic pause and resume; while an explicit pause holds, the
- * automatic resume is not sent, so it never cancels the caller's pause. It holds until its own
- * duration is over (the runtime times it too) or the call ends; a later explicit pause extends it.
+ * automatic resume is not sent, so it never cancels the caller's pause. It holds until an
+ * explicit resume (`resume_inactivity_timer`, `session.resume_inactivity`), its own duration
+ * (the runtime times it too) or the end of the call; a later explicit pause extends it.
  */
 export class InactivityPause {
   constructor(private untilMs: number | undefined = undefined) {}
@@ -130,6 +131,10 @@ export class InactivityPause {
     if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds <= 0) return;
     this.untilMs = Math.max(this.untilMs ?? 0, nowMs + seconds * 1000);
   }
+  /** Ends the explicit pause: an explicit resume succeeded, or the call ended. */
+  lifted(): void {
+    this.untilMs = undefined;
+  }
   /** When the explicit pause ends, if one holds at `nowMs`. */
   holdsUntil(nowMs: number): number | undefined {
     return this.untilMs !== undefined && nowMs < this.untilMs ? this.untilMs : undefined;
@@ -137,6 +142,14 @@ export class InactivityPause {
   carry(): number | undefined {
     return this.untilMs;
   }
+}
+
+/** Call statuses after which the call is over (Twilio's final statuses). */
+const CALL_OVER = new Set(['completed', 'busy', 'no-answer', 'failed', 'canceled']);
+
+/** Whether a call status callback says the call is over (an explicit pause ends with it). */
+export function callIsOver(update: CallStatusUpdate): boolean {
+  return CALL_OVER.has(update.status);
 }
 
 function asObject(value: JsonValue | undefined): { [key: string]: JsonValue } {
