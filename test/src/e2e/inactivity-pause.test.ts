@@ -123,7 +123,8 @@ describe('an explicit inactivity pause', () => {
   });
 
   it('is lifted by an explicit resume: later runs end with the automatic resume again', async () => {
-    const conv = (await stack.api('POST', '/v1/conversations', { agent: 'patient' })).body.id as string;
+    const conv = (await stack.api('POST', '/v1/conversations', { agent: 'patient', channel: 'twilio' })).body
+      .id as string;
     await call(conv, 'Give Time');
     expect(controls((await call(conv, 'take_note', { note: 'a' })).events)).toEqual(['pause_inactivity+auto']);
 
@@ -141,7 +142,8 @@ describe('an explicit inactivity pause', () => {
   });
 
   it('is not lifted when the stuck-run sweeper ends a run of the conversation', async () => {
-    const conv = (await stack.api('POST', '/v1/conversations', { agent: 'patient' })).body.id as string;
+    const conv = (await stack.api('POST', '/v1/conversations', { agent: 'patient', channel: 'twilio' })).body
+      .id as string;
     await call(conv, 'Give Time');
     // A run whose first event went out but whose intent its session never got (as if lost
     // between the two): the sweeper ends it failed, and must not resume the timer for it.
