@@ -35,6 +35,7 @@ import {
   withdrawAcceptedRun,
 } from '@switchboard/db';
 import { currentTraceHeaders, SpanKind, type Tracer, traceIdOf, withSpan } from '@switchboard/telemetry';
+import { publishAccepted } from './accepted-event.js';
 import { statusOfActions } from './agent-status.js';
 import { publishControl } from './controls.js';
 import { ActionNotConfiguredError, ConflictError, IdempotencyKeyReusedError } from './errors.js';
@@ -213,6 +214,8 @@ export class ToolCalls {
             if (inserted) await withdrawAcceptedRun(db, intentId);
             throw err;
           }
+          // Speakable at once: the intent is durable, so the call is accepted (see accepted-event.ts).
+          if (inserted) await publishAccepted(this.deps.bus, { ...accepted, trace });
           if (!inserted) {
             // A retry of a call in progress: its result (or its question) may already be out.
             const stored = await this.lastOutcome(req.conversationId, intentId);

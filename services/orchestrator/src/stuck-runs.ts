@@ -212,8 +212,9 @@ export class StuckRunSweeper {
         const atMs = Date.now();
         const error = { code: RUN_ABANDONED, message: ABANDON_MESSAGES[reason], retryable: false };
         const events: PublishedEvent[] = [{ seq: (lastSeq ?? -1) + 1, kind: 'failed', data: { ...error }, atMs }];
-        // Events went out, so the runtime paused its inactivity timer for it: resume it.
-        if (lastSeq !== undefined) {
+        // The session's events went out (its first batch pauses the runtime's inactivity timer;
+        // an `accepted` alone, sequence 0, is the conversation service's): resume it.
+        if (lastSeq !== undefined && lastSeq > 0) {
           events.push({
             seq: lastSeq + 2,
             kind: 'call_control',
