@@ -11,7 +11,12 @@
  * SSE needs nothing but fetch. The event's own emission time (`at`, server clock, same machine)
  * is kept too, as `firstEventEmitted`. Time to result: until the HTTP response.
  */
-import { BookingLifecycleWorkflowType, sessionWorkflowId, smsThreadWorkflowId } from '@switchboard/contracts';
+import {
+  type BookingLifecycleInput,
+  BookingLifecycleWorkflowType,
+  sessionWorkflowId,
+  smsThreadWorkflowId,
+} from '@switchboard/contracts';
 import { Client, Connection } from '@temporalio/client';
 import type { TestStack } from '../support/stack.js';
 import { phoneFor, type Slot } from './booking.js';
@@ -194,9 +199,17 @@ export function switchboardDriver(stack: TestStack, slotFor: (index: number) => 
 /** How long the last chain's lifecycle may take to be visible and waiting (its confirmation SMS sent). */
 const SETTLE_MS = 10_000;
 
+/** The conversation a booking lifecycle belongs to, from its start input. */
+async function lifecycleConversation(client: Client, workflowId: string): Promise<string | undefined> {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  const data = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0]?.data;
+  if (!data) return undefined;
+  return (JSON.parse(Buffer.from(data).toString('utf8')) as Partial<BookingLifecycleInput>).conversationId;
+}
+
 /**
- * The engine work of one chain: its session, the booking's lifecycle (found by type and start
- * time: the chain ran alone) and the SMS thread of its phone, once the lifecycle waits.
+ * The engine work of one chain: its session, the booking's lifecycle (found by type, start time
+ * and conversation) and the SMS thread of its phone, once the lifecycle waits.
  */
 async function chainWork(
   client: Client,
@@ -206,7 +219,9 @@ async function chainWork(
   const query = `WorkflowType = '${BookingLifecycleWorkflowType}' AND StartTime >= '${chain.startedAt.toISOString()}'`;
   const ids = async () => {
     const lifecycles: string[] = [];
-    for await (const w of client.workflow.list({ query })) lifecycles.push(w.workflowId);
+    // The chain before may have started its lifecycle after this one began: keep this one's.
+    for await (const w of client.workflow.list({ query }))
+      if ((await lifecycleConversation(client, w.workflowId)) === chain.conversationId) lifecycles.push(w.workflowId);
     return [
       sessionWorkflowId(tenantId, chain.conversationId),
       ...lifecycles,
