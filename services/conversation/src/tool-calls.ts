@@ -42,6 +42,7 @@ import {
   withdrawAcceptedRun,
 } from '@switchboard/db';
 import { currentTraceHeaders, SpanKind, type Tracer, traceIdOf, withSpan } from '@switchboard/telemetry';
+import { publishAccepted } from './accepted-event.js';
 import { activeAgentOf, findActiveTopicAction } from './active-agent.js';
 import { statusOfActions } from './agent-status.js';
 import { answerEarly, progressText } from './async-answer.js';
@@ -255,6 +256,8 @@ export class ToolCalls {
             if (inserted) await withdrawAcceptedRun(db, intentId);
             throw err;
           }
+          // Speakable at once: the intent is durable, so the call is accepted (see accepted-event.ts).
+          if (inserted) await publishAccepted(this.deps.bus, { ...accepted, trace });
           if (!inserted) {
             // A retry of a call in progress: its result (or its question) may already be out.
             const stored = await this.lastOutcome(req.conversationId, intentId);

@@ -158,7 +158,10 @@ async function rejectMessage(
     retryable: false,
   };
   const now = Date.now();
-  const failed: PublishedEvent = { seq: 0, kind: 'failed', data: { ...error }, atMs: now };
+  // The conversation service announced the call as accepted (sequence 0, see its
+  // accepted-event.ts): the run's events say so too, and its failure follows.
+  const accepted: PublishedEvent = { seq: 0, kind: 'accepted', data: { action: run.actionName }, atMs: now };
+  const failed: PublishedEvent = { seq: 1, kind: 'failed', data: { ...error }, atMs: now };
   deps.log.error(
     { ...ids, intentId, code: error.code, err: rejection.err },
     'intent will never be handed over; run failed',
@@ -172,11 +175,11 @@ async function rejectMessage(
       traceparent: traceFromHeaders(msg.headers).traceparent,
     },
     first: false,
-    events: [failed],
+    events: [accepted, failed],
     final: {
       status: 'failed',
       messages: [],
-      events: [failed],
+      events: [accepted, failed],
       outputs: {},
       error,
       startedAtMs: now,

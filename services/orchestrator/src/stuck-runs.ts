@@ -275,7 +275,9 @@ export function abandonEvents(
   pausedUntilMs: number | undefined,
 ): PublishedEvent[] {
   const events: PublishedEvent[] = [{ seq: (lastSeq ?? -1) + 1, kind: 'failed', data: { ...error }, atMs }];
-  if (lastSeq === undefined) return events;
+  // No session event went out (an `accepted` alone, sequence 0, is the conversation service's):
+  // nothing paused the runtime's inactivity timer, so there is nothing to resume.
+  if (lastSeq === undefined || lastSeq === 0) return events;
   if (pausedUntilMs !== undefined && pausedUntilMs > atMs) {
     events.push({
       seq: lastSeq + 2,

@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 
 /** The sections the harness can run, in the order it runs them. */
-export const BenchSections = ['nats', 'temporal', 'naive', 'switchboard', 'sb-export', 'scale'] as const;
+export const BenchSections = ['nats', 'temporal', 'equal-work', 'naive', 'switchboard', 'sb-export', 'scale'] as const;
 export type BenchSection = (typeof BenchSections)[number];
 /** Sections run only when asked for (`--sections`). */
 const OPT_IN: readonly BenchSection[] = ['sb-export'];

@@ -186,7 +186,8 @@ describe('an intent that can never be handed over', () => {
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ status: 'failed', error: { code: 'intent_undecodable', retryable: false } });
     expect(res.body.error.message).toMatch(/^the orchestrator cannot decode this tool call: /);
-    expect(res.body.events.map((e: { kind: string }) => e.kind)).toEqual(['failed']);
+    // Accepted (announced by the conversation service when it took the call), then failed.
+    expect(res.body.events.map((e: { kind: string }) => e.kind)).toEqual(['accepted', 'failed']);
     expect(await runsOf(conv)).toEqual([{ status: 'failed', error_code: 'intent_undecodable' }]);
     const run = await stack.api('GET', `/v1/runs/${res.body.id}`);
     expect(run.body).toMatchObject({ status: 'failed', error: { code: 'intent_undecodable' } });
