@@ -43,7 +43,7 @@ import {
 } from '@switchboard/db';
 import { currentTraceHeaders, SpanKind, type Tracer, traceIdOf, withSpan } from '@switchboard/telemetry';
 import { activeAgentOf, findActiveTopicAction } from './active-agent.js';
-import { statusOfActions } from './agent-status.js';
+import { agentRuntimes, statusOfActions } from './agent-status.js';
 import { answerEarly, progressText } from './async-answer.js';
 import { publishControl } from './controls.js';
 import { ActionNotConfiguredError, ConflictError, IdempotencyKeyReusedError } from './errors.js';
@@ -157,7 +157,8 @@ export class ToolCalls {
       (await resolveToolCallAction(db, req.tenantId, agent, req.name, req.topic));
     // Seed: "check action status is 'Configured'". Anything else would only fail, after the call
     // was accepted; refused here, nothing is accepted, published or stored.
-    const [status] = await statusOfActions(db, req.tenantId, [action]);
+    // With the runtimes the agent serves, a call-control step one of them cannot do is Error too.
+    const [status] = await statusOfActions(db, req.tenantId, [action], await agentRuntimes(db, req.tenantId, agent.id));
     if (status !== undefined && status.status !== 'configured') {
       throw new ActionNotConfiguredError(req.name, status.status, status.problems);
     }
