@@ -9,7 +9,7 @@ import {
 } from '@nats-io/jetstream';
 import { connect, headers, type MsgHdrs, type NatsConnection, nanos } from '@nats-io/transport-node';
 import { UnavailableError } from '@switchboard/common';
-import { Headers, Streams, Subjects } from '@switchboard/contracts';
+import { Headers, INTENT_PARTITIONS, Streams, Subjects } from '@switchboard/contracts';
 
 /** A connection to the bus with its JetStream handles. */
 export interface Bus {
@@ -59,6 +59,19 @@ export interface StreamOptions {
   duplicateWindowMs?: number;
   /** How long events and results are kept for replay (SSE reconnects). Default 24 h. */
   eventsMaxAgeMs?: number;
+  /** Replicas of each stream (see {@link streamReplicas}). Default 1. */
+  replicas?: number;
+}
+
+/**
+ * Replicas a stream should have on the server `nc` is connected to: 3 when that server is
+ * part of a cluster of three or more (a NATS node lost then loses nothing), as many as the
+ * cluster has when smaller, 1 on a single server.
+ */
+export function streamReplicas(nc: NatsConnection): number {
+  const info = nc.info;
+  if (!info?.cluster) return 1;
+  return Math.min(3, Math.max(1, info.connect_urls?.length ?? 1));
 }
 
 /**
@@ -67,12 +80,21 @@ export interface StreamOptions {
  */
 export async function ensureStreams(jsm: JetStreamManager, options: StreamOptions = {}): Promise<void> {
   const dup = nanos(options.duplicateWindowMs ?? 120_000);
+  const replicas = options.replicas ?? 1;
   const intents = {
     name: Streams.Intents,
     subjects: [Subjects.IntentsAll],
     retention: RetentionPolicy.Workqueue,
     storage: StorageType.File,
     duplicate_window: dup,
+    // Stores each intent under its conversation's partition, deterministic in tenant and
+    // conversation: one consumer per partition keeps a conversation's intents in order however
+    // many orchestrators there are (see the orchestrator's intent consumer).
+    subject_transform: {
+      src: 'sb.intent.*.*',
+      dest: `sb.intent.{{partition(${INTENT_PARTITIONS},1,2)}}.{{wildcard(1)}}.{{wildcard(2)}}`,
+    },
+    num_replicas: replicas,
   };
   const events = {
     name: Streams.Events,
@@ -82,6 +104,7 @@ export async function ensureStreams(jsm: JetStreamManager, options: StreamOption
     duplicate_window: dup,
     max_age: nanos(options.eventsMaxAgeMs ?? 24 * 3600_000),
     allow_direct: true,
+    num_replicas: replicas,
   };
   const inbound = {
     name: Streams.Inbound,
@@ -90,6 +113,7 @@ export async function ensureStreams(jsm: JetStreamManager, options: StreamOption
     storage: StorageType.File,
     // Twilio retries a webhook for up to a few minutes; message ids are its own ids.
     duplicate_window: nanos(Math.max(options.duplicateWindowMs ?? 120_000, 600_000)),
+    num_replicas: replicas,
   };
   for (const config of [intents, events, inbound]) {
     try {
