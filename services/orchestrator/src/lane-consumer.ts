@@ -22,6 +22,8 @@ export interface LaneConsumerOptions<T> {
   group?: string;
   /** How long the server waits for an ack before redelivering. Default 30 s. */
   ackWaitMs?: number;
+  /** How long each pull request lives, so at most this long passes between two pulls. Default 30 s. */
+  pullExpiresMs?: number;
   /**
    * Whether a failed hand-over keeps its lane: retried in place (same back-off, the message kept
    * in progress) rather than nak'ed, so no later message of its lane overtakes it. On `stop()`
@@ -102,6 +104,7 @@ export async function startLaneConsumer<T>(options: LaneConsumerOptions<T>): Pro
   const consumer = await bus.js.consumers.get(options.stream, options.durable);
   const messages: ConsumerMessages = await consumer.consume({
     max_messages: options.maxInFlight,
+    ...(options.pullExpiresMs === undefined ? {} : { expires: options.pullExpiresMs }),
     ...(options.group === undefined ? {} : { group: options.group }),
   });
   const lanes = new Map<string, Promise<void>>();
@@ -131,15 +134,21 @@ export async function startLaneConsumer<T>(options: LaneConsumerOptions<T>): Pro
     }
     // Given back unhandled when stopping: the message ahead of it in its lane may have been.
     if (stopping) return msg.nak();
-    const keep = setInterval(() => msg.working(), Math.max(250, Math.floor(ackWaitMs / 3)));
-    try {
-      for (let attempt = msg.info.deliveryCount; !(await handleOnce(value, msg, attempt)); attempt++) {
-        await Promise.race([stopped, new Promise((r) => setTimeout(r, backoffMs(attempt)))]);
-        if (stopping) return msg.nak();
-      }
-    } finally {
-      clearInterval(keep);
+    for (let attempt = msg.info.deliveryCount; !(await handleOnce(value, msg, attempt)); attempt++) {
+      await Promise.race([stopped, new Promise((r) => setTimeout(r, backoffMs(attempt)))]);
+      if (stopping) return msg.nak();
     }
+  };
+
+  /**
+   * With `holdLane`, a message is kept in progress from its receipt until it is done, also
+   * while it waits behind its lane or for a slot: the server redelivers nothing this replica
+   * still holds (the ack wait only matters once the replica is gone).
+   */
+  const keepAlive = (msg: JsMsg): (() => void) => {
+    if (!options.holdLane) return () => {};
+    const timer = setInterval(() => msg.working(), Math.max(250, Math.floor(ackWaitMs / 3)));
+    return () => clearInterval(timer);
   };
 
   /** Hands a message over once; false when it failed and is to be retried in place. */
@@ -233,7 +242,8 @@ export async function startLaneConsumer<T>(options: LaneConsumerOptions<T>): Pro
         await occupy(() => reject(msg, { reason: 'undecodable', err }));
         continue;
       }
-      await occupy(() => handle(value, msg), options.laneOf(value, msg));
+      const release = keepAlive(msg);
+      await occupy(() => handle(value, msg).finally(release), options.laneOf(value, msg));
     }
   })();
 

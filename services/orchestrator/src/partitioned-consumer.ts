@@ -14,10 +14,11 @@ export interface PartitionedConsumerOptions<T>
   /** The priority group every replica pulls in; the server pins each partition to one of them. */
   group: string;
   /**
-   * How long a delivered message stays with its replica without an ack (kept alive while it is
-   * being handed over). A partition moves to another replica only after its pinned replica
-   * stopped pulling for longer than this, so everything the lost replica held has been given
-   * back (redeliveries come before new messages) by the time the new one pulls: in order.
+   * How long a delivered message stays with its replica without an ack (kept alive while the
+   * replica holds it). A partition moves to another replica only once its pinned replica has
+   * not pulled for `pinTimeoutMs`, longer than a pull lives plus this, so everything the lost
+   * replica held is due again (and redeliveries come before new messages) by the time the new
+   * one is pinned: in order.
    */
   ackWaitMs: number;
   /**
@@ -69,6 +70,7 @@ export async function startPartitionedConsumer<T>(
       },
       group,
       ackWaitMs,
+      pullExpiresMs: pullExpiresMs(ackWaitMs),
       holdLane: true,
     });
   const partitions: (LaneConsumer | undefined)[] = [];
@@ -145,11 +147,21 @@ export async function startPartitionedConsumer<T>(
 }
 
 /**
- * How long a pinned replica may stop pulling before the server moves its partition: longer
- * than the ack wait by a margin, so the messages it held are due for redelivery by then.
+ * How long a pull request of a partition lives: a pinned replica pulls at least this often
+ * (the server unpins a client that has not pulled for the pin timeout, busy or not).
+ */
+export function pullExpiresMs(ackWaitMs: number): number {
+  return Math.max(1_000, Math.floor(ackWaitMs / 2));
+}
+
+/**
+ * How long a pinned replica may go without pulling before the server moves its partition. The
+ * last message it received came on a pull at most `pullExpiresMs` old, and is due again at
+ * most the ack wait after it was last kept alive: past both, with a margin, everything it held
+ * is due for redelivery before another replica is pinned.
  */
 export function pinTimeoutMs(ackWaitMs: number): number {
-  return ackWaitMs + Math.max(1_000, Math.floor(ackWaitMs / 4));
+  return ackWaitMs + pullExpiresMs(ackWaitMs) + Math.max(1_000, Math.floor(ackWaitMs / 4));
 }
 
 /** Hands over what is left on the pre-partition consumer, then deletes it. */
