@@ -28,12 +28,15 @@ export interface BusOptions {
   reconnectForever?: boolean;
 }
 
-/** Connects to NATS and returns JetStream handles. Fails fast if the server is unreachable. */
+/**
+ * Connects to NATS and returns JetStream handles. Fails fast if the server is unreachable.
+ * `url` may list several servers of a cluster, comma-separated.
+ */
 export async function connectBus(url: string, options: BusOptions): Promise<Bus> {
   let nc: NatsConnection;
   try {
     nc = await connect({
-      servers: url,
+      servers: url.split(',').map((u) => u.trim()),
       name: options.name,
       maxReconnectAttempts: options.reconnectForever === false ? 10 : -1,
       reconnectTimeWait: 250,
