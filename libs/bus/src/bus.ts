@@ -119,17 +119,41 @@ export async function ensureStreams(jsm: JetStreamManager, options: StreamOption
     num_replicas: replicas,
   };
   for (const config of [intents, events, inbound]) {
+    await answered(() => ensureStream(jsm, config));
+  }
+}
+
+/**
+ * Runs `op` again while JetStream does not answer (a timeout, or a cluster electing its leaders
+ * after losing a node), for up to about half a minute.
+ */
+async function answered(op: () => Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
     try {
-      await jsm.streams.info(config.name);
-      await jsm.streams.update(config.name, config);
+      return await op();
     } catch (err) {
-      if (!/stream not found/i.test((err as Error).message)) throw err;
-      try {
-        await jsm.streams.add(config);
-      } catch (addErr) {
-        // Another service created it between our info and add.
-        if (!/already in use|exists/i.test((addErr as Error).message)) throw addErr;
-      }
+      const unanswered = /timeout|temporarily unavailable|no responders/i.test((err as Error).message);
+      if (!unanswered || attempt >= 8) throw err;
+      await new Promise((r) => setTimeout(r, 500 * attempt));
+    }
+  }
+}
+
+/** Creates one stream, or updates it to `config`. */
+async function ensureStream(
+  jsm: JetStreamManager,
+  config: Parameters<JetStreamManager['streams']['add']>[0],
+): Promise<void> {
+  try {
+    await jsm.streams.info(config.name);
+    await jsm.streams.update(config.name, config);
+  } catch (err) {
+    if (!/stream not found/i.test((err as Error).message)) throw err;
+    try {
+      await jsm.streams.add(config);
+    } catch (addErr) {
+      // Another service created it between our info and add.
+      if (!/already in use|exists/i.test((addErr as Error).message)) throw addErr;
     }
   }
 }

@@ -1,5 +1,6 @@
 import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
+import type { Logger } from '@switchboard/common';
 import { type LaneConsumer, type LaneConsumerOptions, startLaneConsumer } from './lane-consumer.js';
 
 /** What {@link startPartitionedConsumer} needs beyond a lane consumer's options. */
@@ -56,8 +57,11 @@ export async function startPartitionedConsumer<T>(
 ): Promise<PartitionedConsumer> {
   const { partitions: count, durable, filter, group, ackWaitMs, legacy, presence, rebalanceMs, ...lane } = options;
   const perPartition = Math.max(1, Math.ceil(lane.maxInFlight / count));
-  if (legacy !== undefined) await drainLegacy(options, legacy, perPartition);
-  const start = (p: number) =>
+  if (legacy !== undefined) {
+    await untilAnswered(lane.log, `the drain of ${legacy.durable}`, () => drainLegacy(options, legacy, perPartition));
+  }
+  const start = (p: number) => untilAnswered(lane.log, `partition ${p} of ${lane.stream}`, () => startOne(p));
+  const startOne = (p: number) =>
     startLaneConsumer({
       ...lane,
       maxInFlight: perPartition,
@@ -162,6 +166,24 @@ export function pullExpiresMs(ackWaitMs: number): number {
  */
 export function pinTimeoutMs(ackWaitMs: number): number {
   return ackWaitMs + pullExpiresMs(ackWaitMs) + Math.max(1_000, Math.floor(ackWaitMs / 4));
+}
+
+/**
+ * Runs `start` again while JetStream does not answer (a timeout, or a cluster electing its
+ * leaders after losing a node), for up to about a minute: a replica starting meanwhile waits
+ * instead of exiting.
+ */
+async function untilAnswered<R>(log: Logger, what: string, start: () => Promise<R>): Promise<R> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (err) {
+      const unanswered = /timeout|temporarily unavailable|no responders/i.test((err as Error).message);
+      if (!unanswered || attempt >= 12) throw err;
+      log.warn({ err, attempt }, `JetStream did not answer starting ${what}; trying again`);
+      await new Promise((r) => setTimeout(r, 500 * attempt));
+    }
+  }
 }
 
 /** Hands over what is left on the pre-partition consumer, then deletes it. */
