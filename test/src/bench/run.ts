@@ -51,6 +51,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     exportSpans: false,
     // The bench sends far more than a voice deployment's per-key limit allows.
     serviceEnv: { RATE_LIMIT_PER_KEY_PER_MIN: '0', RATE_LIMIT_PER_TENANT_PER_MIN: '0' },
+    ...(options.replicas === undefined ? {} : { replicas: options.replicas }),
   });
   const sections: SectionReport[] = [];
   let scale: BenchReport['scale'] = null;
