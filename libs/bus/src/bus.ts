@@ -9,7 +9,7 @@ import {
 } from '@nats-io/jetstream';
 import { connect, headers, type MsgHdrs, type NatsConnection, nanos } from '@nats-io/transport-node';
 import { UnavailableError } from '@switchboard/common';
-import { Headers, Streams, Subjects } from '@switchboard/contracts';
+import { Headers, INTENT_PARTITIONS, Streams, Subjects } from '@switchboard/contracts';
 
 /** A connection to the bus with its JetStream handles. */
 export interface Bus {
@@ -28,12 +28,15 @@ export interface BusOptions {
   reconnectForever?: boolean;
 }
 
-/** Connects to NATS and returns JetStream handles. Fails fast if the server is unreachable. */
+/**
+ * Connects to NATS and returns JetStream handles. Fails fast if the server is unreachable.
+ * `url` may list several servers of a cluster, comma-separated.
+ */
 export async function connectBus(url: string, options: BusOptions): Promise<Bus> {
   let nc: NatsConnection;
   try {
     nc = await connect({
-      servers: url,
+      servers: url.split(',').map((u) => u.trim()),
       name: options.name,
       maxReconnectAttempts: options.reconnectForever === false ? 10 : -1,
       reconnectTimeWait: 250,
@@ -59,6 +62,19 @@ export interface StreamOptions {
   duplicateWindowMs?: number;
   /** How long events and results are kept for replay (SSE reconnects). Default 24 h. */
   eventsMaxAgeMs?: number;
+  /** Replicas of each stream (see {@link streamReplicas}). Default 1. */
+  replicas?: number;
+}
+
+/**
+ * Replicas a stream should have on the server `nc` is connected to: 3 when that server is
+ * part of a cluster of three or more (a NATS node lost then loses nothing), as many as the
+ * cluster has when smaller, 1 on a single server.
+ */
+export function streamReplicas(nc: NatsConnection): number {
+  const info = nc.info;
+  if (!info?.cluster) return 1;
+  return Math.min(3, Math.max(1, info.connect_urls?.length ?? 1));
 }
 
 /**
@@ -67,12 +83,21 @@ export interface StreamOptions {
  */
 export async function ensureStreams(jsm: JetStreamManager, options: StreamOptions = {}): Promise<void> {
   const dup = nanos(options.duplicateWindowMs ?? 120_000);
+  const replicas = options.replicas ?? 1;
   const intents = {
     name: Streams.Intents,
     subjects: [Subjects.IntentsAll],
     retention: RetentionPolicy.Workqueue,
     storage: StorageType.File,
     duplicate_window: dup,
+    // Stores each intent under its conversation's partition, deterministic in tenant and
+    // conversation: one consumer per partition keeps a conversation's intents in order however
+    // many orchestrators there are (see the orchestrator's intent consumer).
+    subject_transform: {
+      src: 'sb.intent.*.*',
+      dest: `sb.intent.{{partition(${INTENT_PARTITIONS},1,2)}}.{{wildcard(1)}}.{{wildcard(2)}}`,
+    },
+    num_replicas: replicas,
   };
   const events = {
     name: Streams.Events,
@@ -82,6 +107,7 @@ export async function ensureStreams(jsm: JetStreamManager, options: StreamOption
     duplicate_window: dup,
     max_age: nanos(options.eventsMaxAgeMs ?? 24 * 3600_000),
     allow_direct: true,
+    num_replicas: replicas,
   };
   const inbound = {
     name: Streams.Inbound,
@@ -90,19 +116,44 @@ export async function ensureStreams(jsm: JetStreamManager, options: StreamOption
     storage: StorageType.File,
     // Twilio retries a webhook for up to a few minutes; message ids are its own ids.
     duplicate_window: nanos(Math.max(options.duplicateWindowMs ?? 120_000, 600_000)),
+    num_replicas: replicas,
   };
   for (const config of [intents, events, inbound]) {
+    await answered(() => ensureStream(jsm, config));
+  }
+}
+
+/**
+ * Runs `op` again while JetStream does not answer (a timeout, or a cluster electing its leaders
+ * after losing a node), for up to about half a minute.
+ */
+async function answered(op: () => Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
     try {
-      await jsm.streams.info(config.name);
-      await jsm.streams.update(config.name, config);
+      return await op();
     } catch (err) {
-      if (!/stream not found/i.test((err as Error).message)) throw err;
-      try {
-        await jsm.streams.add(config);
-      } catch (addErr) {
-        // Another service created it between our info and add.
-        if (!/already in use|exists/i.test((addErr as Error).message)) throw addErr;
-      }
+      const unanswered = /timeout|temporarily unavailable|no responders/i.test((err as Error).message);
+      if (!unanswered || attempt >= 8) throw err;
+      await new Promise((r) => setTimeout(r, 500 * attempt));
+    }
+  }
+}
+
+/** Creates one stream, or updates it to `config`. */
+async function ensureStream(
+  jsm: JetStreamManager,
+  config: Parameters<JetStreamManager['streams']['add']>[0],
+): Promise<void> {
+  try {
+    await jsm.streams.info(config.name);
+    await jsm.streams.update(config.name, config);
+  } catch (err) {
+    if (!/stream not found/i.test((err as Error).message)) throw err;
+    try {
+      await jsm.streams.add(config);
+    } catch (addErr) {
+      // Another service created it between our info and add.
+      if (!/already in use|exists/i.test((addErr as Error).message)) throw addErr;
     }
   }
 }

@@ -6,5 +6,6 @@ export {
   ensureStreams,
   publishDurable,
   type StreamOptions,
+  streamReplicas,
   traceFromHeaders,
 } from './bus.js';

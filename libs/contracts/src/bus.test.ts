@@ -62,9 +62,13 @@ describe('intent subjects parsed back', () => {
       tenantId: 'ten_1',
       conversationId: 'conv_2',
     });
+    // As the intents stream stores it, with the partition its subject transform inserted.
+    expect(Subjects.parseIntent('sb.intent.3.ten_1.conv_2')).toEqual({ tenantId: 'ten_1', conversationId: 'conv_2' });
     for (const other of [
       'sb.intent.ten_1',
       'sb.intent.ten_1.conv_2.x',
+      'sb.intent.x3.ten_1.conv_2',
+      'sb.intent.3.ten_1.conv_2.x',
       'sb.conv.conv_2.result.int_3',
       'x.intent.a.b',
       '',

@@ -31,6 +31,8 @@ export type InboundSubjectKind = 'sms' | 'call_status';
 export const Subjects = {
   /** Wildcard bound to the intents stream. */
   IntentsAll: 'sb.intent.>',
+  /** Core NATS (no stream): every orchestrator replica answers here, so each can count them. */
+  OrchestratorPresence: 'sb.presence.orchestrator',
   /** Wildcard bound to the events stream. */
   EventsAll: 'sb.conv.>',
   /** Wildcard bound to the inbound stream. */
@@ -41,9 +43,26 @@ export const Subjects = {
   /** Where an intent for a conversation is published. */
   intent: (tenantId: string, conversationId: string) =>
     `sb.intent.${token('tenant id', tenantId)}.${token('conversation id', conversationId)}`,
-  /** The tenant and conversation an intent subject names; `undefined` for any other subject. */
+  /**
+   * What the intents stream stores an intent under: its stream's subject transform inserts the
+   * conversation's partition (`sb.intent.<partition>.<tenant>.<conversation>`), which a
+   * partition's consumer filters on. Publishers use {@link Subjects.intent}.
+   */
+  intentPartition: (partition: number) => `sb.intent.${partition}.*.*`,
+  /** Matches where the intents stream stores the intents of one conversation, whatever its partition. */
+  intentStored: (tenantId: string, conversationId: string) =>
+    `sb.intent.*.${token('tenant id', tenantId)}.${token('conversation id', conversationId)}`,
+  /** Intents stored before the stream partitioned them (`sb.intent.<tenant>.<conversation>`). */
+  IntentsUnpartitioned: 'sb.intent.*.*',
+  /**
+   * The tenant and conversation an intent subject names, as published or as stored with its
+   * partition; `undefined` for any other subject.
+   */
   parseIntent: (subject: string): { tenantId: string; conversationId: string } | undefined => {
-    const [sb, intent, tenantId, conversationId, ...rest] = subject.split('.');
+    const tokens = subject.split('.');
+    // A stored subject carries the partition (a number) as its third token.
+    if (tokens.length === 5 && /^[0-9]+$/.test(tokens[2] ?? '')) tokens.splice(2, 1);
+    const [sb, intent, tenantId, conversationId, ...rest] = tokens;
     if (sb !== 'sb' || intent !== 'intent' || rest.length > 0) return undefined;
     if (!tenantId || !conversationId || !SUBJECT_TOKEN.test(tenantId) || !SUBJECT_TOKEN.test(conversationId)) {
       return undefined;
@@ -60,9 +79,23 @@ export const Subjects = {
     `sb.conv.${token('conversation id', conversationId)}.result.${token('intent id', intentId)}`,
 } as const;
 
+/**
+ * How many partitions the intents stream spreads conversations over (subject transform
+ * `partition(N, tenant, conversation)`): each has its own consumer, handled by one orchestrator
+ * replica at a time. Changing it moves conversations between partitions: only with no intents
+ * in flight.
+ */
+export const INTENT_PARTITIONS = 8;
+
 /** Durable consumer names. */
 export const Consumers = {
+  /**
+   * The single consumer of intents before they were partitioned; an orchestrator drains what
+   * is left on it (see the orchestrator's intent consumer) and deletes it.
+   */
   Orchestrator: 'orchestrator',
+  /** The consumer of one intent partition (see {@link INTENT_PARTITIONS}). */
+  intentPartition: (partition: number) => `orchestrator-p${partition}`,
   /** The orchestrator's consumer of {@link Streams.Inbound}. */
   OrchestratorInbound: 'orchestrator-inbound',
 } as const;

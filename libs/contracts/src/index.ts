@@ -4,6 +4,7 @@ import { type InboundEvent, InboundEventSchema } from './gen/switchboard/bus/v1/
 export {
   Consumers,
   Headers,
+  INTENT_PARTITIONS,
   type InboundSubjectKind,
   type MessageKind,
   MessageKinds,

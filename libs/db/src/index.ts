@@ -18,6 +18,7 @@ export {
   withdrawAcceptedRun,
 } from './action-runs.js';
 export { findAgentLocale, setAgentLocale } from './agent-locale.js';
+export { findAgentRuntimes, setAgentRuntimes } from './agent-runtimes.js';
 export {
   beginIdempotentTurn,
   findIdempotentTurn,

@@ -4,6 +4,9 @@
  * Postgres (unless NATS_URL / TEMPORAL_ADDRESS / DATABASE_URL point elsewhere), Jaeger for the
  * traces (when installed, unless OTEL_EXPORTER_OTLP_ENDPOINT points elsewhere), the webhook
  * sink, demo data and every service as its own process. State persists in .switchboard/state.
+ *
+ * `npm run dev -- --replicas N` (cluster mode): N processes of every service and a three-node
+ * NATS cluster on loopback, its streams at replicas 3.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,6 +16,7 @@ import { startInfra } from './infra.js';
 import { type JaegerServer, startJaegerIfInstalled } from './jaeger.js';
 import { freePort } from './ports.js';
 import { stopAll } from './process.js';
+import { replicasOf } from './replicas-arg.js';
 import { startProviderSandboxes } from './sandboxes.js';
 import { seedDemo } from './seed.js';
 import { ServiceNames, startServices } from './services.js';
@@ -38,6 +42,7 @@ async function portOr(preferred: number): Promise<number> {
 }
 
 async function main(): Promise<void> {
+  const replicas = replicasOf(process.argv.slice(2));
   mkdirSync(logDir, { recursive: true });
   const external = {
     ...(process.env.NATS_URL ? { natsUrl: process.env.NATS_URL } : {}),
@@ -59,6 +64,8 @@ async function main(): Promise<void> {
     logDir,
     external,
     temporalUiPort: await portOr(Number(process.env.TEMPORAL_UI_PORT ?? 8233)),
+    // Cluster mode keeps its JetStream state apart (streams at replicas 3 in their own stores).
+    ...(replicas > 1 ? { natsCluster: true } : {}),
   });
   const traces = await tracing;
   const jaeger = 'jaeger' in traces ? traces.jaeger : undefined;
@@ -113,6 +120,7 @@ async function main(): Promise<void> {
       temporalAddress: infra.temporalAddress,
       databaseUrl: infra.databaseUrl,
       apiPort: await portOr(Number(process.env.PORT ?? 8080)),
+      replicas,
       logDir,
       env: {
         CREDENTIALS_KEYS: credentialsKeys,
@@ -131,6 +139,8 @@ async function main(): Promise<void> {
     const running = services;
     const endpoints = {
       apiUrl: services.apiUrl,
+      apiUrls: services.apiUrls,
+      replicas,
       apiKey: seed.apiKey,
       tenantId: seed.tenantId,
       platformKey,
@@ -153,7 +163,8 @@ async function main(): Promise<void> {
     writeFileSync(devFile, `${JSON.stringify(endpoints, null, 2)}\n`, { mode: 0o600 });
     console.log(`
 Switchboard is running (endpoints in .switchboard/dev.json, logs in .switchboard/logs).
-  API          ${services.apiUrl}
+  API          ${services.apiUrls.join('  ')}
+  Mode         ${replicas > 1 ? `cluster: ${replicas} processes of every service, NATS cluster of 3 (${infra.natsUrl})` : 'single process per service'}
   Console      ${services.apiUrl}/console/  (Operations: ${services.apiUrl}/console/#operations)
   Temporal UI  ${infra.temporalUiUrl ?? '(external Temporal)'}
   Jaeger       ${jaegerLine(jaeger, noJaeger)}

@@ -14,7 +14,7 @@ export {
   startJaeger,
   startJaegerIfInstalled,
 } from './jaeger.js';
-export { type NatsOptions, type NatsServer, startNats } from './nats.js';
+export { type NatsCluster, type NatsOptions, type NatsServer, startNats, startNatsCluster } from './nats.js';
 export { freePort, waitFor } from './ports.js';
 export { type PostgresOptions, type PostgresServer, startPostgres } from './postgres.js';
 export { type ManagedOptions, type ManagedProcess, spawnManaged, stopAll } from './process.js';
@@ -28,7 +28,14 @@ export {
   exampleAgent,
   seedDemo,
 } from './seed.js';
-export { type ServiceName, ServiceNames, type Services, type ServicesOptions, startServices } from './services.js';
+export {
+  replicaName,
+  type ServiceName,
+  ServiceNames,
+  type Services,
+  type ServicesOptions,
+  startServices,
+} from './services.js';
 export { type Sink, type SinkFault, type SinkRequest, startSink } from './sink.js';
 export { startTemporal, type TemporalOptions, type TemporalServer } from './temporal.js';
 export {

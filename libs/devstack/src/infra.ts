@@ -1,7 +1,7 @@
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type NatsServer, startNats } from './nats.js';
+import { type NatsCluster, type NatsServer, startNats, startNatsCluster } from './nats.js';
 import { type PostgresServer, startPostgres } from './postgres.js';
 import { startTemporal, type TemporalServer } from './temporal.js';
 
@@ -32,6 +32,11 @@ export interface InfraOptions {
    * Default false: an ephemeral stack runs Temporal in memory, which is faster.
    */
   persistTemporal?: boolean;
+  /**
+   * Cluster mode: a three-node NATS cluster on loopback (routes between the nodes; the services
+   * then keep their streams at replicas 3) instead of one nats-server. Default false.
+   */
+  natsCluster?: boolean;
 }
 
 /** A server {@link Infra.restart} can restart in place. */
@@ -43,6 +48,8 @@ export interface RestartOptions {
   kill?: boolean;
   /** How long the server stays down before it starts again, in ms. Default 0. */
   downMs?: number;
+  /** Which node of a NATS cluster (0-based). Default 0. */
+  node?: number;
 }
 
 /** Infrastructure started by {@link startInfra}; `stop()` stops only what it started. */
@@ -78,7 +85,11 @@ export async function startInfra(options: InfraOptions = {}): Promise<Infra> {
     ...(options.temporalUiPort !== undefined ? { uiPort: options.temporalUiPort } : {}),
   };
   const results = await Promise.allSettled([
-    ext.natsUrl ? Promise.resolve(undefined) : startNats(natsOptions),
+    ext.natsUrl
+      ? Promise.resolve(undefined)
+      : options.natsCluster === true
+        ? startNatsCluster({ storeDir: join(state, 'nats-cluster'), logDir })
+        : startNats(natsOptions),
     ext.temporalAddress ? Promise.resolve(undefined) : startTemporal(temporalOptions),
     ext.databaseUrl
       ? Promise.resolve(undefined)
@@ -95,7 +106,7 @@ export async function startInfra(options: InfraOptions = {}): Promise<Infra> {
     throw failure.reason;
   }
   let [nats, temporal, postgres] = results.map((r) => (r.status === 'fulfilled' ? r.value : undefined)) as [
-    NatsServer | undefined,
+    NatsServer | NatsCluster | undefined,
     TemporalServer | undefined,
     PostgresServer | undefined,
   ];
@@ -118,6 +129,7 @@ export async function startInfra(options: InfraOptions = {}): Promise<Infra> {
   const restart: Infra['restart'] = async (piece, restartOptions = {}) => {
     if (piece === 'nats') {
       if (nats === undefined) throw new Error('NATS was not started by startInfra; it cannot be restarted');
+      if ('nodes' in nats) return nats.restartNode(restartOptions.node ?? 0, restartOptions);
       const { port, monitorPort } = nats;
       nats = await replace(nats, restartOptions, () => startNats({ ...natsOptions, port, monitorPort }));
       return;
@@ -130,12 +142,12 @@ export async function startInfra(options: InfraOptions = {}): Promise<Infra> {
     temporal = await replace(temporal, restartOptions, () => startTemporal({ ...temporalOptions, port, namespace }));
   };
   return {
-    natsUrl: ext.natsUrl ?? (nats as NatsServer).url,
+    natsUrl: ext.natsUrl ?? (nats as NatsServer | NatsCluster).url,
     temporalAddress: ext.temporalAddress ?? (temporal as TemporalServer).address,
     temporalNamespace: temporal?.namespace ?? 'default',
     ...(temporal?.uiUrl !== undefined ? { temporalUiUrl: temporal.uiUrl } : {}),
     databaseUrl: ext.databaseUrl ?? (postgres as PostgresServer).url,
-    started: running.map((s) => s.process.name),
+    started: running.flatMap((s) => ('nodes' in s ? s.nodes.map((n) => n.process.name) : [s.process.name])),
     restart,
     stop,
   };

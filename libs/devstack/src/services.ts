@@ -33,6 +33,17 @@ export interface ServicesOptions {
    * (name upper-cased, `-` as `_`), split on spaces.
    */
   nodeArgs?: Partial<Record<ServiceName, string[]>>;
+  /**
+   * Processes of every service (cluster mode): replica 0 keeps the service's name, the others
+   * are `<name>-2`, `<name>-3`, … (their log files too); each conversation replica serves the
+   * API on its own port. Default 1.
+   */
+  replicas?: number;
+}
+
+/** The process name of replica `replica` (0-based) of a service. */
+export function replicaName(name: ServiceName, replica = 0): string {
+  return replica === 0 ? name : `${name}-${replica + 1}`;
 }
 
 /** Extra Node flags of a service: the option, else its environment variable. */
@@ -45,18 +56,24 @@ function nodeArgsOf(name: ServiceName, options: ServicesOptions): string[] {
 
 /** Running services; each can be killed and restarted (chaos tests). */
 export interface Services {
+  /** The API of the first conversation replica. */
   apiUrl: string;
+  /** The API of every conversation replica, in replica order. */
+  apiUrls: string[];
+  /** How many processes of each service run. */
+  replicas: number;
   /** Where a service serves `GET /metrics`: the API port for the conversation service, else its health port. */
-  metricsUrl(name: ServiceName): string;
+  metricsUrl(name: ServiceName, replica?: number): string;
+  /** The processes by {@link replicaName}. */
   processes(): Record<string, ManagedProcess>;
-  /** SIGKILLs a service. */
-  kill(name: ServiceName): void;
+  /** SIGKILLs a service (replica 0 unless told). */
+  kill(name: ServiceName, replica?: number): void;
   /**
    * Starts a service again (after a kill or stop; a running one is stopped first) and waits
    * until it is ready. `env` is extra environment for it from now on (it wins over the stack's,
    * and is kept by later restarts until replaced): a test can change one setting for a while.
    */
-  restart(name: ServiceName, options?: { env?: NodeJS.ProcessEnv }): Promise<void>;
+  restart(name: ServiceName, options?: { env?: NodeJS.ProcessEnv; replica?: number }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -67,41 +84,46 @@ export interface Services {
  */
 export async function startServices(options: ServicesOptions): Promise<Services> {
   const names = options.only ?? ServiceNames;
-  let apiPort = options.apiPort ?? (await freePort());
+  const replicas = Math.max(1, options.replicas ?? 1);
+  const instances = names.flatMap((name) =>
+    Array.from({ length: replicas }, (_, replica) => ({ name, replica, key: replicaName(name, replica) })),
+  );
   const healthPorts: Record<string, number> = {};
-  for (const n of names) healthPorts[n] = n === 'conversation' ? apiPort : await freePort();
+  for (const { name, replica, key } of instances) {
+    healthPorts[key] = name === 'conversation' && replica === 0 && options.apiPort ? options.apiPort : await freePort();
+  }
   const procs: Record<string, ManagedProcess> = {};
-  const envOverrides: Partial<Record<ServiceName, NodeJS.ProcessEnv>> = {};
+  const envOverrides: Partial<Record<string, NodeJS.ProcessEnv>> = {};
 
   /** Ports the caller chose are kept; ports we picked may be re-picked when taken meanwhile. */
-  const fixedPort = (name: ServiceName) => name === 'conversation' && options.apiPort !== undefined;
+  const fixedPort = (key: string) => key === 'conversation' && options.apiPort !== undefined;
 
-  const spawnOnce = async (name: ServiceName) => {
+  const spawnOnce = async (name: ServiceName, key: string) => {
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       ...options.env,
-      ...envOverrides[name],
+      ...envOverrides[key],
       NATS_URL: options.natsUrl,
       TEMPORAL_ADDRESS: options.temporalAddress,
       TEMPORAL_NAMESPACE: options.temporalNamespace ?? 'default',
       DATABASE_URL: options.databaseUrl,
       ...(name === 'conversation'
-        ? { PORT: String(healthPorts[name]), HOST: '127.0.0.1' }
-        : { HEALTH_PORT: String(healthPorts[name]) }),
+        ? { PORT: String(healthPorts[key]), HOST: '127.0.0.1' }
+        : { HEALTH_PORT: String(healthPorts[key]) }),
     };
     const proc = spawnManaged({
-      name,
+      name: key,
       command: process.execPath,
       args: ['--enable-source-maps', ...nodeArgsOf(name, options), join(repoRoot, 'services', name, 'dist', 'main.js')],
       env,
-      logFile: join(options.logDir, `${name}.log`),
+      logFile: join(options.logDir, `${key}.log`),
       stopTimeoutMs: 30_000,
     });
-    procs[name] = proc;
+    procs[key] = proc;
     await waitFor(
-      `${name} service`,
+      `${key} service`,
       async () => {
-        const res = await fetch(`http://127.0.0.1:${healthPorts[name]}/healthz`, {
+        const res = await fetch(`http://127.0.0.1:${healthPorts[key]}/healthz`, {
           signal: AbortSignal.timeout(2_000),
         });
         // Only our own process counts: a free port picked earlier may have been taken by
@@ -110,51 +132,61 @@ export async function startServices(options: ServicesOptions): Promise<Services>
       },
       { isAlive: () => proc.alive(), timeoutMs: 60_000, intervalMs: 100 },
     ).catch((err: Error) => {
-      throw new Error(`${err.message}; see ${join(options.logDir, `${name}.log`)}`);
+      throw new Error(`${err.message}; see ${join(options.logDir, `${key}.log`)}`);
     });
   };
 
-  const start = async (name: ServiceName, keepPort = false) => {
+  const start = async (name: ServiceName, key: string, keepPort = false) => {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await spawnOnce(name);
+        return await spawnOnce(name, key);
       } catch (err) {
         // A process that died at start on a port picked for it (EADDRINUSE: picked ports are
         // free when picked, not when bound) gets a fresh port, twice at most.
-        if (attempt >= 3 || keepPort || fixedPort(name) || procs[name]?.alive()) throw err;
-        healthPorts[name] = await freePort();
-        if (name === 'conversation') apiPort = healthPorts[name];
+        if (attempt >= 3 || keepPort || fixedPort(key) || procs[key]?.alive()) throw err;
+        healthPorts[key] = await freePort();
       }
     }
   };
 
   try {
     // Workers first, so the first tool call finds someone polling its task queues.
-    await Promise.all(names.filter((n) => n !== 'conversation').map((n) => start(n)));
-    if (names.includes('conversation')) await start('conversation');
+    await Promise.all(instances.filter((i) => i.name !== 'conversation').map((i) => start(i.name, i.key)));
+    await Promise.all(instances.filter((i) => i.name === 'conversation').map((i) => start(i.name, i.key)));
   } catch (err) {
     await Promise.all(Object.values(procs).map((p) => p.stop()));
     throw err;
   }
+  const apiUrls = instances
+    .filter((i) => i.name === 'conversation')
+    .map((i) => `http://127.0.0.1:${healthPorts[i.key]}`);
 
   return {
-    apiUrl: `http://127.0.0.1:${apiPort}`,
-    metricsUrl: (name) => `http://127.0.0.1:${healthPorts[name]}/metrics`,
+    apiUrl: apiUrls[0] ?? `http://127.0.0.1:${options.apiPort ?? 0}`,
+    apiUrls,
+    replicas,
+    metricsUrl: (name, replica = 0) => `http://127.0.0.1:${healthPorts[replicaName(name, replica)]}/metrics`,
     processes: () => ({ ...procs }),
-    kill: (name) => procs[name]?.kill('SIGKILL'),
+    kill: (name, replica = 0) => procs[replicaName(name, replica)]?.kill('SIGKILL'),
     restart: async (name, restartOptions = {}) => {
-      if (restartOptions.env !== undefined) envOverrides[name] = restartOptions.env;
-      const old = procs[name];
+      const key = replicaName(name, restartOptions.replica ?? 0);
+      if (restartOptions.env !== undefined) envOverrides[key] = restartOptions.env;
+      const old = procs[key];
       if (old?.alive()) await old.stop();
       // Same port: clients (and the API URL handed out) keep pointing at it.
-      await start(name, true);
+      await start(name, key, true);
     },
     stop: async () => {
       // The API first, so no new work arrives, then the workers.
-      await procs.conversation?.stop();
+      const api = (key: string) => key === 'conversation' || key.startsWith('conversation-');
       await Promise.all(
         Object.entries(procs)
-          .filter(([n]) => n !== 'conversation')
+          .filter(([key]) => api(key))
+          .map(([, p]) => p.stop()),
+      );
+      await Promise.all(
+        Object.entries(procs)
+          .filter(([key]) => !api(key))
           .map(([, p]) => p.stop()),
       );
     },

@@ -22,6 +22,7 @@ export {
 } from './catalogue.js';
 export * from './crm.js';
 export * from './http.js';
+export { CALL_RUNTIMES, type CallRuntime, type RuntimeProblem, runtimeProblems } from './runtime-support.js';
 export {
   type CallControlAction,
   defineOperation,

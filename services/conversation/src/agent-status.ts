@@ -1,7 +1,15 @@
-import { type ActionStatusReport, actionStatus } from '@switchboard/actions';
+import { type ActionStatusReport, actionStatus, type CanonicalAction } from '@switchboard/actions';
 import { handoffReferences } from '@switchboard/agents';
 import type { JsonObject } from '@switchboard/common';
-import { type ActionDefinitionRow, listAgents, listCredentials, listEndpoints, type Queryable } from '@switchboard/db';
+import {
+  type ActionDefinitionRow,
+  findAgentRuntimes,
+  listAgents,
+  listCredentials,
+  listEndpoints,
+  type Queryable,
+} from '@switchboard/db';
+import { CALL_RUNTIMES, type CallRuntime, runtimeProblems } from '@switchboard/operations';
 
 /** Status of each action, as the seed's Actions tab shows it. */
 export interface ActionWithStatus {
@@ -15,12 +23,17 @@ export interface ActionWithStatus {
 /**
  * Computes Configured / Incomplete / Error for a set of actions against the tenant's
  * credentials and endpoints. A credential a provider refused (401/403 recorded by a worker)
- * makes every action using it Error, with the provider's reason.
+ * makes every action using it Error, with the provider's reason. With the agent's `runtimes`
+ * (when it says which voice runtimes it serves), a call-control step one of them cannot perform
+ * makes the action Error, with the step's pointer in the canonical action and the reason.
  */
 export async function statusOfActions(
   db: Queryable,
   tenantId: string,
-  actions: readonly Pick<ActionDefinitionRow, 'name' | 'format' | 'version' | 'source'>[],
+  actions: readonly (Pick<ActionDefinitionRow, 'name' | 'format' | 'version' | 'source'> & {
+    canonical: JsonObject | CanonicalAction;
+  })[],
+  runtimes: readonly CallRuntime[] = [],
 ): Promise<ActionWithStatus[]> {
   const [credentials, endpoints] = await Promise.all([listCredentials(db, tenantId), listEndpoints(db, tenantId)]);
   const byName = new Map(credentials.map((c) => [c.name, c]));
@@ -45,13 +58,23 @@ export async function statusOfActions(
     actions.map(async (a) => {
       const report = await actionStatus({ kind: a.format, source: a.source }, ctx);
       const handoffs = await missingHandoffTargets(a.source, agents);
-      if (handoffs.length === 0) {
+      const unsupported = runtimeProblems(a.canonical as CanonicalAction, runtimes);
+      if (handoffs.length === 0 && unsupported.length === 0) {
         return { name: a.name, format: a.format, version: a.version, status: report.status, problems: report.problems };
       }
-      const problems = [...report.problems, ...handoffs];
+      const problems = [...report.problems, ...handoffs, ...unsupported];
       return { name: a.name, format: a.format, version: a.version, status: 'error' as const, problems };
     }),
   );
+}
+
+/**
+ * The voice runtimes the agent says it serves (`runtimes` of `PUT /v1/agents/:name`); empty when
+ * it has not said, so each call is checked against its own conversation's channel instead.
+ */
+export async function agentRuntimes(db: Queryable, tenantId: string, agentId: string): Promise<CallRuntime[]> {
+  const stored = (await findAgentRuntimes(db, tenantId, agentId)) ?? [];
+  return stored.filter((runtime): runtime is CallRuntime => (CALL_RUNTIMES as readonly string[]).includes(runtime));
 }
 
 /** The tenant's agent names, read at most once, and only when an action hands over. */

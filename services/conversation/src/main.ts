@@ -1,4 +1,4 @@
-import { connectBus, ensureStreams } from '@switchboard/bus';
+import { connectBus, ensureStreams, streamReplicas } from '@switchboard/bus';
 import { createLogger, exitOnUncaught } from '@switchboard/common';
 import { createPool, migrate, parseKeyring } from '@switchboard/db';
 import { initTelemetry } from '@switchboard/telemetry';
@@ -16,7 +16,7 @@ const db = createPool(config.databaseUrl, {
 });
 await migrate(db);
 const bus = await connectBus(config.natsUrl, { name: 'conversation' });
-await ensureStreams(bus.jsm);
+await ensureStreams(bus.jsm, { replicas: streamReplicas(bus.nc) });
 const app = await buildApp({
   db,
   bus,

@@ -111,13 +111,13 @@ async function conversation(): Promise<string> {
 
 /** The intents handed over for this conversation, from JetStream. */
 async function handedOver(conversationId: string): Promise<{ intentId: string; arguments: unknown }[]> {
-  const info = await bus.jsm.streams.info(Streams.Intents, {
-    subjects_filter: Subjects.intent(tenantId, conversationId),
-  });
+  // Stored under the conversation's partition (the stream's subject transform).
+  const info = await bus.jsm.streams.info(Streams.Intents, { subjects_filter: Subjects.IntentsAll });
   const intents = [];
   for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
     const msg = await bus.jsm.streams.getMessage(Streams.Intents, { seq }).catch(() => null);
-    if (!msg || msg.subject !== Subjects.intent(tenantId, conversationId)) continue;
+    const where = msg ? Subjects.parseIntent(msg.subject) : undefined;
+    if (!msg || where?.tenantId !== tenantId || where.conversationId !== conversationId) continue;
     const intent = decodeIntent(msg.data);
     intents.push({ intentId: intent.intentId, arguments: intent.arguments });
   }

@@ -42,8 +42,9 @@ import {
   withdrawAcceptedRun,
 } from '@switchboard/db';
 import { currentTraceHeaders, SpanKind, type Tracer, traceIdOf, withSpan } from '@switchboard/telemetry';
+import { publishAccepted } from './accepted-event.js';
 import { activeAgentOf, findActiveTopicAction } from './active-agent.js';
-import { statusOfActions } from './agent-status.js';
+import { agentRuntimes, statusOfActions } from './agent-status.js';
 import { answerEarly, progressText } from './async-answer.js';
 import { publishControl } from './controls.js';
 import { ActionNotConfiguredError, ConflictError, IdempotencyKeyReusedError } from './errors.js';
@@ -157,7 +158,8 @@ export class ToolCalls {
       (await resolveToolCallAction(db, req.tenantId, agent, req.name, req.topic));
     // Seed: "check action status is 'Configured'". Anything else would only fail, after the call
     // was accepted; refused here, nothing is accepted, published or stored.
-    const [status] = await statusOfActions(db, req.tenantId, [action]);
+    // With the runtimes the agent serves, a call-control step one of them cannot do is Error too.
+    const [status] = await statusOfActions(db, req.tenantId, [action], await agentRuntimes(db, req.tenantId, agent.id));
     if (status !== undefined && status.status !== 'configured') {
       throw new ActionNotConfiguredError(req.name, status.status, status.problems);
     }
@@ -255,6 +257,8 @@ export class ToolCalls {
             if (inserted) await withdrawAcceptedRun(db, intentId);
             throw err;
           }
+          // Speakable at once: the intent is durable, so the call is accepted (see accepted-event.ts).
+          if (inserted) await publishAccepted(this.deps.bus, { ...accepted, trace });
           if (!inserted) {
             // A retry of a call in progress: its result (or its question) may already be out.
             const stored = await this.lastOutcome(req.conversationId, intentId);

@@ -6,14 +6,18 @@
 import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import type { Bus } from '@switchboard/bus';
 import type { OutcomeBatch } from '@switchboard/chains';
-import { BookingLifecycleWorkflowType, Consumers, Streams } from '@switchboard/contracts';
+import { BookingLifecycleWorkflowType, Consumers, INTENT_PARTITIONS, Streams } from '@switchboard/contracts';
 import { countCredentialsByStatus, countStuckRuns, type Queryable } from '@switchboard/db';
 import { MetricNames, observeGauge, tenantLabelEnabled } from '@switchboard/telemetry';
 import type { Client } from '@temporalio/client';
 
-/** The JetStream consumers whose messages are intents (or inbound webhooks) not yet handled. */
+/**
+ * The JetStream consumers whose messages are intents (or inbound webhooks) not yet handled:
+ * every intent partition's, and the pre-partition one while it is drained.
+ */
 const CONSUMERS: readonly (readonly [string, string])[] = [
   [Streams.Intents, Consumers.Orchestrator],
+  ...Array.from({ length: INTENT_PARTITIONS }, (_, p) => [Streams.Intents, Consumers.intentPartition(p)] as const),
   [Streams.Inbound, Consumers.OrchestratorInbound],
 ];
 
@@ -62,7 +66,7 @@ export function observeOrchestratorGauges(deps: {
     observeGauge(
       MetricNames.intentsPending,
       async () => {
-        const out = [];
+        const byStream = new Map<string, { backlog: number; ackPending: number }>();
         for (const [stream, durable] of CONSUMERS) {
           // Until the consumers are made at start there is nothing pending to report.
           const info = await deps.bus.jsm.consumers.info(stream, durable).catch((err: unknown) => {
@@ -70,10 +74,15 @@ export function observeOrchestratorGauges(deps: {
             throw err;
           });
           if (info === undefined) continue;
-          out.push({ value: info.num_pending, labels: { stream, state: 'backlog' } });
-          out.push({ value: info.num_ack_pending, labels: { stream, state: 'ack_pending' } });
+          const sum = byStream.get(stream) ?? { backlog: 0, ackPending: 0 };
+          sum.backlog += info.num_pending;
+          sum.ackPending += info.num_ack_pending;
+          byStream.set(stream, sum);
         }
-        return out;
+        return [...byStream].flatMap(([stream, sum]) => [
+          { value: sum.backlog, labels: { stream, state: 'backlog' } },
+          { value: sum.ackPending, labels: { stream, state: 'ack_pending' } },
+        ]);
       },
       fail(MetricNames.intentsPending),
     ),

@@ -12,6 +12,7 @@ import {
   decodeIntent,
   endSessionSignal,
   Headers,
+  INTENT_PARTITIONS,
   intentSignal,
   MessageKinds,
   type SessionControlKind,
@@ -26,7 +27,8 @@ import {
 import { findRun, findRunStatus, type Queryable, TERMINAL_RUN_STATUSES } from '@switchboard/db';
 import { currentTraceHeaders, type Tracer } from '@switchboard/telemetry';
 import { type Client, isGrpcServiceError, ServiceError, WorkflowNotFoundError } from '@temporalio/client';
-import { type LaneConsumer, type Rejection, startLaneConsumer } from './lane-consumer.js';
+import type { Rejection } from './lane-consumer.js';
+import { type PartitionedConsumer, startPartitionedConsumer } from './partitioned-consumer.js';
 
 /** Dependencies of {@link startIntentConsumer}. */
 export interface IntentConsumerDeps {
@@ -49,7 +51,15 @@ export interface IntentConsumerDeps {
 }
 
 /** A running consumer; `stop()` stops pulling and waits for in-flight intents. */
-export type IntentConsumer = LaneConsumer;
+export type IntentConsumer = PartitionedConsumer;
+
+/** The priority group orchestrator replicas pull intent partitions in. */
+export const INTENT_GROUP = 'orchestrators';
+/**
+ * Ack wait of an intent partition: an intent being handed over is kept alive meanwhile, so it
+ * only bounds how soon a lost replica's partitions move (see `pinTimeoutMs`).
+ */
+export const INTENT_ACK_WAIT_MS = 5_000;
 
 /** What travels on an intent subject: an intent, or a control message about one. */
 type IntentMessage = { kind: 'intent'; intent: ActionIntent } | { kind: 'control'; control: ConversationControl };
@@ -64,8 +74,10 @@ const CONTROL_KINDS: Partial<Record<ControlKind, SessionControlKind>> = {
 /**
  * Consumes intents from JetStream and hands each to its conversation's session workflow with
  * signal-with-start. A message is acked only after Temporal has durably recorded the signal;
- * on failure it is nak'ed with back-off and redelivered. Intents of one conversation are
- * handed over one after another, in stream order; different conversations go in parallel.
+ * on failure it is retried with back-off, holding its conversation's lane. Intents of one
+ * conversation are handed over one after another, in stream order, whichever orchestrator
+ * replica handles its partition (see `startPartitionedConsumer`); different conversations go
+ * in parallel.
  *
  * Control messages (confirm, decline, cancel, delivered, compensate, end) share the conversation's
  * subject and lane, so a cancel is never handed over before the intent it cancels.
@@ -75,12 +87,18 @@ const CONTROL_KINDS: Partial<Record<ControlKind, SessionControlKind>> = {
  * event and a result, so the caller waiting for it is answered at once.
  */
 export async function startIntentConsumer(deps: IntentConsumerDeps): Promise<IntentConsumer> {
-  return startLaneConsumer<IntentMessage>({
+  return startPartitionedConsumer<IntentMessage>({
     bus: deps.bus,
     log: deps.log,
     tracer: deps.tracer,
     stream: Streams.Intents,
-    durable: Consumers.Orchestrator,
+    partitions: INTENT_PARTITIONS,
+    durable: Consumers.intentPartition,
+    filter: Subjects.intentPartition,
+    group: INTENT_GROUP,
+    ackWaitMs: INTENT_ACK_WAIT_MS,
+    legacy: { durable: Consumers.Orchestrator, filter: Subjects.IntentsUnpartitioned },
+    presence: Subjects.OrchestratorPresence,
     maxInFlight: deps.maxInFlight,
     decode: decodeMessage,
     // The lane key is the subject's conversation: one promise chain per conversation.
@@ -158,7 +176,10 @@ async function rejectMessage(
     retryable: false,
   };
   const now = Date.now();
-  const failed: PublishedEvent = { seq: 0, kind: 'failed', data: { ...error }, atMs: now };
+  // The conversation service announced the call as accepted (sequence 0, see its
+  // accepted-event.ts): the run's events say so too, and its failure follows.
+  const accepted: PublishedEvent = { seq: 0, kind: 'accepted', data: { action: run.actionName }, atMs: now };
+  const failed: PublishedEvent = { seq: 1, kind: 'failed', data: { ...error }, atMs: now };
   deps.log.error(
     { ...ids, intentId, code: error.code, err: rejection.err },
     'intent will never be handed over; run failed',
@@ -172,11 +193,11 @@ async function rejectMessage(
       traceparent: traceFromHeaders(msg.headers).traceparent,
     },
     first: false,
-    events: [failed],
+    events: [accepted, failed],
     final: {
       status: 'failed',
       messages: [],
-      events: [failed],
+      events: [accepted, failed],
       outputs: {},
       error,
       startedAtMs: now,

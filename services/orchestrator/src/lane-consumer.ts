@@ -1,4 +1,4 @@
-import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
+import type { ConsumerConfig, ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import { AckPolicy, DeliverPolicy } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
 import { type Bus, traceFromHeaders } from '@switchboard/bus';
@@ -16,6 +16,20 @@ export interface LaneConsumerOptions<T> {
   durable: string;
   /** Messages handled concurrently (across lanes). */
   maxInFlight: number;
+  /** More of the durable consumer's configuration (a filter subject, a priority group). */
+  consumerConfig?: Partial<ConsumerConfig>;
+  /** The priority group the consumer pulls in (with `consumerConfig.priority_groups`). */
+  group?: string;
+  /** How long the server waits for an ack before redelivering. Default 30 s. */
+  ackWaitMs?: number;
+  /** How long each pull request lives, so at most this long passes between two pulls. Default 30 s. */
+  pullExpiresMs?: number;
+  /**
+   * Whether a failed hand-over keeps its lane: retried in place (same back-off, the message kept
+   * in progress) rather than nak'ed, so no later message of its lane overtakes it. On `stop()`
+   * it, and every message queued behind it in its lane, is given back unhandled.
+   */
+  holdLane?: boolean;
   /** Decodes a message; a throw rejects it (see `reject`): it never will decode. */
   decode(msg: JsMsg): T;
   /** Messages of one lane are handled one after another, in stream order. */
@@ -56,6 +70,8 @@ export interface LaneConsumer {
   stop(): Promise<void>;
   /** Messages handed over (acked after `handle`) since start. */
   handed(): number;
+  /** Whether the server pinned this client in its priority group (`group`): it receives all. */
+  pinned(): boolean;
 }
 
 /** Redelivery back-off for a message that was not accepted: 0.25 s, 0.5 s, … up to 10 s. */
@@ -71,27 +87,72 @@ export function backoffMs(deliveryCount: number): number {
  */
 export async function startLaneConsumer<T>(options: LaneConsumerOptions<T>): Promise<LaneConsumer> {
   const { bus, log } = options;
+  const ackWaitMs = options.ackWaitMs ?? 30_000;
   await bus.jsm.consumers
     .add(options.stream, {
       durable_name: options.durable,
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.All,
-      ack_wait: nanos(30_000),
+      ack_wait: nanos(ackWaitMs),
       max_ack_pending: options.maxInFlight * 4,
+      ...options.consumerConfig,
     })
     .catch(async (err: Error) => {
       // Already exists with another config (e.g. a changed limit): keep using it.
       if (!/already in use|exists/i.test(err.message)) throw err;
     });
   const consumer = await bus.js.consumers.get(options.stream, options.durable);
-  const messages: ConsumerMessages = await consumer.consume({ max_messages: options.maxInFlight });
+  const messages: ConsumerMessages = await consumer.consume({
+    max_messages: options.maxInFlight,
+    ...(options.pullExpiresMs === undefined ? {} : { expires: options.pullExpiresMs }),
+    ...(options.group === undefined ? {} : { group: options.group }),
+  });
   const lanes = new Map<string, Promise<void>>();
   const inFlight = new Set<Promise<void>>();
   let handed = 0;
   let slots = options.maxInFlight;
   let wake: (() => void) | undefined;
+  let pinned = false;
+  if (options.group !== undefined) {
+    void (async () => {
+      for await (const status of messages.status()) {
+        if (status.type === 'consumer_pinned') pinned = true;
+        else if (status.type === 'consumer_unpinned') pinned = false;
+      }
+    })().catch(() => {});
+  }
+  let stopping = false;
+  let onStop: () => void = () => {};
+  const stopped = new Promise<void>((r) => {
+    onStop = r;
+  });
 
   const handle = async (value: T, msg: JsMsg): Promise<void> => {
+    if (!options.holdLane) {
+      await handleOnce(value, msg, msg.info.deliveryCount);
+      return;
+    }
+    // Given back unhandled when stopping: the message ahead of it in its lane may have been.
+    if (stopping) return msg.nak();
+    for (let attempt = msg.info.deliveryCount; !(await handleOnce(value, msg, attempt)); attempt++) {
+      await Promise.race([stopped, new Promise((r) => setTimeout(r, backoffMs(attempt)))]);
+      if (stopping) return msg.nak();
+    }
+  };
+
+  /**
+   * With `holdLane`, a message is kept in progress from its receipt until it is done, also
+   * while it waits behind its lane or for a slot: the server redelivers nothing this replica
+   * still holds (the ack wait only matters once the replica is gone).
+   */
+  const keepAlive = (msg: JsMsg): (() => void) => {
+    if (!options.holdLane) return () => {};
+    const timer = setInterval(() => msg.working(), Math.max(250, Math.floor(ackWaitMs / 3)));
+    return () => clearInterval(timer);
+  };
+
+  /** Hands a message over once; false when it failed and is to be retried in place. */
+  const handleOnce = async (value: T, msg: JsMsg, attempt: number): Promise<boolean> => {
     try {
       const { traceparent, tracestate } = traceFromHeaders(msg.headers);
       await withSpan(
@@ -111,13 +172,19 @@ export async function startLaneConsumer<T>(options: LaneConsumerOptions<T>): Pro
       );
       msg.ack();
       handed++;
+      return true;
     } catch (err) {
-      if (options.isPermanent?.(err)) return reject(msg, { reason: 'refused', err }, value);
+      if (options.isPermanent?.(err)) {
+        await reject(msg, { reason: 'refused', err }, value);
+        return true;
+      }
       log.warn(
-        { err, ...options.describe(value), stream: options.stream, delivery: msg.info.deliveryCount },
+        { err, ...options.describe(value), stream: options.stream, delivery: msg.info.deliveryCount, attempt },
         'message not accepted by Temporal; will retry',
       );
+      if (options.holdLane) return false;
       msg.nak(backoffMs(msg.info.deliveryCount));
+      return true;
     }
   };
 
@@ -175,13 +242,17 @@ export async function startLaneConsumer<T>(options: LaneConsumerOptions<T>): Pro
         await occupy(() => reject(msg, { reason: 'undecodable', err }));
         continue;
       }
-      await occupy(() => handle(value, msg), options.laneOf(value, msg));
+      const release = keepAlive(msg);
+      await occupy(() => handle(value, msg).finally(release), options.laneOf(value, msg));
     }
   })();
 
   return {
     handed: () => handed,
+    pinned: () => pinned,
     async stop() {
+      stopping = true;
+      onStop();
       messages.stop();
       await loop.catch(() => {});
       await Promise.allSettled([...inFlight]);

@@ -1,4 +1,4 @@
-import { connectBus, ensureStreams } from '@switchboard/bus';
+import { connectBus, ensureStreams, streamReplicas } from '@switchboard/bus';
 import { createLogger, exitOnUncaught, startHealthServer } from '@switchboard/common';
 import { createPool, migrate, pingDatabase } from '@switchboard/db';
 import {
@@ -30,7 +30,7 @@ const db = createPool(config.databaseUrl, {
 });
 await migrate(db);
 const bus = await connectBus(config.natsUrl, { name: 'orchestrator' });
-await ensureStreams(bus.jsm);
+await ensureStreams(bus.jsm, { replicas: streamReplicas(bus.nc) });
 const clientConnection = await Connection.connect({ address: config.temporalAddress });
 const temporal = new Client({
   connection: clientConnection,

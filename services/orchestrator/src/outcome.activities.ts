@@ -18,6 +18,7 @@ import {
   encodeResult,
   MessageKinds,
   Headers as SbHeaders,
+  Streams,
   Subjects,
   timestampFromMs,
 } from '@switchboard/contracts';
@@ -91,9 +92,10 @@ export function createSessionActivities(deps: {
           at: timestampFromMs(e.atMs),
           trace,
         });
+      const events = await withoutEarlyAccepted(deps.bus, intent, batch.events);
       // One connection preserves publish order, so pipelining keeps events in sequence.
       await Promise.all(
-        batch.events.map((e) =>
+        events.map((e) =>
           publishDurable(
             deps.bus.js,
             Subjects.event(intent.conversationId, intent.intentId),
@@ -173,6 +175,26 @@ export function createSessionActivities(deps: {
       }
     },
   };
+}
+
+/**
+ * A batch less its `accepted` event (sequence 0; only an intent's first batch has one) when the
+ * intent already has an event on the stream: the conversation service published it when it accepted the call (its
+ * `accepted-event.ts`), under the same message id. Within JetStream's duplicate window the
+ * publish would be dropped anyway; this keeps a session that starts later than the window (the
+ * orchestrator or Temporal down a while) from putting it on the stream twice.
+ */
+async function withoutEarlyAccepted(
+  bus: Bus,
+  intent: OutcomeBatch['intent'],
+  events: PublishedEvent[],
+): Promise<PublishedEvent[]> {
+  const [first] = events;
+  if (first?.seq !== 0 || first.kind !== 'accepted') return events;
+  const onStream = await bus.jsm.direct
+    .getMessage(Streams.Events, { last_by_subj: Subjects.event(intent.conversationId, intent.intentId) })
+    .catch(() => null);
+  return onStream ? events.slice(1) : events;
 }
 
 /** Events a voice runtime can speak while the action runs. */

@@ -147,11 +147,16 @@ export class StuckRunSweeper {
   async decide(run: OverdueRun): Promise<StuckRunVerdict> {
     // First the bus: a message of the conversation still in the intents stream (work-queue:
     // only unacknowledged messages stay) may be this intent, on its way to the session.
-    const subject = Subjects.intent(run.tenantId, run.conversationId);
-    let waiting: number;
+    // Stored under the conversation's partition, or (from before partitioning) as published.
+    let waiting = 0;
     try {
-      const info = await this.deps.bus.jsm.streams.info(Streams.Intents, { subjects_filter: subject });
-      waiting = info.state.subjects?.[subject] ?? 0;
+      for (const filter of [
+        Subjects.intentStored(run.tenantId, run.conversationId),
+        Subjects.intent(run.tenantId, run.conversationId),
+      ]) {
+        const info = await this.deps.bus.jsm.streams.info(Streams.Intents, { subjects_filter: filter });
+        for (const n of Object.values(info.state.subjects ?? {})) waiting += n;
+      }
     } catch (err) {
       return {
         action: 'keep',
@@ -275,7 +280,9 @@ export function abandonEvents(
   pausedUntilMs: number | undefined,
 ): PublishedEvent[] {
   const events: PublishedEvent[] = [{ seq: (lastSeq ?? -1) + 1, kind: 'failed', data: { ...error }, atMs }];
-  if (lastSeq === undefined) return events;
+  // No session event went out (an `accepted` alone, sequence 0, is the conversation service's):
+  // nothing paused the runtime's inactivity timer, so there is nothing to resume.
+  if (lastSeq === undefined || lastSeq === 0) return events;
   if (pausedUntilMs !== undefined && pausedUntilMs > atMs) {
     events.push({
       seq: lastSeq + 2,

@@ -1,3 +1,4 @@
+import type { ChainWork } from './chain-work.js';
 import type { ChainSample } from './stats.js';
 
 /** One section's way of running a chain; the harness runs it at every concurrency level. */
@@ -12,6 +13,11 @@ export interface ChainDriver {
   chain(index: number): Promise<ChainSample>;
   /** Figures of the level just run besides latency (e.g. provider requests per chain). */
   afterLevel?(chains: number): Record<string, number>;
+  /**
+   * The engine work the last chain run caused, counted from its workflows' histories (called
+   * after the warm-up, when nothing else runs); absent where a section has no workflows.
+   */
+  work?(): Promise<ChainWork>;
   close(): Promise<void>;
 }
 

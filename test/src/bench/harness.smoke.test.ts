@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '@switchboard/devstack';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { ChainWork } from './chain-work.js';
+import { workDifferences } from './goals.js';
 import type { BenchReport } from './report.js';
 
 // Keeps the bench harness working: a smoke run (one level, 4 chains, 100 lifecycles) of the
@@ -33,7 +35,7 @@ describe('bench harness (smoke mode)', () => {
     expect(code, output).toBe(0);
     const report = JSON.parse(readFileSync(out, 'utf8')) as BenchReport;
 
-    expect(report.sections.map((s) => s.section)).toEqual(['nats', 'temporal', 'naive', 'switchboard']);
+    expect(report.sections.map((s) => s.section)).toEqual(['nats', 'temporal', 'equal-work', 'naive', 'switchboard']);
     for (const s of report.sections) {
       expect(s.error, s.section).toBeUndefined();
       expect(s.levels, s.section).toHaveLength(1);
@@ -54,6 +56,13 @@ describe('bench harness (smoke mode)', () => {
     const sb = report.sections.find((s) => s.section === 'switchboard')?.levels[0];
     expect(finite(sb?.extra.providerRequestsPerChain) && finite(sb?.extra.firstEventEmittedP50Ms)).toBe(true);
 
+    // The equal-work ceiling does what one booking chain causes, counted from both histories.
+    const work = (name: string) => report.sections.find((s) => s.section === name)?.work;
+    expect(work('switchboard')?.workflowTasks).toBeGreaterThan(0);
+    expect(workDifferences(work('switchboard') as ChainWork, work('equal-work') as ChainWork)).toEqual([]);
+    expect(report.goals.map((g) => g.goal)).toEqual(expect.arrayContaining([1, 2, 3, 4, 5, 6]));
+    expect(report.goals.find((g) => g.goal === 1)?.met).toBe(true);
+
     const [comparison] = report.comparisons;
     expect(finite(comparison?.vsTemporalCeiling?.chainsPerSecond)).toBe(true);
     expect(finite(comparison?.vsNatsCeiling?.timeToResult.p50)).toBe(true);
@@ -66,10 +75,13 @@ describe('bench harness (smoke mode)', () => {
     expect(scale?.started).toBeGreaterThan(0);
     expect(scale?.fired).toBeGreaterThan(0);
     expect(finite(scale?.lateness.p99)).toBe(true);
+    expect(scale?.bare?.fired).toBeGreaterThan(0);
+    expect(finite(scale?.bare?.firedPerSecond)).toBe(true);
     expect(scale?.memory.map((m) => m.name)).toEqual(['orchestrator', 'temporal']);
     for (const m of scale?.memory ?? []) expect(m.waitingMb).toBeGreaterThan(0);
 
     expect(output).toContain('== Chains');
     expect(output).toContain('== Scale');
+    expect(output).toContain('== Goals of issue 18');
   }, 180_000);
 });

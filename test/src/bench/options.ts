@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 
 /** The sections the harness can run, in the order it runs them. */
-export const BenchSections = ['nats', 'temporal', 'naive', 'switchboard', 'sb-export', 'scale'] as const;
+export const BenchSections = ['nats', 'temporal', 'equal-work', 'naive', 'switchboard', 'sb-export', 'scale'] as const;
 export type BenchSection = (typeof BenchSections)[number];
 /** Sections run only when asked for (`--sections`). */
 const OPT_IN: readonly BenchSection[] = ['sb-export'];
@@ -28,6 +28,8 @@ export interface BenchOptions {
   scaleDueAfterS: number | undefined;
   /** JSON report path. */
   out: string;
+  /** Processes of every service; above 1 also a three-node NATS cluster (cluster mode). */
+  replicas?: number;
 }
 
 export const USAGE = `npm run bench -- [options]      (flags win over the environment variables in brackets)
@@ -93,5 +95,6 @@ export function parseBenchOptions(
     // Smoke: no pilot, a short fixed wait; lifecycles not waiting by then are left out of the lateness.
     scaleDueAfterS: int(dueText, '--scale-due-s', 1) ?? (smoke ? 10 : undefined),
     out: get('out', 'BENCH_OUT') ?? join(repoRoot, 'test-results', 'bench', `bench-${stamp}.json`),
+    replicas: int(get('replicas', 'BENCH_REPLICAS'), '--replicas', 1) ?? 1,
   };
 }

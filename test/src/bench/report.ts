@@ -1,4 +1,6 @@
 /** The bench report: comparisons between sections, the printed tables and the JSON document. */
+import { type ChainWork, formatWork } from './chain-work.js';
+import { formatGoals, type Goal } from './goals.js';
 import type { BenchOptions, BenchSection } from './options.js';
 import type { ProcessUsage } from './procstat.js';
 import type { ScaleFigures } from './scale.js';
@@ -17,6 +19,8 @@ export interface SectionReport {
   description: string;
   notes: string[];
   levels: LevelReport[];
+  /** Engine work of one chain (the last warm-up chain's histories), where the section has workflows. */
+  work?: ChainWork;
   /** Set when the section could not run to the end. */
   error?: string;
 }
@@ -59,6 +63,8 @@ export interface BenchReport {
   /** `sb-export` ÷ `switchboard` per concurrency: what exporting telemetry costs (empty without both). */
   exportCost: { concurrency: number; ratios: Ratios }[];
   scale: (ScaleFigures & { error?: string }) | null;
+  /** The six goals of issue 18 as ratios, met or not (goals.ts). */
+  goals: Goal[];
 }
 
 const each = (a: Summary, b: Summary, f: (x: number | null, y: number | null) => number | null): Percentiles => ({
@@ -206,6 +212,12 @@ export function formatReport(report: BenchReport): string {
       out.push(`${key.padEnd(24)}${s.levels.map((l) => pad(ms(l.extra[key]), 16)).join('')}`);
     }
   }
+  const worked = report.sections.filter((s) => s.work);
+  if (worked.length > 0) {
+    out.push('');
+    out.push('== Engine work of one chain (from its workflows’ histories)');
+    for (const s of worked) out.push(`${s.section.padEnd(12)} ${formatWork(s.work as ChainWork)}`);
+  }
   const sc = report.scale;
   if (sc) {
     out.push('');
@@ -223,6 +235,14 @@ export function formatReport(report: BenchReport): string {
       `timers fired ${sc.fired}/${sc.settledBeforeDue}; lateness ms p50/p95/p99/max: ${[sc.lateness.p50, sc.lateness.p95, sc.lateness.p99, sc.lateness.max].map(ms).join(' / ')}` +
         `; reminder SMS p50/p99/max: ${[sc.reminderSmsLateness.p50, sc.reminderSmsLateness.p99, sc.reminderSmsLateness.max].map(ms).join(' / ')}`,
     );
+    if (sc.bare) {
+      const b = sc.bare;
+      out.push(
+        `fire rate ${sc.firedPerSecond.toFixed(1)} timers/s; bare workflows (same timer, activities and thread signal per reminder): ` +
+          `${b.fired}/${b.settledBeforeDue} fired at ${b.firedPerSecond.toFixed(1)} timers/s, lateness ms p50/p99/max ` +
+          `${[b.lateness.p50, b.lateness.p99, b.lateness.max].map(ms).join(' / ')}`,
+      );
+    }
     out.push(
       `chains worker overload warnings (task > 5 s or past its timeout): ${sc.workerOverloadWarnings}` +
         (sc.workerExited ? '; THE CHAINS WORKER PROCESS EXITED during the section (see its log)' : ''),
@@ -241,6 +261,11 @@ export function formatReport(report: BenchReport): string {
         .map((p) => `${p.name} ${p.cpuSeconds.toFixed(0)} s`)
         .join(', ')}`,
     );
+  }
+  if (report.goals.length > 0) {
+    out.push('');
+    out.push('== Goals of issue 18 (ratios within this run)');
+    out.push(...formatGoals(report.goals));
   }
   out.push('');
   for (const s of report.sections) out.push(`${s.section}: ${s.description}. ${s.notes.join(' ')}`);

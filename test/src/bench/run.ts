@@ -13,13 +13,17 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { startTestStack } from '../support/stack.js';
 import { slotAllocator } from './booking.js';
 import { bundleBenchWorkflows, natsDriver, temporalDriver } from './ceilings.js';
+import { formatWork } from './chain-work.js';
 import type { ChainDriver } from './driver.js';
+import { equalWorkDriver } from './equal-work.js';
 import { exportingDriver, setTelemetryExport } from './export.js';
+import { evaluateGoals } from './goals.js';
 import { naiveDriver } from './naive.js';
 import { type BenchOptions, parseBenchOptions, USAGE } from './options.js';
 import { findInfraProcesses, startUsageMeter, type TrackedProcess } from './procstat.js';
 import { type BenchReport, compare, exportCost, formatReport, type SectionReport } from './report.js';
 import { runScale } from './scale.js';
+import { runBareScale } from './scale-bare.js';
 import { runLevel } from './stats.js';
 import { switchboardDriver } from './switchboard.js';
 
@@ -36,7 +40,9 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   // Workers in this process (Temporal ceiling, scale fakes) log errors only.
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const chainSections = options.sections.filter((s) => s !== 'scale');
-  const bundling = options.sections.includes('temporal') ? bundleBenchWorkflows() : undefined;
+  const bundling = options.sections.some((s) => s === 'temporal' || s === 'equal-work')
+    ? bundleBenchWorkflows()
+    : undefined;
   bundling?.catch(() => {});
 
   log(`starting the stack (sections: ${options.sections.join(', ')})`);
@@ -45,6 +51,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     exportSpans: false,
     // The bench sends far more than a voice deployment's per-key limit allows.
     serviceEnv: { RATE_LIMIT_PER_KEY_PER_MIN: '0', RATE_LIMIT_PER_TENANT_PER_MIN: '0' },
+    ...(options.replicas === undefined ? {} : { replicas: options.replicas }),
   });
   const sections: SectionReport[] = [];
   let scale: BenchReport['scale'] = null;
@@ -85,15 +92,26 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
                   run,
                   await (bundling as NonNullable<typeof bundling>),
                 )
-              : section === 'naive'
-                ? naiveDriver(stack.sandboxes, slotFor)
-                : section === 'sb-export'
-                  ? exportingDriver(stack, slotFor)
-                  : switchboardDriver(stack, slotFor);
+              : section === 'equal-work'
+                ? await equalWorkDriver(
+                    stack.infra.temporalAddress,
+                    stack.infra.temporalNamespace,
+                    run,
+                    await (bundling as NonNullable<typeof bundling>),
+                  )
+                : section === 'naive'
+                  ? naiveDriver(stack.sandboxes, slotFor)
+                  : section === 'sb-export'
+                    ? exportingDriver(stack, slotFor)
+                    : switchboardDriver(stack, slotFor);
         report.description = driver.description;
         report.notes = driver.notes;
         await driver.beforeLevel?.();
         for (let i = 0; i < options.warmup; i++) await driver.chain(nextIndex++);
+        if (driver.work && options.warmup > 0) {
+          report.work = await driver.work();
+          log(`${section}: one chain's engine work: ${formatWork(report.work)}`);
+        }
         for (const concurrency of options.levels) {
           const chains = Math.max(options.chains, concurrency);
           await driver.beforeLevel?.();
@@ -141,6 +159,18 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
           },
           log,
         });
+        if (scale.settledBeforeDue > 0) {
+          scale.bare = await runBareScale({
+            n: scale.settledBeforeDue,
+            settledPerSecond: scale.settledPerSecond,
+            dueAfterMs: options.scaleDueAfterS === undefined ? undefined : options.scaleDueAfterS * 1000,
+            temporalAddress: stack.infra.temporalAddress,
+            namespace: stack.infra.temporalNamespace,
+            run,
+            bundle: await (bundling ?? bundleBenchWorkflows()),
+            log,
+          });
+        }
       } catch (err) {
         log(`scale failed: ${(err as Error).stack ?? err}`);
         scale = { ...emptyScale(options.scale), error: (err as Error).message };
@@ -168,6 +198,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     comparisons: compare(sections),
     exportCost: exportCost(sections),
     scale,
+    goals: evaluateGoals(sections, scale),
   };
   mkdirSync(dirname(options.out), { recursive: true });
   writeFileSync(options.out, `${JSON.stringify(report, null, 2)}\n`);
@@ -189,6 +220,7 @@ function emptyScale(n: number): NonNullable<BenchReport['scale']> {
     dueAfterMs: 0,
     fired: 0,
     lateness: none,
+    firedPerSecond: 0,
     reminderSmsLateness: none,
     workerOverloadWarnings: 0,
     workerExited: false,

@@ -32,10 +32,11 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { phoneFor, RECEPTIONIST } from './booking.js';
 import { type ProcessUsage, rssMb, startUsageMeter, type TrackedProcess } from './procstat.js';
+import { type BareScaleFigures, fireRate } from './scale-bare.js';
 import { pool, type Summary, summarize } from './stats.js';
 
 /** Lifecycles started and not yet waiting, at most. */
-const START_WINDOW = 50;
+export const START_WINDOW = 50;
 /** A lifecycle that has not sent its first SMS this long after its start no longer holds a start slot. */
 const SETTLE_TIMEOUT_MS = 120_000;
 const PILOT_FRACTION = 0.05;
@@ -88,6 +89,10 @@ export interface ScaleFigures {
   fired: number;
   /** Booking check start − due time, ms, of the lifecycles waiting before due. */
   lateness: Summary;
+  /** Timers fired ÷ (last booking check's start − due time), per second. */
+  firedPerSecond: number;
+  /** The same timers and activities per reminder in bare workflows, in the same run (scale-bare.ts). */
+  bare?: BareScaleFigures;
   /** Reminder SMS start − due time, ms. */
   reminderSmsLateness: Summary;
   /**
@@ -130,7 +135,7 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
  * Polls `done` every 250 ms until it holds or `deadline` (epoch ms) passes; true when it held.
  * `progress` is called every 15 s meanwhile (long runs show they are alive).
  */
-async function until(done: () => boolean, deadline: number, progress?: () => void): Promise<boolean> {
+export async function until(done: () => boolean, deadline: number, progress?: () => void): Promise<boolean> {
   let lastProgress = Date.now();
   while (!done()) {
     if (Date.now() >= deadline) return false;
@@ -341,6 +346,7 @@ export async function runScale(ctx: ScaleContext): Promise<ScaleFigures> {
     const lateBy = (map: Map<string, number>) =>
       summarize(waiting.flatMap((i) => (map.has(i) ? [(map.get(i) as number) - dueMs] : [])));
     const lastSettle = Math.max(t0, ...confirmAt.values());
+    const lateness = lateBy(checkAt);
     const workerExited = !alive(ctx.worker.pid);
     if (workerExited) ctx.log(`scale: the chains worker (${ctx.worker.name}) exited; see ${ctx.workerLog}`);
     return {
@@ -355,7 +361,8 @@ export async function runScale(ctx: ScaleContext): Promise<ScaleFigures> {
       settledBeforeDue: waiting.length,
       dueAfterMs,
       fired: firedOf(checkAt),
-      lateness: lateBy(checkAt),
+      lateness,
+      firedPerSecond: fireRate(lateness.count, lateness.max),
       reminderSmsLateness: lateBy(reminderAt),
       workerOverloadWarnings: overloadWarnings(ctx.workerLog) - warningsBefore,
       workerExited,

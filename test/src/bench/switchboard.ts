@@ -11,8 +11,16 @@
  * SSE needs nothing but fetch. The event's own emission time (`at`, server clock, same machine)
  * is kept too, as `firstEventEmitted`. Time to result: until the HTTP response.
  */
+import {
+  type BookingLifecycleInput,
+  BookingLifecycleWorkflowType,
+  sessionWorkflowId,
+  smsThreadWorkflowId,
+} from '@switchboard/contracts';
+import { Client, Connection } from '@temporalio/client';
 import type { TestStack } from '../support/stack.js';
 import { phoneFor, type Slot } from './booking.js';
+import { type ChainWork, countChainWork, settledWork } from './chain-work.js';
 import { type ChainDriver, since } from './driver.js';
 import { type StepSample, summarize } from './stats.js';
 
@@ -98,6 +106,9 @@ interface ToolCallBody {
 export function switchboardDriver(stack: TestStack, slotFor: (index: number) => Slot): ChainDriver {
   /** Per tool call of the current level: sent → its first event's emission time (server clock). */
   const emitted: number[] = [];
+  /** The last chain run: what its workflows are found by. */
+  let last: { conversationId: string; phone: string; startedAt: Date } | undefined;
+  let temporal: Connection | undefined;
   const toolCall = async (conv: string, name: string, args: Record<string, unknown>) => {
     const t0 = performance.now();
     const t0Wall = Date.now();
@@ -136,6 +147,7 @@ export function switchboardDriver(stack: TestStack, slotFor: (index: number) => 
     chain: async (index) => {
       const slot = slotFor(index);
       const phone = phoneFor(index);
+      const startedAt = new Date();
       const created = await stack.api('POST', '/v1/conversations', {
         agent: 'receptionist',
         contact: { first_name: `Caller${index}`, email: `caller${index}@example.com` },
@@ -144,6 +156,7 @@ export function switchboardDriver(stack: TestStack, slotFor: (index: number) => 
       if (created.status !== 201)
         throw new Error(`conversation: HTTP ${created.status} ${JSON.stringify(created.body)}`);
       const conv = created.body.id as string;
+      last = { conversationId: conv, phone, startedAt };
       const stream = await openEventStream(stack, conv);
       try {
         const availability = await toolCall(conv, 'Check Availability', { start_date: slot.date });
@@ -171,6 +184,55 @@ export function switchboardDriver(stack: TestStack, slotFor: (index: number) => 
       firstEventEmittedP50Ms: summarize(emitted).p50 ?? Number.NaN,
       firstEventEmittedP99Ms: summarize(emitted).p99 ?? Number.NaN,
     }),
-    close: async () => {},
+    work: async () => {
+      if (!last) throw new Error('no chain has run');
+      temporal ??= await Connection.connect({ address: stack.infra.temporalAddress });
+      const client = new Client({ connection: temporal, namespace: stack.infra.temporalNamespace });
+      return chainWork(client, stack.seed.tenantId, last);
+    },
+    close: async () => {
+      await temporal?.close();
+    },
   };
+}
+
+/** How long the last chain's lifecycle may take to be visible and waiting (its confirmation SMS sent). */
+const SETTLE_MS = 10_000;
+
+/** The conversation a booking lifecycle belongs to, from its start input. */
+async function lifecycleConversation(client: Client, workflowId: string): Promise<string | undefined> {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  const data = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0]?.data;
+  if (!data) return undefined;
+  return (JSON.parse(Buffer.from(data).toString('utf8')) as Partial<BookingLifecycleInput>).conversationId;
+}
+
+/**
+ * The engine work of one chain: its session, the booking's lifecycle (found by type, start time
+ * and conversation) and the SMS thread of its phone, once the lifecycle waits.
+ */
+async function chainWork(
+  client: Client,
+  tenantId: string,
+  chain: { conversationId: string; phone: string; startedAt: Date },
+): Promise<ChainWork> {
+  const query = `WorkflowType = '${BookingLifecycleWorkflowType}' AND StartTime >= '${chain.startedAt.toISOString()}'`;
+  const ids = async () => {
+    const lifecycles: string[] = [];
+    // The chain before may have started its lifecycle after this one began: keep this one's.
+    for await (const w of client.workflow.list({ query }))
+      if ((await lifecycleConversation(client, w.workflowId)) === chain.conversationId) lifecycles.push(w.workflowId);
+    return [
+      sessionWorkflowId(tenantId, chain.conversationId),
+      ...lifecycles,
+      smsThreadWorkflowId(tenantId, chain.phone),
+    ];
+  };
+  // Settled: the lifecycle has sent its confirmation request (the chain's SMS is the first) and
+  // no history grows any more.
+  return settledWork(
+    async () => countChainWork(client, await ids()).catch(() => undefined),
+    (w) => (w.workflowTypes[BookingLifecycleWorkflowType] ?? 0) > 0 && (w.activityTypes['sms.send'] ?? 0) >= 2,
+    SETTLE_MS,
+  );
 }

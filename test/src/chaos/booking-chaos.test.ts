@@ -2,9 +2,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Bus, connectBus } from '@switchboard/bus';
-import { Consumers, Streams } from '@switchboard/contracts';
+import { Streams } from '@switchboard/contracts';
 import { intentIdForKey } from '@switchboard/db';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import { intentBacklog } from '../support/intent-consumers.js';
 import { startTestStack, type TestStack } from '../support/stack.js';
 import { connectTemporal, type StackTemporal } from '../support/temporal.js';
 import { ChaosClient, type ToolCallOutcome } from './client.js';
@@ -368,13 +369,14 @@ describe('exactly-once effects under chaos', () => {
       // ack wait, which may outlast the chains (their workflows started before the kill): wait
       // for JetStream to have nothing outstanding before counting.
       const drainDeadline = Date.now() + ACK_DRAIN_BUDGET_MS;
-      let consumer = await bus.jsm.consumers.info(Streams.Intents, Consumers.Orchestrator);
-      while ((consumer.num_ack_pending > 0 || consumer.num_pending > 0) && Date.now() < drainDeadline) {
+      let consumer = await intentBacklog(bus.jsm);
+      while ((consumer.ackPending > 0 || consumer.pending > 0) && Date.now() < drainDeadline) {
         await new Promise((r) => setTimeout(r, 500));
-        consumer = await bus.jsm.consumers.info(Streams.Intents, Consumers.Orchestrator);
+        consumer = await intentBacklog(bus.jsm);
       }
       const stream = await bus.jsm.streams.info(Streams.Intents);
-      const redeliveries = consumer.delivered.consumer_seq - consumer.delivered.stream_seq;
+      // Every stored intent was delivered once (the stream's last sequence counts them all).
+      const redeliveries = consumer.deliveries - stream.state.last_seq;
 
       const latencies = runs.flatMap((r) => (r.latencyMs === undefined ? [] : [r.latencyMs])).sort((a, b) => a - b);
       const r = chaosMonkey.report;
@@ -438,10 +440,7 @@ describe('exactly-once effects under chaos', () => {
       expect(missingBookings + missingSms + wrongBooking, 'succeeded chains whose effect the provider lacks').toBe(0);
       expect(failedWithEffect, 'failed runs whose effect happened anyway').toBe(0);
       expect(nonTerminalRuns, 'runs left accepted/running').toBe(0);
-      expect(
-        consumer.num_ack_pending + consumer.num_pending,
-        'intents JetStream still holds for the orchestrator',
-      ).toBe(0);
+      expect(consumer.ackPending + consumer.pending, 'intents JetStream still holds for the orchestrator').toBe(0);
       expect(r.unexpectedExits, 'services that died on their own').toEqual([]);
       // A failed chain is acceptable only with a clear terminal error, and should be rare.
       for (const run of failed) {

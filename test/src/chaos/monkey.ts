@@ -5,7 +5,6 @@
  * drawn from a seeded {@link Rng}, so a failing run can be replayed with its seed.
  */
 import type { Bus } from '@switchboard/bus';
-import { Consumers, Streams } from '@switchboard/contracts';
 import {
   type Infra,
   type ProviderSandboxes,
@@ -15,6 +14,7 @@ import {
   type Services,
 } from '@switchboard/devstack';
 import type { Fault, FaultPlan } from '@switchboard/sandboxes/faults';
+import { intentBacklog } from '../support/intent-consumers.js';
 import type { Rng } from './prng.js';
 
 /** One disruption. */
@@ -222,10 +222,8 @@ export class ChaosMonkey {
 
   /** Whether JetStream holds intents delivered to the orchestrator and not acked. */
   private async hasUnackedIntents(): Promise<boolean> {
-    const info = await this.targets.bus.jsm.consumers
-      .info(Streams.Intents, Consumers.Orchestrator)
-      .catch(() => undefined);
-    return (info?.num_ack_pending ?? 0) > 0;
+    const info = await intentBacklog(this.targets.bus.jsm).catch(() => undefined);
+    return (info?.ackPending ?? 0) > 0;
   }
 
   /**

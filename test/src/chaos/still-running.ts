@@ -5,9 +5,10 @@
  * fail on its own (a service may be down mid-restart): the report says so and goes on.
  */
 import type { Bus } from '@switchboard/bus';
-import { ActionEventKind, Consumers, decodeEvent, Streams, Subjects, sessionWorkflowId } from '@switchboard/contracts';
+import { ActionEventKind, decodeEvent, Streams, Subjects, sessionWorkflowId } from '@switchboard/contracts';
 import type { Client } from '@temporalio/client';
 import type pg from 'pg';
+import { intentBacklog } from '../support/intent-consumers.js';
 import { openWorkflowsByType } from '../support/temporal.js';
 
 /** Where the report looks. */
@@ -78,8 +79,8 @@ export async function stillRunning(s: StillRunningSources, limit = 10): Promise<
   }
 
   const consumer = await look('orchestrator consumer', async () => {
-    const info = await s.bus.jsm.consumers.info(Streams.Intents, Consumers.Orchestrator);
-    return `pending ${info.num_pending}, unacked ${info.num_ack_pending}, redelivered ${info.num_redelivered}`;
+    const info = await intentBacklog(s.bus.jsm);
+    return `pending ${info.pending}, unacked ${info.ackPending}, redelivered ${info.redelivered}`;
   });
   lines.push(`intents JetStream holds for the orchestrator: ${consumer}`);
 

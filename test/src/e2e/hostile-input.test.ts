@@ -3,17 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Bus, connectBus, publishDurable } from '@switchboard/bus';
 import { JSON_MAX_DEPTH } from '@switchboard/common';
-import {
-  ActionIntentSchema,
-  Consumers,
-  create,
-  encodeIntent,
-  Streams,
-  Subjects,
-  timestampFromMs,
-} from '@switchboard/contracts';
+import { ActionIntentSchema, create, encodeIntent, Subjects, timestampFromMs } from '@switchboard/contracts';
 import { findLatestAction, intentIdForKey } from '@switchboard/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { intentBacklog } from '../support/intent-consumers.js';
 import { type ApiResponse, eventually, startTestStack, type TestStack } from '../support/stack.js';
 
 // Input that once stranded runs or crashed requests (issue 12, items 1 and 2), through the whole
@@ -186,14 +179,15 @@ describe('an intent that can never be handed over', () => {
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ status: 'failed', error: { code: 'intent_undecodable', retryable: false } });
     expect(res.body.error.message).toMatch(/^the orchestrator cannot decode this tool call: /);
-    expect(res.body.events.map((e: { kind: string }) => e.kind)).toEqual(['failed']);
+    // Accepted (announced by the conversation service when it took the call), then failed.
+    expect(res.body.events.map((e: { kind: string }) => e.kind)).toEqual(['accepted', 'failed']);
     expect(await runsOf(conv)).toEqual([{ status: 'failed', error_code: 'intent_undecodable' }]);
     const run = await stack.api('GET', `/v1/runs/${res.body.id}`);
     expect(run.body).toMatchObject({ status: 'failed', error: { code: 'intent_undecodable' } });
     // Terminated, not redelivered forever.
     await eventually(async () => {
-      const info = await bus.jsm.consumers.info(Streams.Intents, Consumers.Orchestrator);
-      return info.num_pending === 0 && info.num_ack_pending === 0 ? true : undefined;
+      const info = await intentBacklog(bus.jsm);
+      return info.pending === 0 && info.ackPending === 0 ? true : undefined;
     }, 30_000);
     // A retry with the same key is answered from the finished run.
     const again = await stack.api(

@@ -2,17 +2,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectBus, publishDurable } from '@switchboard/bus';
-import {
-  ActionIntentSchema,
-  Consumers,
-  create,
-  encodeIntent,
-  Streams,
-  Subjects,
-  timestampFromMs,
-} from '@switchboard/contracts';
+import { ActionIntentSchema, create, encodeIntent, Subjects, timestampFromMs } from '@switchboard/contracts';
 import { findLatestAction } from '@switchboard/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { intentBacklog } from '../support/intent-consumers.js';
 import { openSse, type SseEvent, type SseStream } from '../support/sse.js';
 import { eventually, startTestStack, type TestStack } from '../support/stack.js';
 
@@ -224,8 +217,8 @@ describe('a save_meal tool call, end to end', () => {
         },
       );
       await eventually(async () => {
-        const info = await bus.jsm.consumers.info(Streams.Intents, Consumers.Orchestrator);
-        return info.num_pending === 0 && info.num_ack_pending === 0 ? true : undefined;
+        const info = await intentBacklog(bus.jsm);
+        return info.pending === 0 && info.ackPending === 0 ? true : undefined;
       });
       // Give a wrongly re-run chain time to reach the sink before concluding it did not.
       await new Promise((r) => setTimeout(r, 500));

@@ -52,7 +52,7 @@ describe('database', () => {
   it('applies migrations once, even when services start together', async () => {
     const results = await Promise.all([migrate(pool), migrate(pool), migrate(pool)]);
     const applied = results.flat();
-    expect(applied).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21]);
+    expect(applied).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 26]);
     expect(await migrate(pool)).toEqual([]);
   });
 

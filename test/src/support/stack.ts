@@ -64,6 +64,12 @@ export interface TestStackOptions {
   serviceEnv?: NodeJS.ProcessEnv;
   /** A Temporal to use instead of starting the dev server (the time-skipping test server). */
   temporalAddress?: string;
+  /**
+   * Cluster mode: this many processes of every service (`services.apiUrls` lists the
+   * conversation replicas) and, above 1, a three-node NATS cluster with the streams at
+   * replicas 3. Default 1: one process each and a single nats-server.
+   */
+  replicas?: number;
 }
 
 export async function startTestStack(logDir: string, options: TestStackOptions = {}): Promise<TestStack> {
@@ -72,6 +78,7 @@ export async function startTestStack(logDir: string, options: TestStackOptions =
     startInfra({
       logDir,
       ...(options.persistTemporal ? { persistTemporal: true } : {}),
+      ...((options.replicas ?? 1) > 1 ? { natsCluster: true } : {}),
       ...(options.temporalAddress ? { external: { temporalAddress: options.temporalAddress } } : {}),
     }),
     options.jaeger === true ? startJaeger({ logDir }) : undefined,
@@ -112,6 +119,7 @@ export async function startTestStack(logDir: string, options: TestStackOptions =
       temporalAddress: infra.temporalAddress,
       databaseUrl: infra.databaseUrl,
       logDir,
+      ...(options.replicas === undefined ? {} : { replicas: options.replicas }),
       env: {
         CREDENTIALS_KEYS: credentialsKeys,
         PLATFORM_KEY_HASHES: platform.sha256,

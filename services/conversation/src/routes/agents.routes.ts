@@ -30,12 +30,13 @@ import {
   saveAgentVersion,
   setAgentKeepEffects,
   setAgentLocale,
+  setAgentRuntimes,
   type TopicActionRow,
   withTransaction,
 } from '@switchboard/db';
 import type pg from 'pg';
 import { llmSettingsFromBody, llmSettingsToBody } from '../agent-loop/llm-settings.js';
-import { statusOfActions } from '../agent-status.js';
+import { agentRuntimes, statusOfActions } from '../agent-status.js';
 import { InstructionsLintError } from '../errors.js';
 import { handoffTargetIssues, storedVersionHandoffIssues } from '../handoff-targets.js';
 import { resultWebhookFromBody, resultWebhookToBody } from '../result-webhook-settings.js';
@@ -119,6 +120,9 @@ export const agentRoutes: FastifyPluginAsyncTypebox = async (app) => {
       // PUT replaces the agent: without keep_effects its test calls clean up again.
       await setAgentKeepEffects(app.deps.db, req.principal.tenantId, req.params.name, req.body.keep_effects === true);
       await setAgentLocale(app.deps.db, req.principal.tenantId, req.params.name, req.body.locale);
+      // Unset (absent) when not given: PUT replaces the agent, settings included.
+      const runtimes = req.body.runtimes ?? [];
+      await setAgentRuntimes(app.deps.db, req.principal.tenantId, req.params.name, req.body.runtimes);
       const versions = new Map(saved.actions.map((a) => [a.name, a.version]));
       const statuses = await statusOfActions(
         app.deps.db,
@@ -128,7 +132,9 @@ export const agentRoutes: FastifyPluginAsyncTypebox = async (app) => {
           format: a.format,
           version: versions.get(a.name) ?? 1,
           source: a.source,
+          canonical: a.canonical,
         })),
+        runtimes,
       );
       const topics = await Promise.all(
         compiled.topics.map(async (t) => {
@@ -143,7 +149,9 @@ export const agentRoutes: FastifyPluginAsyncTypebox = async (app) => {
               format: a.format,
               version: topicVersions.get(a.name) ?? 1,
               source: a.source,
+              canonical: a.canonical,
             })),
+            runtimes,
           );
           return {
             name: t.name,
@@ -173,18 +181,29 @@ export const agentRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const requested = req.query.version === undefined ? undefined : Number(req.query.version);
       const agent = await findAgentByName(app.deps.db, tenantId, req.params.name);
       if (!agent) throw new NotFoundError('agent', req.params.name);
-      const [actions, versions, llm, stored, topicRows, versionInstructions, resultWebhook, keepEffects, locale] =
-        await Promise.all([
-          listAgentActions(app.deps.db, tenantId, agent.id, requested),
-          listAgentVersions(app.deps.db, tenantId, agent.id),
-          findAgentLlmSettings(app.deps.db, tenantId, agent.id, requested),
-          findAgentTopics(app.deps.db, tenantId, agent.id, requested),
-          listAgentTopicActions(app.deps.db, tenantId, agent.id, { version: requested }),
-          findAgentVersionInstructions(app.deps.db, tenantId, agent.id, requested),
-          findAgentResultWebhook(app.deps.db, tenantId, agent.id, requested),
-          findAgentKeepEffects(app.deps.db, tenantId, agent.id),
-          findAgentLocale(app.deps.db, tenantId, agent.id),
-        ]);
+      const [
+        actions,
+        versions,
+        llm,
+        stored,
+        topicRows,
+        versionInstructions,
+        resultWebhook,
+        keepEffects,
+        locale,
+        runtimes,
+      ] = await Promise.all([
+        listAgentActions(app.deps.db, tenantId, agent.id, requested),
+        listAgentVersions(app.deps.db, tenantId, agent.id),
+        findAgentLlmSettings(app.deps.db, tenantId, agent.id, requested),
+        findAgentTopics(app.deps.db, tenantId, agent.id, requested),
+        listAgentTopicActions(app.deps.db, tenantId, agent.id, { version: requested }),
+        findAgentVersionInstructions(app.deps.db, tenantId, agent.id, requested),
+        findAgentResultWebhook(app.deps.db, tenantId, agent.id, requested),
+        findAgentKeepEffects(app.deps.db, tenantId, agent.id),
+        findAgentLocale(app.deps.db, tenantId, agent.id),
+        agentRuntimes(app.deps.db, tenantId, agent.id),
+      ]);
       if (requested !== undefined && !versions.some((v) => v.version === requested)) {
         throw new NotFoundError('agent version', String(requested));
       }
@@ -193,7 +212,7 @@ export const agentRoutes: FastifyPluginAsyncTypebox = async (app) => {
       return {
         name: agent.name,
         instructions,
-        actions: await statusOfActions(app.deps.db, tenantId, actions),
+        actions: await statusOfActions(app.deps.db, tenantId, actions, runtimes),
         definitions: actions.map((a) => ({ name: a.name, version: a.version, format: a.format, source: a.source })),
         lint: lint.agent,
         versions: versions.map((v) => ({ ...v, createdAt: v.createdAt.toISOString() })),
@@ -201,13 +220,14 @@ export const agentRoutes: FastifyPluginAsyncTypebox = async (app) => {
         ...(resultWebhook ? { result_webhook: resultWebhookToBody(resultWebhook) } : {}),
         keep_effects: keepEffects,
         ...(locale !== undefined ? { locale } : {}),
+        ...(runtimes.length > 0 ? { runtimes } : {}),
         ...(stored.topics.length > 0
           ? {
               topics: await Promise.all(
                 stored.topics.map(async (topic, i) => {
                   const rows = topicRows.filter((r) => r.topic === topic.name);
                   const imports = importsOf(topic.actions);
-                  const statuses = await statusOfActions(app.deps.db, tenantId, rows);
+                  const statuses = await statusOfActions(app.deps.db, tenantId, rows, runtimes);
                   return {
                     name: topic.name,
                     description: topic.description,

@@ -1,6 +1,7 @@
 /** Request and response schemas of the agents routes: they validate requests and make the OpenAPI document. */
 import { Type } from '@fastify/type-provider-typebox';
 import { TOPIC_LIMITS, ToolFormats } from '@switchboard/agents';
+import { CALL_RUNTIMES } from '@switchboard/operations';
 import { LlmSettingsBody } from '../agent-loop/llm-settings.js';
 import { errorResponses } from '../responses.js';
 import { ResultWebhookBody } from '../result-webhook-settings.js';
@@ -55,6 +56,14 @@ const LOCALE =
 const KEEP_EFFECTS =
   "Test calls (sandbox conversations) of this agent keep their side effects when they end; by default ending one (POST …/end, or its session's idle timeout) undoes them. A conversation's own keep_effects wins. A setting of the agent, not of a version.";
 
+const RUNTIMES =
+  "The voice runtimes this agent serves (twilio, vapi, retell, elevenlabs). When given, an action with a call-control step (transfer, end call, pause/resume the inactivity timer) that one of them cannot perform has status error, with the JSON pointer of the step in the canonical action (e.g. /steps/0) and the reason, and calling it answers 409 action_not_configured. Absent: every call is checked against its own conversation's channel instead (unsupported_by_runtime / no_call_control per call). A setting of the agent, not of a version.";
+const Runtimes = Type.Array(Type.Union(CALL_RUNTIMES.map((r) => Type.Literal(r))), {
+  minItems: 1,
+  uniqueItems: true,
+  description: RUNTIMES,
+});
+
 export const Agent = Type.Object({
   name: Type.String(),
   instructions: Type.String(),
@@ -73,6 +82,7 @@ export const Agent = Type.Object({
   result_webhook: Type.Optional(Type.Required(ResultWebhookBody)),
   keep_effects: Type.Boolean({ description: KEEP_EFFECTS }),
   locale: Type.Optional(Type.String({ description: LOCALE })),
+  runtimes: Type.Optional(Runtimes),
   topics: Type.Optional(
     Type.Array(
       Type.Object({
@@ -133,6 +143,7 @@ export const PutAgentSchema = {
       locale: Type.Optional(
         Type.String({ pattern: '^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$', maxLength: 35, description: LOCALE }),
       ),
+      runtimes: Type.Optional(Runtimes),
       library: Type.Optional(
         Type.Array(Type.Unknown(), {
           maxItems: TOPIC_LIMITS.library,

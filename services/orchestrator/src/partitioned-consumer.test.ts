@@ -1,0 +1,261 @@
+/**
+ * The partitioned consumer against a real nats-server: a stream partitioned by a subject
+ * transform, consumed by two "replicas" (two connections); one of them is lost while it holds
+ * messages, and every lane is still handed over in publish order. And what a stream kept from
+ * before partitioning holds is handed over first, then its consumer deleted.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { JsMsg } from '@nats-io/jetstream';
+import { RetentionPolicy, StorageType } from '@nats-io/jetstream';
+import { type Bus, connectBus, publishDurable } from '@switchboard/bus';
+import type { Logger } from '@switchboard/common';
+import { type NatsServer, startNats } from '@switchboard/devstack';
+import { trace } from '@switchboard/telemetry';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type PartitionedConsumer,
+  pinTimeoutMs,
+  pullExpiresMs,
+  startPartitionedConsumer,
+} from './partitioned-consumer.js';
+
+interface Item {
+  lane: string;
+  n: number;
+}
+
+const PARTITIONS = 4;
+const ACK_WAIT_MS = 1_000;
+
+let dir: string;
+let nats: NatsServer;
+let bus: Bus;
+let streams = 0;
+const running: PartitionedConsumer[] = [];
+const buses: Bus[] = [];
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'switchboard-partitions-'));
+  nats = await startNats({ storeDir: join(dir, 'js'), logDir: dir });
+  bus = await replicaBus('publisher');
+}, 60_000);
+
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((c) => c.stop()));
+});
+
+afterAll(async () => {
+  for (const b of buses) if (!b.nc.isClosed()) await b.nc.close();
+  await nats?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+async function replicaBus(name: string): Promise<Bus> {
+  const b = await connectBus(nats.url, { name, reconnectForever: false });
+  buses.push(b);
+  return b;
+}
+
+const silent = (() => {
+  const no = () => {};
+  return { debug: no, info: no, warn: no, error: no, fatal: no } as unknown as Logger;
+})();
+
+/** A fresh work-queue stream partitioned like SB_INTENTS (`p.<n>.<partition>.<lane>`). */
+async function newStream(
+  partitioned = true,
+): Promise<{ stream: string; subject: (lane: string) => string; n: number }> {
+  const n = ++streams;
+  const stream = `PARTS_${n}`;
+  await bus.jsm.streams.add({
+    name: stream,
+    subjects: [`p${n}.>`],
+    retention: RetentionPolicy.Workqueue,
+    storage: StorageType.Memory,
+    ...(partitioned ? { subject_transform: transform(n) } : {}),
+  });
+  return { stream, subject: (lane) => `p${n}.${lane}`, n };
+}
+
+function transform(n: number) {
+  return { src: `p${n}.*`, dest: `p${n}.{{partition(${PARTITIONS},1)}}.{{wildcard(1)}}` };
+}
+
+let msgIds = 0;
+async function publish(subject: string, item: Item): Promise<void> {
+  const bytes = new TextEncoder().encode(JSON.stringify(item));
+  await publishDurable(bus.js, subject, bytes, `m${++msgIds}`, { traceparent: '', tracestate: '' });
+}
+
+async function consume(
+  on: Bus,
+  stream: string,
+  n: number,
+  handle: (item: Item, msg: JsMsg) => Promise<void>,
+  legacy?: { durable: string; filter: string },
+  presence?: string,
+): Promise<PartitionedConsumer> {
+  const consumer = await startPartitionedConsumer<Item>({
+    bus: on,
+    log: silent,
+    tracer: trace.getTracer('partitioned-consumer-test'),
+    stream,
+    partitions: PARTITIONS,
+    durable: (p) => `part-${p}`,
+    filter: (p) => `p${n}.${p}.*`,
+    group: 'replicas',
+    ackWaitMs: ACK_WAIT_MS,
+    ...(legacy ? { legacy } : {}),
+    ...(presence ? { presence, rebalanceMs: 300 } : {}),
+    maxInFlight: 16,
+    decode: (msg) => JSON.parse(new TextDecoder().decode(msg.data)) as Item,
+    laneOf: (item) => item.lane,
+    handle,
+    reject: async () => {},
+    spanAttributes: (item) => ({ lane: item.lane }),
+    describe: (item) => ({ lane: item.lane, n: item.n }),
+  });
+  running.push(consumer);
+  return consumer;
+}
+
+async function until(probe: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Lanes whose hand-overs went backwards (a message after a later one of its lane). */
+function outOfOrder(seen: Map<string, number[]>): string[] {
+  return [...seen].filter(([, ns]) => ns.some((v, i) => i > 0 && v < (ns[i - 1] ?? 0))).map(([lane]) => lane);
+}
+
+describe('partitioned consumer', () => {
+  it('keeps every lane in publish order when the replica holding partitions is lost mid-hand-over', async () => {
+    const { stream, subject, n } = await newStream();
+    const LANES = 12;
+    const PER_LANE = 20;
+    const seen = new Map<string, number[]>();
+    const record = (item: Item) => seen.set(item.lane, [...(seen.get(item.lane) ?? []), item.n]);
+    const total = () => [...seen.values()].reduce((s, ns) => s + new Set(ns).size, 0);
+
+    const a = await replicaBus('replica-a');
+    const b = await replicaBus('replica-b');
+    let lost = false;
+    let lostAt = 0;
+    let movedAt = 0;
+    let aHanded = 0;
+    // What A holds when it is lost never finishes (a dead process); freed after the test.
+    let free: () => void = () => {};
+    const dead = new Promise<void>((_, reject) => {
+      free = () => reject(new Error('replica lost'));
+    });
+    dead.catch(() => {});
+    // Replica A: hands over (records) messages, then, at its 40th, is lost: that one is recorded
+    // (Temporal got it) but never acked, and everything it holds stays unacked.
+    await consume(a, stream, n, async (item) => {
+      if (lost) return dead;
+      record(item);
+      if (++aHanded === 40) {
+        lost = true;
+        lostAt = Date.now();
+        void a.nc.close();
+        return dead;
+      }
+      await new Promise((r) => setTimeout(r, 2));
+    });
+    // Replica B starts second: the server pinned the partitions to A, B waits as a standby.
+    await consume(b, stream, n, async (item) => {
+      movedAt ||= Date.now();
+      record(item);
+      await new Promise((r) => setTimeout(r, 2));
+    });
+    for (let i = 0; i < PER_LANE; i++) {
+      for (let lane = 0; lane < LANES; lane++) await publish(subject(`l${lane}`), { lane: `l${lane}`, n: i });
+    }
+    await until(() => total() === LANES * PER_LANE, 'every message is handed over', 120_000);
+    free();
+    console.log(`partitions moved to the standby ${movedAt - lostAt} ms after their replica was lost`);
+
+    expect(lost).toBe(true);
+    expect(outOfOrder(seen)).toEqual([]);
+    for (const [, ns] of seen) expect([...new Set(ns)]).toEqual(Array.from({ length: PER_LANE }, (_, i) => i));
+  }, 180_000);
+
+  it('spreads the partitions over the replicas: one holding them all gives some back, in order', async () => {
+    const { stream, subject, n } = await newStream();
+    const LANES = 16;
+    const seen = new Map<string, number[]>();
+    const record = (item: Item) => seen.set(item.lane, [...(seen.get(item.lane) ?? []), item.n]);
+    const presence = `presence.${n}`;
+    const a = await consume(
+      await replicaBus('replica-a'),
+      stream,
+      n,
+      async (item) => record(item),
+      undefined,
+      presence,
+    );
+    // A alone receives the first messages: it is pinned on every partition.
+    let i = 0;
+    const publishRound = async () => {
+      for (let lane = 0; lane < LANES; lane++) await publish(subject(`l${lane}`), { lane: `l${lane}`, n: i });
+      i++;
+    };
+    await publishRound();
+    await until(() => a.held().length === PARTITIONS, 'A holds every partition');
+    const b = await consume(
+      await replicaBus('replica-b'),
+      stream,
+      n,
+      async (item) => record(item),
+      undefined,
+      presence,
+    );
+    // Traffic goes on; A gives back partitions beyond its share (2 of 4), B is pinned on them.
+    const deadline = Date.now() + 60_000;
+    while (!(a.held().length === PARTITIONS / 2 && b.held().length === PARTITIONS / 2) && Date.now() < deadline) {
+      await publishRound();
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect({ a: a.held().length, b: b.held().length }).toEqual({ a: PARTITIONS / 2, b: PARTITIONS / 2 });
+    const published = i;
+    await until(() => [...seen.values()].every((ns) => new Set(ns).size === published), 'every message is handed over');
+    expect(outOfOrder(seen)).toEqual([]);
+  }, 120_000);
+
+  it('hands over what a stream held before partitioning first, in order, then deletes the old consumer', async () => {
+    const { stream, subject, n } = await newStream(false);
+    // The old consumer (no filter), with messages left on it.
+    await bus.jsm.consumers.add(stream, { durable_name: 'legacy', ack_policy: 'explicit' as never });
+    for (let i = 0; i < 5; i++) await publish(subject('x'), { lane: 'x', n: i });
+    // This release partitions the stream; later messages are stored under their partition.
+    const info = await bus.jsm.streams.info(stream);
+    await bus.jsm.streams.update(stream, { ...info.config, subject_transform: transform(n) });
+    for (let i = 5; i < 10; i++) await publish(subject('x'), { lane: 'x', n: i });
+
+    const seen: number[] = [];
+    const consumer = await consume(
+      bus,
+      stream,
+      n,
+      async (item) => {
+        seen.push(item.n);
+      },
+      { durable: 'legacy', filter: `p${n}.*` },
+    );
+    await until(() => consumer.handed() === 5 && seen.length === 10, 'both old and new messages are handed over');
+    expect(seen).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    await expect(bus.jsm.consumers.info(stream, 'legacy')).rejects.toThrow(/consumer not found/i);
+  }, 60_000);
+
+  it('moves a partition only after the messages its replica held are due again', () => {
+    for (const ackWait of [1_000, 5_000, 30_000]) {
+      expect(pinTimeoutMs(ackWait)).toBeGreaterThan(ackWait + pullExpiresMs(ackWait));
+    }
+  });
+});
