@@ -159,18 +159,36 @@ describe('an explicit inactivity pause', () => {
       providers: [],
       deadlineAfterMs: 500,
     });
-    const accepted = create(ActionEventSchema, {
-      intentId,
-      conversationId: conv,
-      tenantId: stack.seed.tenantId,
-      seq: 0,
-      kind: ActionEventKind.ACCEPTED,
-      at: timestampFromMs(Date.now()),
-    });
-    await publishDurable(bus.js, Subjects.event(conv, intentId), encodeEvent(accepted), `lost-${intentId}`, {
-      traceparent: '',
-      tracestate: '',
-    });
+    // The session's first batch: `accepted` (sequence 0) and its automatic pause. (An `accepted`
+    // alone is the conversation service's, sent before any session ran: nothing to resume then.)
+    const firstBatch = [
+      create(ActionEventSchema, {
+        intentId,
+        conversationId: conv,
+        tenantId: stack.seed.tenantId,
+        seq: 0,
+        kind: ActionEventKind.ACCEPTED,
+        at: timestampFromMs(Date.now()),
+      }),
+      create(ActionEventSchema, {
+        intentId,
+        conversationId: conv,
+        tenantId: stack.seed.tenantId,
+        seq: 1,
+        kind: ActionEventKind.CALL_CONTROL,
+        data: { action: 'pause_inactivity', automatic: true },
+        at: timestampFromMs(Date.now()),
+      }),
+    ];
+    for (const event of firstBatch) {
+      await publishDurable(
+        bus.js,
+        Subjects.event(conv, intentId),
+        encodeEvent(event),
+        `lost-${intentId}-${event.seq}`,
+        { traceparent: '', tracestate: '' },
+      );
+    }
 
     const run = await eventually(async () => {
       const res = await stack.api('GET', `/v1/runs/${intentId}`);
