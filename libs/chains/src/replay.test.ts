@@ -32,6 +32,7 @@ const Patches: Record<string, string[]> = {
     'lifecycle-start-by-activity',
     'confirmation-parking',
     'lenient-outputs',
+    'seedmisc-test-call-cleanup',
   ],
   bookingLifecycle: ['sms-thread-start-first', 'reminder-asks-thread'],
   smsThread: ['sms-reply-to-last-asker'],
