@@ -5,16 +5,19 @@
  * and every `patched()` branch through the public API (booking chains whose lifecycle is
  * confirmed or cancelled by SMS, confirmations, a declined call, an ended conversation, a test
  * call cleaned up, a typed output of the wrong type left out, a conversation whose session
- * continued-as-new twice with a confirmation waiting across each boundary), then writes the
+ * continued-as-new twice with a confirmation waiting across each boundary, and from release 10
+ * the scenarios of `record-scenarios.ts`: call control through Vapi, Twilio and `none`, an async
+ * result delivered, bookings cancelled and moved during the call), then writes the
  * history of every workflow run the server has, one gzipped JSON file each, named
  * `<workflow type>-<n>.json.gz`.
  *
  * Run it on a build of the release whose histories you want to keep (a git worktree of that
  * commit), so the corpus holds what live workflows of that release look like. It uses only
- * `support/stack.ts`, `support/twilio-webhooks.ts` and `support/long-conversation.ts` (copy the
- * last along into a release older than it), so it can be copied into an older release's
- * checkout (before confirmation parking, drop the call made while a confirmation waits and the
- * long conversation: those releases hold it until the question times out):
+ * `support/stack.ts`, `support/twilio-webhooks.ts`, `support/long-conversation.ts` and
+ * `record-scenarios.ts` (copy the last two along into a release older than them), so it can be
+ * copied into an older release's checkout (before confirmation parking, drop the call made while
+ * a confirmation waits and the long conversation: those releases hold it until the question times
+ * out; before release 10, drop the Vapi stand-in and the scenarios of `record-scenarios.ts`):
  *
  *   node test/dist/tools/record-histories.js <out dir>
  *
@@ -27,27 +30,25 @@ import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { startBookingLifecycleWorkflow } from '@switchboard/chains';
 import { type BookingLifecycleInput, TaskQueues } from '@switchboard/contracts';
+import { startVapiControlSandbox } from '@switchboard/sandboxes/vapi';
 import { Client, Connection } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { driveLongConversation } from '../support/long-conversation.js';
 import { eventually, startTestStack, type TestStack } from '../support/stack.js';
 import { postTwilioWebhook, smsFields } from '../support/twilio-webhooks.js';
+import {
+  bookingsChanged,
+  callsControlled,
+  check,
+  nextMonday,
+  putScenarioAgents,
+  resultDelivered,
+} from './record-scenarios.js';
 
 const outDir = process.argv[2];
 if (outDir === undefined) {
   console.error('usage: record-histories <out dir>');
   process.exit(2);
-}
-
-/** The next Monday (UTC date), so the sandbox's weekday 09:00–17:00 availability applies. */
-function nextMonday(): string {
-  const d = new Date();
-  d.setUTCDate(d.getUTCDate() + ((8 - d.getUTCDay()) % 7 || 7));
-  return d.toISOString().slice(0, 10);
-}
-
-function check(ok: boolean, what: string, detail?: unknown): void {
-  if (!ok) throw new Error(`${what}${detail === undefined ? '' : `: ${JSON.stringify(detail)}`}`);
 }
 
 /** The texts the provider sandbox sent to `phone`, oldest first. */
@@ -241,7 +242,12 @@ async function settled(client: Client, quietMs: number): Promise<void> {
   }
 }
 
-const stack = await startTestStack(mkdtempSync(join(tmpdir(), 'switchboard-record-')), { exportSpans: false });
+const vapi = await startVapiControlSandbox();
+const stack = await startTestStack(mkdtempSync(join(tmpdir(), 'switchboard-record-')), {
+  exportSpans: false,
+  // Vapi calls are controlled on the local stand-in's loopback URLs.
+  serviceEnv: { VAPI_CONTROL_HOSTS: 'vapi.ai,127.0.0.1' },
+});
 const connection = await Connection.connect({ address: stack.infra.temporalAddress });
 try {
   const client = new Client({ connection });
@@ -276,6 +282,7 @@ try {
     ],
   });
   check(shop.status === 200, 'shop agent', shop.body);
+  await putScenarioAgents(stack);
 
   await bookingAnswered(stack, '+15551112222', 'YES', 0);
   await reminderAnswered(stack, client, '+15551112222');
@@ -283,6 +290,9 @@ try {
   await controlsThenEnd(stack);
   await sandboxCleanedUp(stack);
   await outputLeftOut(stack);
+  await callsControlled(stack, vapi);
+  await resultDelivered(stack);
+  await bookingsChanged(stack, client);
   // Its session continues-as-new twice: three runs, each recorded.
   const long = await driveLongConversation(stack, client);
   check(long.runs.length === 3, 'a session continued-as-new twice', long.runs);
@@ -306,4 +316,5 @@ try {
 } finally {
   await connection.close();
   await stack.stop();
+  await vapi.close();
 }
