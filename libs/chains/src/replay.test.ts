@@ -6,7 +6,9 @@
  * `libs/chains/histories/<release>/` holds histories recorded from each release's build with
  * `test/src/tools/record-histories.ts`: booking chains whose lifecycle is confirmed or
  * cancelled by SMS, confirmations given and declined, an ended conversation, a test call cleaned
- * up, and (from release 6) a session continued-as-new twice. Every one is replayed here against the built workflow bundle (no server is needed), and
+ * up, (from release 6) a session continued-as-new twice, and (from release 10) call control on
+ * each channel, an async result delivered, bookings cancelled and moved during the call. Every
+ * one is replayed here against the built workflow bundle (no server is needed), and
  * the corpus must hold both branches of every `patched()` call: a marker a history carries, and
  * an older history of the same workflow type without it.
  */
@@ -33,10 +35,18 @@ const Patches: Record<string, string[]> = {
     'confirmation-parking',
     'lenient-outputs',
     'seedmisc-test-call-cleanup',
+    'channels-call-control',
+    'async-result-delivery',
+    'booking-follow-changes',
   ],
-  bookingLifecycle: ['sms-thread-start-first', 'reminder-asks-thread'],
+  bookingLifecycle: ['sms-thread-start-first', 'reminder-asks-thread', 'booking-lifecycle-changes'],
   smsThread: ['sms-reply-to-last-asker'],
 };
+
+/** The workflow types every release's recording holds. */
+const RecordedTypes = ['bookingLifecycle', 'conversationSession', 'sandboxCompensation', 'smsThread'];
+/** Workflow types recorded from a later release on (the release number whose recorder first started them). */
+const RecordedSince: Record<string, number> = { resultDelivery: 10 };
 
 interface Recorded {
   release: string;
@@ -74,7 +84,10 @@ function load(): Recorded[] {
       });
     }
   }
-  return recorded.sort((a, b) => `${a.release}/${a.file}`.localeCompare(`${b.release}/${b.file}`));
+  // Release 10 after release 9: folders are `<n>-<commit>`.
+  return recorded.sort((a, b) =>
+    `${a.release}/${a.file}`.localeCompare(`${b.release}/${b.file}`, 'en', { numeric: true }),
+  );
 }
 
 const recorded = load();
@@ -90,9 +103,8 @@ describe('workflow history replay', () => {
     expect(releases.length).toBeGreaterThanOrEqual(2);
     for (const release of releases) {
       const types = new Set(recorded.filter((r) => r.release === release).map((r) => r.workflowType));
-      expect([...types].sort(), release).toEqual(
-        ['bookingLifecycle', 'conversationSession', 'sandboxCompensation', 'smsThread'].sort(),
-      );
+      const later = Object.entries(RecordedSince).filter(([, since]) => Number.parseInt(release, 10) >= since);
+      expect([...types].sort(), release).toEqual([...RecordedTypes, ...later.map(([type]) => type)].sort());
     }
   });
 
