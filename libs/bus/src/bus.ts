@@ -9,7 +9,7 @@ import {
 } from '@nats-io/jetstream';
 import { connect, headers, type MsgHdrs, type NatsConnection, nanos } from '@nats-io/transport-node';
 import { UnavailableError } from '@switchboard/common';
-import { Headers, INTENT_PARTITIONS, Streams, Subjects } from '@switchboard/contracts';
+import { Headers, INBOUND_PARTITIONS, INTENT_PARTITIONS, Streams, Subjects } from '@switchboard/contracts';
 
 /** A connection to the bus with its JetStream handles. */
 export interface Bus {
@@ -116,6 +116,14 @@ export async function ensureStreams(jsm: JetStreamManager, options: StreamOption
     storage: StorageType.File,
     // Twilio retries a webhook for up to a few minutes; message ids are its own ids.
     duplicate_window: nanos(Math.max(options.duplicateWindowMs ?? 120_000, 600_000)),
+    // Stores each webhook under the partition of its lane (tenant and lane token: an SMS
+    // thread's sender, a call's sid), as the intents stream does conversations: one pinned
+    // consumer per partition keeps a thread's or a call's webhooks in order however many
+    // orchestrators there are.
+    subject_transform: {
+      src: 'sb.inbound.*.*.*',
+      dest: `sb.inbound.{{partition(${INBOUND_PARTITIONS},1,3)}}.{{wildcard(1)}}.{{wildcard(2)}}.{{wildcard(3)}}`,
+    },
     num_replicas: replicas,
   };
   for (const config of [intents, events, inbound]) {

@@ -1,6 +1,6 @@
 import { checkJson, JSON_MAX_DEPTH, type JsonValue } from '@switchboard/common';
 import { describe, expect, it } from 'vitest';
-import { Subjects } from './bus.js';
+import { laneToken, Subjects } from './bus.js';
 import {
   ActionIntentSchema,
   ActionResultSchema,
@@ -25,6 +25,20 @@ describe('subjects', () => {
     for (const bad of ['a.b', 'a*', '>', 'a b', '', 'a\n']) {
       expect(() => Subjects.intent(bad, 'conv_1')).toThrow(/cannot be used in a NATS subject/);
     }
+  });
+});
+
+describe('inbound subjects', () => {
+  it('carry the lane as one token, the same for the same lane, whatever characters it has', () => {
+    const lanes = ['+15551230001', '+15551230002', 'whatsapp:+1555 123.*>', 'CA0123456789abcdef', ''];
+    const tokens = lanes.map(laneToken);
+    for (const t of tokens) expect(t).toMatch(/^[0-9a-f]{8}$/);
+    expect(new Set(tokens).size).toBe(lanes.length);
+    expect(laneToken('+15551230001')).toBe(tokens[0]);
+    const subject = Subjects.inbound('ten_1', 'sms', 'whatsapp:+1555 123.*>');
+    expect(subject).toBe(`sb.inbound.ten_1.sms.${tokens[2]}`);
+    // Five tokens: what the stream's transform (`sb.inbound.*.*.*`) partitions.
+    expect(subject.split('.')).toHaveLength(5);
   });
 });
 

@@ -24,8 +24,23 @@ function token(kind: string, value: string): string {
   return value;
 }
 
-/** Last token of an inbound subject: what the webhook reports. */
+/** Kind token of an inbound subject: what the webhook reports. */
 export type InboundSubjectKind = 'sms' | 'call_status';
+
+/**
+ * A subject token standing for any string (an inbound lane: a sender's number, a call sid):
+ * 32-bit FNV-1a over its UTF-16 code units, as 8 hex digits. Deterministic, so every conversation
+ * replica publishes a lane's webhooks under the same token; two lanes sharing a token only share
+ * a partition (the consumer keeps its lanes by the decoded webhook, not by the subject).
+ */
+export function laneToken(value: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < value.length; i++) {
+    hash ^= value.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0).toString(16).padStart(8, '0');
+}
 
 /** Subject builders and wildcards. */
 export const Subjects = {
@@ -37,9 +52,23 @@ export const Subjects = {
   EventsAll: 'sb.conv.>',
   /** Wildcard bound to the inbound stream. */
   InboundAll: 'sb.inbound.>',
-  /** Where a verified provider webhook of a tenant is published. */
-  inbound: (tenantId: string, kind: InboundSubjectKind) =>
-    `sb.inbound.${token('tenant id', tenantId)}.${token('inbound kind', kind)}`,
+  /** Core NATS (no stream): every orchestrator replica answers here for its inbound partitions. */
+  OrchestratorInboundPresence: 'sb.presence.orchestrator-inbound',
+  /**
+   * Where a verified provider webhook of a tenant is published: `lane` is what orders its
+   * webhooks (an SMS's sender, a call status's call sid), carried as a {@link laneToken} so that
+   * the inbound stream's subject transform can derive a partition from tenant and lane.
+   */
+  inbound: (tenantId: string, kind: InboundSubjectKind, lane: string) =>
+    `sb.inbound.${token('tenant id', tenantId)}.${token('inbound kind', kind)}.${laneToken(lane)}`,
+  /**
+   * What the inbound stream stores a webhook under: its subject transform inserts the lane's
+   * partition (`sb.inbound.<partition>.<tenant>.<kind>.<lane token>`), which a partition's
+   * consumer filters on. Publishers use {@link Subjects.inbound}.
+   */
+  inboundPartition: (partition: number) => `sb.inbound.${partition}.*.*.*`,
+  /** Webhooks stored before the stream partitioned them (`sb.inbound.<tenant>.<kind>`). */
+  InboundUnpartitioned: 'sb.inbound.*.*',
   /** Where an intent for a conversation is published. */
   intent: (tenantId: string, conversationId: string) =>
     `sb.intent.${token('tenant id', tenantId)}.${token('conversation id', conversationId)}`,
@@ -87,6 +116,13 @@ export const Subjects = {
  */
 export const INTENT_PARTITIONS = 8;
 
+/**
+ * How many partitions the inbound stream spreads webhook lanes over (subject transform
+ * `partition(N, tenant, lane token)`), as {@link INTENT_PARTITIONS} does conversations; the
+ * same caveat about changing it.
+ */
+export const INBOUND_PARTITIONS = 8;
+
 /** Durable consumer names. */
 export const Consumers = {
   /**
@@ -96,8 +132,13 @@ export const Consumers = {
   Orchestrator: 'orchestrator',
   /** The consumer of one intent partition (see {@link INTENT_PARTITIONS}). */
   intentPartition: (partition: number) => `orchestrator-p${partition}`,
-  /** The orchestrator's consumer of {@link Streams.Inbound}. */
+  /**
+   * The single consumer of {@link Streams.Inbound} before it was partitioned; drained and
+   * deleted like {@link Consumers.Orchestrator}.
+   */
   OrchestratorInbound: 'orchestrator-inbound',
+  /** The consumer of one inbound partition (see {@link INBOUND_PARTITIONS}). */
+  inboundPartition: (partition: number) => `orchestrator-inbound-p${partition}`,
 } as const;
 
 /** NATS header names. */

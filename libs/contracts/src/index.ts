@@ -4,8 +4,10 @@ import { type InboundEvent, InboundEventSchema } from './gen/switchboard/bus/v1/
 export {
   Consumers,
   Headers,
+  INBOUND_PARTITIONS,
   INTENT_PARTITIONS,
   type InboundSubjectKind,
+  laneToken,
   type MessageKind,
   MessageKinds,
   type StreamName,

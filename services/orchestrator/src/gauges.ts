@@ -6,19 +6,26 @@
 import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import type { Bus } from '@switchboard/bus';
 import type { OutcomeBatch } from '@switchboard/chains';
-import { BookingLifecycleWorkflowType, Consumers, INTENT_PARTITIONS, Streams } from '@switchboard/contracts';
+import {
+  BookingLifecycleWorkflowType,
+  Consumers,
+  INBOUND_PARTITIONS,
+  INTENT_PARTITIONS,
+  Streams,
+} from '@switchboard/contracts';
 import { countCredentialsByStatus, countStuckRuns, type Queryable } from '@switchboard/db';
 import { MetricNames, observeGauge, tenantLabelEnabled } from '@switchboard/telemetry';
 import type { Client } from '@temporalio/client';
 
 /**
  * The JetStream consumers whose messages are intents (or inbound webhooks) not yet handled:
- * every intent partition's, and the pre-partition one while it is drained.
+ * every partition's of both streams, and each stream's pre-partition one while it is drained.
  */
 const CONSUMERS: readonly (readonly [string, string])[] = [
   [Streams.Intents, Consumers.Orchestrator],
   ...Array.from({ length: INTENT_PARTITIONS }, (_, p) => [Streams.Intents, Consumers.intentPartition(p)] as const),
   [Streams.Inbound, Consumers.OrchestratorInbound],
+  ...Array.from({ length: INBOUND_PARTITIONS }, (_, p) => [Streams.Inbound, Consumers.inboundPartition(p)] as const),
 ];
 
 /**

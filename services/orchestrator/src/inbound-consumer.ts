@@ -5,12 +5,14 @@ import {
   Consumers,
   callStatusSignal,
   decodeInbound,
+  INBOUND_PARTITIONS,
   type InboundEvent,
   InboundKind,
   type InboundSms,
   inboundSmsSignal,
   type SmsThreadInput,
   Streams,
+  Subjects,
   sessionWorkflowId,
   smsThreadWorkflowId,
   WorkflowTypes,
@@ -18,7 +20,8 @@ import {
 import { findConversationByCallSid, type Queryable } from '@switchboard/db';
 import type { Tracer } from '@switchboard/telemetry';
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
-import { type LaneConsumer, startLaneConsumer } from './lane-consumer.js';
+import { INTENT_ACK_WAIT_MS, INTENT_GROUP } from './intent-consumer.js';
+import { type PartitionedConsumer, startPartitionedConsumer } from './partitioned-consumer.js';
 
 /** Dependencies of {@link startInboundConsumer}. */
 export interface InboundConsumerDeps {
@@ -31,21 +34,35 @@ export interface InboundConsumerDeps {
   maxInFlight: number;
 }
 
+/** A running consumer; `stop()` stops pulling and waits for in-flight webhooks. */
+export type InboundConsumer = PartitionedConsumer;
+
 /**
  * Consumes verified provider webhooks (`SB_INBOUND`) and delivers them to Temporal as signals:
  * an inbound SMS with signal-with-start to the `smsThread` of its tenant and sender; a call
  * status callback to the session workflow of the conversation whose `call.sid` it names (a
  * plain signal: no session is started for it, and a missing one is not an error). Acked only
- * after Temporal accepted the signal; nak'ed with back-off otherwise. One lane per SMS thread
- * and per call, so their webhooks are delivered in stream order.
+ * after Temporal accepted the signal; retried with back-off otherwise, holding its lane.
+ *
+ * One lane per SMS thread and per call, and the stream partitioned by that lane, consumed like
+ * the intents (see `startPartitionedConsumer`): a thread's or a call's webhooks are delivered in
+ * stream order whichever orchestrator replica handles its partition, also when one is lost.
+ * Inbound partitions are pulled in the same priority group and with the same ack wait as intent
+ * partitions, so they move to another replica within the same bound.
  */
-export async function startInboundConsumer(deps: InboundConsumerDeps): Promise<LaneConsumer> {
-  return startLaneConsumer<InboundEvent>({
+export async function startInboundConsumer(deps: InboundConsumerDeps): Promise<InboundConsumer> {
+  return startPartitionedConsumer<InboundEvent>({
     bus: deps.bus,
     log: deps.log,
     tracer: deps.tracer,
     stream: Streams.Inbound,
-    durable: Consumers.OrchestratorInbound,
+    partitions: INBOUND_PARTITIONS,
+    durable: Consumers.inboundPartition,
+    filter: Subjects.inboundPartition,
+    group: INTENT_GROUP,
+    ackWaitMs: INTENT_ACK_WAIT_MS,
+    legacy: { durable: Consumers.OrchestratorInbound, filter: Subjects.InboundUnpartitioned },
+    presence: Subjects.OrchestratorInboundPresence,
     maxInFlight: deps.maxInFlight,
     decode: (msg) => {
       const event = decodeInbound(msg.data);

@@ -142,13 +142,25 @@ export async function startLaneConsumer<T>(options: LaneConsumerOptions<T>): Pro
 
   /**
    * With `holdLane`, a message is kept in progress from its receipt until it is done, also
-   * while it waits behind its lane or for a slot: the server redelivers nothing this replica
-   * still holds (the ack wait only matters once the replica is gone).
+   * while it waits behind its lane, for a slot or in the redelivery gate: the server redelivers
+   * nothing this replica still holds (the ack wait only matters once the replica is gone). One
+   * timer touches everything held.
    */
+  const held = new Map<number, JsMsg>();
+  const touching = options.holdLane
+    ? setInterval(
+        () => {
+          // A closed connection holds nothing any more (the server redelivers it all).
+          if (bus.nc.isClosed()) return;
+          for (const msg of held.values()) msg.working();
+        },
+        Math.max(250, Math.floor(ackWaitMs / 3)),
+      )
+    : undefined;
   const keepAlive = (msg: JsMsg): (() => void) => {
     if (!options.holdLane) return () => {};
-    const timer = setInterval(() => msg.working(), Math.max(250, Math.floor(ackWaitMs / 3)));
-    return () => clearInterval(timer);
+    held.set(msg.seq, msg);
+    return () => held.delete(msg.seq);
   };
 
   /** Hands a message over once; false when it failed and is to be retried in place. */
@@ -231,19 +243,81 @@ export async function startLaneConsumer<T>(options: LaneConsumerOptions<T>): Pro
     inFlight.add(tracked);
   };
 
+  /**
+   * Messages received and not yet in a slot, in arrival order. The receiving loop never waits
+   * for a slot, so that every message received is kept alive (a message left in the client's
+   * buffer is not) and the redelivery gate below receives all it waits for; the server's
+   * `max_ack_pending` bounds how many are held.
+   */
+  const queued: { task: () => Promise<void>; lane: string | undefined }[] = [];
+  let pumping: Promise<void> | undefined;
+  const enqueue = (task: () => Promise<void>, lane?: string): void => {
+    queued.push({ task, lane });
+    pumping ??= (async () => {
+      for (let next = queued.shift(); next !== undefined; next = queued.shift()) await occupy(next.task, next.lane);
+      pumping = undefined;
+    })();
+  };
+
+  /** Lets a received message into its lane (or rejects it when it cannot be decoded). */
+  const admit = (msg: JsMsg): void => {
+    const release = keepAlive(msg);
+    let value: T;
+    try {
+      value = options.decode(msg);
+    } catch (err) {
+      // A message that cannot be decoded never will be: recorded and terminated, not looped.
+      // It has no lane (nothing of it reaches the receiver), so it waits for no one.
+      enqueue(() => reject(msg, { reason: 'undecodable', err }).finally(release));
+      return;
+    }
+    enqueue(() => handle(value, msg).finally(release), options.laneOf(value, msg));
+  };
+
+  /**
+   * With `holdLane`, redeliveries are let into their lanes in stream order. When a replica is
+   * lost (or gives a partition back), the server redelivers what it held to the next one before
+   * anything new, but not in stream order (seen with nats-server 2.12 and pinned clients: the
+   * order of the redelivery queue is not the stream's). So on a redelivery the consumer gathers
+   * what it receives until nothing pending on the server is elsewhere: a message never
+   * delivered before arrives (redeliveries come first), or the consumer's ack-pending count is
+   * what this replica holds; after an ack wait at most (a replica cut off, not dead, may keep
+   * its messages). Then it lets them in sorted by stream sequence.
+   */
+  let gate: JsMsg[] | undefined;
+  const closeGate = (): void => {
+    const gathered = gate;
+    gate = undefined;
+    for (const msg of (gathered ?? []).sort((x, y) => x.seq - y.seq)) admit(msg);
+  };
+  const openGate = (first: JsMsg): void => {
+    const gathering: JsMsg[] = [first];
+    gate = gathering;
+    // Held while gathered, so the ack-pending count below can reach what this replica holds.
+    keepAlive(first);
+    const until = Date.now() + ackWaitMs;
+    void (async () => {
+      while (gate === gathering && !stopping && Date.now() < until) {
+        const info = await consumer.info().catch(() => undefined);
+        if (gate !== gathering) return;
+        if (info !== undefined && info.num_ack_pending <= held.size) break;
+        await Promise.race([stopped, new Promise((r) => setTimeout(r, 100))]);
+      }
+      if (gate === gathering) closeGate();
+    })();
+  };
+
   const loop = (async () => {
     for await (const msg of messages) {
-      let value: T;
-      try {
-        value = options.decode(msg);
-      } catch (err) {
-        // A message that cannot be decoded never will be: recorded and terminated, not looped.
-        // It has no lane (nothing of it reaches the receiver), so it waits for no one.
-        await occupy(() => reject(msg, { reason: 'undecodable', err }));
-        continue;
+      if (gate !== undefined) {
+        gate.push(msg);
+        keepAlive(msg);
+        if (msg.info.deliveryCount === 1) closeGate();
+      } else if (options.holdLane && msg.info.deliveryCount > 1) {
+        openGate(msg);
+      } else {
+        admit(msg);
       }
-      const release = keepAlive(msg);
-      await occupy(() => handle(value, msg).finally(release), options.laneOf(value, msg));
     }
   })();
 
@@ -255,7 +329,11 @@ export async function startLaneConsumer<T>(options: LaneConsumerOptions<T>): Pro
       onStop();
       messages.stop();
       await loop.catch(() => {});
+      // What the gate gathered is given back (see `handle`), in stream order.
+      closeGate();
+      await pumping;
       await Promise.allSettled([...inFlight]);
+      clearInterval(touching);
     },
   };
 }

@@ -206,7 +206,7 @@ async function drainLegacy<T>(
     return now.num_pending + now.num_ack_pending;
   };
   if ((await left()) > 0) {
-    options.log.info({ stream, durable: legacy.durable }, 'handing over intents stored before partitioning');
+    options.log.info({ stream, durable: legacy.durable }, 'handing over messages stored before partitioning');
     const { partitions: _p, durable: _d, filter: _f, group: _g, legacy: _l, ...lane } = options;
     const consumer = await startLaneConsumer({ ...lane, maxInFlight, durable: legacy.durable, holdLane: true });
     try {

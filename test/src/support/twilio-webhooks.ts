@@ -7,14 +7,18 @@ export function twilioSecret(stack: TestStack): { accountSid: string; authToken:
   return { accountSid: secret?.accountSid ?? '', authToken: secret?.authToken ?? '' };
 }
 
-/** Posts a Twilio-style form webhook, signed over the URL it is sent to unless told otherwise. */
+/**
+ * Posts a Twilio-style form webhook, signed over the URL it is sent to unless told otherwise,
+ * to `apiUrl` (one of the conversation replicas; the first by default).
+ */
 export async function postTwilioWebhook(
   stack: TestStack,
   kind: 'sms' | 'call-status',
   fields: Record<string, string>,
   signature?: string,
+  apiUrl = stack.services.apiUrl,
 ): Promise<{ status: number; body: string; contentType: string | null }> {
-  const url = `${stack.services.apiUrl}/v1/inbound/twilio/${stack.seed.tenantId}/twilio_main/${kind}`;
+  const url = `${apiUrl}/v1/inbound/twilio/${stack.seed.tenantId}/twilio_main/${kind}`;
   const params = Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, [v]]));
   const res = await fetch(url, {
     method: 'POST',

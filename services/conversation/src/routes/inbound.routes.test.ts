@@ -1,5 +1,5 @@
 import type { Bus } from '@switchboard/bus';
-import { decodeInbound, Headers, InboundKind } from '@switchboard/contracts';
+import { decodeInbound, Headers, InboundKind, laneToken } from '@switchboard/contracts';
 import { generateKeyringSpec, parseKeyring, putCredential, type Queryable } from '@switchboard/db';
 import { trace } from '@switchboard/telemetry';
 import { computeTwilioSignature } from '@switchboard/webhook-signatures';
@@ -137,7 +137,7 @@ describe('POST /v1/inbound/twilio/:tenantId/:credential/sms', () => {
     expect(res.body).toContain('<Response/>');
     expect(published).toHaveLength(1);
     const [p] = published;
-    expect(p?.subject).toBe(`sb.inbound.${TENANT}.sms`);
+    expect(p?.subject).toBe(`sb.inbound.${TENANT}.sms.${laneToken('+15551230001')}`);
     expect(p?.msgId).toBe(`${TENANT}:${fields.MessageSid}`);
     expect(p?.headers[Headers.Tenant]).toBe(TENANT);
     const event = decodeInbound(p?.data as Uint8Array);
@@ -255,7 +255,10 @@ describe('POST /v1/inbound/twilio/:tenantId/:credential/call-status', () => {
       callStatus: 'completed',
       tenantId: TENANT,
     });
-    expect(published[0]?.subject).toBe(`sb.inbound.${TENANT}.call_status`);
+    // Every status of one call under one subject: its lane token, the call sid's.
+    expect(new Set(published.map((p) => p.subject))).toEqual(
+      new Set([`sb.inbound.${TENANT}.call_status.${laneToken(`CA${'d'.repeat(32)}`)}`]),
+    );
   });
 
   it('rejects an unsigned status callback', async () => {

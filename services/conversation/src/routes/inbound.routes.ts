@@ -143,7 +143,11 @@ export const inboundRoutes: FastifyPluginAsyncTypebox<InboundRoutesOptions> = as
     return fields;
   };
 
-  /** Publishes a verified webhook; a duplicate message id is dropped by JetStream. */
+  /**
+   * Publishes a verified webhook under its lane (an SMS's sender, a call's sid: the subject
+   * token the stream partitions by, so that one orchestrator replica at a time delivers it); a
+   * duplicate message id is dropped by JetStream.
+   */
   const publish = (req: FastifyRequest, kind: InboundSubjectKind, msgId: string, event: InboundInit) =>
     inRequestContext(req.otel.context, () =>
       withSpan(
@@ -161,7 +165,7 @@ export const inboundRoutes: FastifyPluginAsyncTypebox<InboundRoutesOptions> = as
           });
           const ack = await publishDurable(
             app.deps.bus.js,
-            Subjects.inbound(tenantId, kind),
+            Subjects.inbound(tenantId, kind, (kind === 'sms' ? event.from : event.callSid) ?? ''),
             encodeInbound(message),
             msgId,
             trace,
