@@ -33,6 +33,7 @@ const Patches: Record<string, string[]> = {
     'confirmation-parking',
     'lenient-outputs',
     'seedmisc-test-call-cleanup',
+    'lifecycle-start-with-outcome',
   ],
   bookingLifecycle: ['sms-thread-start-first', 'reminder-asks-thread'],
   smsThread: ['sms-reply-to-last-asker'],
