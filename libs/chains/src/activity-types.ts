@@ -141,3 +141,36 @@ export interface SessionActivities {
    */
   startResultDelivery(input: ResultDeliveryInput): Promise<void>;
 }
+
+/**
+ * An intent's final outcome and the lifecycles of the bookings it made, handed to one local
+ * activity (see {@link OutcomeThenLifecyclesActivities}).
+ */
+export interface OutcomeThenLifecycles {
+  /** The final batch, exactly as `publishOutcome` takes it (`final` set). */
+  outcome: OutcomeBatch;
+  lifecycles: BookingLifecycleInput[];
+  /** The sequence number of the first start report (one `log` event per lifecycle, in order). */
+  reportSeq: number;
+}
+
+/** What {@link OutcomeThenLifecyclesActivities.publishOutcomeThenStartLifecycles} got done after the outcome. */
+export interface LifecyclesStarted {
+  /** The starter's answers; absent when the start failed or took too long (nothing was reported then). */
+  started?: LifecycleStart[];
+  /** The start reports are on the conversation's stream. */
+  reported: boolean;
+}
+
+/**
+ * The session's local activity for the tail of an intent that made bookings: publish the
+ * outcome, start the lifecycles, publish one report per lifecycle — in that order, the work of
+ * `publishOutcome`, `startBookingLifecycles` and `publishOutcome` again, in one workflow
+ * activation round trip instead of three. Only a failed outcome publish fails it (and is
+ * retried, as that local activity is): once the outcome is out, a start or report that fails is
+ * answered, not thrown, so a retry never publishes the outcome (and records its spans) twice;
+ * the session then starts and reports through the separate local activities, with their retries.
+ */
+export interface OutcomeThenLifecyclesActivities {
+  publishOutcomeThenStartLifecycles(input: OutcomeThenLifecycles): Promise<LifecyclesStarted>;
+}

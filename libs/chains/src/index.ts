@@ -1,7 +1,10 @@
 export type {
   FinalOutcome,
   IntentRef,
+  LifecyclesStarted,
   OutcomeBatch,
+  OutcomeThenLifecycles,
+  OutcomeThenLifecyclesActivities,
   ProviderActivities,
   ProviderCall,
   PublishedEvent,
@@ -13,6 +16,7 @@ export type {
 export { effectKey } from './activity-types.js';
 export { loadWorkflowCode, type WorkflowCodeOptions } from './bundle.js';
 export { type LifecycleStart, startBookingLifecycleWorkflow } from './lifecycle-start.js';
+export { createOutcomeThenLifecyclesActivities } from './outcome-then-lifecycles.js';
 export {
   RESULT_DELIVERY_MAX_ATTEMPTS,
   RESULT_DELIVERY_WORKFLOW,

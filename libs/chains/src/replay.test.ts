@@ -38,6 +38,7 @@ const Patches: Record<string, string[]> = {
     'channels-call-control',
     'async-result-delivery',
     'booking-follow-changes',
+    'lifecycle-start-with-outcome',
   ],
   bookingLifecycle: ['sms-thread-start-first', 'reminder-asks-thread', 'booking-lifecycle-changes'],
   smsThread: ['sms-reply-to-last-asker'],

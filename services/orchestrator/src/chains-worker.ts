@@ -1,4 +1,4 @@
-import { loadWorkflowCode, type SessionActivities } from '@switchboard/chains';
+import { createOutcomeThenLifecyclesActivities, loadWorkflowCode, type SessionActivities } from '@switchboard/chains';
 import type { TaskQueueNames } from '@switchboard/contracts';
 import type { Queryable } from '@switchboard/db';
 import { temporalWorkerTracing } from '@switchboard/telemetry';
@@ -36,6 +36,8 @@ export async function createChainsWorker(o: ChainsWorkerOptions): Promise<Worker
     workflowBundle,
     activities: {
       ...o.activities,
+      // The session's outcome-then-lifecycles tail, made of its own two activities above.
+      ...createOutcomeThenLifecyclesActivities(o.activities),
       ...createSandboxCompensationActivities({ db: o.db }),
       ...createTestCallCleanupActivities({ db: o.db, ...(o.taskQueues ? { taskQueues: o.taskQueues } : {}) }),
     },

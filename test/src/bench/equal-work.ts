@@ -42,6 +42,13 @@ export async function equalWorkDriver(
   const connection = await Connection.connect({ address });
   const client = new Client({ connection, namespace });
   const ids = (intentId: string) => ({ lifecycle: `equal-lifecycle-${intentId}`, thread: `equal-thread-${intentId}` });
+  const publish = (intentId: string, kind: 'first' | 'result') => {
+    if (kind === 'first') firstEvents.set(intentId, performance.now());
+    if (kind === 'result') {
+      results.get(intentId)?.();
+      results.delete(intentId);
+    }
+  };
   const native = await NativeConnection.connect({ address });
   const workers = [
     await Worker.create({
@@ -50,14 +57,9 @@ export async function equalWorkDriver(
       taskQueue: chainsQueue,
       workflowBundle: bundle,
       activities: {
-        equalPublish: async (intentId: string, kind: 'first' | 'event' | 'result') => {
-          if (kind === 'first') firstEvents.set(intentId, performance.now());
-          if (kind === 'result') {
-            results.get(intentId)?.();
-            results.delete(intentId);
-          }
-        },
-        equalStartLifecycle: async (intentId: string) => {
+        equalPublish: async (intentId: string, kind: 'first' | 'result') => publish(intentId, kind),
+        equalPublishThenStartLifecycle: async (intentId: string) => {
+          publish(intentId, 'result');
           const { lifecycle, thread } = ids(intentId);
           await client.workflow.signalWithStart(EqualWorkflowTypes.thread, {
             workflowId: thread,
@@ -93,7 +95,7 @@ export async function equalWorkDriver(
   return {
     description:
       'bare Temporal doing one booking chain’s engine work: 3 × signal-with-start of a session (first-event local activity, ' +
-      'no-op activity beside a cancelled progress timer, result local activity), the last starting a lifecycle + SMS thread by local activity',
+      'no-op activity beside a cancelled progress timer, result local activity), the last’s result local activity then starting a lifecycle + SMS thread',
     notes: [
       'Workers in the harness process; no-op activities. Its engine work per chain is counted from its histories and printed beside the switchboard chain’s.',
       'Time to first event = until the first-event local activity runs.',

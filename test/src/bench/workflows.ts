@@ -58,7 +58,7 @@ export async function benchSession(input: { effectsQueue: string; intents: numbe
 // The equal-work ceiling: the engine work one booking chain causes, with nothing of Switchboard.
 // Counted from a real chain's histories on the bench stack (the switchboard section prints the
 // count it measures beside this one's, see chain-work.ts): per chain 3 workflows, 9 workflow
-// tasks, 4 activities, 8 local activities, 6 timers, 4 signals, 3 search attribute upserts.
+// tasks, 4 activities, 6 local activities, 6 timers, 4 signals, 3 search attribute upserts.
 // ---------------------------------------------------------------------------------------------
 
 /** One intent of the equal-work session: its id and whether it is the chain's last (the SMS step). */
@@ -75,9 +75,12 @@ export const equalSubscribeSignal = defineSignal<[string]>('equalSubscribe');
 /** The equal-work session's local activities (in the harness process, like the session's own). */
 export interface EqualLocalActivities {
   /** Publishes one of an intent's events; `first` and `result` are timed by the client. */
-  equalPublish(intentId: string, kind: 'first' | 'event' | 'result'): Promise<void>;
-  /** Signal-with-start of the thread, then start of the lifecycle (as `startBookingLifecycleWorkflow`). */
-  equalStartLifecycle(intentId: string): Promise<void>;
+  equalPublish(intentId: string, kind: 'first' | 'result'): Promise<void>;
+  /**
+   * Publishes the result, then signal-with-start of the thread and start of the lifecycle (as
+   * the session's `publishOutcomeThenStartLifecycles` with `startBookingLifecycleWorkflow`).
+   */
+  equalPublishThenStartLifecycle(intentId: string): Promise<void>;
 }
 
 /** Workflow type names of the equal-work ceiling. */
@@ -96,7 +99,7 @@ const PROGRESS = '2.5 seconds';
  * attribute upserts, the idle watchdog timer), a local activity publishing the first event, the
  * effect (no-op activity on the effects queue) with a progress timer beside it that is cancelled
  * when it completes, a local activity publishing the step's events; after the last: a patch
- * marker, the lifecycle start (local activity) and the result. Never completes (a session waits
+ * marker, then the result and the lifecycle start (one local activity). Never completes (a session waits
  * idle, as the real one does until its watchdog).
  */
 export async function equalSession(input: { effectsQueue: string }): Promise<void> {
@@ -126,10 +129,8 @@ export async function equalSession(input: { effectsQueue: string }): Promise<voi
       await local.equalPublish(intent.id, 'result');
       continue;
     }
-    await local.equalPublish(intent.id, 'event');
     patched('equal-work-c');
-    await local.equalStartLifecycle(intent.id);
-    await local.equalPublish(intent.id, 'result');
+    await local.equalPublishThenStartLifecycle(intent.id);
   }
 }
 

@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openSse } from '../support/sse.js';
 import { eventually, startTestStack, type TestStack } from '../support/stack.js';
 import { postTwilioWebhook, smsFields } from '../support/twilio-webhooks.js';
 
@@ -87,6 +88,7 @@ describe('appointment booking workflow', () => {
         .messages.filter((m) => m.to === phone)
         .map((m) => String(m.body));
     const before = texts().length;
+    const stream = await openSse(`${stack.services.apiUrl}/v1/conversations/${conv}/events`, stack.seed.apiKey);
     const sms = await tool(conv, 'Send SMS Confirmation', {});
     expect(sms.body.status).toBe('succeeded');
     expect(sms.body.events).toContainEqual(
@@ -95,6 +97,14 @@ describe('appointment booking workflow', () => {
         data: expect.objectContaining({ message: 'booking lifecycle starting' }),
       }),
     );
+    // After the result the stream says the lifecycle started, numbered on from the run's events
+    // (published by the local activity that published the result and started the lifecycle).
+    const read = await stream.readUntil(
+      (e) => e.data.intentId === sms.body.id && e.data.data?.message === 'booking lifecycle started',
+    );
+    stream.close();
+    const lastOfRun = Math.max(...sms.body.events.map((e: { seq: number }) => e.seq));
+    expect(read.at(-1)?.data).toMatchObject({ kind: 'log', seq: lastOfRun + 1, data: { level: 'info' } });
     // The lifecycle (started once the result was out) asks for a confirmation by SMS on its own...
     const request = await eventually(
       () =>

@@ -1,11 +1,11 @@
 /** The activity proxies a session schedules through. */
 import type { EffectPolicy } from '@switchboard/actions';
 import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
-import type { SessionActivities } from '../../activity-types.js';
+import type { OutcomeThenLifecyclesActivities, SessionActivities } from '../../activity-types.js';
 import { activityOptionsFor, type EffectDefaults } from '../../policy.js';
 
 /** The session's own local activities: publishing outcomes, starting lifecycles. */
-export const sessionActivities = proxyLocalActivities<SessionActivities>({
+export const sessionActivities = proxyLocalActivities<SessionActivities & OutcomeThenLifecyclesActivities>({
   startToCloseTimeout: '15 seconds',
   retry: { initialInterval: '100 milliseconds', maximumInterval: '5 seconds', maximumAttempts: 20 },
 });

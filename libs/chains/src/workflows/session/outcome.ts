@@ -5,7 +5,7 @@
 import type { ChainEvent } from '@switchboard/actions';
 import type { JsonValue } from '@switchboard/common';
 import type { SessionIntent } from '@switchboard/contracts/temporal';
-import type { FinalOutcome, PublishedEvent } from '../../activity-types.js';
+import type { FinalOutcome, OutcomeBatch, PublishedEvent } from '../../activity-types.js';
 import { sessionActivities } from './activities.js';
 import type { IntentTrace } from './intent-trace.js';
 
@@ -95,6 +95,24 @@ export class OutcomePublisher implements EventSink {
 
   /** Publishes the final outcome with the rest of the buffer, every event and the spans. */
   async finish(final: FinalResult): Promise<void> {
+    await sessionActivities.publishOutcome(this.finalBatch(final));
+  }
+
+  /** The next event's sequence number. */
+  get nextSeq(): number {
+    return this.seq;
+  }
+
+  /** Forgets the buffered events: another local activity published them, under the same numbers. */
+  publishedElsewhere(): void {
+    this.buffer = [];
+  }
+
+  /**
+   * The final outcome's batch (the rest of the buffer, every event and the spans), for `finish`
+   * or a local activity that publishes it with more work; the publisher takes it as published.
+   */
+  finalBatch(final: FinalResult): OutcomeBatch {
     if (final.status === 'failed' && final.error) {
       this.emit({ kind: 'failed', data: { ...final.error } });
     } else if (final.status === 'cancelled') {
@@ -138,7 +156,7 @@ export class OutcomePublisher implements EventSink {
               ...(final.status === 'failed' ? { error: final.error?.message ?? 'failed' } : {}),
             },
           ];
-    await sessionActivities.publishOutcome({
+    const batch: OutcomeBatch = {
       intent: this.ref,
       first: this.first,
       events: this.buffer,
@@ -149,9 +167,10 @@ export class OutcomePublisher implements EventSink {
         finishedAtMs,
         ...(spans ? { spans } : {}),
       },
-    });
+    };
     this.first = false;
     this.buffer = [];
+    return batch;
   }
 }
 

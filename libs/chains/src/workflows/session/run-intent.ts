@@ -41,7 +41,8 @@ import {
   startLifecyclesAsChildren,
   startLifecyclesInline,
 } from './legacy.js';
-import { type EventSink, OutcomePublisher, toPublished } from './outcome.js';
+import { type LifecycleStartOutcome, lifecycleStartReport, startOutcomes } from './lifecycle-report.js';
+import { type EventSink, type FinalResult, OutcomePublisher, toPublished } from './outcome.js';
 import { type Bookings, type Controls, type InactivityPause, withCallStatus } from './state.js';
 
 /**
@@ -49,6 +50,12 @@ import { type Bookings, type Controls, type InactivityPause, withCallStatus } fr
  * answered before their result start a `resultDelivery` workflow once their outcome is out.
  */
 export const ASYNC_RESULT_DELIVERY_PATCH = 'async-result-delivery';
+
+/**
+ * The patch of publishing an intent's outcome and starting its bookings' lifecycles in one local
+ * activity (`publishOutcomeThenStartLifecycles`) instead of three (outcome, starts, reports).
+ */
+export const LIFECYCLE_START_WITH_OUTCOME_PATCH = 'lifecycle-start-with-outcome';
 
 /** How one intent runs: the commands of earlier releases it must repeat, and its confirmation gate. */
 export interface IntentRun extends LegacyCommands {
@@ -281,13 +288,21 @@ async function execute(
         ...(result.error.stepPointer ? { step: result.error.stepPointer } : {}),
       }
     : undefined;
-  await out.finish({
+  const final = {
     status: result.status,
     messages,
     outputs: result.outputs as { [key: string]: JsonValue },
     ...(error ? { error } : {}),
-  });
-  if (lifecycles.length > 0) await startLifecycles(lifecycles, out);
+  };
+  // Asked only by an intent that starts lifecycles: its marker stands in for the one of
+  // `LIFECYCLE_START_BY_ACTIVITY_PATCH`, which this path implies (sessions of releases before
+  // it replay the branch below).
+  if (lifecycles.length > 0 && patched(LIFECYCLE_START_WITH_OUTCOME_PATCH)) {
+    await finishThenStartLifecycles(out, final, lifecycles);
+  } else {
+    await out.finish(final);
+    if (lifecycles.length > 0) await startLifecycles(lifecycles, out);
+  }
   if (changedBookings.length > 0) await tellLifecycles(intent.tenantId, changedBookings, out);
   if (deferredEndCalls.length > 0)
     await endCallsAfterDelivery(intent, deferredEndCalls, controls, settings, out, trace);
@@ -295,34 +310,53 @@ async function execute(
 }
 
 /**
+ * Publishes the outcome, then starts the lifecycles of the bookings the intent made and reports
+ * each on the conversation's stream, in one local activity (one workflow activation instead of
+ * three; see `OutcomeThenLifecyclesActivities`). When the starts or their reports did not get
+ * done there, the separate local activities do the rest, as {@link startLifecycles}.
+ */
+async function finishThenStartLifecycles(
+  out: OutcomePublisher,
+  final: FinalResult,
+  lifecycles: BookingLifecycleInput[],
+): Promise<void> {
+  const outcome = out.finalBatch(final);
+  const done = await sessionActivities.publishOutcomeThenStartLifecycles({
+    outcome,
+    lifecycles,
+    reportSeq: out.nextSeq,
+  });
+  if (done.started === undefined) {
+    await startLifecycles(lifecycles, out, { byActivity: true });
+    return;
+  }
+  // The same events (and numbers) the activity published, so the next event is numbered on.
+  startOutcomes(lifecycles, done.started).forEach((o, i) => {
+    out.emit(lifecycleStartReport(lifecycles[i] as BookingLifecycleInput, o));
+  });
+  if (done.reported) out.publishedElsewhere();
+  else await out.flush();
+}
+
+/**
  * Starts the lifecycles of the bookings an intent made (after its outcome is published) and
  * reports each on the conversation's stream. A lifecycle that cannot start does not undo the
- * SMS that went out; it is reported as an error.
+ * SMS that went out; it is reported as an error. `byActivity`: the caller knows the session
+ * starts them by activity (without asking the patch of that).
  */
-async function startLifecycles(lifecycles: BookingLifecycleInput[], out: EventSink): Promise<void> {
-  const report = (booking: BookingLifecycleInput, outcome: 'started' | 'already_started' | Error) => {
-    const workflowId = bookingLifecycleWorkflowId(booking.tenantId, booking.bookingUid);
-    out.emit({
-      kind: 'log',
-      data:
-        outcome instanceof Error
-          ? {
-              level: 'error',
-              message: `booking lifecycle could not start: ${outcome.message}`,
-              data: { workflow_id: workflowId },
-            }
-          : {
-              level: 'info',
-              message: `booking lifecycle ${outcome === 'started' ? 'started' : 'already running'}`,
-              data: { workflow_id: workflowId },
-            },
-    });
+async function startLifecycles(
+  lifecycles: BookingLifecycleInput[],
+  out: EventSink,
+  how: { byActivity?: boolean } = {},
+): Promise<void> {
+  const report = (booking: BookingLifecycleInput, outcome: LifecycleStartOutcome) => {
+    out.emit(lifecycleStartReport(booking, outcome));
   };
-  if (patched(LIFECYCLE_START_BY_ACTIVITY_PATCH)) {
+  if (how.byActivity === true || patched(LIFECYCLE_START_BY_ACTIVITY_PATCH)) {
     try {
       const started = await sessionActivities.startBookingLifecycles(lifecycles);
-      lifecycles.forEach((booking, i) => {
-        report(booking, started[i]?.status ?? new Error('no answer from the starter'));
+      startOutcomes(lifecycles, started).forEach((o, i) => {
+        report(lifecycles[i] as BookingLifecycleInput, o);
       });
     } catch (err) {
       const error = err instanceof ActivityFailure && err.cause instanceof Error ? err.cause : (err as Error);
