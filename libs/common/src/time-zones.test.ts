@@ -103,6 +103,25 @@ describe('formatting in a zone', () => {
     expect(formatInZone(utc('2030-03-14T19:00:00Z'), 'UTC')).toBe('2030-03-14T19:00:00+00:00');
     expect(formatInZone(utc('2030-06-01T00:00:00Z'), 'Pacific/Chatham')).toBe('2030-06-01T12:45:00+12:45');
   });
+
+  it('writes the wall time wallTimeAt reads, at any instant in history (BCE years, local mean time, DST)', () => {
+    const pad = (n: number, width = 2) => String(Math.abs(n)).padStart(width, '0');
+    fc.assert(
+      fc.property(
+        fc.integer({ min: -70_000_000_000_000, max: 4_200_000_000_000 }),
+        fc.constantFrom(...ZONES, 'Asia/Kathmandu', 'Europe/Amsterdam', 'Africa/Monrovia'),
+        (ms, tz) => {
+          const text = formatInZone(ms, tz, { millis: 'always' });
+          if (offsetAt(ms, tz) % 60_000 !== 0) return; // written in UTC (see formatInZone)
+          const w = wallTimeAt(ms, tz);
+          const year = w.year < 0 ? `-${pad(w.year, 6)}` : pad(w.year, 4);
+          const wall = `${year}-${pad(w.month)}-${pad(w.day)}T${pad(w.hour)}:${pad(w.minute)}:${pad(w.second)}`;
+          expect(text.startsWith(`${wall}.${pad(w.millisecond, 3)}`)).toBe(true);
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
 });
 
 describe('calendar dates', () => {

@@ -121,7 +121,7 @@ export interface FinishedRun {
  * when this call ended it, `undefined` when it was already terminal (or has no row): so a
  * retried caller can tell its first success from a repeat.
  *
- * With `identity`, a missing row is created first: the API removes its `accepted` row when a
+ * With `identity`, a missing row is created: the API removes its `accepted` row when a
  * publish fails, but a publish that timed out may still have been stored and run, and its
  * outcome must not be lost (nor a later retry wait on a row nobody will finish).
  */
@@ -138,16 +138,30 @@ export async function finishRun(
   },
   identity?: Pick<ActionRun, 'tenantId' | 'conversationId' | 'actionName'>,
 ): Promise<FinishedRun | undefined> {
-  if (identity) {
-    // The agent from the conversation: the outcome does not carry it.
-    await db.query(
-      `INSERT INTO action_runs (intent_id, tenant_id, conversation_id, action_name, status, agent_name)
-       SELECT $1, $2, $3, $4, 'accepted',
-              (SELECT a.name FROM conversations c JOIN agents a ON a.id = COALESCE(c.active_agent_id, c.agent_id) WHERE c.id = $3)
-       ON CONFLICT (intent_id) DO NOTHING`,
-      [intentId, identity.tenantId, identity.conversationId, identity.actionName],
-    );
-  }
+  // Nearly always the row is there and not terminal: one round trip. Otherwise it is terminal
+  // already (a retry) or missing; a missing one is created and ended, as inserting first and
+  // updating then would (the row only goes from missing to present, so nothing is lost).
+  const ended = await endRun(db, intentId, end);
+  if (ended !== 'no-row') return ended;
+  if (!identity) return undefined;
+  // The agent from the conversation: the outcome does not carry it.
+  await db.query(
+    `INSERT INTO action_runs (intent_id, tenant_id, conversation_id, action_name, status, agent_name)
+     SELECT $1, $2, $3, $4, 'accepted',
+            (SELECT a.name FROM conversations c JOIN agents a ON a.id = COALESCE(c.active_agent_id, c.agent_id) WHERE c.id = $3)
+     ON CONFLICT (intent_id) DO NOTHING`,
+    [intentId, identity.tenantId, identity.conversationId, identity.actionName],
+  );
+  const retried = await endRun(db, intentId, end);
+  return retried === 'no-row' ? undefined : retried;
+}
+
+/** The terminal update of {@link finishRun}; `no-row` when no non-terminal row matched. */
+async function endRun(
+  db: Queryable,
+  intentId: string,
+  end: Parameters<typeof finishRun>[2],
+): Promise<FinishedRun | 'no-row'> {
   const { rows } = await db.query<{ agent_name: string | null; accepted_at: Date; duration_ms: string }>(
     `UPDATE action_runs SET status = $2, started_at = COALESCE(started_at, $3), finished_at = $4,
         duration_ms = GREATEST(0, (EXTRACT(EPOCH FROM ($4::timestamptz - accepted_at)) * 1000)::bigint),
@@ -159,7 +173,7 @@ export async function finishRun(
   const row = rows[0];
   return row
     ? { agentName: row.agent_name, acceptedAt: row.accepted_at, durationMs: Number(row.duration_ms) }
-    : undefined;
+    : 'no-row';
 }
 
 /** Reads one run of this tenant. */

