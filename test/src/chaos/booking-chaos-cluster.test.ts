@@ -172,7 +172,7 @@ describe('exactly-once effects in order under chaos, cluster mode', () => {
       const driveMs = Date.now() - t0;
       const runs = convs.flatMap((c) => c.chains);
       const sent = new Map(convs.flatMap((c) => (c.conversationId === undefined ? [] : [[c.conversationId, c.sent]])));
-      const v = await judge({ stack, bus: h.bus, client, runs, sent, temporal: h.temporal.client });
+      const v = await judge({ stack, bus: h.bus, client, runs, sent });
       chaosMonkey.stop();
 
       const durations = convs.flatMap((c) => (c.durationMs === undefined ? [] : [c.durationMs])).sort((a, b) => a - b);

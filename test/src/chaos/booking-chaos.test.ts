@@ -138,7 +138,7 @@ describe('exactly-once effects under chaos', () => {
             : [[r.conversationId, [`${r.chain.index}:book`, `${r.chain.index}:sms`].slice(0, r.intentIds.length)]],
         ),
       );
-      const v = await judge({ stack, bus: h.bus, client, runs, sent, temporal: h.temporal.client });
+      const v = await judge({ stack, bus: h.bus, client, runs, sent });
       chaosMonkey.stop();
 
       const latencies = runs.flatMap((r) => (r.latencyMs === undefined ? [] : [r.latencyMs])).sort((a, b) => a - b);

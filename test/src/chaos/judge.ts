@@ -8,7 +8,6 @@
 import { writeFileSync } from 'node:fs';
 import type { Bus } from '@switchboard/bus';
 import { Streams } from '@switchboard/contracts';
-import type { Client } from '@temporalio/client';
 import { expect } from 'vitest';
 import { effectOrderViolations } from '../support/effect-order.js';
 import { type IntentBacklog, intentBacklog } from '../support/intent-consumers.js';
@@ -69,8 +68,6 @@ export async function judge(input: {
   client: ChaosClient;
   runs: ChainRun[];
   sent: ReadonlyMap<string, readonly string[]>;
-  /** To show, for an order violation, the order the session recorded the intents in. */
-  temporal: Client;
 }): Promise<Verdict> {
   const { stack, bus, client, runs } = input;
   // Every run the chains submitted must be terminal; give stragglers (a retry after an
@@ -226,7 +223,7 @@ export async function judge(input: {
     runs.flatMap((r) => r.intentIds.map((id, i) => [id, `${r.chain.index}:${i === 0 ? 'book' : 'sms'}`] as const)),
   );
   for (const v of orderViolations.slice(0, 5)) {
-    const evidence = await orderEvidence(stack.db, input.temporal, stack.seed.tenantId, v.conversation, labels);
+    const evidence = await orderEvidence(stack.db, v.conversation, labels);
     problems.push(
       `out of order in ${v.conversation}: sent ${v.sent.join(' ')}, happened ${(effectTimes.get(v.conversation) ?? []).join(', ')}; ${evidence}`,
     );
