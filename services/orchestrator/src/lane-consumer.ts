@@ -1,4 +1,4 @@
-import type { ConsumerConfig, ConsumerMessages, JsMsg } from '@nats-io/jetstream';
+import type { ConsumerConfig, ConsumerMessages, JsMsg, MsgRequest } from '@nats-io/jetstream';
 import { AckPolicy, DeliverPolicy } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
 import { type Bus, traceFromHeaders } from '@switchboard/bus';
@@ -78,6 +78,9 @@ export interface LaneConsumer {
 export function backoffMs(deliveryCount: number): number {
   return Math.min(10_000, 250 * 2 ** Math.max(0, deliveryCount - 1));
 }
+
+/** How soon a redelivered message that must wait for an older one of its lane comes again. */
+const REORDER_RETRY_MS = 200;
 
 /**
  * A durable pull consumer with per-lane ordering: messages of one lane are handled one after
@@ -231,6 +234,27 @@ export async function startLaneConsumer<T>(options: LaneConsumerOptions<T>): Pro
     inFlight.add(tracked);
   };
 
+  /** Stream sequences of the messages this consumer holds (received, not yet done). */
+  const heldSeqs = new Set<number>();
+  /**
+   * Whether an older message of the same subject (a lane: one conversation) is still stored and
+   * not held here. A replica lost while holding several messages of a lane has them redelivered
+   * in the order their ack waits ran out, which need not be stream order; the later one must
+   * not be handed over before the older one arrives (a work-queue stream keeps a message until
+   * it is acked, so "still stored" means "still to be handed over").
+   */
+  const olderStillDue = async (msg: JsMsg): Promise<boolean> => {
+    for (let from = 1; ; ) {
+      // The server's message get takes `next_by_subj` (the first message of the subject from
+      // `seq` on); the client types it for direct gets only, which SB_INTENTS does not allow.
+      const query = { next_by_subj: msg.subject, seq: from } as unknown as MsgRequest;
+      const older = await bus.jsm.streams.getMessage(options.stream, query).catch(() => null);
+      if (older === null || older.seq >= msg.seq) return false;
+      if (!heldSeqs.has(older.seq)) return true;
+      from = older.seq + 1;
+    }
+  };
+
   const loop = (async () => {
     for await (const msg of messages) {
       let value: T;
@@ -242,8 +266,22 @@ export async function startLaneConsumer<T>(options: LaneConsumerOptions<T>): Pro
         await occupy(() => reject(msg, { reason: 'undecodable', err }));
         continue;
       }
+      if (options.holdLane && msg.info.redelivered && (await olderStillDue(msg))) {
+        // Back behind the older one: it comes again after a short delay, and waits again until
+        // the older one is here (then its lane keeps it behind) or handed over.
+        msg.nak(REORDER_RETRY_MS);
+        continue;
+      }
+      heldSeqs.add(msg.seq);
       const release = keepAlive(msg);
-      await occupy(() => handle(value, msg).finally(release), options.laneOf(value, msg));
+      await occupy(
+        () =>
+          handle(value, msg).finally(() => {
+            release();
+            heldSeqs.delete(msg.seq);
+          }),
+        options.laneOf(value, msg),
+      );
     }
   })();
 
