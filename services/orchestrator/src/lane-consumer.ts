@@ -239,9 +239,12 @@ export async function startLaneConsumer<T>(options: LaneConsumerOptions<T>): Pro
   /**
    * Whether an older message of the same subject (a lane: one conversation) is still stored and
    * not held here. A replica lost while holding several messages of a lane has them redelivered
-   * in the order their ack waits ran out, which need not be stream order; the later one must
-   * not be handed over before the older one arrives (a work-queue stream keeps a message until
-   * it is acked, so "still stored" means "still to be handed over").
+   * in the order their ack waits ran out, which need not be stream order, and a message it never
+   * received may come before them; the later one must not be handed over before the older one
+   * arrives (a work-queue stream keeps a message until it is acked, so "still stored" means
+   * "still to be handed over"). A message enters its lane only once every older stored message
+   * of its subject is ahead of it here, so the oldest always gets through. One message get per
+   * message: only with `holdLane` (the intents).
    */
   const olderStillDue = async (msg: JsMsg): Promise<boolean> => {
     for (let from = 1; ; ) {
@@ -266,7 +269,7 @@ export async function startLaneConsumer<T>(options: LaneConsumerOptions<T>): Pro
         await occupy(() => reject(msg, { reason: 'undecodable', err }));
         continue;
       }
-      if (options.holdLane && msg.info.redelivered && (await olderStillDue(msg))) {
+      if (options.holdLane && (await olderStillDue(msg))) {
         // Back behind the older one: it comes again after a short delay, and waits again until
         // the older one is here (then its lane keeps it behind) or handed over.
         msg.nak(REORDER_RETRY_MS);
