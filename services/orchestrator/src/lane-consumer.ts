@@ -1,4 +1,4 @@
-import type { ConsumerConfig, ConsumerMessages, JsMsg } from '@nats-io/jetstream';
+import type { ConsumerConfig, ConsumerMessages, JsMsg, MsgRequest } from '@nats-io/jetstream';
 import { AckPolicy, DeliverPolicy } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
 import { type Bus, traceFromHeaders } from '@switchboard/bus';
@@ -57,6 +57,9 @@ export interface LaneConsumerOptions<T> {
   /** Log context for a message that failed. */
   describe(value: T): Record<string, unknown>;
 }
+
+/** How soon a redelivered message that must wait for an older one of its lane comes again. */
+const REORDER_RETRY_MS = 200;
 
 /** Why a message will never be handed over. */
 export interface Rejection {
@@ -142,7 +145,7 @@ export async function startLaneConsumer<T>(options: LaneConsumerOptions<T>): Pro
 
   /**
    * With `holdLane`, a message is kept in progress from its receipt until it is done, also
-   * while it waits behind its lane, for a slot or in the redelivery gate: the server redelivers
+   * while it waits behind its lane or for a slot: the server redelivers
    * nothing this replica still holds (the ack wait only matters once the replica is gone). One
    * timer touches everything held.
    */
@@ -244,80 +247,47 @@ export async function startLaneConsumer<T>(options: LaneConsumerOptions<T>): Pro
   };
 
   /**
-   * Messages received and not yet in a slot, in arrival order. The receiving loop never waits
-   * for a slot, so that every message received is kept alive (a message left in the client's
-   * buffer is not) and the redelivery gate below receives all it waits for; the server's
-   * `max_ack_pending` bounds how many are held.
+   * Whether an older message of the same subject (a lane: one conversation, one SMS thread, one
+   * call) is still stored and not held here. A replica lost while holding several messages of a
+   * lane has them redelivered in the order their ack waits ran out, which need not be stream
+   * order (seen with nats-server 2.12 and pinned clients), and a message it never received may
+   * come before them; the later one must not be handed over before the older one arrives (a
+   * work-queue stream keeps a message until it is acked, so "still stored" means "still to be
+   * handed over"). A message enters its lane only once every older stored message of its
+   * subject is held here, ahead of it in its lane, so the oldest always gets through. One message
+   * get per message, only with `holdLane`.
    */
-  const queued: { task: () => Promise<void>; lane: string | undefined }[] = [];
-  let pumping: Promise<void> | undefined;
-  const enqueue = (task: () => Promise<void>, lane?: string): void => {
-    queued.push({ task, lane });
-    pumping ??= (async () => {
-      for (let next = queued.shift(); next !== undefined; next = queued.shift()) await occupy(next.task, next.lane);
-      pumping = undefined;
-    })();
-  };
-
-  /** Lets a received message into its lane (or rejects it when it cannot be decoded). */
-  const admit = (msg: JsMsg): void => {
-    const release = keepAlive(msg);
-    let value: T;
-    try {
-      value = options.decode(msg);
-    } catch (err) {
-      // A message that cannot be decoded never will be: recorded and terminated, not looped.
-      // It has no lane (nothing of it reaches the receiver), so it waits for no one.
-      enqueue(() => reject(msg, { reason: 'undecodable', err }).finally(release));
-      return;
+  const olderStillDue = async (msg: JsMsg): Promise<boolean> => {
+    for (let from = 1; ; ) {
+      // The server's message get takes `next_by_subj` (the first message of the subject from
+      // `seq` on); the client types it for direct gets only, which these streams do not allow.
+      const query = { next_by_subj: msg.subject, seq: from } as unknown as MsgRequest;
+      const older = await bus.jsm.streams.getMessage(options.stream, query).catch(() => null);
+      if (older === null || older.seq >= msg.seq) return false;
+      if (!held.has(older.seq)) return true;
+      from = older.seq + 1;
     }
-    enqueue(() => handle(value, msg).finally(release), options.laneOf(value, msg));
-  };
-
-  /**
-   * With `holdLane`, redeliveries are let into their lanes in stream order. When a replica is
-   * lost (or gives a partition back), the server redelivers what it held to the next one before
-   * anything new, but not in stream order (seen with nats-server 2.12 and pinned clients: the
-   * order of the redelivery queue is not the stream's). So on a redelivery the consumer gathers
-   * what it receives until nothing pending on the server is elsewhere: a message never
-   * delivered before arrives (redeliveries come first), or the consumer's ack-pending count is
-   * what this replica holds; after an ack wait at most (a replica cut off, not dead, may keep
-   * its messages). Then it lets them in sorted by stream sequence.
-   */
-  let gate: JsMsg[] | undefined;
-  const closeGate = (): void => {
-    const gathered = gate;
-    gate = undefined;
-    for (const msg of (gathered ?? []).sort((x, y) => x.seq - y.seq)) admit(msg);
-  };
-  const openGate = (first: JsMsg): void => {
-    const gathering: JsMsg[] = [first];
-    gate = gathering;
-    // Held while gathered, so the ack-pending count below can reach what this replica holds.
-    keepAlive(first);
-    const until = Date.now() + ackWaitMs;
-    void (async () => {
-      while (gate === gathering && !stopping && Date.now() < until) {
-        const info = await consumer.info().catch(() => undefined);
-        if (gate !== gathering) return;
-        if (info !== undefined && info.num_ack_pending <= held.size) break;
-        await Promise.race([stopped, new Promise((r) => setTimeout(r, 100))]);
-      }
-      if (gate === gathering) closeGate();
-    })();
   };
 
   const loop = (async () => {
     for await (const msg of messages) {
-      if (gate !== undefined) {
-        gate.push(msg);
-        keepAlive(msg);
-        if (msg.info.deliveryCount === 1) closeGate();
-      } else if (options.holdLane && msg.info.deliveryCount > 1) {
-        openGate(msg);
-      } else {
-        admit(msg);
+      let value: T;
+      try {
+        value = options.decode(msg);
+      } catch (err) {
+        // A message that cannot be decoded never will be: recorded and terminated, not looped.
+        // It has no lane (nothing of it reaches the receiver), so it waits for no one.
+        await occupy(() => reject(msg, { reason: 'undecodable', err }));
+        continue;
       }
+      if (options.holdLane && (await olderStillDue(msg))) {
+        // Back behind the older one: it comes again after a short delay, and waits again until
+        // the older one is here (then its lane keeps it behind) or handed over.
+        msg.nak(REORDER_RETRY_MS);
+        continue;
+      }
+      const release = keepAlive(msg);
+      await occupy(() => handle(value, msg).finally(release), options.laneOf(value, msg));
     }
   })();
 
@@ -329,9 +299,6 @@ export async function startLaneConsumer<T>(options: LaneConsumerOptions<T>): Pro
       onStop();
       messages.stop();
       await loop.catch(() => {});
-      // What the gate gathered is given back (see `handle`), in stream order.
-      closeGate();
-      await pumping;
       await Promise.allSettled([...inFlight]);
       clearInterval(touching);
     },

@@ -191,6 +191,46 @@ describe('partitioned consumer', () => {
     for (const [, ns] of seen) expect([...new Set(ns)]).toEqual(Array.from({ length: PER_LANE }, (_, i) => i));
   }, 180_000);
 
+  it('keeps a lane in order when its replica is lost holding messages received at different moments', async () => {
+    // The lost replica kept each held message alive on its own timer, started at the message's
+    // receipt: the message ahead in the lane (stuck in its hand-over) may have been kept alive
+    // last, so it is due again after the ones behind it, and the server redelivers in the order
+    // messages became due. A lane whose messages arrive apart in time must not come out reversed.
+    const { stream, subject, n } = await newStream();
+    const seen: number[] = [];
+    const a = await replicaBus('replica-a');
+    let free: () => void = () => {};
+    const dead = new Promise<void>((_, reject) => {
+      free = () => reject(new Error('replica lost'));
+    });
+    dead.catch(() => {});
+    // Replica A: the first message's hand-over never ends (Temporal not answering), the others
+    // wait behind it in their lane.
+    let first = 0;
+    await consume(a, stream, n, async () => {
+      first ||= Date.now();
+      return dead;
+    });
+    await consume(await replicaBus('replica-b'), stream, n, async (item) => {
+      seen.push(item.n);
+    });
+    await publish(subject('l0'), { lane: 'l0', n: 0 });
+    await until(() => first > 0, 'replica A holds the first message');
+    for (let i = 1; i <= 3; i++) {
+      await new Promise((r) => setTimeout(r, 150));
+      await publish(subject('l0'), { lane: 'l0', n: i });
+    }
+    // Lost just after the first message was last kept alive (every ack wait / 3 since its
+    // receipt): the messages behind it were kept alive earlier.
+    const keepAliveMs = Math.floor(ACK_WAIT_MS / 3);
+    const since = Date.now() - first;
+    await new Promise((r) => setTimeout(r, keepAliveMs - (since % keepAliveMs) + 30));
+    await a.nc.close();
+    await until(() => seen.length >= 4, 'the standby handed over every message', 60_000);
+    free();
+    expect(seen.slice(0, 4)).toEqual([0, 1, 2, 3]);
+  }, 90_000);
+
   it('spreads the partitions over the replicas: one holding them all gives some back, in order', async () => {
     const { stream, subject, n } = await newStream();
     const LANES = 16;

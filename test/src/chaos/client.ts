@@ -14,7 +14,12 @@ export interface ChaosResponse {
 
 /** Where the API is and how long the caller keeps trying. */
 export interface ChaosClientOptions {
-  apiUrl: string;
+  /**
+   * The API, or its replicas (cluster mode): requests go to them in turn, so a call's retry
+   * reaches another replica than the one that failed it, and a conversation's calls are spread
+   * over all of them.
+   */
+  apiUrls: readonly string[];
   apiKey: string;
   /** Wall-clock time (ms since the epoch) after which the caller gives up. */
   deadline: number;
@@ -36,8 +41,12 @@ export interface ClientStats {
 
 /** A tool call's end as the caller saw it. */
 export interface ToolCallOutcome {
-  /** `gave_up`: no terminal answer before the deadline; `rejected`: a 4xx the caller cannot fix by retrying. */
-  status: 'succeeded' | 'failed' | 'cancelled' | 'gave_up' | 'rejected';
+  /**
+   * `gave_up`: no terminal answer before the deadline; `rejected`: a 4xx the caller cannot fix
+   * by retrying; `accepted`: the API stored the call and answered 202 (only when the caller
+   * asked to stop there, see {@link ChaosClient.toolCall}).
+   */
+  status: 'succeeded' | 'failed' | 'cancelled' | 'gave_up' | 'rejected' | 'accepted';
   /** The run id (intent id) the API reported, when it reported one. */
   id?: string;
   // biome-ignore lint/suspicious/noExplicitAny: the terminal response body
@@ -51,8 +60,12 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export class ChaosClient {
   readonly stats: ClientStats = { retries: 0, connectionErrors: 0, serverErrors: 0, accepted: 0 };
+  /** Requests sent, for the turn of the API replicas. */
+  private sent = 0;
 
-  constructor(private readonly options: ChaosClientOptions) {}
+  constructor(private readonly options: ChaosClientOptions) {
+    if (options.apiUrls.length === 0) throw new Error('ChaosClient needs at least one API URL');
+  }
 
   get deadline(): number {
     return this.options.deadline;
@@ -65,7 +78,9 @@ export class ChaosClient {
     body?: unknown,
     headers: Record<string, string> = {},
   ): Promise<ChaosResponse> {
-    const res = await fetch(`${this.options.apiUrl}${path}`, {
+    const { apiUrls } = this.options;
+    const apiUrl = apiUrls[this.sent++ % apiUrls.length] as string;
+    const res = await fetch(`${apiUrl}${path}`, {
       method,
       headers: {
         authorization: `Bearer ${this.options.apiKey}`,
@@ -112,13 +127,16 @@ export class ChaosClient {
    * result (200), a 4xx, or the deadline passes. A 202 is followed by the same request again
    * (not only by polling the run), because that is the path a client with a timeout takes:
    * the server must recognise the key, not publish a second intent that runs, and answer
-   * with the one run's result.
+   * with the one run's result. With `untilAccepted`, a 202 ends the call (`accepted`): the
+   * call is stored and will run, and the caller may send the conversation's next call while
+   * this one is still in flight.
    */
   async toolCall(
     conversationId: string,
     name: string,
     args: Record<string, unknown>,
     key: string,
+    options: { untilAccepted?: boolean } = {},
   ): Promise<ToolCallOutcome> {
     let id: string | undefined;
     for (let attempt = 0; ; attempt++) {
@@ -143,6 +161,9 @@ export class ChaosClient {
       if (res.status === 202) {
         this.stats.accepted++;
         id = res.body?.id ?? id;
+        if (options.untilAccepted === true) {
+          return { status: 'accepted', body: res.body, attempts: attempt + 1, ...(id ? { id } : {}) };
+        }
         await sleep(250);
         continue;
       }

@@ -9,6 +9,7 @@ import {
   type Infra,
   type ProviderSandboxes,
   type RestartablePiece,
+  replicaName,
   type ServiceName,
   ServiceNames,
   type Services,
@@ -22,6 +23,11 @@ export type ChaosEvent =
   | {
       type: 'kill';
       service: ServiceName;
+      /**
+       * Which process of the service (cluster mode): a replica (0-based; default 0), or `'all'`
+       * — every replica at once, so that whichever one was doing the timed work is among them.
+       */
+      replica?: number | 'all';
       /** How long the service stays dead. */
       downMs: number;
       /**
@@ -33,14 +39,27 @@ export type ChaosEvent =
        */
       inFlight?: boolean;
     }
-  | { type: 'restart'; piece: RestartablePiece; downMs: number };
+  | {
+      type: 'restart';
+      piece: RestartablePiece;
+      downMs: number;
+      /** Which node of a NATS cluster (cluster mode). */
+      node?: number;
+    };
 
 /** What the monkey did and saw. */
 export interface ChaosReport {
+  /** Kills per service, every replica counted (an `'all'` kill counts once per replica). */
   kills: Record<string, number>;
+  /** Kills per process ({@link replicaName}: `orchestrator`, `orchestrator-2`, …). */
+  replicaKills: Record<string, number>;
+  /** Cluster mode: kills of one replica of a service while its other replicas ran on. */
+  soloKills: Record<string, number>;
   /** Kills that landed mid-hand-over (a provider committing the worker's write; intents not yet acked). */
   inFlightKills: Record<string, number>;
   restarts: Record<RestartablePiece, number>;
+  /** NATS restarts per cluster node (`n1`…; single mode: `n1`). */
+  natsNodes: Record<string, number>;
   /** Exits nobody asked for, e.g. a service that shut down when NATS went away. */
   unexpectedExits: { service: string; code: number | null; signal: string | null; atMs: number }[];
   /** Timeline (ms since the monkey started), for the log when something fails. */
@@ -69,34 +88,56 @@ const MAX_TIMED_KILL_TRIES = 3;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** The services whose mandatory kill is timed (see {@link ChaosEvent}'s `inFlight`). */
+const TIMED: readonly ServiceName[] = ['calcom-worker', 'telephony-worker', 'orchestrator'];
+
+/** How the stack runs: processes per service and NATS nodes (both 1 in single mode). */
+export interface ChaosTopology {
+  replicas: number;
+  natsNodes: number;
+}
+
 /**
- * The mandatory part of a run, in random order: every service killed once (the Cal.com and
- * Twilio workers at the moment their provider commits, the orchestrator while it holds
- * unacked intents), NATS restarted once and Temporal
- * restarted once. Extra random kills follow while the load lasts (see {@link ChaosMonkey.run}).
+ * The mandatory part of a run, in random order. Single mode: every service killed once (the
+ * Cal.com and Twilio workers at the moment their provider commits, the orchestrator while it
+ * holds unacked intents), NATS restarted once and Temporal restarted once. Cluster mode: every
+ * service has one replica (drawn at random) killed at a random moment, so the other replica
+ * must carry on; the timed kills take every replica of their service at once (which of them is
+ * writing to the provider, or holds the unacked intents, cannot be seen from outside); one NATS
+ * node (drawn at random) is killed and restarted, and Temporal once. Extra random kills follow
+ * while the load lasts (see {@link ChaosMonkey.run}).
  */
-export function mandatoryEvents(rng: Rng): ChaosEvent[] {
-  const kills: ChaosEvent[] = KillableServices.map((service) => ({
-    type: 'kill',
-    service,
-    downMs: rng.int(200, 1500),
-    ...(service === 'calcom-worker' || service === 'telephony-worker' || service === 'orchestrator'
-      ? { inFlight: true }
-      : {}),
-  }));
+export function mandatoryEvents(rng: Rng, topology: ChaosTopology = { replicas: 1, natsNodes: 1 }): ChaosEvent[] {
+  const cluster = topology.replicas > 1;
+  const downMs = () => rng.int(200, 1500);
+  const kills: ChaosEvent[] = KillableServices.flatMap((service): ChaosEvent[] => {
+    if (!cluster) {
+      return [{ type: 'kill', service, downMs: downMs(), ...(TIMED.includes(service) ? { inFlight: true } : {}) }];
+    }
+    const one: ChaosEvent = { type: 'kill', service, replica: rng.int(0, topology.replicas - 1), downMs: downMs() };
+    if (!TIMED.includes(service)) return [one];
+    return [one, { type: 'kill', service, replica: 'all', downMs: downMs(), inFlight: true }];
+  });
   const restarts: ChaosEvent[] = (['nats', 'temporal'] as const).map((piece) => ({
     type: 'restart',
     piece,
     downMs: rng.int(300, 1500),
+    ...(piece === 'nats' && topology.natsNodes > 1 ? { node: rng.int(0, topology.natsNodes - 1) } : {}),
   }));
-  return rng.shuffle([...kills, ...restarts]);
+  // In cluster mode the timed kills go first, while the load is surely there to time them by.
+  if (!cluster) return rng.shuffle([...kills, ...restarts]);
+  const timed = kills.filter((e) => e.type === 'kill' && e.inFlight === true);
+  return [...rng.shuffle(timed), ...rng.shuffle([...kills.filter((e) => !timed.includes(e)), ...restarts])];
 }
 
 export class ChaosMonkey {
   readonly report: ChaosReport = {
     kills: Object.fromEntries(KillableServices.map((s) => [s, 0])),
+    replicaKills: {},
+    soloKills: {},
     inFlightKills: {},
     restarts: { nats: 0, temporal: 0 },
+    natsNodes: {},
     unexpectedExits: [],
     timeline: [],
   };
@@ -109,39 +150,49 @@ export class ChaosMonkey {
   /** The event being executed by {@link run}. */
   private current: Promise<unknown> | undefined;
 
+  private readonly topology: ChaosTopology;
+
   constructor(
     private readonly rng: Rng,
     private readonly targets: ChaosTargets,
   ) {
-    for (const s of KillableServices) this.watch(s);
+    const natsNodes = targets.infra.natsUrl.split(',').length;
+    this.topology = { replicas: targets.services.replicas, natsNodes };
+    for (const s of KillableServices) for (const r of this.replicas()) this.watch(s, r);
+  }
+
+  /** Replica numbers of every service: 0 … replicas − 1. */
+  private replicas(): number[] {
+    return Array.from({ length: this.topology.replicas }, (_, r) => r);
   }
 
   private note(line: string): void {
     this.report.timeline.push(`+${((Date.now() - this.t0) / 1000).toFixed(1)}s ${line}`);
   }
 
-  /** Records the exit of the service's current process unless this monkey caused it. */
-  private watch(service: ServiceName): void {
-    const proc = this.targets.services.processes()[service];
+  /** Records the exit of a replica's current process unless this monkey caused it. */
+  private watch(service: ServiceName, replica: number): void {
+    const name = replicaName(service, replica);
+    const proc = this.targets.services.processes()[name];
     if (proc === undefined) return;
     void proc.exited.then(({ code, signal }) => {
       if (this.killed.has(proc.pid) || this.stopping) return;
-      this.report.unexpectedExits.push({ service, code, signal, atMs: Date.now() - this.t0 });
-      this.note(`UNEXPECTED EXIT ${service} (pid ${proc.pid}, code ${code}, signal ${signal}); restarting`);
-      const recovery = this.startAgain(service).finally(() => this.recoveries.delete(recovery));
+      this.report.unexpectedExits.push({ service: name, code, signal, atMs: Date.now() - this.t0 });
+      this.note(`UNEXPECTED EXIT ${name} (pid ${proc.pid}, code ${code}, signal ${signal}); restarting`);
+      const recovery = this.startAgain(service, replica).finally(() => this.recoveries.delete(recovery));
       this.recoveries.add(recovery);
     });
   }
 
-  /** Starts a service again, retrying while a restart fails (e.g. during an infra restart). */
-  private async startAgain(service: ServiceName): Promise<void> {
+  /** Starts a replica again, retrying while a restart fails (e.g. during an infra restart). */
+  private async startAgain(service: ServiceName, replica: number): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.targets.services.restart(service);
-        this.watch(service);
+        await this.targets.services.restart(service, { replica });
+        this.watch(service, replica);
         return;
       } catch (err) {
-        this.note(`restart of ${service} failed (attempt ${attempt}): ${(err as Error).message}`);
+        this.note(`restart of ${replicaName(service, replica)} failed (attempt ${attempt}): ${(err as Error).message}`);
         if (attempt >= 10 || this.stopping) throw err;
         await sleep(1000);
       }
@@ -156,14 +207,30 @@ export class ChaosMonkey {
     // A service that died on its own is being started again: let that finish first.
     await Promise.allSettled([...this.recoveries]);
     if (event.type === 'restart') {
-      this.note(`restart ${event.piece} (down ${event.downMs} ms)`);
-      await this.targets.infra.restart(event.piece, { kill: true, downMs: event.downMs });
+      const piece = event.node === undefined ? event.piece : `${event.piece} node n${event.node + 1}`;
+      this.note(`restart ${piece} (down ${event.downMs} ms)`);
+      await this.targets.infra.restart(event.piece, {
+        kill: true,
+        downMs: event.downMs,
+        ...(event.node === undefined ? {} : { node: event.node }),
+      });
       this.report.restarts[event.piece]++;
-      this.note(`${event.piece} is back`);
+      if (event.piece === 'nats') {
+        const node = `n${(event.node ?? 0) + 1}`;
+        this.report.natsNodes[node] = (this.report.natsNodes[node] ?? 0) + 1;
+      }
+      this.note(`${piece} is back`);
       return false;
     }
-    const proc = this.targets.services.processes()[event.service];
-    if (proc === undefined || !proc.alive()) throw new Error(`${event.service} is not running; cannot kill it`);
+    const replicas = event.replica === 'all' ? this.replicas() : [event.replica ?? 0];
+    const procs = replicas.map((r) => {
+      const proc = this.targets.services.processes()[replicaName(event.service, r)];
+      if (proc === undefined || !proc.alive()) {
+        throw new Error(`${replicaName(event.service, r)} is not running; cannot kill it`);
+      }
+      return proc;
+    });
+    const names = replicas.map((r) => replicaName(event.service, r)).join(' + ');
     let inFlight = false;
     if (event.inFlight === true) {
       inFlight =
@@ -171,19 +238,29 @@ export class ChaosMonkey {
           ? await this.awaitUnackedIntents()
           : await this.awaitProviderWrite(event.service);
     }
-    this.killed.add(proc.pid);
-    proc.kill('SIGKILL');
-    await proc.exited;
+    for (const proc of procs) {
+      this.killed.add(proc.pid);
+      proc.kill('SIGKILL');
+    }
+    await Promise.all(procs.map((p) => p.exited));
     // The orchestrator may ack between the poll that saw unacked intents and the kill; only
-    // intents still unacked once it is dead are certain to be redelivered.
+    // intents still unacked once it is dead are certain to be redelivered. (In cluster mode a
+    // timed kill takes every orchestrator replica, so no live one holds them.)
     if (inFlight && event.service === 'orchestrator') inFlight = await this.hasUnackedIntents();
-    this.report.kills[event.service] = (this.report.kills[event.service] ?? 0) + 1;
+    this.report.kills[event.service] = (this.report.kills[event.service] ?? 0) + procs.length;
+    for (const r of replicas) {
+      const name = replicaName(event.service, r);
+      this.report.replicaKills[name] = (this.report.replicaKills[name] ?? 0) + 1;
+    }
+    if (this.topology.replicas > 1 && replicas.length === 1) {
+      this.report.soloKills[event.service] = (this.report.soloKills[event.service] ?? 0) + 1;
+    }
     if (inFlight) this.report.inFlightKills[event.service] = (this.report.inFlightKills[event.service] ?? 0) + 1;
     const moment = event.service === 'orchestrator' ? ' holding unacked intents' : ' during a provider write';
-    this.note(`killed ${event.service} (pid ${proc.pid})${inFlight ? moment : ''}`);
+    this.note(`killed ${names} (pid ${procs.map((p) => p.pid).join(', ')})${inFlight ? moment : ''}`);
     await sleep(event.downMs);
-    await this.startAgain(event.service);
-    this.note(`${event.service} is back`);
+    await Promise.all(replicas.map((r) => this.startAgain(event.service, r)));
+    this.note(`${names} is back`);
     return event.inFlight === true && !inFlight;
   }
 
@@ -235,7 +312,7 @@ export class ChaosMonkey {
     busy: () => boolean,
     gaps: { mandatory: { min: number; max: number }; extra: { min: number; max: number } },
   ): Promise<void> {
-    const queue = mandatoryEvents(this.rng);
+    const queue = mandatoryEvents(this.rng, this.topology);
     const misses = new Map<ChaosEvent, number>();
     for (;;) {
       const mandatory = queue.shift();
@@ -244,7 +321,13 @@ export class ChaosMonkey {
       const event: ChaosEvent | undefined =
         mandatory ??
         (busy()
-          ? { type: 'kill', service: this.rng.pick(KillableServices), downMs: this.rng.int(200, 1500) }
+          ? {
+              type: 'kill',
+              service: this.rng.pick(KillableServices),
+              // (Drawn only in cluster mode, so a single-mode seed replays as before.)
+              ...(this.topology.replicas > 1 ? { replica: this.rng.pick(this.replicas()) } : {}),
+              downMs: this.rng.int(200, 1500),
+            }
           : undefined);
       if (event === undefined || this.stopping) return;
       const run = this.execute(event);

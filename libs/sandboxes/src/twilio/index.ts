@@ -179,6 +179,8 @@ export async function startTwilioSandbox(options: TwilioSandboxOptions = {}): Pr
       ...world.messageJson(m),
       media_url: m.mediaUrls,
       status_callback: m.statusCallback,
+      // Twilio's date_created has whole seconds; tests that order effects need milliseconds.
+      created_ms: m.dateCreated.getTime(),
     })),
     calls: [...world.calls.values()].map((c) => ({
       ...world.callJson(c),
