@@ -22,6 +22,7 @@ import type { TestStack } from '../support/stack.js';
 import { phoneFor, type Slot } from './booking.js';
 import { type ChainWork, countChainWork, settledWork } from './chain-work.js';
 import { type ChainDriver, since } from './driver.js';
+import { FirstEventStages } from './first-event.js';
 import { type StepSample, summarize } from './stats.js';
 
 /** How long after its result a tool call's first event may still arrive on the stream. */
@@ -35,7 +36,11 @@ interface EventStream {
   close(): void;
 }
 
-async function openEventStream(stack: TestStack, conversationId: string): Promise<EventStream> {
+async function openEventStream(
+  stack: TestStack,
+  conversationId: string,
+  stages: FirstEventStages,
+): Promise<EventStream> {
   const controller = new AbortController();
   const res = await fetch(`${stack.services.apiUrl}/v1/conversations/${conversationId}/events`, {
     headers: { authorization: `Bearer ${stack.seed.apiKey}`, accept: 'text/event-stream' },
@@ -56,6 +61,7 @@ async function openEventStream(stack: TestStack, conversationId: string): Promis
       const { value, done } = await reader.read();
       if (done) return;
       const now = performance.now();
+      const wall = Date.now();
       buffer += decoder.decode(value, { stream: true });
       for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
         const block = buffer.slice(0, end);
@@ -65,9 +71,12 @@ async function openEventStream(stack: TestStack, conversationId: string): Promis
         const kind = /^event: (.*)$/m.exec(block)?.[1];
         const data = /^data: (.*)$/m.exec(block)?.[1];
         if (kind === undefined || data === undefined) continue;
-        const parsed = JSON.parse(data) as { intentId?: string; id?: string };
+        const parsed = JSON.parse(data) as { intentId?: string; id?: string; at?: string };
         const intent = kind === 'result' ? parsed.id : parsed.intentId;
-        if (intent !== undefined && !firstSeen.has(intent)) firstSeen.set(intent, now);
+        if (intent !== undefined && !firstSeen.has(intent)) {
+          firstSeen.set(intent, now);
+          stages.addDelivery(kind === 'result' ? undefined : parsed.at, wall);
+        }
       }
       for (const w of waiters) w();
     }
@@ -106,6 +115,7 @@ interface ToolCallBody {
 export function switchboardDriver(stack: TestStack, slotFor: (index: number) => Slot): ChainDriver {
   /** Per tool call of the current level: sent → its first event's emission time (server clock). */
   const emitted: number[] = [];
+  const stages = new FirstEventStages();
   /** The last chain run: what its workflows are found by. */
   let last: { conversationId: string; phone: string; startedAt: Date } | undefined;
   let temporal: Connection | undefined;
@@ -114,6 +124,7 @@ export function switchboardDriver(stack: TestStack, slotFor: (index: number) => 
     const t0Wall = Date.now();
     const res = await stack.api('POST', `/v1/conversations/${conv}/tool-calls`, { name, arguments: args });
     const resultMs = since(t0);
+    stages.addServerTiming(res.headers?.get('server-timing'));
     const body = (res.body ?? {}) as ToolCallBody;
     if (body.status !== 'succeeded') {
       throw new Error(
@@ -138,6 +149,7 @@ export function switchboardDriver(stack: TestStack, slotFor: (index: number) => 
     ],
     beforeLevel: () => {
       emitted.length = 0;
+      stages.reset();
       const latency = stack.sandboxes.calcom.faults.latencyMs;
       stack.sandboxes.calcom.reset();
       stack.sandboxes.twilio.reset();
@@ -157,7 +169,7 @@ export function switchboardDriver(stack: TestStack, slotFor: (index: number) => 
         throw new Error(`conversation: HTTP ${created.status} ${JSON.stringify(created.body)}`);
       const conv = created.body.id as string;
       last = { conversationId: conv, phone, startedAt };
-      const stream = await openEventStream(stack, conv);
+      const stream = await openEventStream(stack, conv, stages);
       try {
         const availability = await toolCall(conv, 'Check Availability', { start_date: slot.date });
         const booked = await toolCall(conv, 'Book Consultation', {
@@ -183,6 +195,7 @@ export function switchboardDriver(stack: TestStack, slotFor: (index: number) => 
         (stack.sandboxes.calcom.requests().length + stack.sandboxes.twilio.requests().length) / chains,
       firstEventEmittedP50Ms: summarize(emitted).p50 ?? Number.NaN,
       firstEventEmittedP99Ms: summarize(emitted).p99 ?? Number.NaN,
+      ...stages.figures(),
     }),
     work: async () => {
       if (!last) throw new Error('no chain has run');
