@@ -16,6 +16,12 @@ export class StageTimes {
   private last = performance.now();
   private readonly stages: [string, number][] = [];
 
+  /** A stage that ended just now and took `ms` (one timed by someone else, e.g. Fastify). */
+  add(name: string, ms: number): void {
+    this.stages.push([name, ms]);
+    this.last = performance.now();
+  }
+
   /** Ends the stage running since the previous mark (or since this was made) and names it. */
   mark(name: string): void {
     const now = performance.now();

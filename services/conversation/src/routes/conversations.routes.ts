@@ -75,6 +75,8 @@ export const conversationRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (req, reply) => {
       const key = req.headers['idempotency-key'];
       const times = new StageTimes();
+      // Since the request arrived: body parsing and validation, the API key's lookup, access checks.
+      times.add('request', reply.elapsedTime);
       const result = await inRequestContext(req.otel.context, () =>
         app.toolCalls.call(
           {
