@@ -3,6 +3,7 @@ import { handoffReferences } from '@switchboard/agents';
 import type { JsonObject } from '@switchboard/common';
 import {
   type ActionDefinitionRow,
+  type Endpoint,
   findAgentRuntimes,
   listAgents,
   listCredentials,
@@ -34,8 +35,9 @@ export async function statusOfActions(
     canonical: JsonObject | CanonicalAction;
   })[],
   runtimes: readonly CallRuntime[] = [],
+  references?: TenantReferences,
 ): Promise<ActionWithStatus[]> {
-  const [credentials, endpoints] = await Promise.all([listCredentials(db, tenantId), listEndpoints(db, tenantId)]);
+  const { credentials, endpoints } = references ?? (await tenantReferences(db, tenantId));
   const byName = new Map(credentials.map((c) => [c.name, c]));
   const ctx = {
     credentials: new Set(credentials.map((c) => c.name)),
@@ -68,13 +70,34 @@ export async function statusOfActions(
   );
 }
 
+/** What an action's status is checked against: the tenant's credentials and endpoints. */
+export interface TenantReferences {
+  credentials: Awaited<ReturnType<typeof listCredentials>>;
+  endpoints: Endpoint[];
+}
+
+/**
+ * Reads the tenant's credentials and endpoints (two queries at once): given to
+ * {@link statusOfActions}, the reads can run before the actions are known.
+ */
+export async function tenantReferences(db: Queryable, tenantId: string): Promise<TenantReferences> {
+  const [credentials, endpoints] = await Promise.all([listCredentials(db, tenantId), listEndpoints(db, tenantId)]);
+  return { credentials, endpoints };
+}
+
 /**
  * The voice runtimes the agent says it serves (`runtimes` of `PUT /v1/agents/:name`); empty when
  * it has not said, so each call is checked against its own conversation's channel instead.
  */
 export async function agentRuntimes(db: Queryable, tenantId: string, agentId: string): Promise<CallRuntime[]> {
-  const stored = (await findAgentRuntimes(db, tenantId, agentId)) ?? [];
-  return stored.filter((runtime): runtime is CallRuntime => (CALL_RUNTIMES as readonly string[]).includes(runtime));
+  return servedRuntimes(await findAgentRuntimes(db, tenantId, agentId));
+}
+
+/** The runtimes of an agent's stored `runtimes` setting that are known ones (none when unset). */
+export function servedRuntimes(stored: readonly string[] | undefined): CallRuntime[] {
+  return (stored ?? []).filter((runtime): runtime is CallRuntime =>
+    (CALL_RUNTIMES as readonly string[]).includes(runtime),
+  );
 }
 
 /** The tenant's agent names, read at most once, and only when an action hands over. */

@@ -26,7 +26,6 @@ import {
   type ActionDefinitionRow,
   type ActionRun,
   type Agent,
-  findAgentLocale,
   findAgentTopics,
   findConversation,
   findPublishedAction,
@@ -44,7 +43,7 @@ import {
 import { currentTraceHeaders, SpanKind, type Tracer, traceIdOf, withSpan } from '@switchboard/telemetry';
 import { publishAccepted } from './accepted-event.js';
 import { activeAgentOf, findActiveTopicAction } from './active-agent.js';
-import { agentRuntimes, statusOfActions } from './agent-status.js';
+import { statusOfActions, tenantReferences } from './agent-status.js';
 import { answerEarly, progressText } from './async-answer.js';
 import { publishControl } from './controls.js';
 import { ActionNotConfiguredError, ConflictError, IdempotencyKeyReusedError } from './errors.js';
@@ -140,46 +139,55 @@ export class ToolCalls {
       ...checkJson(req.callContext ?? {}, { pointer: '/callContext' }),
     ];
     if (issues.length > 0) throw new ValidationError('the tool call cannot be accepted', issues);
-    const conversation = await findConversation(db, req.tenantId, req.conversationId);
-    if (!conversation) throw new NotFoundError('conversation', req.conversationId);
-    times?.mark('conversation');
     const intentId =
       req.idempotencyKey !== undefined
         ? intentIdForKey(req.tenantId, req.conversationId, req.idempotencyKey)
         : newId(IdPrefixes.Intent);
     const requestHash = toolCallRequestHash(req);
-    const previous = await findRun(db, req.tenantId, intentId);
-    times?.mark('run');
+    // Both depend on the request alone: one round trip for the two.
+    const [conversation, previous] = await Promise.all([
+      findConversation(db, req.tenantId, req.conversationId),
+      findRun(db, req.tenantId, intentId),
+    ]);
+    if (!conversation) throw new NotFoundError('conversation', req.conversationId);
+    times?.mark('conversation+run');
     if (previous) assertSameRequest(req, previous, requestHash);
     if (previous && TERMINAL_RUN_STATUSES.has(previous.status)) {
       return fromStoredResult(intentId, previous.status, previous.result);
     }
     if (conversation.status === 'ended') throw new ConflictError('the conversation has ended');
-    // The agent the conversation is with now: the target of its last handoff, else its own.
-    const active = await activeAgentOf(db, req.tenantId, conversation);
+    // One round trip for what needs only the conversation: the agent it is with now (the target
+    // of its last handoff, else its own) with the agent's locale and runtimes; the tenant's
+    // credentials and endpoints (the action's status); and, when no topic is in play, the
+    // top-level action, which is that agent's (its id is the conversation's `activeAgentId`).
+    const noTopic = req.topic === undefined && conversation.activeTopic === null;
+    const [active, references, topLevel] = await Promise.all([
+      activeAgentOf(db, req.tenantId, conversation),
+      tenantReferences(db, req.tenantId),
+      noTopic ? findPublishedAction(db, req.tenantId, conversation.activeAgentId, req.name) : undefined,
+    ]);
     const { agent } = active;
-    times?.mark('agent');
+    times?.mark('agent+action');
     // Topics: which copy of the action runs (an agent without topics resolves as it always did);
     // without an explicit topic, the topic a handoff moved the conversation into comes first.
+    // Without a topic and without a top-level action, `resolveToolCallAction` looks again (and
+    // finds it in a topic, or says what there is).
     const action =
+      topLevel ??
       (req.topic === undefined ? await findActiveTopicAction(db, req.tenantId, active, req.name) : undefined) ??
       (await resolveToolCallAction(db, req.tenantId, agent, req.name, req.topic));
-    times?.mark('action');
     // Seed: "check action status is 'Configured'". Anything else would only fail, after the call
     // was accepted; refused here, nothing is accepted, published or stored.
     // With the runtimes the agent serves, a call-control step one of them cannot do is Error too.
-    const [status] = await statusOfActions(db, req.tenantId, [action], await agentRuntimes(db, req.tenantId, agent.id));
+    const [status] = await statusOfActions(db, req.tenantId, [action], active.runtimes, references);
     if (status !== undefined && status.status !== 'configured') {
       throw new ActionNotConfiguredError(req.name, status.status, status.problems);
     }
-    times?.mark('status');
     const plan = planRun(action.canonical, this.deps.runDeadline ?? DEFAULT_RUN_DEADLINE);
     // Its messages in the agent's locale: the session says them as they are.
-    const locale = await findAgentLocale(db, req.tenantId, agent.id);
-    times?.mark('locale');
     const canonical: JsonObject = {
       ...action.canonical,
-      messages: localizeMessages(action.canonical.messages as ActionMessages | undefined, locale),
+      messages: localizeMessages(action.canonical.messages as ActionMessages | undefined, active.locale),
     };
     const asAction = canonical as unknown as CanonicalAction;
     // An async action (or one past its `respond_within_ms`) is answered `running` after this
