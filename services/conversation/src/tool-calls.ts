@@ -150,7 +150,7 @@ export class ToolCalls {
       findRun(db, req.tenantId, intentId),
     ]);
     if (!conversation) throw new NotFoundError('conversation', req.conversationId);
-    times?.mark('conversation+run');
+    times?.mark('conversation-run');
     if (previous) assertSameRequest(req, previous, requestHash);
     if (previous && TERMINAL_RUN_STATUSES.has(previous.status)) {
       return fromStoredResult(intentId, previous.status, previous.result);
@@ -167,7 +167,7 @@ export class ToolCalls {
       noTopic ? findPublishedAction(db, req.tenantId, conversation.activeAgentId, req.name) : undefined,
     ]);
     const { agent } = active;
-    times?.mark('agent+action');
+    times?.mark('agent-action');
     // Topics: which copy of the action runs (an agent without topics resolves as it always did);
     // without an explicit topic, the topic a handoff moved the conversation into comes first.
     // Without a topic and without a top-level action, `resolveToolCallAction` looks again (and

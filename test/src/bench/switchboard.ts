@@ -31,16 +31,14 @@ const STREAM_GRACE_MS = 5_000;
 /** A conversation's SSE stream: when each intent's first message arrived. */
 interface EventStream {
   firstSeen: Map<string, number>;
+  /** Each intent's first message: its `at` (events only) and when it was read (`Date.now()`). */
+  firstRead: Map<string, { at: string | undefined; wall: number }>;
   /** Resolves once every intent given has been seen, or after `STREAM_GRACE_MS`. */
   seen(intents: readonly string[]): Promise<void>;
   close(): void;
 }
 
-async function openEventStream(
-  stack: TestStack,
-  conversationId: string,
-  stages: FirstEventStages,
-): Promise<EventStream> {
+async function openEventStream(stack: TestStack, conversationId: string): Promise<EventStream> {
   const controller = new AbortController();
   const res = await fetch(`${stack.services.apiUrl}/v1/conversations/${conversationId}/events`, {
     headers: { authorization: `Bearer ${stack.seed.apiKey}`, accept: 'text/event-stream' },
@@ -50,6 +48,7 @@ async function openEventStream(
   const reader = res.body.getReader();
   const decoder = new TextDecoder();
   const firstSeen = new Map<string, number>();
+  const firstRead = new Map<string, { at: string | undefined; wall: number }>();
   const waiters = new Set<() => void>();
   let buffer = '';
   let connected: () => void = () => {};
@@ -75,7 +74,7 @@ async function openEventStream(
         const intent = kind === 'result' ? parsed.id : parsed.intentId;
         if (intent !== undefined && !firstSeen.has(intent)) {
           firstSeen.set(intent, now);
-          stages.addDelivery(kind === 'result' ? undefined : parsed.at, wall);
+          firstRead.set(intent, { at: kind === 'result' ? undefined : parsed.at, wall });
         }
       }
       for (const w of waiters) w();
@@ -85,6 +84,7 @@ async function openEventStream(
   await ready;
   return {
     firstSeen,
+    firstRead,
     seen: (intents) =>
       new Promise<void>((resolve) => {
         const check = () => {
@@ -115,7 +115,10 @@ interface ToolCallBody {
 export function switchboardDriver(stack: TestStack, slotFor: (index: number) => Slot): ChainDriver {
   /** Per tool call of the current level: sent → its first event's emission time (server clock). */
   const emitted: number[] = [];
-  const stages = new FirstEventStages();
+  const stages = new FirstEventStages(() => ({
+    conversation: stack.services.processes().conversation?.pid,
+    bench: process.pid,
+  }));
   /** The last chain run: what its workflows are found by. */
   let last: { conversationId: string; phone: string; startedAt: Date } | undefined;
   let temporal: Connection | undefined;
@@ -133,7 +136,7 @@ export function switchboardDriver(stack: TestStack, slotFor: (index: number) => 
     }
     const firstAt = body.events?.[0]?.at;
     if (firstAt) emitted.push(Date.parse(firstAt) - t0Wall);
-    return { id: body.id as string, t0, resultMs, outputs: body.outputs ?? {} };
+    return { id: body.id as string, t0, t0Wall, resultMs, outputs: body.outputs ?? {} };
   };
 
   return {
@@ -169,7 +172,7 @@ export function switchboardDriver(stack: TestStack, slotFor: (index: number) => 
         throw new Error(`conversation: HTTP ${created.status} ${JSON.stringify(created.body)}`);
       const conv = created.body.id as string;
       last = { conversationId: conv, phone, startedAt };
-      const stream = await openEventStream(stack, conv, stages);
+      const stream = await openEventStream(stack, conv);
       try {
         const availability = await toolCall(conv, 'Check Availability', { start_date: slot.date });
         const booked = await toolCall(conv, 'Book Consultation', {
@@ -183,6 +186,7 @@ export function switchboardDriver(stack: TestStack, slotFor: (index: number) => 
         await stream.seen(calls.map((c) => c.id));
         const steps: StepSample[] = calls.map((c) => {
           const seen = stream.firstSeen.get(c.id);
+          stages.addFirstEvent(c.t0Wall, stream.firstRead.get(c.id));
           return { resultMs: c.resultMs, ...(seen === undefined ? {} : { firstEventMs: seen - c.t0 }) };
         });
         return { ok: true, chainMs, steps };
