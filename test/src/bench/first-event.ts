@@ -110,6 +110,7 @@ export class FirstEventStages {
       if (!before || !now) continue;
       const run = now.run - before.run;
       const wait = now.wait - before.wait;
+      out[`${name} cpu/call`] = this.calls > 0 ? run / this.calls : Number.NaN;
       out[`${name} runq wait/call`] = this.calls > 0 ? wait / this.calls : Number.NaN;
       out[`${name} runq wait %`] = run + wait > 0 ? (100 * wait) / (run + wait) : Number.NaN;
     }
