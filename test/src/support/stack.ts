@@ -23,7 +23,6 @@ export interface ApiResponse {
   status: number;
   // biome-ignore lint/suspicious/noExplicitAny: response bodies are checked by the assertions
   body: any;
-  headers?: Headers;
 }
 
 /** The whole stack as separate processes, on free ports, for end-to-end tests. */
@@ -157,7 +156,7 @@ export async function startTestStack(logDir: string, options: TestStackOptions =
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
       const text = await res.text();
-      return { status: res.status, body: text === '' ? undefined : JSON.parse(text), headers: res.headers };
+      return { status: res.status, body: text === '' ? undefined : JSON.parse(text) };
     };
     return {
       infra,
