@@ -3,7 +3,6 @@ import { handoffReferences } from '@switchboard/agents';
 import type { JsonObject } from '@switchboard/common';
 import {
   type ActionDefinitionRow,
-  type Endpoint,
   findAgentRuntimes,
   listAgents,
   listCredentials,
@@ -35,9 +34,8 @@ export async function statusOfActions(
     canonical: JsonObject | CanonicalAction;
   })[],
   runtimes: readonly CallRuntime[] = [],
-  references?: TenantReferences,
 ): Promise<ActionWithStatus[]> {
-  const { credentials, endpoints } = references ?? (await tenantReferences(db, tenantId));
+  const [credentials, endpoints] = await Promise.all([listCredentials(db, tenantId), listEndpoints(db, tenantId)]);
   const byName = new Map(credentials.map((c) => [c.name, c]));
   const ctx = {
     credentials: new Set(credentials.map((c) => c.name)),
@@ -68,21 +66,6 @@ export async function statusOfActions(
       return { name: a.name, format: a.format, version: a.version, status: 'error' as const, problems };
     }),
   );
-}
-
-/** What an action's status is checked against: the tenant's credentials and endpoints. */
-export interface TenantReferences {
-  credentials: Awaited<ReturnType<typeof listCredentials>>;
-  endpoints: Endpoint[];
-}
-
-/**
- * Reads the tenant's credentials and endpoints (two queries at once): given to
- * {@link statusOfActions}, the reads can run before the actions are known.
- */
-export async function tenantReferences(db: Queryable, tenantId: string): Promise<TenantReferences> {
-  const [credentials, endpoints] = await Promise.all([listCredentials(db, tenantId), listEndpoints(db, tenantId)]);
-  return { credentials, endpoints };
 }
 
 /**

@@ -206,8 +206,11 @@ describe('the path to an accepted tool call', () => {
       .map((entry) => entry.split(';')[0]);
     expect(stages).toEqual([
       'request',
-      'conversation-run',
-      'agent-action',
+      'conversation',
+      'run',
+      'agent',
+      'action',
+      'status',
       'encode',
       'insert',
       'intent-ack',

@@ -43,7 +43,7 @@ import {
 import { currentTraceHeaders, SpanKind, type Tracer, traceIdOf, withSpan } from '@switchboard/telemetry';
 import { publishAccepted } from './accepted-event.js';
 import { activeAgentOf, findActiveTopicAction } from './active-agent.js';
-import { statusOfActions, tenantReferences } from './agent-status.js';
+import { statusOfActions } from './agent-status.js';
 import { answerEarly, progressText } from './async-answer.js';
 import { publishControl } from './controls.js';
 import { ActionNotConfiguredError, ConflictError, IdempotencyKeyReusedError } from './errors.js';
@@ -139,50 +139,40 @@ export class ToolCalls {
       ...checkJson(req.callContext ?? {}, { pointer: '/callContext' }),
     ];
     if (issues.length > 0) throw new ValidationError('the tool call cannot be accepted', issues);
+    const conversation = await findConversation(db, req.tenantId, req.conversationId);
+    if (!conversation) throw new NotFoundError('conversation', req.conversationId);
+    times?.mark('conversation');
     const intentId =
       req.idempotencyKey !== undefined
         ? intentIdForKey(req.tenantId, req.conversationId, req.idempotencyKey)
         : newId(IdPrefixes.Intent);
     const requestHash = toolCallRequestHash(req);
-    // Both depend on the request alone: one round trip for the two.
-    const [conversation, previous] = await Promise.all([
-      findConversation(db, req.tenantId, req.conversationId),
-      findRun(db, req.tenantId, intentId),
-    ]);
-    if (!conversation) throw new NotFoundError('conversation', req.conversationId);
-    times?.mark('conversation-run');
+    const previous = await findRun(db, req.tenantId, intentId);
+    times?.mark('run');
     if (previous) assertSameRequest(req, previous, requestHash);
     if (previous && TERMINAL_RUN_STATUSES.has(previous.status)) {
       return fromStoredResult(intentId, previous.status, previous.result);
     }
     if (conversation.status === 'ended') throw new ConflictError('the conversation has ended');
-    // One round trip for what needs only the conversation: the agent it is with now (the target
-    // of its last handoff, else its own) with the agent's locale and runtimes; the tenant's
-    // credentials and endpoints (the action's status); and, when no topic is in play, the
-    // top-level action, which is that agent's (its id is the conversation's `activeAgentId`).
-    const noTopic = req.topic === undefined && conversation.activeTopic === null;
-    const [active, references, topLevel] = await Promise.all([
-      activeAgentOf(db, req.tenantId, conversation),
-      tenantReferences(db, req.tenantId),
-      noTopic ? findPublishedAction(db, req.tenantId, conversation.activeAgentId, req.name) : undefined,
-    ]);
+    // The agent the conversation is with now (the target of its last handoff, else its own),
+    // its locale and runtimes with it: one query.
+    const active = await activeAgentOf(db, req.tenantId, conversation);
     const { agent } = active;
-    times?.mark('agent-action');
+    times?.mark('agent');
     // Topics: which copy of the action runs (an agent without topics resolves as it always did);
     // without an explicit topic, the topic a handoff moved the conversation into comes first.
-    // Without a topic and without a top-level action, `resolveToolCallAction` looks again (and
-    // finds it in a topic, or says what there is).
     const action =
-      topLevel ??
       (req.topic === undefined ? await findActiveTopicAction(db, req.tenantId, active, req.name) : undefined) ??
       (await resolveToolCallAction(db, req.tenantId, agent, req.name, req.topic));
+    times?.mark('action');
     // Seed: "check action status is 'Configured'". Anything else would only fail, after the call
     // was accepted; refused here, nothing is accepted, published or stored.
     // With the runtimes the agent serves, a call-control step one of them cannot do is Error too.
-    const [status] = await statusOfActions(db, req.tenantId, [action], active.runtimes, references);
+    const [status] = await statusOfActions(db, req.tenantId, [action], active.runtimes);
     if (status !== undefined && status.status !== 'configured') {
       throw new ActionNotConfiguredError(req.name, status.status, status.problems);
     }
+    times?.mark('status');
     const plan = planRun(action.canonical, this.deps.runDeadline ?? DEFAULT_RUN_DEADLINE);
     // Its messages in the agent's locale: the session says them as they are.
     const canonical: JsonObject = {
