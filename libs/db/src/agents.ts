@@ -38,6 +38,38 @@ export async function findAgentById(db: Queryable, tenantId: string, id: string)
   return row ? { id, tenantId, name: row.name, instructions: row.instructions } : undefined;
 }
 
+/**
+ * An agent with the settings its tool calls read: its locale (migration 021, which text of a
+ * per-locale message its runs say) and the voice runtimes it serves (migration 026), each
+ * `undefined` when not set.
+ */
+export interface AgentWithSettings {
+  agent: Agent;
+  locale: string | undefined;
+  runtimes: string[] | undefined;
+}
+
+/** {@link findAgentById} with the agent's settings, in one round trip (a tool call's hot path). */
+export async function findAgentWithSettings(
+  db: Queryable,
+  tenantId: string,
+  id: string,
+): Promise<AgentWithSettings | undefined> {
+  const { rows } = await db.query<{
+    name: string;
+    instructions: string;
+    locale: string | null;
+    runtimes: string[] | null;
+  }>('SELECT name, instructions, locale, runtimes FROM agents WHERE tenant_id = $1 AND id = $2', [tenantId, id]);
+  const row = rows[0];
+  if (!row) return undefined;
+  return {
+    agent: { id, tenantId, name: row.name, instructions: row.instructions },
+    locale: row.locale ?? undefined,
+    runtimes: row.runtimes ?? undefined,
+  };
+}
+
 /** Agents of a tenant, by name. */
 export async function listAgents(
   db: Queryable,

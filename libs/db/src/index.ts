@@ -48,7 +48,15 @@ export {
   stableJson,
   type TopicActionRow,
 } from './agent-versions.js';
-export { type Agent, findAgentById, findAgentByName, listAgents, upsertAgent } from './agents.js';
+export {
+  type Agent,
+  type AgentWithSettings,
+  findAgentById,
+  findAgentByName,
+  findAgentWithSettings,
+  listAgents,
+  upsertAgent,
+} from './agents.js';
 export {
   type ApiKeyRecord,
   findApiKey,

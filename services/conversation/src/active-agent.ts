@@ -10,17 +10,23 @@ import {
   type ActionDefinitionRow,
   type Agent,
   type Conversation,
-  findAgentById,
   findAgentTopics,
+  findAgentWithSettings,
   findPublishedAction,
   type Queryable,
 } from '@switchboard/db';
+import type { CallRuntime } from '@switchboard/operations';
+import { servedRuntimes } from './agent-status.js';
 
 /** The agent a conversation is with, and the topic a handoff moved it into (if it still exists). */
 export interface ActiveAgent {
   agent: Agent;
   /** The active topic; `undefined` when none, or when the agent's published version no longer has it. */
   topic: string | undefined;
+  /** The agent's locale: which text of a per-locale action message its runs say. */
+  locale: string | undefined;
+  /** The voice runtimes the agent says it serves (see `agentRuntimes`). */
+  runtimes: CallRuntime[];
 }
 
 /** The conversation's active agent and topic (see the module comment). */
@@ -29,13 +35,16 @@ export async function activeAgentOf(
   tenantId: string,
   conversation: Pick<Conversation, 'activeAgentId' | 'activeTopic'>,
 ): Promise<ActiveAgent> {
-  const agent = await findAgentById(db, tenantId, conversation.activeAgentId);
-  if (!agent) throw new NotFoundError('agent', conversation.activeAgentId);
+  // The agent row with its settings in one round trip: a tool call needs all of it.
+  const found = await findAgentWithSettings(db, tenantId, conversation.activeAgentId);
+  if (!found) throw new NotFoundError('agent', conversation.activeAgentId);
+  const { agent, locale } = found;
+  const runtimes = servedRuntimes(found.runtimes);
   const wanted = conversation.activeTopic;
-  if (wanted === null) return { agent, topic: undefined };
+  if (wanted === null) return { agent, topic: undefined, locale, runtimes };
   // A topic the agent's published version dropped since the handoff: the agent without a topic.
   const { topics } = await findAgentTopics(db, tenantId, agent.id);
-  return { agent, topic: topics.some((t) => t.name === wanted) ? wanted : undefined };
+  return { agent, topic: topics.some((t) => t.name === wanted) ? wanted : undefined, locale, runtimes };
 }
 
 /**

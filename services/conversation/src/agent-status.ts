@@ -73,8 +73,14 @@ export async function statusOfActions(
  * it has not said, so each call is checked against its own conversation's channel instead.
  */
 export async function agentRuntimes(db: Queryable, tenantId: string, agentId: string): Promise<CallRuntime[]> {
-  const stored = (await findAgentRuntimes(db, tenantId, agentId)) ?? [];
-  return stored.filter((runtime): runtime is CallRuntime => (CALL_RUNTIMES as readonly string[]).includes(runtime));
+  return servedRuntimes(await findAgentRuntimes(db, tenantId, agentId));
+}
+
+/** The runtimes of an agent's stored `runtimes` setting that are known ones (none when unset). */
+export function servedRuntimes(stored: readonly string[] | undefined): CallRuntime[] {
+  return (stored ?? []).filter((runtime): runtime is CallRuntime =>
+    (CALL_RUNTIMES as readonly string[]).includes(runtime),
+  );
 }
 
 /** The tenant's agent names, read at most once, and only when an action hands over. */

@@ -31,8 +31,11 @@ let key: string;
  * which is the race's worst interleaving, every time.
  */
 const gate = { armed: false, n: 0, waiting: [] as (() => void)[] };
+/** While set, every statement run through the pool's `query`. */
+let statements: string[] | undefined;
 function gated(pool: pg.Pool): pg.Pool {
   const query = async (text: string, params?: unknown[]) => {
+    statements?.push(text);
     if (gate.armed && text.startsWith('SELECT * FROM action_runs WHERE tenant_id = $1 AND intent_id = $2')) {
       await new Promise<void>((resolve) => {
         gate.waiting.push(resolve);
@@ -185,5 +188,35 @@ describe('an Idempotency-Key shared by concurrent requests', () => {
     expect(responses.map((r) => r.statusCode)).toEqual([202, 202]);
     expect(responses[0]?.json().id).toBe(responses[1]?.json().id);
     expect(await handedOver(conv)).toHaveLength(1);
+  });
+});
+
+describe('the path to an accepted tool call', () => {
+  it('reads the agent once (its locale and runtimes with it) and answers with the time of each stage', async () => {
+    const conv = await conversation();
+    statements = [];
+    const res = await api('POST', `/v1/conversations/${conv}/tool-calls`, { name: 'note', arguments: { line: 'x' } });
+    const run = statements;
+    statements = undefined;
+    expect(res.statusCode).toBe(202);
+    // The API key's lookup joins `api_keys` to `tenants`; the agent row is read once.
+    expect(run.filter((q) => /\bFROM agents\b/.test(q))).toHaveLength(1);
+    const stages = String(res.headers['server-timing'])
+      .split(', ')
+      .map((entry) => entry.split(';')[0]);
+    expect(stages).toEqual([
+      'request',
+      'conversation',
+      'run',
+      'agent',
+      'action',
+      'status',
+      'encode',
+      'insert',
+      'intent-ack',
+      'accepted-ack',
+      'loop-p50',
+      'loop-p99',
+    ]);
   });
 });

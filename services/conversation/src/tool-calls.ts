@@ -26,7 +26,6 @@ import {
   type ActionDefinitionRow,
   type ActionRun,
   type Agent,
-  findAgentLocale,
   findAgentTopics,
   findConversation,
   findPublishedAction,
@@ -44,13 +43,14 @@ import {
 import { currentTraceHeaders, SpanKind, type Tracer, traceIdOf, withSpan } from '@switchboard/telemetry';
 import { publishAccepted } from './accepted-event.js';
 import { activeAgentOf, findActiveTopicAction } from './active-agent.js';
-import { agentRuntimes, statusOfActions } from './agent-status.js';
+import { statusOfActions } from './agent-status.js';
 import { answerEarly, progressText } from './async-answer.js';
 import { publishControl } from './controls.js';
 import { ActionNotConfiguredError, ConflictError, IdempotencyKeyReusedError } from './errors.js';
 import { requestDifferences, toolCallRequestHash } from './idempotency.js';
 import { fromBusEvent, fromBusResult, fromStoredResult, type ToolCallResponse } from './results.js';
 import { DEFAULT_RUN_DEADLINE, planRun, type RunDeadlineSettings } from './run-plan.js';
+import type { StageTimes } from './stage-timing.js';
 
 /** What a control request asks of a tool call (see `ConversationControl` in proto/). */
 export type ControlRequestKind = 'confirm' | 'decline' | 'cancel' | 'delivered';
@@ -126,7 +126,11 @@ export interface ToolCallRequest {
 export class ToolCalls {
   constructor(private readonly deps: ToolCallDeps) {}
 
-  async call(req: ToolCallRequest): Promise<ToolCallResponse> {
+  /**
+   * Runs a tool call; `times`, when given, gets a mark at the end of each stage until the
+   * call is accepted (see stage-timing.ts).
+   */
+  async call(req: ToolCallRequest, times?: StageTimes): Promise<ToolCallResponse> {
     const { db } = this.deps;
     // The API checks every body already; this holds the funnel itself to what makes an intent
     // decodable and storable, whatever entry the arguments came through.
@@ -137,38 +141,43 @@ export class ToolCalls {
     if (issues.length > 0) throw new ValidationError('the tool call cannot be accepted', issues);
     const conversation = await findConversation(db, req.tenantId, req.conversationId);
     if (!conversation) throw new NotFoundError('conversation', req.conversationId);
+    times?.mark('conversation');
     const intentId =
       req.idempotencyKey !== undefined
         ? intentIdForKey(req.tenantId, req.conversationId, req.idempotencyKey)
         : newId(IdPrefixes.Intent);
     const requestHash = toolCallRequestHash(req);
     const previous = await findRun(db, req.tenantId, intentId);
+    times?.mark('run');
     if (previous) assertSameRequest(req, previous, requestHash);
     if (previous && TERMINAL_RUN_STATUSES.has(previous.status)) {
       return fromStoredResult(intentId, previous.status, previous.result);
     }
     if (conversation.status === 'ended') throw new ConflictError('the conversation has ended');
-    // The agent the conversation is with now: the target of its last handoff, else its own.
+    // The agent the conversation is with now (the target of its last handoff, else its own),
+    // its locale and runtimes with it: one query.
     const active = await activeAgentOf(db, req.tenantId, conversation);
     const { agent } = active;
+    times?.mark('agent');
     // Topics: which copy of the action runs (an agent without topics resolves as it always did);
     // without an explicit topic, the topic a handoff moved the conversation into comes first.
     const action =
       (req.topic === undefined ? await findActiveTopicAction(db, req.tenantId, active, req.name) : undefined) ??
       (await resolveToolCallAction(db, req.tenantId, agent, req.name, req.topic));
+    times?.mark('action');
     // Seed: "check action status is 'Configured'". Anything else would only fail, after the call
     // was accepted; refused here, nothing is accepted, published or stored.
     // With the runtimes the agent serves, a call-control step one of them cannot do is Error too.
-    const [status] = await statusOfActions(db, req.tenantId, [action], await agentRuntimes(db, req.tenantId, agent.id));
+    const [status] = await statusOfActions(db, req.tenantId, [action], active.runtimes);
     if (status !== undefined && status.status !== 'configured') {
       throw new ActionNotConfiguredError(req.name, status.status, status.problems);
     }
+    times?.mark('status');
     const plan = planRun(action.canonical, this.deps.runDeadline ?? DEFAULT_RUN_DEADLINE);
     // Its messages in the agent's locale: the session says them as they are.
-    const locale = await findAgentLocale(db, req.tenantId, agent.id);
     const canonical: JsonObject = {
       ...action.canonical,
-      messages: localizeMessages(action.canonical.messages as ActionMessages | undefined, locale),
+      messages: localizeMessages(action.canonical.messages as ActionMessages | undefined, active.locale),
     };
     const asAction = canonical as unknown as CanonicalAction;
     // An async action (or one past its `respond_within_ms`) is answered `running` after this
@@ -232,6 +241,7 @@ export class ToolCalls {
             providers: plan.providers,
             deadlineAfterMs: plan.deadlineAfterMs,
           };
+          times?.mark('encode');
           let inserted = await insertAcceptedRun(db, accepted);
           if (!inserted) {
             // Another request under the key got its row in first (a retry, or a concurrent
@@ -241,6 +251,7 @@ export class ToolCalls {
             // Withdrawn meanwhile (its publish failed): ours is the request under the key now.
             else inserted = await insertAcceptedRun(db, accepted);
           }
+          times?.mark('insert');
           try {
             await publishDurable(
               this.deps.bus.js,
@@ -257,8 +268,12 @@ export class ToolCalls {
             if (inserted) await withdrawAcceptedRun(db, intentId);
             throw err;
           }
+          times?.mark('intent-ack');
           // Speakable at once: the intent is durable, so the call is accepted (see accepted-event.ts).
-          if (inserted) await publishAccepted(this.deps.bus, { ...accepted, trace });
+          if (inserted) {
+            await publishAccepted(this.deps.bus, { ...accepted, trace });
+            times?.mark('accepted-ack');
+          }
           if (!inserted) {
             // A retry of a call in progress: its result (or its question) may already be out.
             const stored = await this.lastOutcome(req.conversationId, intentId);

@@ -22,6 +22,7 @@ import type { TestStack } from '../support/stack.js';
 import { phoneFor, type Slot } from './booking.js';
 import { type ChainWork, countChainWork, settledWork } from './chain-work.js';
 import { type ChainDriver, since } from './driver.js';
+import { FirstEventStages } from './first-event.js';
 import { type StepSample, summarize } from './stats.js';
 
 /** How long after its result a tool call's first event may still arrive on the stream. */
@@ -30,6 +31,8 @@ const STREAM_GRACE_MS = 5_000;
 /** A conversation's SSE stream: when each intent's first message arrived. */
 interface EventStream {
   firstSeen: Map<string, number>;
+  /** Each intent's first message: its `at` (events only) and when it was read (`Date.now()`). */
+  firstRead: Map<string, { at: string | undefined; wall: number }>;
   /** Resolves once every intent given has been seen, or after `STREAM_GRACE_MS`. */
   seen(intents: readonly string[]): Promise<void>;
   close(): void;
@@ -45,6 +48,7 @@ async function openEventStream(stack: TestStack, conversationId: string): Promis
   const reader = res.body.getReader();
   const decoder = new TextDecoder();
   const firstSeen = new Map<string, number>();
+  const firstRead = new Map<string, { at: string | undefined; wall: number }>();
   const waiters = new Set<() => void>();
   let buffer = '';
   let connected: () => void = () => {};
@@ -56,6 +60,7 @@ async function openEventStream(stack: TestStack, conversationId: string): Promis
       const { value, done } = await reader.read();
       if (done) return;
       const now = performance.now();
+      const wall = Date.now();
       buffer += decoder.decode(value, { stream: true });
       for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
         const block = buffer.slice(0, end);
@@ -65,9 +70,12 @@ async function openEventStream(stack: TestStack, conversationId: string): Promis
         const kind = /^event: (.*)$/m.exec(block)?.[1];
         const data = /^data: (.*)$/m.exec(block)?.[1];
         if (kind === undefined || data === undefined) continue;
-        const parsed = JSON.parse(data) as { intentId?: string; id?: string };
+        const parsed = JSON.parse(data) as { intentId?: string; id?: string; at?: string };
         const intent = kind === 'result' ? parsed.id : parsed.intentId;
-        if (intent !== undefined && !firstSeen.has(intent)) firstSeen.set(intent, now);
+        if (intent !== undefined && !firstSeen.has(intent)) {
+          firstSeen.set(intent, now);
+          firstRead.set(intent, { at: kind === 'result' ? undefined : parsed.at, wall });
+        }
       }
       for (const w of waiters) w();
     }
@@ -76,6 +84,7 @@ async function openEventStream(stack: TestStack, conversationId: string): Promis
   await ready;
   return {
     firstSeen,
+    firstRead,
     seen: (intents) =>
       new Promise<void>((resolve) => {
         const check = () => {
@@ -106,15 +115,26 @@ interface ToolCallBody {
 export function switchboardDriver(stack: TestStack, slotFor: (index: number) => Slot): ChainDriver {
   /** Per tool call of the current level: sent → its first event's emission time (server clock). */
   const emitted: number[] = [];
+  const stages = new FirstEventStages(() => ({
+    conversation: stack.services.processes().conversation?.pid,
+    bench: process.pid,
+  }));
   /** The last chain run: what its workflows are found by. */
   let last: { conversationId: string; phone: string; startedAt: Date } | undefined;
   let temporal: Connection | undefined;
   const toolCall = async (conv: string, name: string, args: Record<string, unknown>) => {
     const t0 = performance.now();
     const t0Wall = Date.now();
-    const res = await stack.api('POST', `/v1/conversations/${conv}/tool-calls`, { name, arguments: args });
+    // `stack.api` as it is, but the response's Server-Timing header is read too.
+    const res = await fetch(`${stack.services.apiUrl}/v1/conversations/${conv}/tool-calls`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${stack.seed.apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name, arguments: args }),
+    });
+    const text = await res.text();
     const resultMs = since(t0);
-    const body = (res.body ?? {}) as ToolCallBody;
+    stages.addServerTiming(res.headers.get('server-timing'));
+    const body = (text === '' ? {} : JSON.parse(text)) as ToolCallBody;
     if (body.status !== 'succeeded') {
       throw new Error(
         `${name}: HTTP ${res.status} ${body.status ?? ''} ${body.error?.code ?? ''} ${body.error?.message ?? ''}`,
@@ -122,7 +142,7 @@ export function switchboardDriver(stack: TestStack, slotFor: (index: number) => 
     }
     const firstAt = body.events?.[0]?.at;
     if (firstAt) emitted.push(Date.parse(firstAt) - t0Wall);
-    return { id: body.id as string, t0, resultMs, outputs: body.outputs ?? {} };
+    return { id: body.id as string, t0, t0Wall, resultMs, outputs: body.outputs ?? {} };
   };
 
   return {
@@ -138,6 +158,7 @@ export function switchboardDriver(stack: TestStack, slotFor: (index: number) => 
     ],
     beforeLevel: () => {
       emitted.length = 0;
+      stages.reset();
       const latency = stack.sandboxes.calcom.faults.latencyMs;
       stack.sandboxes.calcom.reset();
       stack.sandboxes.twilio.reset();
@@ -171,6 +192,7 @@ export function switchboardDriver(stack: TestStack, slotFor: (index: number) => 
         await stream.seen(calls.map((c) => c.id));
         const steps: StepSample[] = calls.map((c) => {
           const seen = stream.firstSeen.get(c.id);
+          stages.addFirstEvent(c.t0Wall, stream.firstRead.get(c.id));
           return { resultMs: c.resultMs, ...(seen === undefined ? {} : { firstEventMs: seen - c.t0 }) };
         });
         return { ok: true, chainMs, steps };
@@ -183,6 +205,7 @@ export function switchboardDriver(stack: TestStack, slotFor: (index: number) => 
         (stack.sandboxes.calcom.requests().length + stack.sandboxes.twilio.requests().length) / chains,
       firstEventEmittedP50Ms: summarize(emitted).p50 ?? Number.NaN,
       firstEventEmittedP99Ms: summarize(emitted).p99 ?? Number.NaN,
+      ...stages.figures(),
     }),
     work: async () => {
       if (!last) throw new Error('no chain has run');

@@ -12,6 +12,7 @@ import { inRequestContext } from '../request-context.js';
 import { fromStoredResult } from '../results.js';
 import { runCall } from '../run-call.js';
 import { streamConversationEvents } from '../sse.js';
+import { StageTimes } from '../stage-timing.js';
 import { userContextIssues } from '../user-context.js';
 import {
   ConversationEventsSchema,
@@ -73,16 +74,23 @@ export const conversationRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req, reply) => {
       const key = req.headers['idempotency-key'];
+      const times = new StageTimes();
+      // Since the request arrived: body parsing and validation, the API key's lookup, access checks.
+      times.add('request', reply.elapsedTime);
       const result = await inRequestContext(req.otel.context, () =>
-        app.toolCalls.call({
-          tenantId: req.principal.tenantId,
-          conversationId: req.params.id,
-          name: req.body.name,
-          arguments: (req.body.arguments ?? {}) as JsonObject,
-          ...(key !== undefined ? { idempotencyKey: key } : {}),
-          ...(req.body.topic !== undefined ? { topic: req.body.topic } : {}),
-        }),
+        app.toolCalls.call(
+          {
+            tenantId: req.principal.tenantId,
+            conversationId: req.params.id,
+            name: req.body.name,
+            arguments: (req.body.arguments ?? {}) as JsonObject,
+            ...(key !== undefined ? { idempotencyKey: key } : {}),
+            ...(req.body.topic !== undefined ? { topic: req.body.topic } : {}),
+          },
+          times,
+        ),
       );
+      reply.header('server-timing', times.header());
       const pending =
         result.status === 'running' || result.status === 'accepted' || result.status === 'awaiting_confirmation';
       if (pending) reply.header('location', `/v1/runs/${result.id}`);

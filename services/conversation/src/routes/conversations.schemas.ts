@@ -194,6 +194,12 @@ export const CreateConversationSchema = {
   },
 };
 
+/** The `Server-Timing` header of a tool call's answer (see stage-timing.ts). */
+const ToolCallTiming = Type.String({
+  description:
+    "Where the call's time went until it was accepted: each stage (`request`, the Postgres reads, `insert`, `intent-ack`, `accepted-ack`) as `<stage>;dur=<ms>`, then the service's recent event-loop delay (`loop-p50`, `loop-p99`)",
+});
+
 /** `POST /v1/conversations/:id/tool-calls`. */
 export const CreateToolCallSchema = {
   params: ConversationParams,
@@ -218,8 +224,12 @@ export const CreateToolCallSchema = {
     { additionalProperties: false },
   ),
   response: {
-    200: { ...ToolCallResult, description: 'Finished: succeeded, failed or cancelled' },
-    202: Pending,
+    200: {
+      ...ToolCallResult,
+      description: 'Finished: succeeded, failed or cancelled',
+      headers: { 'server-timing': ToolCallTiming },
+    },
+    202: { ...Pending, headers: { ...Pending.headers, 'server-timing': ToolCallTiming } },
     // 404: the conversation, its agent, the action or the topic; 409: the conversation
     // ended, the action is in several topics, the action is not Configured
     // (`action_not_configured`); 422: the Idempotency-Key was first used for another request.
