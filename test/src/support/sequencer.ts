@@ -13,6 +13,7 @@ export const SlowestFiles: readonly string[] = [
   'test/src/chaos/booking-chaos.test.ts',
   'test/src/conformance/api-fuzz.test.ts',
   'test/src/e2e/replicas.test.ts',
+  'test/src/bench/harness.smoke.test.ts',
   'test/src/e2e/hostile-input.test.ts',
   'test/src/e2e/cluster.test.ts',
   'test/src/e2e/example-agents.test.ts',
