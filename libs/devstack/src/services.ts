@@ -150,9 +150,9 @@ export async function startServices(options: ServicesOptions): Promise<Services>
   };
 
   try {
-    // Workers first, so the first tool call finds someone polling its task queues.
-    await Promise.all(instances.filter((i) => i.name !== 'conversation').map((i) => start(i.name, i.key)));
-    await Promise.all(instances.filter((i) => i.name === 'conversation').map((i) => start(i.name, i.key)));
+    // All at once: nothing is handed out before every one is ready, so the first tool call
+    // still finds the workers polling their task queues.
+    await Promise.all(instances.map((i) => start(i.name, i.key)));
   } catch (err) {
     await Promise.all(Object.values(procs).map((p) => p.stop()));
     throw err;

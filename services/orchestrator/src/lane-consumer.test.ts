@@ -4,75 +4,18 @@
  * handed over (undecodable, or refused for good) recorded once and terminated. Each test has its
  * own stream and subjects; the receiver is a function that records what it was given.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { JsMsg } from '@nats-io/jetstream';
-import { RetentionPolicy, StorageType } from '@nats-io/jetstream';
-import { type Bus, connectBus, publishDurable } from '@switchboard/bus';
 import type { Logger } from '@switchboard/common';
 import { Headers } from '@switchboard/contracts';
-import { type NatsServer, startNats } from '@switchboard/devstack';
 import { trace } from '@switchboard/telemetry';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { decodeItem, type Item, recordingLogger, until, useConsumerHarness } from './consumer.test-support.js';
 import { backoffMs, type LaneConsumer, type Rejection, startLaneConsumer } from './lane-consumer.js';
 
-/** What the tests publish: a lane and a number, as JSON (anything else does not decode). */
-interface Item {
-  lane: string;
-  n: number;
-}
-
-let dir: string;
-let nats: NatsServer;
-let bus: Bus;
-let streams = 0;
-const running: LaneConsumer[] = [];
-
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'switchboard-lanes-'));
-  nats = await startNats({ storeDir: join(dir, 'js'), logDir: dir });
-  bus = await connectBus(nats.url, { name: 'lane-consumer-test', reconnectForever: false });
-}, 60_000);
-
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((c) => c.stop()));
-});
-
-afterAll(async () => {
-  await bus?.close();
-  await nats?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
-
+const harness = useConsumerHarness('lanes');
+const { publish } = harness;
 /** A fresh work-queue stream (like SB_INTENTS) and its subject prefix. */
-async function newStream(): Promise<{ stream: string; subject: (lane: string) => string }> {
-  const n = ++streams;
-  const stream = `LANES_${n}`;
-  await bus.jsm.streams.add({
-    name: stream,
-    subjects: [`lanes${n}.>`],
-    retention: RetentionPolicy.Workqueue,
-    storage: StorageType.Memory,
-  });
-  return { stream, subject: (lane) => `lanes${n}.${lane}` };
-}
-
-let msgIds = 0;
-async function publish(subject: string, data: Uint8Array | Item): Promise<string> {
-  const id = `m${++msgIds}`;
-  const bytes = data instanceof Uint8Array ? data : new TextEncoder().encode(JSON.stringify(data));
-  await publishDurable(bus.js, subject, bytes, id, { traceparent: '', tracestate: '' });
-  return id;
-}
-
-/** A logger keeping each line as an object (`level`, `msg` and the logged fields). */
-function recordingLogger(): { log: Logger; lines: Record<string, unknown>[] } {
-  const lines: Record<string, unknown>[] = [];
-  const at = (level: string) => (fields: object, msg?: string) => void lines.push({ level, msg, ...fields });
-  const log = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), fatal: at('fatal') };
-  return { log: log as unknown as Logger, lines };
-}
+const newStream = () => harness.newStream('lanes');
 
 /** Options of one consumer; `handle` and `reject` are the receiver under test. */
 async function consume(
@@ -86,17 +29,13 @@ async function consume(
   },
 ): Promise<LaneConsumer> {
   const consumer = await startLaneConsumer<Item>({
-    bus,
+    bus: harness.bus,
     log: receiver.log ?? recordingLogger().log,
     tracer: trace.getTracer('lane-consumer-test'),
     stream,
     durable: 'test',
     maxInFlight: receiver.maxInFlight ?? 8,
-    decode: (msg) => {
-      const value = JSON.parse(new TextDecoder().decode(msg.data)) as Item;
-      if (typeof value?.lane !== 'string' || typeof value.n !== 'number') throw new TypeError('not an item');
-      return value;
-    },
+    decode: (msg) => decodeItem(msg.data),
     laneOf: (item) => item.lane,
     handle: receiver.handle,
     reject: receiver.reject ?? (async () => {}),
@@ -104,17 +43,7 @@ async function consume(
     spanAttributes: (item) => ({ lane: item.lane }),
     describe: (item) => ({ lane: item.lane, n: item.n }),
   });
-  running.push(consumer);
-  return consumer;
-}
-
-/** Polls `probe` until it holds (bounded generously: the machine may be loaded). */
-async function until(probe: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  return harness.track(consumer);
 }
 
 /** A small seeded PRNG (mulberry32), so a failing order can be replayed. */
@@ -130,7 +59,7 @@ function prng(seed: number): () => number {
 }
 
 async function pendingOf(stream: string): Promise<{ pending: number; ackPending: number }> {
-  const info = await bus.jsm.consumers.info(stream, 'test');
+  const info = await harness.bus.jsm.consumers.info(stream, 'test');
   return { pending: info.num_pending, ackPending: info.num_ack_pending };
 }
 

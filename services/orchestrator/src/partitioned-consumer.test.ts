@@ -4,16 +4,12 @@
  * messages, and every lane is still handed over in publish order. And what a stream kept from
  * before partitioning holds is handed over first, then its consumer deleted.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { JsMsg } from '@nats-io/jetstream';
-import { RetentionPolicy, StorageType } from '@nats-io/jetstream';
-import { type Bus, connectBus, publishDurable } from '@switchboard/bus';
+import type { Bus } from '@switchboard/bus';
 import type { Logger } from '@switchboard/common';
-import { type NatsServer, startNats } from '@switchboard/devstack';
 import { trace } from '@switchboard/telemetry';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { decodeItem, type Item, type TestStream, until, useConsumerHarness } from './consumer.test-support.js';
 import {
   type PartitionedConsumer,
   pinTimeoutMs,
@@ -21,42 +17,12 @@ import {
   startPartitionedConsumer,
 } from './partitioned-consumer.js';
 
-interface Item {
-  lane: string;
-  n: number;
-}
-
 const PARTITIONS = 4;
 const ACK_WAIT_MS = 1_000;
 
-let dir: string;
-let nats: NatsServer;
-let bus: Bus;
-let streams = 0;
-const running: PartitionedConsumer[] = [];
-const buses: Bus[] = [];
-
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'switchboard-partitions-'));
-  nats = await startNats({ storeDir: join(dir, 'js'), logDir: dir });
-  bus = await replicaBus('publisher');
-}, 60_000);
-
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((c) => c.stop()));
-});
-
-afterAll(async () => {
-  for (const b of buses) if (!b.nc.isClosed()) await b.nc.close();
-  await nats?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
-
-async function replicaBus(name: string): Promise<Bus> {
-  const b = await connectBus(nats.url, { name, reconnectForever: false });
-  buses.push(b);
-  return b;
-}
+const harness = useConsumerHarness('partitions');
+const { publish } = harness;
+const replicaBus = (name: string) => harness.connect(name);
 
 const silent = (() => {
   const no = () => {};
@@ -64,29 +30,12 @@ const silent = (() => {
 })();
 
 /** A fresh work-queue stream partitioned like SB_INTENTS (`p.<n>.<partition>.<lane>`). */
-async function newStream(
-  partitioned = true,
-): Promise<{ stream: string; subject: (lane: string) => string; n: number }> {
-  const n = ++streams;
-  const stream = `PARTS_${n}`;
-  await bus.jsm.streams.add({
-    name: stream,
-    subjects: [`p${n}.>`],
-    retention: RetentionPolicy.Workqueue,
-    storage: StorageType.Memory,
-    ...(partitioned ? { subject_transform: transform(n) } : {}),
-  });
-  return { stream, subject: (lane) => `p${n}.${lane}`, n };
+function newStream(partitioned = true): Promise<TestStream> {
+  return harness.newStream('p', (n) => (partitioned ? { subject_transform: transform(n) } : {}));
 }
 
 function transform(n: number) {
   return { src: `p${n}.*`, dest: `p${n}.{{partition(${PARTITIONS},1)}}.{{wildcard(1)}}` };
-}
-
-let msgIds = 0;
-async function publish(subject: string, item: Item): Promise<void> {
-  const bytes = new TextEncoder().encode(JSON.stringify(item));
-  await publishDurable(bus.js, subject, bytes, `m${++msgIds}`, { traceparent: '', tracestate: '' });
 }
 
 async function consume(
@@ -110,23 +59,14 @@ async function consume(
     ...(legacy ? { legacy } : {}),
     ...(presence ? { presence, rebalanceMs: 300 } : {}),
     maxInFlight: 16,
-    decode: (msg) => JSON.parse(new TextDecoder().decode(msg.data)) as Item,
+    decode: (msg) => decodeItem(msg.data),
     laneOf: (item) => item.lane,
     handle,
     reject: async () => {},
     spanAttributes: (item) => ({ lane: item.lane }),
     describe: (item) => ({ lane: item.lane, n: item.n }),
   });
-  running.push(consumer);
-  return consumer;
-}
-
-async function until(probe: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  return harness.track(consumer);
 }
 
 /** Lanes whose hand-overs went backwards (a message after a later one of its lane). */
@@ -276,16 +216,16 @@ describe('partitioned consumer', () => {
   it('hands over what a stream held before partitioning first, in order, then deletes the old consumer', async () => {
     const { stream, subject, n } = await newStream(false);
     // The old consumer (no filter), with messages left on it.
-    await bus.jsm.consumers.add(stream, { durable_name: 'legacy', ack_policy: 'explicit' as never });
+    await harness.bus.jsm.consumers.add(stream, { durable_name: 'legacy', ack_policy: 'explicit' as never });
     for (let i = 0; i < 5; i++) await publish(subject('x'), { lane: 'x', n: i });
     // This release partitions the stream; later messages are stored under their partition.
-    const info = await bus.jsm.streams.info(stream);
-    await bus.jsm.streams.update(stream, { ...info.config, subject_transform: transform(n) });
+    const info = await harness.bus.jsm.streams.info(stream);
+    await harness.bus.jsm.streams.update(stream, { ...info.config, subject_transform: transform(n) });
     for (let i = 5; i < 10; i++) await publish(subject('x'), { lane: 'x', n: i });
 
     const seen: number[] = [];
     const consumer = await consume(
-      bus,
+      harness.bus,
       stream,
       n,
       async (item) => {
@@ -295,7 +235,7 @@ describe('partitioned consumer', () => {
     );
     await until(() => consumer.handed() === 5 && seen.length === 10, 'both old and new messages are handed over');
     expect(seen).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
-    await expect(bus.jsm.consumers.info(stream, 'legacy')).rejects.toThrow(/consumer not found/i);
+    await expect(harness.bus.jsm.consumers.info(stream, 'legacy')).rejects.toThrow(/consumer not found/i);
   }, 60_000);
 
   it('moves a partition only after the messages its replica held are due again', () => {

@@ -93,38 +93,26 @@ export async function temporalDriver(
   run: string,
   bundle: WorkflowBundleWithSourceMap,
 ): Promise<ChainDriver> {
-  const chainsQueue = `bench-chains-${run}`;
-  const effectsQueue = `bench-effects-${run}`;
   const effectStarted = new Map<string, number>();
   const outcomes = new Map<string, () => void>();
-  const native = await NativeConnection.connect({ address });
-  const workers = [
-    await Worker.create({
-      connection: native,
-      namespace,
-      taskQueue: chainsQueue,
-      workflowBundle: bundle,
-      activities: {
-        benchOutcome: async (id: string) => {
-          outcomes.get(id)?.();
-          outcomes.delete(id);
-        },
+  const { client, chainsQueue, effectsQueue, close } = await startBenchWorkers({
+    address,
+    namespace,
+    bundle,
+    queuePrefix: 'bench-',
+    run,
+    chainActivities: () => ({
+      benchOutcome: async (id: string) => {
+        outcomes.get(id)?.();
+        outcomes.delete(id);
       },
     }),
-    await Worker.create({
-      connection: native,
-      namespace,
-      taskQueue: effectsQueue,
-      activities: {
-        benchEffect: async (id: string) => {
-          effectStarted.set(id, performance.now());
-        },
+    effectActivities: {
+      benchEffect: async (id: string) => {
+        effectStarted.set(id, performance.now());
       },
-    }),
-  ];
-  const running = Promise.all(workers.map((w) => w.run()));
-  const connection = await Connection.connect({ address });
-  const client = new Client({ connection, namespace });
+    },
+  });
 
   return {
     description: `${CHAIN_STEPS} × (signal-with-start → no-op activity → local activity reports), one workflow per conversation`,
@@ -154,6 +142,62 @@ export async function temporalDriver(
       }
       return { ok: true, chainMs: since(t0), steps };
     },
+    close,
+  };
+}
+
+/** Workers and a client of an in-process Temporal ceiling, from {@link startBenchWorkers}. */
+export interface BenchWorkers {
+  client: Client;
+  /** The task queue of the workflows (and of their local activities). */
+  chainsQueue: string;
+  /** The task queue of the no-op provider effects. */
+  effectsQueue: string;
+  /** Shuts the workers down and closes both connections. */
+  close(): Promise<void>;
+}
+
+/**
+ * The in-process half of a Temporal ceiling: a client, a worker on `<prefix>chains-<run>` with
+ * the workflow bundle and `chainActivities` (given the client, for activities that start
+ * workflows), and one on `<prefix>effects-<run>` with `effectActivities`, both running until
+ * `close()`.
+ */
+export async function startBenchWorkers(options: {
+  address: string;
+  namespace: string;
+  bundle: WorkflowBundleWithSourceMap;
+  queuePrefix: string;
+  run: string;
+  chainActivities: (client: Client) => object;
+  effectActivities: object;
+}): Promise<BenchWorkers> {
+  const { address, namespace } = options;
+  const chainsQueue = `${options.queuePrefix}chains-${options.run}`;
+  const effectsQueue = `${options.queuePrefix}effects-${options.run}`;
+  const connection = await Connection.connect({ address });
+  const client = new Client({ connection, namespace });
+  const native = await NativeConnection.connect({ address });
+  const workers = [
+    await Worker.create({
+      connection: native,
+      namespace,
+      taskQueue: chainsQueue,
+      workflowBundle: options.bundle,
+      activities: options.chainActivities(client),
+    }),
+    await Worker.create({
+      connection: native,
+      namespace,
+      taskQueue: effectsQueue,
+      activities: options.effectActivities,
+    }),
+  ];
+  const running = Promise.all(workers.map((w) => w.run()));
+  return {
+    client,
+    chainsQueue,
+    effectsQueue,
     close: async () => {
       for (const w of workers) w.shutdown();
       await running;

@@ -10,9 +10,9 @@
  * Its `work()` counts the same histories the switchboard section counts, so every report shows
  * the two side by side (the equal work is checked in each run, not assumed).
  */
-import { Client, Connection, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { CHAIN_STEPS } from './ceilings.js';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { CHAIN_STEPS, startBenchWorkers } from './ceilings.js';
 import { countChainWork, settledWork } from './chain-work.js';
 import { type ChainDriver, since } from './driver.js';
 import type { StepSample } from './stats.js';
@@ -35,12 +35,8 @@ export async function equalWorkDriver(
   run: string,
   bundle: WorkflowBundleWithSourceMap,
 ): Promise<ChainDriver> {
-  const chainsQueue = `equal-chains-${run}`;
-  const effectsQueue = `equal-effects-${run}`;
   const firstEvents = new Map<string, number>();
   const results = new Map<string, () => void>();
-  const connection = await Connection.connect({ address });
-  const client = new Client({ connection, namespace });
   const ids = (intentId: string) => ({ lifecycle: `equal-lifecycle-${intentId}`, thread: `equal-thread-${intentId}` });
   const publish = (intentId: string, kind: 'first' | 'result') => {
     if (kind === 'first') firstEvents.set(intentId, performance.now());
@@ -49,47 +45,39 @@ export async function equalWorkDriver(
       results.delete(intentId);
     }
   };
-  const native = await NativeConnection.connect({ address });
-  const workers = [
-    await Worker.create({
-      connection: native,
-      namespace,
-      taskQueue: chainsQueue,
-      workflowBundle: bundle,
-      activities: {
-        equalPublish: async (intentId: string, kind: 'first' | 'result') => publish(intentId, kind),
-        equalPublishThenStartLifecycle: async (intentId: string) => {
-          publish(intentId, 'result');
-          const { lifecycle, thread } = ids(intentId);
-          await client.workflow.signalWithStart(EqualWorkflowTypes.thread, {
-            workflowId: thread,
+  const { client, chainsQueue, effectsQueue, close } = await startBenchWorkers({
+    address,
+    namespace,
+    bundle,
+    queuePrefix: 'equal-',
+    run,
+    chainActivities: (temporal) => ({
+      equalPublish: async (intentId: string, kind: 'first' | 'result') => publish(intentId, kind),
+      equalPublishThenStartLifecycle: async (intentId: string) => {
+        publish(intentId, 'result');
+        const { lifecycle, thread } = ids(intentId);
+        await temporal.workflow.signalWithStart(EqualWorkflowTypes.thread, {
+          workflowId: thread,
+          taskQueue: chainsQueue,
+          args: [],
+          signal: equalSubscribeSignal,
+          signalArgs: [lifecycle],
+        });
+        // A local activity runs again when its workflow task timed out (a loaded machine):
+        // already started is done, as for the real lifecycles.
+        await temporal.workflow
+          .start(EqualWorkflowTypes.lifecycle, {
+            workflowId: lifecycle,
             taskQueue: chainsQueue,
-            args: [],
-            signal: equalSubscribeSignal,
-            signalArgs: [lifecycle],
+            args: [{ effectsQueue }],
+          })
+          .catch((err: unknown) => {
+            if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
           });
-          // A local activity runs again when its workflow task timed out (a loaded machine):
-          // already started is done, as for the real lifecycles.
-          await client.workflow
-            .start(EqualWorkflowTypes.lifecycle, {
-              workflowId: lifecycle,
-              taskQueue: chainsQueue,
-              args: [{ effectsQueue }],
-            })
-            .catch((err: unknown) => {
-              if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-            });
-        },
       },
     }),
-    await Worker.create({
-      connection: native,
-      namespace,
-      taskQueue: effectsQueue,
-      activities: { benchEffect: async () => {} },
-    }),
-  ];
-  const running = Promise.all(workers.map((w) => w.run()));
+    effectActivities: { benchEffect: async () => {} },
+  });
   let last: { session: string; lastIntent: string } | undefined;
 
   return {
@@ -136,11 +124,6 @@ export async function equalWorkDriver(
         SETTLE_MS,
       );
     },
-    close: async () => {
-      for (const w of workers) w.shutdown();
-      await running;
-      await connection.close();
-      await native.close();
-    },
+    close,
   };
 }

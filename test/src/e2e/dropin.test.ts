@@ -7,6 +7,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { createApiKey, createTenant } from '@switchboard/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestStack, type TestStack } from '../support/stack.js';
+import { describeElevenLabsDropin } from './dropin-elevenlabs.suite.js';
 
 // One stack for the file: NATS, Temporal, Postgres, and every service as its own process.
 let stack: TestStack;
@@ -513,3 +514,5 @@ describe('MCP server per agent', () => {
     }
   });
 });
+
+describeElevenLabsDropin(() => stack);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { EXAMPLE_AGENTS, exampleAgent } from '@switchboard/devstack';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiResponse, eventually, startTestStack, type TestStack } from '../support/stack.js';
+import { describeColdTransfer } from './cold-transfer.suite.js';
 
 // The voice seed's three workflows as shipped in libs/devstack/agents/ and seeded by the dev
 // stack, driven the way a voice runtime drives them (tool calls over HTTP, with a live call in
@@ -518,3 +519,5 @@ describe('sales qualification', () => {
     }
   });
 });
+
+describeColdTransfer(() => stack);

@@ -11,6 +11,7 @@ import { createApiKey, createTenant } from '@switchboard/db';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startTestStack, type TestStack } from '../support/stack.js';
+import { describeTestCallCleanup } from './test-call-cleanup.suite.js';
 
 // Test calls: every side effect a sandbox conversation made is recorded by the provider worker
 // that made it, and one request undoes them (newest first) against the provider sandboxes.
@@ -234,3 +235,5 @@ describe('test calls (sandbox conversations)', () => {
     expect(again.body.effects).toMatchObject({ pending: 0, undone: 3, failed: 0 });
   });
 });
+
+describeTestCallCleanup(() => stack);
