@@ -290,6 +290,12 @@ export async function startLaneConsumer<T>(options: LaneConsumerOptions<T>): Pro
       await occupy(() => handle(value, msg).finally(release), options.laneOf(value, msg));
     }
   })();
+  // The loop ends in an error only when its connection is closed (services reconnect forever, so
+  // only at shutdown, or a replica's connection closed under it): what it held is redelivered to
+  // another replica. Logged, never an unhandled rejection; `stop` still waits for it.
+  loop.catch((err: unknown) => {
+    if (!stopping) log.warn({ durable: options.durable, err }, 'consumer stopped receiving: its connection is closed');
+  });
 
   return {
     handed: () => handed,
