@@ -3,13 +3,13 @@
  * (on fresh ports when they were ours to choose) or fails fast; it never waits on whoever holds
  * the port. The last two tests use the real nats-server and Postgres binaries.
  */
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startNats } from './nats.js';
-import { ProcessExitedEarlyError, retryOnEarlyExit } from './ports.js';
+import { freePort, ProcessExitedEarlyError, retryOnEarlyExit } from './ports.js';
 import { startPostgres } from './postgres.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'switchboard-ports-'));
@@ -23,6 +23,30 @@ async function silentServer(): Promise<{ server: Server; port: number }> {
   const address = server.address();
   return { server, port: typeof address === 'object' && address !== null ? address.port : 0 };
 }
+
+describe('freePort', () => {
+  const rangeFile = '/proc/sys/net/ipv4/ip_local_port_range';
+  it.runIf(existsSync(rangeFile))(
+    'draws ports below the ephemeral range, which outgoing connections never take',
+    async () => {
+      const low = Number(readFileSync(rangeFile, 'utf8').trim().split(/\s+/)[0]);
+      const ports = await Promise.all(Array.from({ length: 20 }, () => freePort()));
+      for (const port of ports) {
+        expect(port).toBeGreaterThanOrEqual(20_000);
+        expect(port).toBeLessThan(low);
+      }
+      // Drawn at random, not one after another from a fixed start.
+      expect(new Set(ports).size).toBeGreaterThan(10);
+      // And listenable: the port is free when handed out.
+      const server = createServer();
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(ports[0], '127.0.0.1', resolve);
+      });
+      await new Promise((r) => server.close(r));
+    },
+  );
+});
 
 describe('retryOnEarlyExit', () => {
   it('starts again after early exits, up to the attempts given', async () => {

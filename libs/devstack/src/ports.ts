@@ -1,17 +1,56 @@
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
-/** Asks the kernel for a free TCP port on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * The kernel's ephemeral port range (Linux: `ip_local_port_range`), from which it picks both the
+ * ports of `listen(0)` and the local ports of outgoing connections; undefined where unknown.
+ */
+function ephemeralRange(): [number, number] | undefined {
+  try {
+    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    return low !== undefined && high !== undefined && low > 0 && high >= low ? [low, high] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether `port` on 127.0.0.1 can be listened on now (port 0: the kernel picks); the port, or 0. */
+function tryListen(port: number): Promise<number> {
+  return new Promise((resolve) => {
     const server = createServer();
     server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    server.once('error', () => resolve(0));
+    server.listen(port, '127.0.0.1', () => {
       const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
+      const bound = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(bound));
     });
   });
+}
+
+/** Where {@link freePort} draws from: below the ephemeral range, above the well-known services. */
+const DRAW_FLOOR = 20_000;
+
+/**
+ * A free TCP port on 127.0.0.1. Drawn at random below the kernel's ephemeral range when there is
+ * room (Linux: 20000-32767), so no outgoing connection of any process can take it between the
+ * draw and the bind, nor while a killed service is restarted on the same port: the kernel gives
+ * out ephemeral ports only from its range, and a busy test machine makes thousands of connections
+ * (a restarted orchestrator once found its port held by another test's client connection). Other
+ * stacks drawing at the same time can still collide, which the bind check and the callers'
+ * retries ({@link retryOnEarlyExit}) handle. Elsewhere: a port the kernel picks.
+ */
+export async function freePort(): Promise<number> {
+  const range = ephemeralRange();
+  if (range !== undefined && range[0] - 1 - DRAW_FLOOR >= 1_000) {
+    for (let draw = 0; draw < 50; draw++) {
+      const port = DRAW_FLOOR + Math.floor(Math.random() * (range[0] - DRAW_FLOOR));
+      if ((await tryListen(port)) === port) return port;
+    }
+  }
+  const port = await tryListen(0);
+  if (port === 0) throw new Error('no free TCP port on 127.0.0.1');
+  return port;
 }
 
 /** A supervised process ended before it became ready (for instance, it lost a race for a port). */
