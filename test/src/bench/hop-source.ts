@@ -40,6 +40,33 @@ export interface HopSource {
   decompose(): Promise<HopTable>;
 }
 
+/** How long a chain's history may take to hold its last call's outcome (see {@link settledIntents}). */
+const SETTLE_MS = 10_000;
+
+/**
+ * The chain's intents from its session's history, once the last call's outcome marker is in:
+ * the client has its answer while that local activity runs, and the marker is written when its
+ * workflow task completes (the level's last chain is read right after it).
+ */
+async function settledIntents(
+  client: Client,
+  chain: TracedChain,
+  signal: string,
+): Promise<Map<string, SignalledIntent>> {
+  const lastIntent = chain.calls.at(-1)?.intentId;
+  const deadline = Date.now() + SETTLE_MS;
+  for (;;) {
+    const history = await client.workflow
+      .getHandle(chain.workflowId)
+      .fetchHistory()
+      .catch(() => undefined);
+    const intents = history ? signalledIntents(history, signal) : new Map<string, SignalledIntent>();
+    const last = lastIntent === undefined ? undefined : intents.get(lastIntent);
+    if (last?.timeline.outcomeLocalScheduled !== undefined || Date.now() > deadline) return intents;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
 /** `performance.now()` → wall-clock ms, with the sub-ms resolution of the former. */
 function wallOffset(): number {
   // At the moment Date.now() ticks, both clocks agree to within this loop's turn (µs).
@@ -78,11 +105,7 @@ export function hopSource(options: {
       const client = await options.client();
       const timelines: CallTimeline[][] = [];
       for (const chain of spread(chains, MAX_CHAINS)) {
-        const history = await client.workflow
-          .getHandle(chain.workflowId)
-          .fetchHistory()
-          .catch(() => undefined);
-        const intents = history ? signalledIntents(history, options.signal) : new Map<string, SignalledIntent>();
+        const intents = await settledIntents(client, chain, options.signal);
         const calls: CallTimeline[] = [];
         for (const call of chain.calls) {
           const intent = intents.get(call.intentId);

@@ -143,6 +143,11 @@ export const HOPS: readonly HopDefinition[] = [
   { key: 'client-gap', label: 'client: answer → next call sent', from: 'answered', to: 'next' },
 ];
 
+/** The points every top-level hop needs. */
+const TOP_POINTS = [
+  ...new Set(HOPS.filter((h) => h.parent === undefined).flatMap((h) => [h.from, ...(h.to === 'next' ? [] : [h.to])])),
+];
+
 /**
  * The hops of one chain (its calls in order), each summed over the calls; `undefined` when a
  * top-level hop lacks a point (the chain is left out rather than mis-added). A part is left out
@@ -187,6 +192,8 @@ export interface HopTable {
   chains: number;
   /** Chains left out: a point of a top-level hop was missing. */
   skipped: number;
+  /** Of the chains left out: how many calls lacked each point (what to look for in their histories). */
+  missing: Record<string, number>;
   rows: HopRow[];
   /** First call sent → last answer read, from the same timestamps. */
   chain: { p50: number | null; p90: number | null; mean: number | null };
@@ -208,6 +215,7 @@ const figures = (samples: number[]) => {
 /** The table over a level's chains (each a list of its calls' timelines). */
 export function hopTable(chains: readonly (readonly CallTimeline[])[]): HopTable {
   const decomposed: Record<string, number>[] = [];
+  const missing: Record<string, number> = {};
   /** Per call index, each decomposed chain's hops of that call alone. */
   const byCall: Record<string, number>[][] = [];
   const totals: number[] = [];
@@ -215,7 +223,12 @@ export function hopTable(chains: readonly (readonly CallTimeline[])[]): HopTable
     const hops = chainHops(calls);
     const first = calls[0]?.sent;
     const last = calls.at(-1)?.answered;
-    if (hops === undefined || first === undefined || last === undefined) continue;
+    if (hops === undefined || first === undefined || last === undefined) {
+      for (const call of calls) {
+        for (const point of TOP_POINTS) if (call[point] === undefined) missing[point] = (missing[point] ?? 0) + 1;
+      }
+      continue;
+    }
     decomposed.push(hops);
     totals.push(last - first);
     calls.forEach((call, i) => {
@@ -240,6 +253,7 @@ export function hopTable(chains: readonly (readonly CallTimeline[])[]): HopTable
   return {
     chains: decomposed.length,
     skipped: chains.length - decomposed.length,
+    missing,
     rows,
     chain: figures(totals),
     sumOfP50s: top.reduce((s, r) => s + (r.p50 ?? 0), 0),
