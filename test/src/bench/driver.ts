@@ -1,4 +1,5 @@
 import type { ChainWork } from './chain-work.js';
+import type { HopSource } from './hop-source.js';
 import type { ChainSample } from './stats.js';
 
 /** One section's way of running a chain; the harness runs it at every concurrency level. */
@@ -18,6 +19,11 @@ export interface ChainDriver {
    * after the warm-up, when nothing else runs); absent where a section has no workflows.
    */
   work?(): Promise<ChainWork>;
+  /**
+   * The level's chains hop by hop (hops.ts), where the section has a session workflow: reset
+   * before each level, decomposed after it.
+   */
+  hops?: HopSource;
   close(): Promise<void>;
 }
 

@@ -15,6 +15,7 @@ import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { CHAIN_STEPS, startBenchWorkers } from './ceilings.js';
 import { countChainWork, settledWork } from './chain-work.js';
 import { type ChainDriver, since } from './driver.js';
+import { hopSource, type TracedCall } from './hop-source.js';
 import type { StepSample } from './stats.js';
 import { type EqualIntent, EqualWorkflowTypes, equalIntentSignal, equalSubscribeSignal } from './workflows.js';
 
@@ -79,6 +80,7 @@ export async function equalWorkDriver(
     effectActivities: { benchEffect: async () => {} },
   });
   let last: { session: string; lastIntent: string } | undefined;
+  const hops = hopSource({ client: async () => client, signal: equalIntentSignal.name });
 
   return {
     description:
@@ -92,6 +94,7 @@ export async function equalWorkDriver(
       const session = `equal-session-${run}-${index}`;
       const t0 = performance.now();
       const steps: StepSample[] = [];
+      const traced: TracedCall[] = [];
       let lastIntent = '';
       for (let s = 0; s < CHAIN_STEPS; s++) {
         const intent: EqualIntent = { id: `${session}-${s}`, last: s === CHAIN_STEPS - 1 };
@@ -106,10 +109,13 @@ export async function equalWorkDriver(
           signalArgs: [intent],
         });
         await Promise.race([done, timeout(intent.id)]);
+        const resultMs = since(s0);
+        traced.push({ intentId: intent.id, sentAt: s0, answeredAt: s0 + resultMs });
         const first = firstEvents.get(intent.id);
         firstEvents.delete(intent.id);
-        steps.push({ resultMs: since(s0), ...(first === undefined ? {} : { firstEventMs: first - s0 }) });
+        steps.push({ resultMs, ...(first === undefined ? {} : { firstEventMs: first - s0 }) });
       }
+      hops.add({ workflowId: session, calls: traced });
       last = { session, lastIntent };
       return { ok: true, chainMs: since(t0), steps };
     },
@@ -124,6 +130,7 @@ export async function equalWorkDriver(
         SETTLE_MS,
       );
     },
+    hops,
     close,
   };
 }

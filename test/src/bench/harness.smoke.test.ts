@@ -63,6 +63,19 @@ describe('bench harness (smoke mode)', () => {
     expect(report.goals.map((g) => g.goal)).toEqual(expect.arrayContaining([1, 2, 3, 4, 5, 6]));
     expect(report.goals.find((g) => g.goal === 1)?.met).toBe(true);
 
+    // Goal 4 hop by hop: every chain decomposed, its hops adding up to what the client measured.
+    for (const name of ['switchboard', 'equal-work']) {
+      const level = report.sections.find((s) => s.section === name)?.levels[0];
+      const hops = level?.hops;
+      expect(hops?.chains, name).toBe(level?.chain.count);
+      expect(hops?.sumOfMeans, name).toBeCloseTo(hops?.chain.mean as number, 6);
+      expect(Math.abs((hops?.chain.mean as number) - (level?.chain.mean as number)), name).toBeLessThan(1);
+      for (const row of hops?.rows ?? []) expect(row.count, `${name} ${row.key}`).toBe(hops?.chains);
+    }
+    // Switchboard's own hops (the service's stages, the result on the bus) are all there.
+    const parts = report.sections.find((s) => s.section === 'switchboard')?.levels[0]?.hops?.rows.map((r) => r.key);
+    expect(parts).toEqual(expect.arrayContaining(['http', 'reads', 'accept', 'handover', 'outcome', 'delivery']));
+
     const [comparison] = report.comparisons;
     expect(finite(comparison?.vsTemporalCeiling?.chainsPerSecond)).toBe(true);
     expect(finite(comparison?.vsNatsCeiling?.timeToResult.p50)).toBe(true);
@@ -83,5 +96,6 @@ describe('bench harness (smoke mode)', () => {
     expect(output).toContain('== Chains');
     expect(output).toContain('== Scale');
     expect(output).toContain('== Goals of issue 18');
+    expect(output).toContain('== Goal 4 decomposed');
   }, 180_000);
 });

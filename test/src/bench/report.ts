@@ -1,6 +1,7 @@
 /** The bench report: comparisons between sections, the printed tables and the JSON document. */
 import { type ChainWork, formatWork } from './chain-work.js';
 import { formatGoals, type Goal } from './goals.js';
+import { formatHops, type HopTable } from './hops.js';
 import type { BenchOptions, BenchSection } from './options.js';
 import type { ProcessUsage } from './procstat.js';
 import type { ScaleFigures } from './scale.js';
@@ -11,6 +12,8 @@ export interface LevelReport extends LevelFigures {
   /** Section-specific figures (e.g. provider requests per chain). */
   extra: Record<string, number>;
   processes: ProcessUsage[];
+  /** The level's chains hop by hop (sections with a session workflow). */
+  hops?: HopTable;
 }
 
 /** One chain section (a ceiling, the baseline or Switchboard). */
@@ -267,8 +270,29 @@ export function formatReport(report: BenchReport): string {
     out.push('== Goals of issue 18 (ratios within this run)');
     out.push(...formatGoals(report.goals));
   }
+  const hops = goal4Hops(report.sections);
+  if (hops) {
+    out.push('');
+    out.push(...formatHops(hops.concurrency, hops.switchboard, hops.equalWork));
+  }
   out.push('');
   for (const s of report.sections) out.push(`${s.section}: ${s.description}. ${s.notes.join(' ')}`);
   if (sc) out.push(`scale: ${sc.notes.join(' ')}`);
   return out.join('\n');
+}
+
+/**
+ * Goal 4's decomposition: the switchboard and equal-work hops at c=1, else at the lowest level
+ * that has them.
+ */
+function goal4Hops(
+  sections: readonly SectionReport[],
+): { concurrency: number; switchboard?: HopTable; equalWork?: HopTable } | undefined {
+  const levels = (name: SectionReport['section']) =>
+    sections.find((s) => s.section === name)?.levels.filter((l) => l.hops !== undefined) ?? [];
+  const all = [...levels('switchboard'), ...levels('equal-work')];
+  if (all.length === 0) return undefined;
+  const concurrency = Math.min(...all.map((l) => l.concurrency));
+  const at = (name: SectionReport['section']) => levels(name).find((l) => l.concurrency === concurrency)?.hops;
+  return { concurrency, switchboard: at('switchboard'), equalWork: at('equal-work') };
 }

@@ -115,11 +115,18 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         for (const concurrency of options.levels) {
           const chains = Math.max(options.chains, concurrency);
           await driver.beforeLevel?.();
+          driver.hops?.reset();
           const meter = startUsageMeter(processes);
           const { figures } = await runLevel(concurrency, chains, nextIndex, driver.chain);
           const usage = meter.stop();
           nextIndex += chains;
-          report.levels.push({ ...figures, extra: driver.afterLevel?.(chains) ?? {}, processes: usage });
+          const extra = driver.afterLevel?.(chains) ?? {};
+          // After the level and its CPU meter: reading histories is not part of what it measures.
+          const hops = await driver.hops?.decompose().catch((err: unknown) => {
+            log(`${section} @${concurrency}: no hop decomposition: ${(err as Error).message}`);
+            return undefined;
+          });
+          report.levels.push({ ...figures, extra, processes: usage, ...(hops ? { hops } : {}) });
           log(
             `${section} @${concurrency}: ${figures.chainsPerSecond.toFixed(1)} chains/s, chain p50 ` +
               `${figures.chain.p50?.toFixed(1) ?? '-'} ms, ${figures.failed} failed`,

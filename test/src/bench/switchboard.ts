@@ -11,9 +11,13 @@
  * SSE needs nothing but fetch. The event's own emission time (`at`, server clock, same machine)
  * is kept too, as `firstEventEmitted`. Time to result: until the HTTP response.
  */
+import { type Bus, connectBus } from '@switchboard/bus';
 import {
   type BookingLifecycleInput,
   BookingLifecycleWorkflowType,
+  intentSignal,
+  Streams,
+  Subjects,
   sessionWorkflowId,
   smsThreadWorkflowId,
 } from '@switchboard/contracts';
@@ -23,6 +27,8 @@ import { phoneFor, type Slot } from './booking.js';
 import { type ChainWork, countChainWork, settledWork } from './chain-work.js';
 import { type ChainDriver, since } from './driver.js';
 import { FirstEventStages } from './first-event.js';
+import { hopSource } from './hop-source.js';
+import { isoMs } from './hop-timeline.js';
 import { type StepSample, summarize } from './stats.js';
 
 /** How long after its result a tool call's first event may still arrive on the stream. */
@@ -122,6 +128,23 @@ export function switchboardDriver(stack: TestStack, slotFor: (index: number) => 
   /** The last chain run: what its workflows are found by. */
   let last: { conversationId: string; phone: string; startedAt: Date } | undefined;
   let temporal: Connection | undefined;
+  let bus: Bus | undefined;
+  const client = async () => {
+    temporal ??= await Connection.connect({ address: stack.infra.temporalAddress });
+    return new Client({ connection: temporal, namespace: stack.infra.temporalNamespace });
+  };
+  const hops = hopSource({
+    client,
+    signal: intentSignal.name,
+    resultStored: async (chain, intentId) => {
+      if (chain.conversationId === undefined) return undefined;
+      bus ??= await connectBus(stack.infra.natsUrl, { name: 'bench-hops', reconnectForever: false });
+      const msg = await bus.jsm.direct.getMessage(Streams.Events, {
+        last_by_subj: Subjects.result(chain.conversationId, intentId),
+      });
+      return msg ? isoMs(msg.timestamp) : undefined;
+    },
+  });
   const toolCall = async (conv: string, name: string, args: Record<string, unknown>) => {
     const t0 = performance.now();
     const t0Wall = Date.now();
@@ -133,7 +156,8 @@ export function switchboardDriver(stack: TestStack, slotFor: (index: number) => 
     });
     const text = await res.text();
     const resultMs = since(t0);
-    stages.addServerTiming(res.headers.get('server-timing'));
+    const serverTiming = res.headers.get('server-timing');
+    stages.addServerTiming(serverTiming);
     const body = (text === '' ? {} : JSON.parse(text)) as ToolCallBody;
     if (body.status !== 'succeeded') {
       throw new Error(
@@ -142,7 +166,7 @@ export function switchboardDriver(stack: TestStack, slotFor: (index: number) => 
     }
     const firstAt = body.events?.[0]?.at;
     if (firstAt) emitted.push(Date.parse(firstAt) - t0Wall);
-    return { id: body.id as string, t0, t0Wall, resultMs, outputs: body.outputs ?? {} };
+    return { id: body.id as string, t0, t0Wall, resultMs, serverTiming, outputs: body.outputs ?? {} };
   };
 
   return {
@@ -189,6 +213,16 @@ export function switchboardDriver(stack: TestStack, slotFor: (index: number) => 
         const sms = await toolCall(conv, 'Send SMS Confirmation', {});
         const chainMs = performance.now() - availability.t0;
         const calls = [availability, booked, sms];
+        hops.add({
+          workflowId: sessionWorkflowId(stack.seed.tenantId, conv),
+          conversationId: conv,
+          calls: calls.map((c) => ({
+            intentId: c.id,
+            sentAt: c.t0,
+            answeredAt: c.t0 + c.resultMs,
+            serverTiming: c.serverTiming,
+          })),
+        });
         await stream.seen(calls.map((c) => c.id));
         const steps: StepSample[] = calls.map((c) => {
           const seen = stream.firstSeen.get(c.id);
@@ -209,12 +243,12 @@ export function switchboardDriver(stack: TestStack, slotFor: (index: number) => 
     }),
     work: async () => {
       if (!last) throw new Error('no chain has run');
-      temporal ??= await Connection.connect({ address: stack.infra.temporalAddress });
-      const client = new Client({ connection: temporal, namespace: stack.infra.temporalNamespace });
-      return chainWork(client, stack.seed.tenantId, last);
+      return chainWork(await client(), stack.seed.tenantId, last);
     },
+    hops,
     close: async () => {
       await temporal?.close();
+      await bus?.close();
     },
   };
 }
