@@ -1,6 +1,9 @@
 import {
+  JetStreamApiCodes,
+  JetStreamApiError,
   type JetStreamClient,
   type JetStreamManager,
+  type JetStreamPublishOptions,
   jetstream,
   jetstreamManager,
   type PubAck,
@@ -202,12 +205,52 @@ export async function publishDurable(
   extra: Record<string, string> = {},
 ): Promise<PubAck> {
   try {
-    return await js.publish(subject, payload, {
-      msgID: msgId,
-      headers: busHeaders(msgId, trace, extra),
-      timeout: 5000,
-    });
+    return await js.publish(subject, payload, publishOptions(msgId, trace, extra));
   } catch (err) {
-    throw new UnavailableError(`publish to ${subject} failed: ${(err as Error).message}`, err, 'bus_unavailable');
+    throw publishFailed(subject, err);
   }
+}
+
+/**
+ * Publishes the first message of `subject`, at most once however late it is repeated:
+ * {@link publishDurable} with JetStream's *expected last subject sequence 0*. Resolves `true` when
+ * the message was stored now, `false` when the subject already held one — within the stream's
+ * duplicate window the server answers a repeated message id as a duplicate, after it the
+ * expectation rejects the publish (`wrong last sequence`, API error 10071). One round trip, where
+ * asking the stream first and publishing after would take two.
+ *
+ * Like {@link publishDurable} it writes the request before its first `await`, so publishes issued
+ * after it in the same tick on the same connection reach the stream after it (see the
+ * orchestrator's `publishOutcome`).
+ */
+export async function publishFirstOnSubject(
+  js: JetStreamClient,
+  subject: string,
+  payload: Uint8Array,
+  msgId: string,
+  trace: { traceparent: string; tracestate: string },
+  extra: Record<string, string> = {},
+): Promise<boolean> {
+  try {
+    const ack = await js.publish(subject, payload, {
+      ...publishOptions(msgId, trace, extra),
+      expect: { lastSubjectSequence: 0 },
+    });
+    return !ack.duplicate;
+  } catch (err) {
+    if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamWrongLastSequence) return false;
+    throw publishFailed(subject, err);
+  }
+}
+
+function publishOptions(
+  msgId: string,
+  trace: { traceparent: string; tracestate: string },
+  extra: Record<string, string>,
+): Partial<JetStreamPublishOptions> {
+  return { msgID: msgId, headers: busHeaders(msgId, trace, extra), timeout: 5000 };
+}
+
+function publishFailed(subject: string, err: unknown): UnavailableError {
+  return new UnavailableError(`publish to ${subject} failed: ${(err as Error).message}`, err, 'bus_unavailable');
 }

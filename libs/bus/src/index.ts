@@ -5,6 +5,7 @@ export {
   connectBus,
   ensureStreams,
   publishDurable,
+  publishFirstOnSubject,
   type StreamOptions,
   streamReplicas,
   traceFromHeaders,

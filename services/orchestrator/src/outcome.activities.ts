@@ -1,4 +1,4 @@
-import { type Bus, publishDurable } from '@switchboard/bus';
+import { type Bus, publishDurable, publishFirstOnSubject } from '@switchboard/bus';
 import {
   type FinalOutcome,
   type OutcomeBatch,
@@ -18,7 +18,6 @@ import {
   encodeResult,
   MessageKinds,
   Headers as SbHeaders,
-  Streams,
   Subjects,
   timestampFromMs,
 } from '@switchboard/contracts';
@@ -92,17 +91,18 @@ export function createSessionActivities(deps: {
           at: timestampFromMs(e.atMs),
           trace,
         });
-      const events = await withoutEarlyAccepted(deps.bus, intent, batch.events);
-      // One connection preserves publish order, so pipelining keeps events in sequence.
+      const subject = Subjects.event(intent.conversationId, intent.intentId);
+      const kind = { [SbHeaders.Kind]: MessageKinds.Event };
+      // Pipelined on one connection; for the order this keeps, see `isEarlyAccepted`.
       await Promise.all(
-        events.map((e) =>
-          publishDurable(
+        batch.events.map((e) =>
+          (isEarlyAccepted(e) ? publishFirstOnSubject : publishDurable)(
             deps.bus.js,
-            Subjects.event(intent.conversationId, intent.intentId),
+            subject,
             encodeEvent(toEvent(e)),
             `${intent.intentId}:${e.seq}`,
             trace,
-            { [SbHeaders.Kind]: MessageKinds.Event },
+            kind,
           ),
         ),
       );
@@ -178,23 +178,31 @@ export function createSessionActivities(deps: {
 }
 
 /**
- * A batch less its `accepted` event (sequence 0; only an intent's first batch has one) when the
- * intent already has an event on the stream: the conversation service published it when it accepted the call (its
- * `accepted-event.ts`), under the same message id. Within JetStream's duplicate window the
- * publish would be dropped anyway; this keeps a session that starts later than the window (the
- * orchestrator or Temporal down a while) from putting it on the stream twice.
+ * Whether `e` is an intent's `accepted` event (sequence 0; only its first batch has one), which
+ * the conversation service published already when it accepted the call (its `accepted-event.ts`),
+ * under the same message id. It is published only as the first message of the intent's subject
+ * ({@link publishFirstOnSubject}): within JetStream's duplicate window the message id alone drops
+ * the repeat, and the expectation keeps a session that starts later than the window (the
+ * orchestrator or Temporal down a while) from storing it twice, in the batch's one round trip
+ * (a direct get before the publishes took one more).
+ *
+ * The batch's later events are pipelined behind it without waiting for its verdict, and still
+ * come after it on the subject:
+ * - The batch's publishes leave in one tick on one connection, which delivers them in order (or
+ *   a prefix of them, when it breaks), and the stream takes a connection's messages in the order
+ *   it reads them (a clustered stream's leader proposes them in that order). So events 1… are
+ *   stored after the verdict on 0, and whether 0 is stored now or was there, it comes first.
+ * - A rejection means the subject holds a message, and the first message an intent's subject
+ *   ever holds is its `accepted`: the conversation service publishes only that one, and the
+ *   session publishes 1… only behind 0 in this batch or in later batches, each started after
+ *   the acks of the one before. So "rejected" is "already published", never "something else came
+ *   first".
+ * - Left as it was with the direct get: should the `accepted` publish fail on its own (a stream
+ *   leader change between it and event 1) while later events were stored, the retried batch
+ *   finds the subject taken and leaves the `accepted` out, as the get found event 1 then.
  */
-async function withoutEarlyAccepted(
-  bus: Bus,
-  intent: OutcomeBatch['intent'],
-  events: PublishedEvent[],
-): Promise<PublishedEvent[]> {
-  const [first] = events;
-  if (first?.seq !== 0 || first.kind !== 'accepted') return events;
-  const onStream = await bus.jsm.direct
-    .getMessage(Streams.Events, { last_by_subj: Subjects.event(intent.conversationId, intent.intentId) })
-    .catch(() => null);
-  return onStream ? events.slice(1) : events;
+function isEarlyAccepted(e: PublishedEvent): boolean {
+  return e.seq === 0 && e.kind === 'accepted';
 }
 
 /** Events a voice runtime can speak while the action runs. */

@@ -30,12 +30,25 @@ const timeout = (id: string) =>
 /** How long the last chain's lifecycle may take to wait on its timer. */
 const SETTLE_MS = 10_000;
 
+/** Options of {@link equalWorkDriver}. */
+export interface EqualWorkOptions {
+  /**
+   * Whether each booking's SMS thread is started (signal-with-start by the last result's local
+   * activity), as Switchboard does today. Off, the `equal-work-nothread` section: the same work
+   * less the thread's (its start and subscription signal, its workflow task, its timer) — the
+   * most an SMS thread started only by the first inbound SMS could save the engine. Default on.
+   */
+  smsThread?: boolean;
+}
+
 export async function equalWorkDriver(
   address: string,
   namespace: string,
   run: string,
   bundle: WorkflowBundleWithSourceMap,
+  options: EqualWorkOptions = {},
 ): Promise<ChainDriver> {
+  const smsThread = options.smsThread ?? true;
   const firstEvents = new Map<string, number>();
   const results = new Map<string, () => void>();
   const ids = (intentId: string) => ({ lifecycle: `equal-lifecycle-${intentId}`, thread: `equal-thread-${intentId}` });
@@ -50,20 +63,22 @@ export async function equalWorkDriver(
     address,
     namespace,
     bundle,
-    queuePrefix: 'equal-',
+    queuePrefix: smsThread ? 'equal-' : 'equal-nothread-',
     run,
     chainActivities: (temporal) => ({
       equalPublish: async (intentId: string, kind: 'first' | 'result') => publish(intentId, kind),
       equalPublishThenStartLifecycle: async (intentId: string) => {
         publish(intentId, 'result');
         const { lifecycle, thread } = ids(intentId);
-        await temporal.workflow.signalWithStart(EqualWorkflowTypes.thread, {
-          workflowId: thread,
-          taskQueue: chainsQueue,
-          args: [],
-          signal: equalSubscribeSignal,
-          signalArgs: [lifecycle],
-        });
+        if (smsThread) {
+          await temporal.workflow.signalWithStart(EqualWorkflowTypes.thread, {
+            workflowId: thread,
+            taskQueue: chainsQueue,
+            args: [],
+            signal: equalSubscribeSignal,
+            signalArgs: [lifecycle],
+          });
+        }
         // A local activity runs again when its workflow task timed out (a loaded machine):
         // already started is done, as for the real lifecycles.
         await temporal.workflow
@@ -85,7 +100,8 @@ export async function equalWorkDriver(
   return {
     description:
       'bare Temporal doing one booking chain’s engine work: 3 × signal-with-start of a session (first-event local activity, ' +
-      'no-op activity beside a cancelled progress timer, result local activity), the last’s result local activity then starting a lifecycle + SMS thread',
+      'no-op activity beside a cancelled progress timer, result local activity), the last’s result local activity then starting a lifecycle' +
+      (smsThread ? ' + SMS thread' : ' (no SMS thread: the same work less the thread’s)'),
     notes: [
       'Workers in the harness process; no-op activities. Its engine work per chain is counted from its histories and printed beside the switchboard chain’s.',
       'Time to first event = until the first-event local activity runs.',
@@ -122,11 +138,11 @@ export async function equalWorkDriver(
     work: async () => {
       if (!last) throw new Error('no chain has run');
       const { lifecycle, thread } = ids(last.lastIntent);
-      const workflowIds = [last.session, lifecycle, thread];
-      // Settled: the lifecycle waits on its reminder timer and no history grows.
+      const workflowIds = smsThread ? [last.session, lifecycle, thread] : [last.session, lifecycle];
+      // Settled: the lifecycle waits on its reminder timer (the thread on its own) and no history grows.
       return settledWork(
         () => countChainWork(client, workflowIds).catch(() => undefined),
-        (w) => w.timers >= 6,
+        (w) => w.timers >= (smsThread ? 6 : 5),
         SETTLE_MS,
       );
     },

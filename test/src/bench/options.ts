@@ -2,10 +2,19 @@
 import { join } from 'node:path';
 
 /** The sections the harness can run, in the order it runs them. */
-export const BenchSections = ['nats', 'temporal', 'equal-work', 'naive', 'switchboard', 'sb-export', 'scale'] as const;
+export const BenchSections = [
+  'nats',
+  'temporal',
+  'equal-work',
+  'equal-work-nothread',
+  'naive',
+  'switchboard',
+  'sb-export',
+  'scale',
+] as const;
 export type BenchSection = (typeof BenchSections)[number];
 /** Sections run only when asked for (`--sections`). */
-const OPT_IN: readonly BenchSection[] = ['sb-export'];
+const OPT_IN: readonly BenchSection[] = ['equal-work-nothread', 'sb-export'];
 
 /** What a run measures; see {@link parseBenchOptions} for the flags. */
 export interface BenchOptions {
@@ -34,7 +43,7 @@ export interface BenchOptions {
 
 export const USAGE = `npm run bench -- [options]      (flags win over the environment variables in brackets)
   --smoke                    tiny run to keep the harness working: level 2, 4 chains, scale 100  [BENCH_SMOKE=1]
-  --sections a,b             ${BenchSections.join(',')} (default all but sb-export: the booking chain with OTLP export and scrapes on, to set beside switchboard)  [BENCH_SECTIONS]
+  --sections a,b             ${BenchSections.join(',')} (default all but the opt-in ones: equal-work-nothread, the equal-work ceiling less each booking's SMS thread, to set beside equal-work; sb-export, the booking chain with OTLP export and scrapes on, to set beside switchboard)  [BENCH_SECTIONS]
   --levels 1,10,50,100       concurrent conversations per level                       [BENCH_LEVELS]
   --chains 200               chains per level (at least the level)                    [BENCH_CHAINS]
   --warmup 10                unmeasured chains before each section                    [BENCH_WARMUP]

@@ -141,18 +141,20 @@ export function formatReport(report: BenchReport): string {
     `Switchboard bench — ${report.startedAt}, ${report.host.cpus} cores, load avg ${report.host.loadAverageStart.map((l) => l.toFixed(2)).join(' ')} → ${report.host.loadAverageEnd.map((l) => l.toFixed(2)).join(' ')}`,
   );
   out.push(`provider latency ${o.providerLatencyMs} ms/request; ${report.preliminary}`);
+  // Wide enough for the longest section name (`equal-work-nothread`).
+  const named = Math.max(12, ...report.sections.map((s) => s.section.length + 1));
   if (report.sections.length > 0) {
     out.push('');
     out.push('== Chains (3 steps each): throughput and latency in ms; first event and result are per step (tool call)');
     out.push(
-      `${'section'.padEnd(12)}${pad('conc', 5)}${pad('chains/s', 10)}${pad('fail', 5)} |` +
+      `${'section'.padEnd(named)}${pad('conc', 5)}${pad('chains/s', 10)}${pad('fail', 5)} |` +
         `${quadHeader('chain p50')} |${quadHeader('1st-ev p50')} |${quadHeader('result p50')}`,
     );
     for (const s of report.sections) {
-      if (s.error) out.push(`${s.section.padEnd(12)} FAILED: ${s.error}`);
+      if (s.error) out.push(`${s.section.padEnd(named)} FAILED: ${s.error}`);
       for (const l of s.levels) {
         out.push(
-          `${s.section.padEnd(12)}${pad(String(l.concurrency), 5)}${pad(l.chainsPerSecond.toFixed(1), 10)}${pad(String(l.failed), 5)} |` +
+          `${s.section.padEnd(named)}${pad(String(l.concurrency), 5)}${pad(l.chainsPerSecond.toFixed(1), 10)}${pad(String(l.failed), 5)} |` +
             `${quad(l.chain)} |${quad(l.timeToFirstEvent)} |${quad(l.timeToResult)}`,
         );
       }
@@ -219,7 +221,7 @@ export function formatReport(report: BenchReport): string {
   if (worked.length > 0) {
     out.push('');
     out.push('== Engine work of one chain (from its workflows’ histories)');
-    for (const s of worked) out.push(`${s.section.padEnd(12)} ${formatWork(s.work as ChainWork)}`);
+    for (const s of worked) out.push(`${s.section.padEnd(named)} ${formatWork(s.work as ChainWork)}`);
   }
   const sc = report.scale;
   if (sc) {

@@ -40,7 +40,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   // Workers in this process (Temporal ceiling, scale fakes) log errors only.
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const chainSections = options.sections.filter((s) => s !== 'scale');
-  const bundling = options.sections.some((s) => s === 'temporal' || s === 'equal-work')
+  const bundling = options.sections.some((s) => s === 'temporal' || s === 'equal-work' || s === 'equal-work-nothread')
     ? bundleBenchWorkflows()
     : undefined;
   bundling?.catch(() => {});
@@ -92,12 +92,13 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
                   run,
                   await (bundling as NonNullable<typeof bundling>),
                 )
-              : section === 'equal-work'
+              : section === 'equal-work' || section === 'equal-work-nothread'
                 ? await equalWorkDriver(
                     stack.infra.temporalAddress,
                     stack.infra.temporalNamespace,
                     run,
                     await (bundling as NonNullable<typeof bundling>),
+                    { smsThread: section === 'equal-work' },
                   )
                 : section === 'naive'
                   ? naiveDriver(stack.sandboxes, slotFor)
