@@ -43,6 +43,23 @@ async function expectTwoWorkingClusters(servers: PostgresServer[]): Promise<void
   }
 }
 
+/** Two throw-away clusters starting at once with their template under `root`. */
+const startTwo = (root: string, data: string) =>
+  Promise.all(['a', 'b'].map((n) => startPostgres({ dataDir: join(data, n), ephemeral: true, templateRoot: root })));
+
+/**
+ * Both clusters work, each its own; `root` then holds the template alone (no lock, nothing half
+ * made). Stops them.
+ */
+async function expectTemplateServed(servers: PostgresServer[], root: string, template: string): Promise<void> {
+  try {
+    await expectTwoWorkingClusters(servers);
+    expect(readdirSync(root)).toEqual([basename(template)]);
+  } finally {
+    await Promise.all(servers.map((s) => s.stop()));
+  }
+}
+
 /** The pid of a process that has exited. */
 function deadPid(): number {
   const child = spawnSync(process.execPath, ['-e', '']);
@@ -57,21 +74,12 @@ describe('the template of throw-away Postgres clusters', () => {
     // Held by a live process (this one) as if it were making the template.
     mkdirSync(lock);
     writeFileSync(join(lock, 'pid'), String(process.pid));
-    const starting = Promise.all(
-      ['a', 'b'].map((n) => startPostgres({ dataDir: join(data, n), ephemeral: true, templateRoot: root })),
-    );
+    const starting = startTwo(root, data);
     await new Promise((r) => setTimeout(r, 1500));
     // Nobody runs initdb beside a held lock.
     expect(readdirSync(root)).toEqual([basename(lock)]);
     rmSync(lock, { recursive: true });
-    const servers = await starting;
-    try {
-      await expectTwoWorkingClusters(servers);
-      // One template, no lock, nothing half made.
-      expect(readdirSync(root)).toEqual([basename(template)]);
-    } finally {
-      await Promise.all(servers.map((s) => s.stop()));
-    }
+    await expectTemplateServed(await starting, root, template);
   }, 180_000);
 
   it('is made over the lock and the half-made cluster of a process that died', async () => {
@@ -81,14 +89,6 @@ describe('the template of throw-away Postgres clusters', () => {
     mkdirSync(`${template}.lock`);
     writeFileSync(join(`${template}.lock`, 'pid'), String(dead));
     mkdirSync(`${template}-staging-${dead}-x1y2z3/data`, { recursive: true });
-    const servers = await Promise.all(
-      ['a', 'b'].map((n) => startPostgres({ dataDir: join(data, n), ephemeral: true, templateRoot: root })),
-    );
-    try {
-      await expectTwoWorkingClusters(servers);
-      expect(readdirSync(root)).toEqual([basename(template)]);
-    } finally {
-      await Promise.all(servers.map((s) => s.stop()));
-    }
+    await expectTemplateServed(await startTwo(root, data), root, template);
   }, 180_000);
 });
