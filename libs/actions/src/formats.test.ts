@@ -14,12 +14,17 @@ function depthOf(v: unknown): number {
   return 1 + Math.max(0, ...(Array.isArray(v) ? v : Object.values(v)).map(depthOf));
 }
 
-/** `value` with every string a quoted literal (a bare string in a step is a dot path). */
-function literal(value: JsonValue): JsonValue {
+/**
+ * `value` with every string a quoted literal (a bare string in a step is a dot path). Takes
+ * fast-check's JSON values too (their objects' properties are optional).
+ */
+function literal(value: JsonValue | fc.JsonValue): JsonValue {
   if (typeof value === 'string') return `'${value.replace(/[^A-Za-z0-9 ]/g, '')}'`;
   if (value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) return value.map(literal);
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, literal(v)]));
+  return Object.fromEntries(
+    Object.entries(value).flatMap(([k, v]) => (v === undefined ? [] : [[k, literal(v)] as const])),
+  );
 }
 
 /** A declarative tool whose steps are `levels` conditionals inside each other. */

@@ -26,9 +26,9 @@ import {
 } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { takePidLock } from './pid-lock.mjs';
 
 const say = (message) => console.log(`install-tools: ${message}`);
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function executable(path) {
   try {
@@ -55,35 +55,10 @@ function findGo() {
 }
 
 /** Takes the build lock of one cache directory, waiting while another live process holds it. */
-async function lock(dir) {
-  const lockDir = join(dir, 'build.lock');
-  for (let waited = 0; ; waited++) {
-    try {
-      mkdirSync(lockDir);
-      writeFileSync(join(lockDir, 'pid'), String(process.pid));
-      return () => rmSync(lockDir, { recursive: true, force: true });
-    } catch (err) {
-      if (err.code !== 'EEXIST') throw err;
-    }
-    let holder = 0;
-    try {
-      holder = Number(readFileSync(join(lockDir, 'pid'), 'utf8'));
-    } catch {}
-    let alive = false;
-    try {
-      if (holder > 0) alive = process.kill(holder, 0);
-    } catch (err) {
-      alive = err.code === 'EPERM';
-    }
-    const age = Date.now() - (statSync(lockDir, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
-    // A holder that died, or a lock without a pid for more than a minute, is stale.
-    if ((!alive && (holder > 0 || age > 60_000)) || age > 2 * 3600_000) {
-      rmSync(lockDir, { recursive: true, force: true });
-      continue;
-    }
-    if (waited === 0) say(`waiting for another build in ${dir} (pid ${holder || '?'})`);
-    await sleep(5_000);
-  }
+function lock(dir) {
+  return takePidLock(join(dir, 'build.lock'), {
+    onWait: (holder) => say(`waiting for another build in ${dir} (pid ${holder || '?'})`),
+  });
 }
 
 /** Runs one go command in `cwd`, appending its output to `logFile`; throws with the output's tail. */

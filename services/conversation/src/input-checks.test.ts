@@ -158,7 +158,8 @@ describe('tool calls', () => {
     // No orchestrator here: the call is accepted and still running when the wait ends.
     expect(res.statusCode, res.body).toBe(202);
     const msg = await bus.jsm.streams.getMessage(Streams.Intents, { last_by_subj: `sb.intent.>` });
-    expect(decodeIntent(msg.data).arguments).toEqual(args);
+    expect(msg, 'the intent on the stream').not.toBeNull();
+    expect(decodeIntent(msg!.data).arguments).toEqual(args);
   });
 });
 

@@ -50,7 +50,7 @@ afterAll(async () => {
 });
 
 const as = (key: string | undefined) => (key === undefined ? {} : { authorization: `Bearer ${key}` });
-async function call(key: string | undefined, method: 'GET' | 'POST' | 'PUT', url: string, payload?: unknown) {
+async function call(key: string | undefined, method: 'GET' | 'POST' | 'PUT', url: string, payload?: object) {
   const res = await app.inject({ method, url, headers: as(key), ...(payload === undefined ? {} : { payload }) });
   return { status: res.statusCode, body: res.body === '' ? undefined : res.json() };
 }

@@ -544,7 +544,13 @@ describe('GET /v1/stats?buckets=', () => {
     const theirs = (await get(other.key, '/v1/stats?window=15m&buckets=3')).json();
     expect(
       theirs.series.map(
-        ({ succeeded, failed, cancelled, running, stuck }: Record<string, number>) =>
+        ({
+          succeeded,
+          failed,
+          cancelled,
+          running,
+          stuck,
+        }: Record<'succeeded' | 'failed' | 'cancelled' | 'running' | 'stuck', number>) =>
           succeeded + failed + cancelled + running + stuck,
       ),
     ).toEqual([0, 0, 0]);

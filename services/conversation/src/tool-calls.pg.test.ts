@@ -64,7 +64,8 @@ beforeAll(async () => {
     startPostgres({ dataDir: join(dir, 'pg'), logDir: dir, ephemeral: true }),
     startNats({ storeDir: join(dir, 'nats'), logDir: dir }),
   ]);
-  bus = await connectBus(nats.url, { name: 'tool-calls-pg-test', reconnectForever: false });
+  // Reconnecting for as long as it takes: one test restarts NATS under the app.
+  bus = await connectBus(nats.url, { name: 'tool-calls-pg-test' });
   await ensureStreams(bus.jsm);
   db = createPool(postgres.url);
   db.on('error', () => {});
@@ -112,8 +113,8 @@ async function conversation(): Promise<string> {
   return res.json().id;
 }
 
-/** The intents handed over for this conversation, from JetStream. */
-async function handedOver(conversationId: string): Promise<{ intentId: string; arguments: unknown }[]> {
+/** The intents stored for this conversation, with their stream sequence, from JetStream. */
+async function storedIntents(conversationId: string): Promise<{ seq: number; intentId: string; arguments: unknown }[]> {
   // Stored under the conversation's partition (the stream's subject transform).
   const info = await bus.jsm.streams.info(Streams.Intents, { subjects_filter: Subjects.IntentsAll });
   const intents = [];
@@ -122,9 +123,14 @@ async function handedOver(conversationId: string): Promise<{ intentId: string; a
     const where = msg ? Subjects.parseIntent(msg.subject) : undefined;
     if (!msg || where?.tenantId !== tenantId || where.conversationId !== conversationId) continue;
     const intent = decodeIntent(msg.data);
-    intents.push({ intentId: intent.intentId, arguments: intent.arguments });
+    intents.push({ seq, intentId: intent.intentId, arguments: intent.arguments });
   }
   return intents;
+}
+
+/** The intents handed over for this conversation, from JetStream. */
+async function handedOver(conversationId: string): Promise<{ intentId: string; arguments: unknown }[]> {
+  return (await storedIntents(conversationId)).map(({ intentId, arguments: args }) => ({ intentId, arguments: args }));
 }
 
 describe('an Idempotency-Key shared by concurrent requests', () => {
@@ -219,4 +225,45 @@ describe('the path to an accepted tool call', () => {
       'loop-p99',
     ]);
   });
+});
+
+describe('a tool call retried after NATS restarted', () => {
+  it('publishes no second copy of an intent the orchestrator took, and publishes one that never reached the bus', async () => {
+    const body = { name: 'note', arguments: { line: 'again' } };
+    const call = (conv: string) =>
+      api('POST', `/v1/conversations/${conv}/tool-calls`, body, { 'idempotency-key': 'again' });
+    const taken = await conversation();
+    const lost = await conversation();
+    for (const conv of [taken, lost]) expect((await call(conv)).statusCode).toBe(202);
+    // `taken`'s intent is acked by the orchestrator: the work-queue stream deletes it, and its
+    // `accepted` event stays. `lost` has neither, as when the service died between its audit
+    // row and its publish.
+    for (const conv of [taken, lost]) {
+      for (const { seq } of await storedIntents(conv)) await bus.jsm.streams.deleteMessage(Streams.Intents, seq);
+    }
+    const lostIntent = intentIdForKey(tenantId, lost, 'again');
+    await bus.jsm.streams.purge(Streams.Events, { filter: Subjects.event(lost, lostIntent) });
+    // Restarted, the server remembers the message ids of the intents it still stores only.
+    await nats.stop();
+    nats = await startNats({
+      storeDir: join(dir, 'nats'),
+      logDir: dir,
+      port: nats.port,
+      monitorPort: nats.monitorPort,
+    });
+    const answering = Date.now() + 30_000;
+    while (
+      !(await bus.jsm.streams.info(Streams.Intents).then(
+        () => true,
+        () => false,
+      ))
+    ) {
+      if (Date.now() > answering) throw new Error('JetStream does not answer after the restart');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+
+    for (const conv of [taken, lost]) expect((await call(conv)).statusCode).toBe(202);
+    expect(await handedOver(taken)).toEqual([]);
+    expect(await handedOver(lost)).toEqual([{ intentId: lostIntent, arguments: body.arguments }]);
+  }, 60_000);
 });

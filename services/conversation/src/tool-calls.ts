@@ -118,10 +118,11 @@ export interface ToolCallRequest {
  * Turns tool calls into intents on the bus and waits (bounded) for their results.
  *
  * Exactly-once from the caller's side: the intent id is derived from the Idempotency-Key, the
- * audit row is keyed by it, JetStream drops a repeated publish with the same message id, and
- * a call whose run already finished is answered from the audit row without publishing. The row
- * keeps a hash of the request the key was first used for; another request under the key (even
- * one racing the first) is refused before anything is published.
+ * audit row is keyed by it, a retry whose intent already shows on the events stream publishes
+ * nothing, JetStream drops a repeated publish with the same message id (within what it
+ * remembers), and a call whose run already finished is answered from the audit row without
+ * publishing. The row keeps a hash of the request the key was first used for; another request
+ * under the key (even one racing the first) is refused before anything is published.
  */
 export class ToolCalls {
   constructor(private readonly deps: ToolCallDeps) {}
@@ -252,32 +253,38 @@ export class ToolCalls {
             else inserted = await insertAcceptedRun(db, accepted);
           }
           times?.mark('insert');
-          try {
-            await publishDurable(
-              this.deps.bus.js,
-              Subjects.intent(req.tenantId, req.conversationId),
-              encoded,
-              intentId,
-              trace,
-              {
-                [SbHeaders.Tenant]: req.tenantId,
-              },
-            );
-          } catch (err) {
-            // Nothing half-done: without a published intent, the accepted row must not stay.
-            if (inserted) await withdrawAcceptedRun(db, intentId);
-            throw err;
+          // A retry of a call in progress: its result (or its question) may already be out, and
+          // anything of it on the events stream says its intent was stored before.
+          const earlier = inserted ? undefined : await this.onStream(req.conversationId, intentId);
+          if (earlier?.outcome) return earlier.outcome;
+          // An intent stored before is not published again: its message id makes a repeat a
+          // duplicate only while JetStream remembers the id, and it forgets the id of an intent
+          // the orchestrator has acked (the work-queue stream deleted it) when the server
+          // restarts, and every id after the duplicate window. The stream would then store and
+          // deliver the intent twice (the session drops the second copy, by intent id).
+          if (earlier?.seen !== true) {
+            try {
+              await publishDurable(
+                this.deps.bus.js,
+                Subjects.intent(req.tenantId, req.conversationId),
+                encoded,
+                intentId,
+                trace,
+                {
+                  [SbHeaders.Tenant]: req.tenantId,
+                },
+              );
+            } catch (err) {
+              // Nothing half-done: without a published intent, the accepted row must not stay.
+              if (inserted) await withdrawAcceptedRun(db, intentId);
+              throw err;
+            }
+            times?.mark('intent-ack');
           }
-          times?.mark('intent-ack');
           // Speakable at once: the intent is durable, so the call is accepted (see accepted-event.ts).
           if (inserted) {
             await publishAccepted(this.deps.bus, { ...accepted, trace });
             times?.mark('accepted-ack');
-          }
-          if (!inserted) {
-            // A retry of a call in progress: its result (or its question) may already be out.
-            const stored = await this.lastOutcome(req.conversationId, intentId);
-            if (stored) return stored;
           }
           const outcome = await this.waitForOutcome(sub, intentId, { waitMs });
           if (outcome.status !== 'running') return outcome;
@@ -351,16 +358,26 @@ export class ToolCalls {
     return this.deps.bus.nc.subscribe(wildcard);
   }
 
-  /** The result of an intent, or the confirmation it waits for, if either is on the stream. */
-  private async lastOutcome(conversationId: string, intentId: string): Promise<ToolCallResponse | undefined> {
+  /**
+   * What the events stream holds of an intent: `seen` when it has a result or any event of it
+   * (the first, `accepted`, is published once the intent itself is stored: here right after its
+   * publish, else by its session), and the `outcome` to answer with when that is its result or
+   * the confirmation it waits for. A stream that does not answer counts as holding nothing.
+   */
+  private async onStream(
+    conversationId: string,
+    intentId: string,
+  ): Promise<{ seen: boolean; outcome?: ToolCallResponse }> {
     const result = await this.lastResult(conversationId, intentId);
-    if (result) return result;
+    if (result) return { seen: true, outcome: result };
     const msg = await this.deps.bus.jsm.direct
       .getMessage(Streams.Events, { last_by_subj: Subjects.event(conversationId, intentId) })
       .catch(() => null);
-    if (!msg) return undefined;
+    if (!msg) return { seen: false };
     const event = decodeEvent(msg.data);
-    return event.kind === ActionEventKind.CONFIRMATION_REQUIRED ? awaitingConfirmation(intentId, event) : undefined;
+    return event.kind === ActionEventKind.CONFIRMATION_REQUIRED
+      ? { seen: true, outcome: awaitingConfirmation(intentId, event) }
+      : { seen: true };
   }
 
   private async lastResult(conversationId: string, intentId: string): Promise<ToolCallResponse | undefined> {

@@ -350,7 +350,8 @@ describe('crm.note', () => {
   it('creates exactly one note when the answer is lost after HubSpot committed', async () => {
     await withCrm(async (run) => {
       sb.faults.add({ dropAfterCommit: true, method: 'POST', pathPrefix: '/crm/v3/objects/notes' });
-      const res = await run('crm.note', { ...NOTE, contact: undefined }, { intentId: 'int_note2' });
+      const { contact: _contact, ...noteWithoutContact } = NOTE;
+      const res = await run('crm.note', noteWithoutContact, { intentId: 'int_note2' });
       expect(res).toEqual({ ok: true, result: { note_id: '9001', contact_id: null } });
       expect(sb.state().notes?.map((n) => n.id)).toEqual(['9001']);
     });

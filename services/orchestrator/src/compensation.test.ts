@@ -206,7 +206,7 @@ describe('sandbox compensation', () => {
         const first = await startCompensationWorkflow(deps, { tenantId, conversationId: conv, controlId: 'ctl_a' });
         await startCompensation(deps, { tenantId, conversationId: conv, controlId: 'ctl_b' });
         const joined = await startCompensationWorkflow(deps, { tenantId, conversationId: conv });
-        expect(joined.firstExecutionRunId).toBe(first.firstExecutionRunId);
+        expect((await joined.describe()).runId).toBe((await first.describe()).runId);
         open();
         expect(refs(await first.result(), 'undone')).toEqual(['effect 0']);
       });

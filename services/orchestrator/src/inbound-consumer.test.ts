@@ -224,7 +224,8 @@ describe('inbound consumer', () => {
     for (let n = 5; n < 10; n++) await publish(lane, n);
     const { state } = await bus.jsm.streams.info(Streams.Inbound);
     const last = await bus.jsm.streams.getMessage(Streams.Inbound, { seq: state.last_seq });
-    const [, , partition, ...rest] = last.subject.split('.');
+    expect(last, 'the last webhook stored').not.toBeNull();
+    const [, , partition, ...rest] = last!.subject.split('.');
     expect(rest).toEqual([TENANT, 'sms', laneToken(lane.key)]);
     expect(Number(partition)).toBeLessThan(INBOUND_PARTITIONS);
 

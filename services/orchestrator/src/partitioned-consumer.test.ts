@@ -117,7 +117,7 @@ describe('partitioned consumer', () => {
     // One burst (the publishes of one connection are stored in the order they were sent): A
     // holds many messages of a lane when it is lost, and they come back to B as redeliveries,
     // which the server does not send in stream order.
-    const burst: Promise<void>[] = [];
+    const burst: Promise<unknown>[] = [];
     for (let i = 0; i < PER_LANE; i++) {
       for (let lane = 0; lane < LANES; lane++) burst.push(publish(subject(`l${lane}`), { lane: `l${lane}`, n: i }));
     }
@@ -181,7 +181,9 @@ describe('partitioned consumer', () => {
       await replicaBus('replica-a'),
       stream,
       n,
-      async (item) => record(item),
+      async (item) => {
+        record(item);
+      },
       undefined,
       presence,
     );
@@ -197,7 +199,9 @@ describe('partitioned consumer', () => {
       await replicaBus('replica-b'),
       stream,
       n,
-      async (item) => record(item),
+      async (item) => {
+        record(item);
+      },
       undefined,
       presence,
     );

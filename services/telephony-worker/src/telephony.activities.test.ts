@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JsonValue } from '@switchboard/common';
 import { listSandboxEffects } from '@switchboard/db';
-import { type ProviderTestEnv, type RunOperation, startProviderTestEnv } from '@switchboard/provider-testing';
+import { type ProviderTestEnv, type RunOperation, resultOf, startProviderTestEnv } from '@switchboard/provider-testing';
 import type { ProviderWorkerContext } from '@switchboard/providers';
 import { type RecordedRequest, startTwilioSandbox, type TwilioSandbox } from '@switchboard/sandboxes/twilio';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -157,7 +157,7 @@ describe('sms.send', () => {
     await inWorker(async (run) => {
       const out = await run('sms.send', sms(), ids());
       expect(out).toMatchObject({ ok: true, result: { status: 'queued' } });
-      const sid = (out as { result: { message_sid: string } }).result.message_sid;
+      const sid = resultOf<{ message_sid: string }>(out).message_sid;
       expect(sid).toMatch(/^SM[0-9a-f]{32}$/);
       expect(sb.state().messages).toEqual([
         expect.objectContaining({ sid, body: 'Hi Ann, your code is 42.', to: '+15551230000', from: '+15557654321' }),
@@ -249,7 +249,7 @@ describe('sms.send', () => {
       expect(out.ok).toBe(true);
       const messages = sb.state().messages;
       expect(messages).toHaveLength(1);
-      expect((out as { result: { message_sid: string } }).result.message_sid).toBe(messages[0]?.sid);
+      expect(resultOf<{ message_sid: string }>(out).message_sid).toBe(messages[0]?.sid);
       // The retry looked before sending again.
       expect(posts('Messages.json')).toHaveLength(1);
       expect(sb.requests().some((r) => r.method === 'GET' && r.path === messagesPath)).toBe(true);
@@ -285,7 +285,7 @@ describe('sms.send', () => {
       const first = await run('sms.send', sms(), { ...id, sandbox: true, conversationId: 'conv_telsandbox' });
       await run('sms.send', sms(), { ...id, sandbox: true, conversationId: 'conv_telsandbox' });
       await run('sms.send', sms(), { ...ids(), conversationId: 'conv_telsandbox' });
-      const sid = (first as { result: { message_sid: string } }).result.message_sid;
+      const sid = resultOf<{ message_sid: string }>(first).message_sid;
       expect(await listSandboxEffects(env.db, env.tenantId, 'conv_telsandbox')).toEqual([
         expect.objectContaining({
           intentId: id.intentId,
@@ -514,7 +514,7 @@ describe('telephony.transfer (warm)', () => {
         ok: true,
         result: { status: 'connected', mode: 'warm', caller: 'bridged', call_sid: call.sid, destination: AGENT },
       });
-      const result = (out as { result: { destination_call_sid: string; conference_sid: string } }).result;
+      const result = resultOf<{ destination_call_sid: string; conference_sid: string }>(out);
       const conf = conference();
       expect(conf.sid).toBe(result.conference_sid);
       expect(conf.status).toBe('in-progress');
@@ -601,7 +601,7 @@ describe('telephony.transfer (warm)', () => {
     await inWorker(async (run) => {
       const out = await run('telephony.transfer', warm(String(call.sid)), ids());
       expect(out).toMatchObject({ ok: true, result: { status: 'failed', caller: 'resumed' } });
-      expect((out as { result: { detail: string } }).result.detail).toContain('21212');
+      expect(resultOf<{ detail: string }>(out).detail).toContain('21212');
       expect(sb.state().calls.find((c) => c.sid === call.sid)).toMatchObject({
         status: 'in-progress',
         doing: { kind: 'url', url: 'https://agent.example.com/resume' },

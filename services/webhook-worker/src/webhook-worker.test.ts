@@ -17,7 +17,8 @@ interface Received {
   body: string;
   at: number;
 }
-type Handler = (req: Received, res: ServerResponse) => void | Promise<void>;
+/** Answers through `res`; what it returns is awaited only for a rejection (then the socket is destroyed). */
+type Handler = (req: Received, res: ServerResponse) => unknown;
 
 /** A local HTTP server with per-path handlers that records every request. */
 interface TestServer {
@@ -198,7 +199,7 @@ describe('http.request: auth', () => {
     api.on('/api/customers/a%20b%2Fc', (_req, res) => json(res, 200, { ok: true }));
     api.on('/api/things', (_req, res) => json(res, 201, { id: 7 }));
     await run(async (run) => {
-      const path = [{ text: '/customers/' }, { value: 'a b/c' }];
+      const path: JsonValue = [{ text: '/customers/' }, { value: 'a b/c' }];
       expect(
         await run(
           'http.request',

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { intentIdForKey } from '@switchboard/db';
 import { describe, expect, it } from 'vitest';
 import {
@@ -10,22 +9,15 @@ import {
   conversationBody,
   intEnv,
   percentile,
-  pool,
   SMS,
   smsArguments,
 } from './booking.js';
-import { ChaosClient } from './client.js';
-import { type ChaosHarness, reportFailure, useChaosStack } from './harness.js';
-import {
-  ACK_DRAIN_BUDGET_MS,
-  expectExactlyOnceInOrder,
-  judge,
-  SETTLE_BUDGET_MS,
-  summaryCounts,
-  writeReport,
-} from './judge.js';
-import { ChaosMonkey, KillableServices } from './monkey.js';
+import type { ChaosClient } from './client.js';
+import { type ChaosHarness, useChaosStack } from './harness.js';
+import { ACK_DRAIN_BUDGET_MS, SETTLE_BUDGET_MS } from './judge.js';
+import { KillableServices } from './monkey.js';
 import { createRng, seedFromEnv } from './prng.js';
+import { runChaos } from './run.js';
 
 // The booking chaos in cluster mode: two processes of every service and a three-node NATS
 // cluster (streams at replicas 3). Each conversation runs several booking chains, and its calls
@@ -133,59 +125,37 @@ describe('exactly-once effects in order under chaos, cluster mode', () => {
   it(
     "books once, texts once, in each conversation's order, while replicas of every kind, a NATS node and Temporal die",
     async () => {
-      reportFailure(h, 'CHAOS-CLUSTER', SEED);
-      const { stack } = h;
-      expect(stack.services.replicas).toBe(2);
-      expect(stack.infra.natsUrl.split(',')).toHaveLength(3);
-      const t0 = Date.now();
-      const client = new ChaosClient({
-        apiUrls: stack.services.apiUrls,
-        apiKey: stack.seed.apiKey,
-        deadline: t0 + RUN_BUDGET_MS,
-      });
+      expect(h.stack.services.replicas).toBe(2);
+      expect(h.stack.infra.natsUrl.split(',')).toHaveLength(3);
       const chains = chainsToRun(CHAINS, (i) => Math.floor(i / PER_CONVERSATION));
-      const conversations = Array.from({ length: CONVERSATIONS }, (_, c) =>
-        chains.slice(c * PER_CONVERSATION, (c + 1) * PER_CONVERSATION),
-      );
-      const chaosMonkey = new ChaosMonkey(rng, { ...stack, bus: h.bus });
-      h.monkey = chaosMonkey;
-      let finished = 0;
-      const driving = pool(
-        conversations.map((cs, n) => ({ cs, n })),
-        CONCURRENCY,
-        async ({ cs, n }) => {
-          const r = await runConversation(client, stack.seed.tenantId, cs, n, t0);
-          finished++;
-          return r;
+      const { report: r, client } = await runChaos(h, {
+        label: 'CHAOS-CLUSTER',
+        seed: SEED,
+        rng,
+        chains: CHAINS,
+        budgetMs: RUN_BUDGET_MS,
+        units: Array.from({ length: CONVERSATIONS }, (_, n) => ({
+          n,
+          cs: chains.slice(n * PER_CONVERSATION, (n + 1) * PER_CONVERSATION),
+        })),
+        concurrency: CONCURRENCY,
+        drive: (client, { n, cs }, t0) => runConversation(client, h.stack.seed.tenantId, cs, n, t0),
+        chainsOf: (conv) => conv.chains,
+        sentOf: (conv) => (conv.conversationId === undefined ? undefined : [conv.conversationId, conv.sent]),
+        gaps: { mandatory: { min: 500, max: 1500 }, extra: { min: 4000, max: 8000 } },
+        summary: {
+          before: `conversations ${CONVERSATIONS} × ${PER_CONVERSATION * 2} calls in flight, `,
+          after: (convs, r) => {
+            const durations = convs
+              .flatMap((c) => (c.durationMs === undefined ? [] : [c.durationMs]))
+              .sort((a, b) => a - b);
+            return (
+              `replica kills ${JSON.stringify(r.replicaKills)}, solo kills ${JSON.stringify(r.soloKills)}, nats nodes restarted ${JSON.stringify(r.natsNodes)}, ` +
+              `conversation p50 ${(percentile(durations, 50) / 1000).toFixed(1)}s p99 ${(percentile(durations, 99) / 1000).toFixed(1)}s`
+            );
+          },
         },
-      );
-      const chaos = chaosMonkey.run(() => finished < CONVERSATIONS * 0.9, {
-        mandatory: { min: 500, max: 1500 },
-        extra: { min: 4000, max: 8000 },
       });
-      let convs: ConversationRun[];
-      try {
-        [convs] = await Promise.all([driving, chaos]);
-      } finally {
-        await chaosMonkey.settle();
-      }
-      const driveMs = Date.now() - t0;
-      const runs = convs.flatMap((c) => c.chains);
-      const sent = new Map(convs.flatMap((c) => (c.conversationId === undefined ? [] : [[c.conversationId, c.sent]])));
-      const v = await judge({ stack, bus: h.bus, client, runs, sent });
-      chaosMonkey.stop();
-
-      const durations = convs.flatMap((c) => (c.durationMs === undefined ? [] : [c.durationMs])).sort((a, b) => a - b);
-      const r = chaosMonkey.report;
-      const summary =
-        `CHAOS-CLUSTER seed ${SEED}: conversations ${CONVERSATIONS} × ${PER_CONVERSATION * 2} calls in flight, ${summaryCounts(v, CHAINS, r, client)}, ` +
-        `replica kills ${JSON.stringify(r.replicaKills)}, solo kills ${JSON.stringify(r.soloKills)}, nats nodes restarted ${JSON.stringify(r.natsNodes)}, ` +
-        `conversation p50 ${(percentile(durations, 50) / 1000).toFixed(1)}s p99 ${(percentile(durations, 99) / 1000).toFixed(1)}s, ` +
-        `drive ${(driveMs / 1000).toFixed(0)}s, total ${((Date.now() - t0) / 1000).toFixed(0)}s`;
-      console.log(summary);
-      writeReport(join(h.logDir, 'chaos-report.txt'), summary, v, r, runs);
-
-      expectExactlyOnceInOrder(v, r, CHAINS, RUN_BUDGET_MS);
       // Across replicas: every kind lost one replica while the other carried on (besides the
       // timed kills of every replica), and the conversations really had calls in flight.
       for (const kind of KillableServices) {

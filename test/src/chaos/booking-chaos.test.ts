@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { intentIdForKey } from '@switchboard/db';
 import { describe, expect, it } from 'vitest';
 import {
@@ -10,22 +9,14 @@ import {
   conversationBody,
   intEnv,
   percentile,
-  pool,
   SMS,
   smsArguments,
 } from './booking.js';
-import { ChaosClient } from './client.js';
-import { type ChaosHarness, reportFailure, useChaosStack } from './harness.js';
-import {
-  ACK_DRAIN_BUDGET_MS,
-  expectExactlyOnceInOrder,
-  judge,
-  SETTLE_BUDGET_MS,
-  summaryCounts,
-  writeReport,
-} from './judge.js';
-import { ChaosMonkey } from './monkey.js';
+import type { ChaosClient } from './client.js';
+import { type ChaosHarness, useChaosStack } from './harness.js';
+import { ACK_DRAIN_BUDGET_MS, SETTLE_BUDGET_MS } from './judge.js';
 import { createRng, seedFromEnv } from './prng.js';
+import { runChaos } from './run.js';
 
 // Exactly-once effects under chaos. N booking chains (book a Cal.com slot, then text the
 // caller a confirmation) go through every process — conversation → NATS → orchestrator →
@@ -99,58 +90,35 @@ describe('exactly-once effects under chaos', () => {
   it(
     'books once and texts once per chain while processes are killed and NATS and Temporal restart',
     async () => {
-      reportFailure(h, 'CHAOS', SEED);
-      const { stack } = h;
-      const t0 = Date.now();
-      const client = new ChaosClient({
-        apiUrls: [stack.services.apiUrl],
-        apiKey: stack.seed.apiKey,
-        deadline: t0 + RUN_BUDGET_MS,
+      const { client } = await runChaos(h, {
+        label: 'CHAOS',
+        seed: SEED,
+        rng,
+        chains: CHAINS,
+        budgetMs: RUN_BUDGET_MS,
+        units: chainsToRun(CHAINS),
+        concurrency: CONCURRENCY,
+        drive: (client, chain, t0) => runChain(client, h.stack.seed.tenantId, chain, t0),
+        chainsOf: (run) => [run],
+        // One conversation per chain: its booking, then its text (each sent once the one before
+        // answered, so the order check cannot fail here; it is the cluster test's).
+        sentOf: (run) =>
+          run.conversationId === undefined
+            ? undefined
+            : [
+                run.conversationId,
+                [`${run.chain.index}:book`, `${run.chain.index}:sms`].slice(0, run.intentIds.length),
+              ],
+        gaps: { mandatory: { min: 1000, max: 3000 }, extra: { min: 6000, max: 12_000 } },
+        summary: {
+          after: (runs) => {
+            const latencies = runs
+              .flatMap((r) => (r.latencyMs === undefined ? [] : [r.latencyMs]))
+              .sort((a, b) => a - b);
+            return `latency p50 ${(percentile(latencies, 50) / 1000).toFixed(1)}s p99 ${(percentile(latencies, 99) / 1000).toFixed(1)}s`;
+          },
+        },
       });
-      const chains = chainsToRun(CHAINS);
-      const chaosMonkey = new ChaosMonkey(rng, { ...stack, bus: h.bus });
-      h.monkey = chaosMonkey;
-      let finished = 0;
-      const driving = pool(chains, CONCURRENCY, async (chain) => {
-        const r = await runChain(client, stack.seed.tenantId, chain, t0);
-        finished++;
-        return r;
-      });
-      // Random kills go on while most chains are still running; the mandatory ones (every kind,
-      // NATS, Temporal) run even if the load is over by then.
-      const chaos = chaosMonkey.run(() => finished < CHAINS * 0.9, {
-        mandatory: { min: 1000, max: 3000 },
-        extra: { min: 6000, max: 12_000 },
-      });
-      let runs: ChainRun[];
-      try {
-        [runs] = await Promise.all([driving, chaos]);
-      } finally {
-        await chaosMonkey.settle();
-      }
-      const driveMs = Date.now() - t0;
-      // One conversation per chain: its booking, then its text (each sent once the one before
-      // answered, so the order check cannot fail here; it is the cluster test's).
-      const sent = new Map(
-        runs.flatMap((r) =>
-          r.conversationId === undefined
-            ? []
-            : [[r.conversationId, [`${r.chain.index}:book`, `${r.chain.index}:sms`].slice(0, r.intentIds.length)]],
-        ),
-      );
-      const v = await judge({ stack, bus: h.bus, client, runs, sent });
-      chaosMonkey.stop();
-
-      const latencies = runs.flatMap((r) => (r.latencyMs === undefined ? [] : [r.latencyMs])).sort((a, b) => a - b);
-      const r = chaosMonkey.report;
-      const summary =
-        `CHAOS seed ${SEED}: ${summaryCounts(v, CHAINS, r, client)}, ` +
-        `latency p50 ${(percentile(latencies, 50) / 1000).toFixed(1)}s p99 ${(percentile(latencies, 99) / 1000).toFixed(1)}s, ` +
-        `drive ${(driveMs / 1000).toFixed(0)}s, total ${((Date.now() - t0) / 1000).toFixed(0)}s`;
-      console.log(summary);
-      writeReport(join(h.logDir, 'chaos-report.txt'), summary, v, r, runs);
-
-      expectExactlyOnceInOrder(v, r, CHAINS, RUN_BUDGET_MS);
       expect(client.stats.retries, 'requests repeated with the same Idempotency-Key').toBeGreaterThanOrEqual(1);
     },
     RUN_BUDGET_MS + SETTLE_BUDGET_MS + ACK_DRAIN_BUDGET_MS + 60_000,

@@ -10,9 +10,10 @@ import type { CalcomSandbox } from '@switchboard/sandboxes/calcom';
 import type { TwilioSandbox } from '@switchboard/sandboxes/twilio';
 import { trace } from '@switchboard/telemetry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nextMonday } from '../support/dates.js';
 import { formatProblems, type OpenApiSpec, type RecordedHttpRequest, validateRequest } from './openapi.js';
 import { loadProviderSpec, specsDir } from './providers.js';
-import { conformanceContext, memoryCredentials, nextMonday, providerCall } from './support.js';
+import { conformanceContext, memoryCredentials, providerCall } from './support.js';
 
 const dir = specsDir();
 

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { compileAgentDefinition, type ExportedTools, exportTools, type RuntimeFormat } from '@switchboard/agents';
 import { EXAMPLE_AGENTS, exampleAgent } from '@switchboard/devstack';
-import Ajv2020 from 'ajv/dist/2020.js';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 

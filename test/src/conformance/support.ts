@@ -62,11 +62,3 @@ export function providerCall(operation: string, payload: JsonValue): ProviderCal
     sandbox: false,
   };
 }
-
-/** The next Monday after today (UTC), as `YYYY-MM-DD`, plus `days`. */
-export function nextMonday(days = 0): string {
-  const d = new Date();
-  d.setUTCHours(12, 0, 0, 0);
-  d.setUTCDate(d.getUTCDate() + ((8 - d.getUTCDay()) % 7 || 7) + days);
-  return d.toISOString().slice(0, 10);
-}

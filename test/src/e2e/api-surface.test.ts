@@ -529,7 +529,7 @@ describe('events over WebSocket', () => {
     });
     expect(res.status).toBe(426);
     expect(res.headers.get('upgrade')).toBe('websocket');
-    expect((await res.json()).error).toMatchObject({ code: 'upgrade_required', retryable: false });
+    expect(await res.json()).toMatchObject({ error: { code: 'upgrade_required', retryable: false } });
   });
 });
 

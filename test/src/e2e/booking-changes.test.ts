@@ -11,6 +11,7 @@ import { formatInZone, parseDateTime } from '@switchboard/common/time-zones';
 import { bookingLifecycleStateQuery, bookingLifecycleWorkflowId } from '@switchboard/contracts';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nextMonday } from '../support/dates.js';
 import { eventually, startTestStack, type TestStack } from '../support/stack.js';
 
 let stack: TestStack;
@@ -68,13 +69,8 @@ afterAll(async () => {
   await stack?.stop();
 }, 60_000);
 
-/** The Monday after next (a UTC date): the sandbox's weekday 09:00–17:00 New York hours, days ahead. */
-function monday(): string {
-  const d = new Date();
-  d.setUTCDate(d.getUTCDate() + ((8 - d.getUTCDay()) % 7 || 7) + 7);
-  return d.toISOString().slice(0, 10);
-}
-const DAY = monday();
+/** The Monday after next: the sandbox's weekday 09:00–17:00 New York hours, days ahead. */
+const DAY = nextMonday(7);
 const NY = 'America/New_York';
 /** `DAY` at `time` in `zone`, written as the API answers times: with the zone's offset then. */
 const local = (time: string, zone = NY) => formatInZone(parseDateTime(`${DAY}T${time}:00`, zone) as number, zone);

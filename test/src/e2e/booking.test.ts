@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nextMonday } from '../support/dates.js';
 import { openSse } from '../support/sse.js';
 import { eventually, startTestStack, type TestStack } from '../support/stack.js';
 import { postTwilioWebhook, smsFields } from '../support/twilio-webhooks.js';
@@ -17,13 +18,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.stop();
 }, 60_000);
-
-/** The next Monday (UTC date), so the sandbox's weekday 09:00–17:00 availability applies. */
-function nextMonday(): string {
-  const d = new Date();
-  d.setUTCDate(d.getUTCDate() + ((8 - d.getUTCDay()) % 7 || 7));
-  return d.toISOString().slice(0, 10);
-}
 
 async function receptionistCall(): Promise<string> {
   const res = await stack.api('POST', '/v1/conversations', {

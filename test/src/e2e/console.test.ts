@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { nextMonday } from '../support/dates.js';
 import { type FakeLlm, startFakeLlm } from '../support/fake-llm.js';
 import { eventually, startTestStack, type TestStack } from '../support/stack.js';
 
@@ -21,13 +22,6 @@ let browser: Browser;
 let page: Page;
 const pageErrors: string[] = [];
 
-/** The next Monday (UTC date), so the sandbox's weekday 09:00–17:00 availability applies. */
-function nextMonday(): string {
-  const d = new Date();
-  d.setUTCDate(d.getUTCDate() + ((8 - d.getUTCDay()) % 7 || 7));
-  return d.toISOString().slice(0, 10);
-}
-
 const shot = (name: string) => page.screenshot({ path: join(SCREENSHOTS, `console-${name}.png`), fullPage: true });
 
 /** Fills an action's generated form, runs it, and waits for its final outcome in the result box. */
@@ -35,16 +29,21 @@ async function runAction(action: string, fields: Record<string, string>) {
   const form = page.locator(`form[data-action="${action}"]`);
   for (const [name, value] of Object.entries(fields)) await form.locator(`[name="${name}"]`).fill(value);
   await form.locator('button[type="submit"]').click();
-  await page.waitForFunction(
-    (name) => {
-      const box = document.querySelector<HTMLElement>('#call-result');
-      const status = box?.dataset.status ?? 'sending';
-      return box?.querySelector('strong')?.textContent === name && !['sending', 'running', 'accepted'].includes(status);
-    },
-    action,
-    { timeout: 30_000 },
-  );
   const box = page.locator('#call-result');
+  // Final: the box names this action, and its status (none yet is `sending`) is not a pending one.
+  await expect
+    .poll(
+      async () => ({
+        name: await box
+          .locator('strong')
+          .first()
+          .textContent({ timeout: 1_000 })
+          .catch(() => null),
+        status: (await box.getAttribute('data-status')) ?? 'sending',
+      }),
+      { timeout: 30_000, interval: 100 },
+    )
+    .toSatisfy(({ name, status }) => name === action && !['sending', 'running', 'accepted'].includes(status));
   const outputs = box.locator('pre.outputs');
   return {
     status: await box.getAttribute('data-status'),
@@ -155,7 +154,7 @@ describe.skipIf(!hasChromium)(title, () => {
     // The form follows the parameter schema: a date input, required; the time zone optional, with its default.
     const startDate = page.locator('form[data-action="Check Availability"] [name="start_date"]');
     expect(await startDate.getAttribute('type')).toBe('date');
-    expect(await startDate.evaluate((el) => (el as HTMLInputElement).required)).toBe(true);
+    expect(await startDate.getAttribute('required')).not.toBeNull();
     expect(await page.inputValue('form[data-action="Check Availability"] [name="time_zone"]')).toBe('America/New_York');
 
     // A sandbox test call with contact variables; its event stream goes live.

@@ -6,6 +6,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { createApiKey, createTenant } from '@switchboard/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nextMonday } from '../support/dates.js';
 import { startTestStack, type TestStack } from '../support/stack.js';
 import { describeElevenLabsDropin } from './dropin-elevenlabs.suite.js';
 
@@ -27,12 +28,6 @@ afterAll(async () => {
 const mealCalls = () => stack.sink.requests().filter((r) => r.path === '/meal_log');
 const lunch = { meal_type: 'lunch', dishes: ['soup', 'bread'] };
 const dinner = { meal_type: 'dinner', dishes: ['rice'] };
-
-function nextMonday(): string {
-  const d = new Date();
-  d.setUTCDate(d.getUTCDate() + ((8 - d.getUTCDay()) % 7 || 7));
-  return d.toISOString().slice(0, 10);
-}
 
 /** A Vapi `tool-calls` server message, shaped as Vapi sends it (extra fields included). */
 function vapiMessage(callId: string, toolCalls: { id: string; name: string; arguments: unknown }[]) {
@@ -237,28 +232,31 @@ describe('Retell custom function', () => {
         },
         body: raw,
       });
+    // The drop-in's JSON answer: the tool's result, or the API's error.
+    const answer = async (res: Response) =>
+      (await res.json()) as { result?: string; error: { code: string; message: string } };
     const before = mealCalls().length;
     const signed = '?signature_credential=retell_hooks';
 
     const unsigned = await post(signed);
     expect(unsigned.status).toBe(401);
-    expect((await unsigned.json()).error).toMatchObject({
+    expect((await answer(unsigned)).error).toMatchObject({
       code: 'unauthorized',
       message: 'X-Retell-Signature is missing',
     });
     const forged = await post(signed, sign('not the key'));
     expect(forged.status).toBe(401);
-    expect((await forged.json()).error.message).toContain('does not match');
+    expect((await answer(forged)).error.message).toContain('does not match');
     const replayed = await post(signed, sign(apiKey, Date.now() - 6 * 60_000));
-    expect((await replayed.json()).error.message).toContain('5 minutes');
+    expect((await answer(replayed)).error.message).toContain('5 minutes');
     const wrongKind = await post('?signature_credential=twilio_main', sign(apiKey));
     expect(wrongKind.status).toBe(409);
-    expect((await wrongKind.json()).error.code).toBe('credential_invalid');
+    expect((await answer(wrongKind)).error.code).toBe('credential_invalid');
     expect(mealCalls()).toHaveLength(before);
 
     const ok = await post(signed, sign(apiKey));
     expect(ok.status).toBe(200);
-    expect((await ok.json()).result).toBe("Got it! I've logged your dinner.");
+    expect((await answer(ok)).result).toBe("Got it! I've logged your dinner.");
     expect(mealCalls()).toHaveLength(before + 1);
   });
 

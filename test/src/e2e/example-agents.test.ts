@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EXAMPLE_AGENTS, exampleAgent } from '@switchboard/devstack';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nextMonday } from '../support/dates.js';
 import { type ApiResponse, eventually, startTestStack, type TestStack } from '../support/stack.js';
 import { describeColdTransfer } from './cold-transfer.suite.js';
 
@@ -79,13 +80,6 @@ const tool = (conv: string, name: string, args: Record<string, unknown> = {}): P
 
 const callControl = (res: ApiResponse, action: string): ResultEvent | undefined =>
   (res.body.events as ResultEvent[]).find((e) => e.kind === 'call_control' && e.data.action === action);
-
-/** The next Monday (UTC date), so the Cal.com sandbox's weekday 09:00–17:00 availability applies. */
-function nextMonday(): string {
-  const d = new Date();
-  d.setUTCDate(d.getUTCDate() + ((8 - d.getUTCDay()) % 7 || 7));
-  return d.toISOString().slice(0, 10);
-}
 
 /** The conference a warm transfer moved `callSid` into, once the destination was dialled. */
 function transferConference(callSid: string, destination: string): SandboxConference | undefined {

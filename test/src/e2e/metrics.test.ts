@@ -6,6 +6,7 @@ import { Streams } from '@switchboard/contracts';
 import { type ServiceName, ServiceNames } from '@switchboard/devstack';
 import { histogramCount, MetricNames, type PromFamily, parsePrometheusText } from '@switchboard/telemetry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nextMonday } from '../support/dates.js';
 import { eventually, startTestStack, type TestStack } from '../support/stack.js';
 
 // Every service's GET /metrics as Prometheus scrapes it, against the calls the test made, and
@@ -32,13 +33,6 @@ async function scrape(name: ServiceName): Promise<Map<string, PromFamily>> {
   expect(res.status, name).toBe(200);
   expect(res.headers.get('content-type')).toContain('text/plain');
   return parsePrometheusText(await res.text());
-}
-
-/** The next Monday (UTC date), so the sandbox's weekday 09:00–17:00 availability applies. */
-function nextMonday(): string {
-  const d = new Date();
-  d.setUTCDate(d.getUTCDate() + ((8 - d.getUTCDay()) % 7 || 7));
-  return d.toISOString().slice(0, 10);
 }
 
 const tool = (conv: string, name: string, args: Record<string, unknown>, headers: Record<string, string> = {}) =>

@@ -8,6 +8,7 @@ import { IdPrefixes, insertAcceptedRun, newId } from '@switchboard/db';
 import { findJaeger } from '@switchboard/devstack';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nextMonday } from '../support/dates.js';
 import { type FakeLlm, startFakeLlm } from '../support/fake-llm.js';
 import { expectChain, type Hop, rootsOf, traceWith } from '../support/jaeger-traces.js';
 import { eventually, startTestStack, type TestStack } from '../support/stack.js';
@@ -33,13 +34,6 @@ let llm: FakeLlm;
 let browser: Browser;
 let page: Page;
 const pageErrors: string[] = [];
-
-/** The next Monday (UTC date), so the sandbox's weekday 09:00–17:00 availability applies. */
-function nextMonday(): string {
-  const d = new Date();
-  d.setUTCDate(d.getUTCDate() + ((8 - d.getUTCDay()) % 7 || 7));
-  return d.toISOString().slice(0, 10);
-}
 
 describe.runIf(run)(title, () => {
   beforeAll(async () => {
@@ -214,15 +208,12 @@ describe.runIf(run)(title, () => {
     const bookRow = page.locator('#ops-actions tbody tr[data-action="Book Consultation"]');
     expect((await bookRow.locator('td').allTextContents()).slice(2, 5)).toEqual(['3', '3', '100 %']);
     expect(await bookRow.locator('td.codes').textContent()).toContain(`${code} ×3`);
-    const failedPerSlice = await page
-      .locator('#ops-outcomes .slice')
-      .evaluateAll((els) => els.map((el) => Number((el as HTMLElement).dataset.failed)));
+    const slices = await page.locator('#ops-outcomes .slice').all();
+    const failedPerSlice = await Promise.all(slices.map(async (s) => Number(await s.getAttribute('data-failed'))));
     expect(failedPerSlice).toHaveLength(12);
     expect(failedPerSlice.reduce((a, b) => a + b, 0)).toBe(3);
     // Seven runs in the hour (the stuck one too), one stuck now, listed with its workflow link.
-    const totals = await page
-      .locator('#ops-outcomes .slice')
-      .evaluateAll((els) => els.map((el) => Number((el as HTMLElement).dataset.total)));
+    const totals = await Promise.all(slices.map(async (s) => Number(await s.getAttribute('data-total'))));
     expect(totals.reduce((a, b) => a + b, 0)).toBe(7);
     expect(await page.textContent('#ops-totals .tile.warn')).toBe('1Stuck now');
     const stuckRow = page.locator(`#ops-stuck tbody tr[data-run="${stuckId}"]`);

@@ -10,6 +10,7 @@ import { TaskQueues } from '@switchboard/contracts';
 import { createApiKey, createTenant } from '@switchboard/db';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nextMonday } from '../support/dates.js';
 import { eventually, startTestStack, type TestStack } from '../support/stack.js';
 import { describeTestCallCleanup } from './test-call-cleanup.suite.js';
 
@@ -61,13 +62,6 @@ afterAll(async () => {
   await stack?.stop();
 }, 60_000);
 
-/** The next Monday (UTC date), so the sandbox's weekday 09:00–17:00 availability applies. */
-function nextMonday(): string {
-  const d = new Date();
-  d.setUTCDate(d.getUTCDate() + ((8 - d.getUTCDay()) % 7 || 7));
-  return d.toISOString().slice(0, 10);
-}
-
 let caller = 0;
 async function conversation(sandbox: boolean): Promise<{ id: string; email: string }> {
   const email = `caller${++caller}@example.com`;
@@ -87,7 +81,12 @@ async function conversation(sandbox: boolean): Promise<{ id: string; email: stri
   return { id: res.body.id, email };
 }
 
-const tool = async (conv: string, name: string, args: Record<string, unknown> = {}) => {
+/** A tool call that must succeed: its outputs, and its run id. */
+const tool = async (
+  conv: string,
+  name: string,
+  args: Record<string, unknown> = {},
+): Promise<{ runId: string; [output: string]: string }> => {
   const res = await stack.api('POST', `/v1/conversations/${conv}/tool-calls`, { name, arguments: args });
   expect(res.body.status).toBe('succeeded');
   return { ...(res.body.outputs as Record<string, string>), runId: res.body.id as string };
@@ -113,7 +112,7 @@ async function useEverything(conv: { id: string; email: string }, hour: number, 
 
 /** What the sandboxes hold, read as a user would: `GET /_sandbox/state`. */
 async function sandboxState() {
-  const read = async (url: string) => (await fetch(`${url}/_sandbox/state`)).json();
+  const read = async (url: string) => (await (await fetch(`${url}/_sandbox/state`)).json()) as Record<string, unknown>;
   const [calcom, hubspot] = await Promise.all([read(stack.sandboxes.urls.calcom), read(stack.sandboxes.urls.hubspot)]);
   return {
     bookingStatus: (uid: string) =>

@@ -150,7 +150,8 @@ describe('stuck runs', () => {
       const msg = await bus.jsm.direct.getMessage(Streams.Events, {
         last_by_subj: Subjects.result(conversationId, id),
       });
-      const result = decodeResult(msg.data);
+      expect(msg, "the run's result on the stream").not.toBeNull();
+      const result = decodeResult(msg!.data);
       expect(result.status).toBe(ActionStatus.FAILED);
       expect(result.error?.code).toBe('run_abandoned');
       expect(orchestratorSays(id).map((l) => [l.msg, l.reason])).toContainEqual([

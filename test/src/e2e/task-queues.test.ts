@@ -5,6 +5,7 @@ import { TaskQueues } from '@switchboard/contracts';
 import { Connection } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nextMonday } from '../support/dates.js';
 import { eventually, startTestStack, type TestStack } from '../support/stack.js';
 
 // A deployment that renames every task queue (as one run beside another on a shared Temporal
@@ -72,13 +73,6 @@ async function activityPollers(name: string): Promise<number> {
     taskQueueType: proto.temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
   });
   return described.pollers?.length ?? 0;
-}
-
-/** The next Monday (UTC date), so the sandbox's weekday 09:00–17:00 availability applies. */
-function nextMonday(): string {
-  const d = new Date();
-  d.setUTCDate(d.getUTCDate() + ((8 - d.getUTCDay()) % 7 || 7));
-  return d.toISOString().slice(0, 10);
 }
 
 const tool = async (conv: string, name: string, args: Record<string, unknown> = {}) => {

@@ -1,6 +1,7 @@
 import { sessionWorkflowId } from '@switchboard/contracts';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nextMonday } from '../support/dates.js';
 import { eventually, type TestStack } from '../support/stack.js';
 
 // Issue 16, item 6, through the public API: ending a test call (sandbox conversation) undoes
@@ -27,13 +28,6 @@ const actions = [
   },
 ];
 const instructions = "Book with 'Book Consultation', then text with 'Text Confirmation'.";
-
-/** The next Monday (UTC date), so the sandbox's weekday 09:00–17:00 availability applies. */
-function nextMonday(): string {
-  const d = new Date();
-  d.setUTCDate(d.getUTCDate() + ((8 - d.getUTCDay()) % 7 || 7));
-  return d.toISOString().slice(0, 10);
-}
 
 let caller = 0;
 /** A conversation that books a slot of its own and texts the caller; its booking uid. */
@@ -66,7 +60,10 @@ async function bookAndText(body: Record<string, unknown>): Promise<{ id: string;
 }
 
 async function bookingStatus(uid: string): Promise<string | undefined> {
-  const state = await (await fetch(`${stack.sandboxes.urls.calcom}/_sandbox/state`)).json();
+  const state = (await (await fetch(`${stack.sandboxes.urls.calcom}/_sandbox/state`)).json()) as Record<
+    string,
+    unknown
+  >;
   return (state.bookings as { uid: string; status: string }[]).find((b) => b.uid === uid)?.status;
 }
 

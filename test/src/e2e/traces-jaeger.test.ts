@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findJaeger } from '@switchboard/devstack';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nextMonday } from '../support/dates.js';
 import { type FakeLlm, startFakeLlm } from '../support/fake-llm.js';
 import { expectChain, type Hop, rootsOf, traceWith } from '../support/jaeger-traces.js';
 import { startTestStack, type TestStack } from '../support/stack.js';
@@ -71,13 +72,6 @@ afterAll(async () => {
   await stack?.stop();
   await llm?.close();
 }, 60_000);
-
-/** The next Monday (UTC date), so the sandbox's weekday 09:00–17:00 availability applies. */
-function nextMonday(): string {
-  const d = new Date();
-  d.setUTCDate(d.getUTCDate() + ((8 - d.getUTCDay()) % 7 || 7));
-  return d.toISOString().slice(0, 10);
-}
 
 async function callerConversation(): Promise<string> {
   const res = await stack.api('POST', '/v1/conversations', {

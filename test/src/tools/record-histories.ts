@@ -13,8 +13,9 @@
  *
  * Run it on a build of the release whose histories you want to keep (a git worktree of that
  * commit), so the corpus holds what live workflows of that release look like. It uses only
- * `support/stack.ts`, `support/twilio-webhooks.ts`, `support/long-conversation.ts` and
- * `record-scenarios.ts` (copy the last two along into a release older than them), so it can be
+ * `support/stack.ts`, `support/twilio-webhooks.ts`, `support/long-conversation.ts`,
+ * `support/dates.ts` and `record-scenarios.ts` (copy the last three along into a release older
+ * than them), so it can be
  * copied into an older release's checkout (before confirmation parking, drop the call made while
  * a confirmation waits and the long conversation: those releases hold it until the question times
  * out; before release 10, drop the Vapi stand-in and the scenarios of `record-scenarios.ts`):
@@ -33,17 +34,11 @@ import { type BookingLifecycleInput, TaskQueues } from '@switchboard/contracts';
 import { startVapiControlSandbox } from '@switchboard/sandboxes/vapi';
 import { Client, Connection } from '@temporalio/client';
 import proto from '@temporalio/proto';
+import { nextMonday } from '../support/dates.js';
 import { driveLongConversation } from '../support/long-conversation.js';
 import { eventually, startTestStack, type TestStack } from '../support/stack.js';
 import { postTwilioWebhook, smsFields } from '../support/twilio-webhooks.js';
-import {
-  bookingsChanged,
-  callsControlled,
-  check,
-  nextMonday,
-  putScenarioAgents,
-  resultDelivered,
-} from './record-scenarios.js';
+import { bookingsChanged, callsControlled, check, putScenarioAgents, resultDelivered } from './record-scenarios.js';
 
 const outDir = process.argv[2];
 if (outDir === undefined) {

@@ -10,17 +10,11 @@
 import { bookingLifecycleStateQuery, bookingLifecycleWorkflowId } from '@switchboard/contracts';
 import type { VapiControlSandbox } from '@switchboard/sandboxes/vapi';
 import type { Client } from '@temporalio/client';
+import { nextMonday } from '../support/dates.js';
 import { eventually, type TestStack } from '../support/stack.js';
 
 export function check(ok: boolean, what: string, detail?: unknown): void {
   if (!ok) throw new Error(`${what}${detail === undefined ? '' : `: ${JSON.stringify(detail)}`}`);
-}
-
-/** The Monday `weeksAhead` weeks after the next one (UTC date): the sandbox's weekday 09:00–17:00 hours apply. */
-export function nextMonday(weeksAhead = 0): string {
-  const d = new Date();
-  d.setUTCDate(d.getUTCDate() + ((8 - d.getUTCDay()) % 7 || 7) + 7 * weeksAhead);
-  return d.toISOString().slice(0, 10);
 }
 
 /** `POST /tool-calls` on a conversation, by action name. */
@@ -178,7 +172,7 @@ export async function resultDelivered(stack: TestStack): Promise<void> {
  * ending; one moved, its lifecycle following the new uid and start.
  */
 export async function bookingsChanged(stack: TestStack, client: Client): Promise<void> {
-  const day = nextMonday(1);
+  const day = nextMonday(7);
   const lifecycleOf = (uid: string) =>
     client.workflow.getHandle(bookingLifecycleWorkflowId(stack.seed.tenantId, uid)).query(bookingLifecycleStateQuery);
   for (const [n, change] of [

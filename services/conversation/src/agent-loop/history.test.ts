@@ -28,6 +28,8 @@ const tool = (id: string, name: string, extra: Partial<TranscriptToolCall> = {})
   status: 'succeeded',
   messages: [],
   error: null,
+  agent: null,
+  handoff: null,
   ...extra,
 });
 let seq = 0;
