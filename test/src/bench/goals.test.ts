@@ -26,6 +26,7 @@ const level = (
     cpuPercent: 0,
     peakRssMb: 1,
     endRssMb: 1,
+    processes: 1,
   })),
 });
 
