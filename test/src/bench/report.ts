@@ -2,6 +2,7 @@
 import { type ChainWork, formatWork } from './chain-work.js';
 import { formatGoals, type Goal } from './goals.js';
 import type { BenchOptions, BenchSection } from './options.js';
+import { describePlacement } from './placement.js';
 import type { ProcessUsage } from './procstat.js';
 import type { ScaleFigures } from './scale.js';
 import { type LevelFigures, ratio, type Summary } from './stats.js';
@@ -138,6 +139,8 @@ export function formatReport(report: BenchReport): string {
     `Switchboard bench — ${report.startedAt}, ${report.host.cpus} cores, load avg ${report.host.loadAverageStart.map((l) => l.toFixed(2)).join(' ')} → ${report.host.loadAverageEnd.map((l) => l.toFixed(2)).join(' ')}`,
   );
   out.push(`provider latency ${o.providerLatencyMs} ms/request; ${report.preliminary}`);
+  const placement = describePlacement({ cpuSplit: o.cpuSplit, conversationNice: o.conversationNice });
+  if (placement !== undefined) out.push(`placement: ${placement}`);
   if (report.sections.length > 0) {
     out.push('');
     out.push('== Chains (3 steps each): throughput and latency in ms; first event and result are per step (tool call)');
