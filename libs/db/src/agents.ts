@@ -49,25 +49,35 @@ export interface AgentWithSettings {
   runtimes: string[] | undefined;
 }
 
+/** The `agents` columns of {@link AgentWithSettings} besides its id, as a join may read them. */
+export interface AgentSettingsRow {
+  name: string;
+  instructions: string;
+  locale: string | null;
+  runtimes: string[] | null;
+}
+
+/** The agent `id` of `tenantId` with its settings, from its {@link AgentSettingsRow}. */
+export function mapAgentWithSettings(id: string, tenantId: string, row: AgentSettingsRow): AgentWithSettings {
+  return {
+    agent: { id, tenantId, name: row.name, instructions: row.instructions },
+    locale: row.locale ?? undefined,
+    runtimes: row.runtimes ?? undefined,
+  };
+}
+
 /** {@link findAgentById} with the agent's settings, in one round trip (a tool call's hot path). */
 export async function findAgentWithSettings(
   db: Queryable,
   tenantId: string,
   id: string,
 ): Promise<AgentWithSettings | undefined> {
-  const { rows } = await db.query<{
-    name: string;
-    instructions: string;
-    locale: string | null;
-    runtimes: string[] | null;
-  }>('SELECT name, instructions, locale, runtimes FROM agents WHERE tenant_id = $1 AND id = $2', [tenantId, id]);
+  const { rows } = await db.query<AgentSettingsRow>(
+    'SELECT name, instructions, locale, runtimes FROM agents WHERE tenant_id = $1 AND id = $2',
+    [tenantId, id],
+  );
   const row = rows[0];
-  if (!row) return undefined;
-  return {
-    agent: { id, tenantId, name: row.name, instructions: row.instructions },
-    locale: row.locale ?? undefined,
-    runtimes: row.runtimes ?? undefined,
-  };
+  return row ? mapAgentWithSettings(id, tenantId, row) : undefined;
 }
 
 /** Agents of a tenant, by name. */

@@ -1,4 +1,5 @@
 import { type CallChannel, defaultCallChannel, type JsonObject } from '@switchboard/common';
+import { type AgentWithSettings, mapAgentWithSettings } from './agents.js';
 import { IdPrefixes, newId } from './ids.js';
 import type { Queryable } from './pool.js';
 
@@ -110,6 +111,50 @@ export async function findConversation(db: Queryable, tenantId: string, id: stri
     [tenantId, id],
   );
   return rows[0] ? mapConversation(rows[0]) : undefined;
+}
+
+/**
+ * {@link findConversation} with the agent it is with now (`activeAgentId`) and that agent's
+ * settings, in one round trip (a tool call's hot path: it needs both). `agent` is undefined when
+ * that agent no longer exists.
+ */
+export async function findConversationWithAgent(
+  db: Queryable,
+  tenantId: string,
+  id: string,
+): Promise<{ conversation: Conversation; agent: AgentWithSettings | undefined } | undefined> {
+  const columns = CONVERSATION_COLUMNS.split(', ')
+    .map((column) => `c.${column}`)
+    .join(', ');
+  const { rows } = await db.query<
+    ConversationRow & {
+      agent_name: string | null;
+      agent_instructions: string | null;
+      agent_locale: string | null;
+      agent_runtimes: string[] | null;
+    }
+  >(
+    `SELECT ${columns}, a.name AS agent_name, a.instructions AS agent_instructions,
+            a.locale AS agent_locale, a.runtimes AS agent_runtimes
+       FROM conversations c
+       LEFT JOIN agents a ON a.tenant_id = c.tenant_id AND a.id = COALESCE(c.active_agent_id, c.agent_id)
+      WHERE c.tenant_id = $1 AND c.id = $2`,
+    [tenantId, id],
+  );
+  const row = rows[0];
+  if (!row) return undefined;
+  const conversation = mapConversation(row);
+  // `agents.name` is NOT NULL: a null one is the left join finding no agent.
+  const agent =
+    row.agent_name === null
+      ? undefined
+      : mapAgentWithSettings(conversation.activeAgentId, tenantId, {
+          name: row.agent_name,
+          instructions: row.agent_instructions ?? '',
+          locale: row.agent_locale,
+          runtimes: row.agent_runtimes,
+        });
+  return { conversation, agent };
 }
 
 /**

@@ -88,6 +88,7 @@ export {
   createConversation,
   findConversation,
   findConversationByCallSid,
+  findConversationWithAgent,
 } from './conversations.js';
 export {
   CredentialMissingError,
@@ -133,6 +134,7 @@ export {
 } from './pool.js';
 export { type ProviderCallRecord, pruneProviderCalls, recordProviderCalls } from './provider-calls.js';
 export { addRateCounts, pruneRateCounts, type RateCount } from './rate-counters.js';
+export { listReferenceTargets, type ReferenceTargets } from './reference-targets.js';
 export {
   countStuckRuns,
   listOverdueRuns,

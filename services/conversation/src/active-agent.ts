@@ -9,6 +9,7 @@ import { NotFoundError } from '@switchboard/common';
 import {
   type ActionDefinitionRow,
   type Agent,
+  type AgentWithSettings,
   type Conversation,
   findAgentTopics,
   findAgentWithSettings,
@@ -29,14 +30,19 @@ export interface ActiveAgent {
   runtimes: CallRuntime[];
 }
 
-/** The conversation's active agent and topic (see the module comment). */
+/**
+ * The conversation's active agent and topic (see the module comment). `read`: the active agent
+ * as already read with the conversation (`findConversationWithAgent`; `agent` undefined when it
+ * was not found), so it is not read again.
+ */
 export async function activeAgentOf(
   db: Queryable,
   tenantId: string,
   conversation: Pick<Conversation, 'activeAgentId' | 'activeTopic'>,
+  read?: { agent: AgentWithSettings | undefined },
 ): Promise<ActiveAgent> {
   // The agent row with its settings in one round trip: a tool call needs all of it.
-  const found = await findAgentWithSettings(db, tenantId, conversation.activeAgentId);
+  const found = read ? read.agent : await findAgentWithSettings(db, tenantId, conversation.activeAgentId);
   if (!found) throw new NotFoundError('agent', conversation.activeAgentId);
   const { agent, locale } = found;
   const runtimes = servedRuntimes(found.runtimes);

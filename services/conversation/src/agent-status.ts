@@ -5,8 +5,7 @@ import {
   type ActionDefinitionRow,
   findAgentRuntimes,
   listAgents,
-  listCredentials,
-  listEndpoints,
+  listReferenceTargets,
   type Queryable,
 } from '@switchboard/db';
 import { CALL_RUNTIMES, type CallRuntime, runtimeProblems } from '@switchboard/operations';
@@ -35,11 +34,11 @@ export async function statusOfActions(
   })[],
   runtimes: readonly CallRuntime[] = [],
 ): Promise<ActionWithStatus[]> {
-  const [credentials, endpoints] = await Promise.all([listCredentials(db, tenantId), listEndpoints(db, tenantId)]);
+  const { credentials, endpoints } = await listReferenceTargets(db, tenantId);
   const byName = new Map(credentials.map((c) => [c.name, c]));
   const ctx = {
     credentials: new Set(credentials.map((c) => c.name)),
-    endpoints: new Set(endpoints.map((e) => e.name)),
+    endpoints: new Set(endpoints),
     check: async (ref: { type: 'credential' | 'endpoint'; name: string; provider?: string }) => {
       const c = ref.type === 'credential' ? byName.get(ref.name) : undefined;
       if (c && ref.provider !== undefined && c.provider !== ref.provider) {

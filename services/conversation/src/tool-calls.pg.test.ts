@@ -31,12 +31,14 @@ let key: string;
  * which is the race's worst interleaving, every time.
  */
 const gate = { armed: false, n: 0, waiting: [] as (() => void)[] };
+/** `findRun`'s statement. */
+const RUN_BY_INTENT = 'SELECT * FROM action_runs WHERE tenant_id = $1 AND intent_id = $2';
 /** While set, every statement run through the pool's `query`. */
 let statements: string[] | undefined;
 function gated(pool: pg.Pool): pg.Pool {
   const query = async (text: string, params?: unknown[]) => {
     statements?.push(text);
-    if (gate.armed && text.startsWith('SELECT * FROM action_runs WHERE tenant_id = $1 AND intent_id = $2')) {
+    if (gate.armed && text.startsWith(RUN_BY_INTENT)) {
       await new Promise<void>((resolve) => {
         gate.waiting.push(resolve);
         if (gate.waiting.length >= gate.n) {
@@ -198,22 +200,23 @@ describe('an Idempotency-Key shared by concurrent requests', () => {
 });
 
 describe('the path to an accepted tool call', () => {
-  it('reads the agent once (its locale and runtimes with it) and answers with the time of each stage', async () => {
+  it('reads the conversation with its agent (locale and runtimes) at once and answers with the time of each stage', async () => {
     const conv = await conversation();
     statements = [];
     const res = await api('POST', `/v1/conversations/${conv}/tool-calls`, { name: 'note', arguments: { line: 'x' } });
-    const run = statements;
+    const run = untilInsert(statements);
     statements = undefined;
     expect(res.statusCode).toBe(202);
-    // The API key's lookup joins `api_keys` to `tenants`; the agent row is read once.
-    expect(run.filter((q) => /\bFROM agents\b/.test(q))).toHaveLength(1);
-    const stages = String(res.headers['server-timing'])
-      .split(', ')
-      .map((entry) => entry.split(';')[0]);
-    expect(stages).toEqual([
+    // The API key's lookup joins `api_keys` to `tenants`; the agent row is read once, with the conversation.
+    expect(run.filter((q) => /\bFROM agents\b/.test(q))).toEqual([]);
+    expect(run.filter((q) => /\bFROM conversations\b/.test(q))).toEqual([
+      expect.stringMatching(/\bFROM conversations c\s+LEFT JOIN agents a\b/),
+    ]);
+    // Without an Idempotency-Key the intent id is new: no run to look for before the insert.
+    expect(run.filter((q) => q.startsWith(RUN_BY_INTENT))).toEqual([]);
+    expect(stagesOf(res.headers['server-timing'])).toEqual([
       'request',
       'conversation',
-      'run',
       'agent',
       'action',
       'status',
@@ -224,6 +227,22 @@ describe('the path to an accepted tool call', () => {
       'loop-p50',
       'loop-p99',
     ]);
+  });
+
+  it('looks for the run of an Idempotency-Key before accepting the call', async () => {
+    const conv = await conversation();
+    statements = [];
+    const res = await api(
+      'POST',
+      `/v1/conversations/${conv}/tool-calls`,
+      { name: 'note', arguments: { line: 'x' } },
+      { 'idempotency-key': 'looked-up' },
+    );
+    const run = untilInsert(statements);
+    statements = undefined;
+    expect(res.statusCode).toBe(202);
+    expect(run.filter((q) => q.startsWith(RUN_BY_INTENT))).toHaveLength(1);
+    expect(stagesOf(res.headers['server-timing']).slice(0, 4)).toEqual(['request', 'conversation', 'run', 'agent']);
   });
 });
 
@@ -267,3 +286,16 @@ describe('a tool call retried after NATS restarted', () => {
     expect(await handedOver(lost)).toEqual([{ intentId: lostIntent, arguments: body.arguments }]);
   }, 60_000);
 });
+/** The statements before the audit row's insert: the reads of the path to `accepted`. */
+function untilInsert(statements: string[]): string[] {
+  const insert = statements.findIndex((q) => q.trimStart().startsWith('INSERT INTO action_runs'));
+  expect(insert).toBeGreaterThan(0);
+  return statements.slice(0, insert);
+}
+
+/** The stage names of a `Server-Timing` header, in order. */
+function stagesOf(header: unknown): string[] {
+  return String(header)
+    .split(', ')
+    .map((entry) => entry.split(';')[0] ?? '');
+}

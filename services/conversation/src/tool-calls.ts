@@ -27,7 +27,7 @@ import {
   type ActionRun,
   type Agent,
   findAgentTopics,
-  findConversation,
+  findConversationWithAgent,
   findPublishedAction,
   findRun,
   IdPrefixes,
@@ -140,24 +140,31 @@ export class ToolCalls {
       ...checkJson(req.callContext ?? {}, { pointer: '/callContext' }),
     ];
     if (issues.length > 0) throw new ValidationError('the tool call cannot be accepted', issues);
-    const conversation = await findConversation(db, req.tenantId, req.conversationId);
-    if (!conversation) throw new NotFoundError('conversation', req.conversationId);
+    // With the agent it is with now and that agent's settings: one round trip for both.
+    const read = await findConversationWithAgent(db, req.tenantId, req.conversationId);
+    if (!read) throw new NotFoundError('conversation', req.conversationId);
+    const { conversation } = read;
     times?.mark('conversation');
     const intentId =
       req.idempotencyKey !== undefined
         ? intentIdForKey(req.tenantId, req.conversationId, req.idempotencyKey)
         : newId(IdPrefixes.Intent);
     const requestHash = toolCallRequestHash(req);
-    const previous = await findRun(db, req.tenantId, intentId);
-    times?.mark('run');
+    // Only a key can name a run that exists: a fresh id (96 random bits) has no row yet, so a
+    // call without one skips the read (a Postgres round trip before `accepted`).
+    let previous: ActionRun | undefined;
+    if (req.idempotencyKey !== undefined) {
+      previous = await findRun(db, req.tenantId, intentId);
+      times?.mark('run');
+    }
     if (previous) assertSameRequest(req, previous, requestHash);
     if (previous && TERMINAL_RUN_STATUSES.has(previous.status)) {
       return fromStoredResult(intentId, previous.status, previous.result);
     }
     if (conversation.status === 'ended') throw new ConflictError('the conversation has ended');
     // The agent the conversation is with now (the target of its last handoff, else its own),
-    // its locale and runtimes with it: one query.
-    const active = await activeAgentOf(db, req.tenantId, conversation);
+    // its locale and runtimes with it: read with the conversation.
+    const active = await activeAgentOf(db, req.tenantId, conversation, read);
     const { agent } = active;
     times?.mark('agent');
     // Topics: which copy of the action runs (an agent without topics resolves as it always did);

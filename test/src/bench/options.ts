@@ -1,5 +1,6 @@
 /** Options of the bench harness: command-line flags, else environment variables, else defaults. */
 import { join } from 'node:path';
+import { type CpuSplit, CpuSplits } from './placement.js';
 
 /** The sections the harness can run, in the order it runs them. */
 export const BenchSections = [
@@ -39,6 +40,10 @@ export interface BenchOptions {
   out: string;
   /** Processes of every service; above 1 also a three-node NATS cluster (cluster mode). */
   replicas?: number;
+  /** What runs on CPU 0, the rest of the stack on CPU 1 (placement.ts); undefined: no split. */
+  cpuSplit?: CpuSplit | undefined;
+  /** Nice value for every thread of the conversation service (placement.ts). */
+  conversationNice?: number | undefined;
 }
 
 export const USAGE = `npm run bench -- [options]      (flags win over the environment variables in brackets)
@@ -50,7 +55,11 @@ export const USAGE = `npm run bench -- [options]      (flags win over the enviro
   --latency 0                fixed provider sandbox latency per request, ms           [BENCH_PROVIDER_LATENCY_MS]
   --scale 10000              booking lifecycles in the scale section                  [BENCH_SCALE]
   --scale-due-s <s>          reminders due this long after the starts begin (default: from a pilot's rate; smoke 10) [BENCH_SCALE_DUE_S]
-  --out <file.json>          report path (default test-results/bench/bench-<time>.json) [BENCH_OUT]`;
+  --out <file.json>          report path (default test-results/bench/bench-<time>.json) [BENCH_OUT]
+  --cpu-split[=path]         once the stack is up, pin the conversation service (all threads; =path: with Postgres and NATS)
+                             to CPU 0 and every other process of the stack, this one (the load) included, to CPU 1
+                             (Linux, taskset)                                         [BENCH_CPU_SPLIT=service|path]
+  --conversation-nice <n>    nice (-20..19) for every thread of the conversation service; below 0 needs root [BENCH_CONVERSATION_NICE]`;
 
 function flag(argv: readonly string[], name: string): string | undefined {
   const i = argv.indexOf(`--${name}`);
@@ -64,6 +73,26 @@ function int(text: string | undefined, what: string, min: number): number | unde
   const n = Number(text);
   if (!Number.isInteger(n) || n < min) throw new Error(`${what} must be an integer >= ${min}, got '${text}'`);
   return n;
+}
+
+function nice(text: string | undefined): number | undefined {
+  if (text === undefined || text === '') return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < -20 || n > 19)
+    throw new Error(`--conversation-nice must be an integer -20..19, got '${text}'`);
+  return n;
+}
+
+/** `--cpu-split` is a switch with an optional value (`--cpu-split=path`), so it is read apart. */
+function cpuSplit(argv: readonly string[], env: NodeJS.ProcessEnv): CpuSplit | undefined {
+  const arg = argv.find((a) => a === '--cpu-split' || a.startsWith('--cpu-split='));
+  const text =
+    arg === undefined ? env.BENCH_CPU_SPLIT : arg === '--cpu-split' ? 'service' : arg.slice('--cpu-split='.length);
+  if (text === undefined || text === '') return undefined;
+  if (!(CpuSplits as readonly string[]).includes(text)) {
+    throw new Error(`--cpu-split must be one of ${CpuSplits.join(', ')}, got '${text}'`);
+  }
+  return text as CpuSplit;
 }
 
 /** Reads the options; throws with a readable message on a bad value. */
@@ -105,5 +134,7 @@ export function parseBenchOptions(
     scaleDueAfterS: int(dueText, '--scale-due-s', 1) ?? (smoke ? 10 : undefined),
     out: get('out', 'BENCH_OUT') ?? join(repoRoot, 'test-results', 'bench', `bench-${stamp}.json`),
     replicas: int(get('replicas', 'BENCH_REPLICAS'), '--replicas', 1) ?? 1,
+    cpuSplit: cpuSplit(argv, env),
+    conversationNice: nice(get('conversation-nice', 'BENCH_CONVERSATION_NICE')),
   };
 }

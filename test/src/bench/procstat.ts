@@ -82,8 +82,8 @@ function processTable(): Map<number, number> {
   return parents;
 }
 
-/** `root` and all its live descendants. */
-function tree(root: number, parents: Map<number, number>): number[] {
+/** `root` and all its live descendants (`parents`: a {@link processTable}; read now when left out). */
+export function tree(root: number, parents: Map<number, number> = processTable()): number[] {
   const out = [root];
   for (let i = 0; i < out.length; i++) {
     for (const [pid, ppid] of parents) if (ppid === out[i]) out.push(pid);

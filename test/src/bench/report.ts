@@ -3,6 +3,7 @@ import { type ChainWork, formatWork } from './chain-work.js';
 import { formatGoals, type Goal } from './goals.js';
 import { formatHops, type HopTable } from './hops.js';
 import type { BenchOptions, BenchSection } from './options.js';
+import { describePlacement } from './placement.js';
 import type { ProcessUsage } from './procstat.js';
 import type { ScaleFigures } from './scale.js';
 import { type LevelFigures, ratio, type Summary } from './stats.js';
@@ -143,6 +144,8 @@ export function formatReport(report: BenchReport): string {
   out.push(`provider latency ${o.providerLatencyMs} ms/request; ${report.preliminary}`);
   // Wide enough for the longest section name (`equal-work-nothread`).
   const named = Math.max(12, ...report.sections.map((s) => s.section.length + 1));
+  const placement = describePlacement({ cpuSplit: o.cpuSplit, conversationNice: o.conversationNice });
+  if (placement !== undefined) out.push(`placement: ${placement}`);
   if (report.sections.length > 0) {
     out.push('');
     out.push('== Chains (3 steps each): throughput and latency in ms; first event and result are per step (tool call)');

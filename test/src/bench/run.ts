@@ -20,6 +20,7 @@ import { exportingDriver, setTelemetryExport } from './export.js';
 import { evaluateGoals } from './goals.js';
 import { naiveDriver } from './naive.js';
 import { type BenchOptions, parseBenchOptions, USAGE } from './options.js';
+import { applyPlacement, checkPlacement, describePlacement, type Placement } from './placement.js';
 import { findInfraProcesses, startUsageMeter, type TrackedProcess } from './procstat.js';
 import { type BenchReport, compare, exportCost, formatReport, type SectionReport } from './report.js';
 import { runScale } from './scale.js';
@@ -44,6 +45,10 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     ? bundleBenchWorkflows()
     : undefined;
   bundling?.catch(() => {});
+  const placement: Placement = { cpuSplit: options.cpuSplit, conversationNice: options.conversationNice };
+  const placed = describePlacement(placement) !== undefined;
+  if (placed && (options.replicas ?? 1) > 1) throw new Error('--cpu-split and --conversation-nice need one replica');
+  if (placed) checkPlacement(placement);
 
   log(`starting the stack (sections: ${options.sections.join(', ')})`);
   const logDir = mkdtempSync(join(tmpdir(), 'switchboard-bench-'));
@@ -65,7 +70,22 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       ...Object.entries(stack.services.processes()).map(([name, p]) => ({ name, pid: p.pid })),
       ...findInfraProcesses(),
     ];
+    // Again after services restart: a new conversation service starts where this process runs.
+    const place = () => {
+      if (!placed) return;
+      const conversation = stack.services.processes().conversation?.pid;
+      if (conversation === undefined) throw new Error('placement: no conversation service process');
+      const infra = (name: string) => processes.find((p) => p.name === name)?.pid;
+      const done = applyPlacement(placement, {
+        conversation,
+        postgres: infra('postgres'),
+        nats: infra('nats-server'),
+        stackRoot: process.pid,
+      });
+      log(`placement: ${done.description} (${done.front.length} processes on CPU 0, ${done.rest.length} on CPU 1)`);
+    };
     let processes = tracked();
+    place();
     let exporting = false;
     log(`stack up; measuring ${processes.map((p) => `${p.name}:${p.pid}`).join(' ')}; logs in ${logDir}`);
     const slotFor = slotAllocator();
@@ -81,6 +101,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
           log(`restarting the services with telemetry export ${exporting ? 'on' : 'off'}`);
           await setTelemetryExport(stack, exporting);
           processes = tracked();
+          place();
         }
         driver =
           section === 'nats'

@@ -10,12 +10,14 @@ import {
   createPool,
   createTenant,
   findConversation,
+  findConversationWithAgent,
   findLatestAction,
   findRun,
   finishRun,
   generateKeyringSpec,
   insertAcceptedRun,
   listCredentials,
+  listReferenceTargets,
   migrate,
   parseKeyring,
   putCredential,
@@ -23,8 +25,10 @@ import {
   releaseEffect,
   rotateCredentials,
   saveActionVersion,
+  setAgentLocale,
   setCredentialStatus,
   upsertAgent,
+  upsertEndpoint,
   verifyApiKey,
 } from '@switchboard/db';
 import { type PostgresServer, startPostgres } from '@switchboard/devstack';
@@ -112,6 +116,56 @@ describe('database', () => {
       { tenantId: tenant.id, conversationId: conv.id, actionName: 'x' },
     );
     expect((await findRun(pool, tenant.id, 'int_handoff_2'))?.agentName).toBe('billing');
+  });
+
+  it('reads a conversation with the agent it is with now, and what action references may name, in one statement each', async () => {
+    const tenant = await createTenant(pool, 'hot-path');
+    const front = await upsertAgent(pool, tenant.id, 'front', 'hello');
+    const billing = await upsertAgent(pool, tenant.id, 'billing', '');
+    await setAgentLocale(pool, tenant.id, 'front', 'de-DE');
+    const conv = await createConversation(pool, tenant.id, front.id, { name: 'Ada' });
+    expect(await findConversationWithAgent(pool, tenant.id, conv.id)).toEqual({
+      conversation: await findConversation(pool, tenant.id, conv.id),
+      agent: { agent: front, locale: 'de-DE', runtimes: undefined },
+    });
+    await insertAcceptedRun(pool, {
+      intentId: 'int_hot_path',
+      tenantId: tenant.id,
+      conversationId: conv.id,
+      actionName: 'go',
+      arguments: {},
+      traceId: null,
+      agentName: 'front',
+    });
+    await applyHandoff(pool, {
+      tenantId: tenant.id,
+      conversationId: conv.id,
+      intentId: 'int_hot_path',
+      target: 'billing',
+    });
+    expect((await findConversationWithAgent(pool, tenant.id, conv.id))?.agent).toEqual({
+      agent: billing,
+      locale: undefined,
+      runtimes: undefined,
+    });
+    expect(await findConversationWithAgent(pool, tenant.id, 'conv_missing')).toBeUndefined();
+
+    const keyring = parseKeyring(generateKeyringSpec());
+    for (const name of ['zz', 'cal']) {
+      await putCredential(pool, keyring, { tenantId: tenant.id, name, provider: 'calcom', secret: { apiKey: 'k' } });
+    }
+    await setCredentialStatus(pool, tenant.id, 'zz', 'auth_failed', 'calcom answered 401');
+    const endpoint = { tenantId: tenant.id, method: 'POST', headers: {}, timeoutMs: 1000, allowPrivate: false };
+    await upsertEndpoint(pool, { ...endpoint, name: 'hook-b', url: 'https://b.example' });
+    await upsertEndpoint(pool, { ...endpoint, name: 'hook-a', url: 'https://a.example' });
+    expect(await listReferenceTargets(pool, tenant.id)).toEqual({
+      credentials: await listCredentials(pool, tenant.id),
+      endpoints: ['hook-a', 'hook-b'],
+    });
+    expect((await listReferenceTargets(pool, tenant.id)).credentials.map((c) => c.status)).toEqual([
+      'unchecked',
+      'auth_failed',
+    ]);
   });
 
   it('records a run once and never overwrites a finished one', async () => {
