@@ -7,8 +7,9 @@
  * It is the very event the session publishes first for the intent — sequence 0, kind `accepted`,
  * data `{action}` — under the same message id (`<intent>:0`, see the orchestrator's
  * `publishOutcome`), so the stream carries it once: JetStream drops whichever of the two comes
- * second within its duplicate window, and the orchestrator does not publish it when the intent
- * already has events on the stream (a session that starts later than the window). Its `at` is
+ * second within its duplicate window, and past the window the orchestrator publishes it only as
+ * the subject's first message (JetStream's expected last subject sequence 0, `publishFirstOnSubject`),
+ * so a session that starts later than the window does not store it twice. Its `at` is
  * the acceptance here, a few ms before the session's own record of it (the run's event log).
  */
 import { type Bus, publishDurable } from '@switchboard/bus';
