@@ -80,8 +80,16 @@ export const KillableServices: readonly ServiceName[] = ServiceNames;
 
 /** How long a sandbox holds the armed write before committing it; the worker is killed meanwhile. */
 const IN_FLIGHT_HOLD_MS = 1500;
-/** How long an armed kill waits for the worker's write before it falls back to a plain kill. */
-const IN_FLIGHT_WAIT_MS = 8000;
+/**
+ * How long an armed kill waits for the worker's write (or the orchestrator's unacked intents)
+ * before it falls back to a plain kill. Longer than an effect activity's timeout: a timed kill
+ * of one worker stalls every conversation whose next step is that worker's held write until the
+ * activity times out and is retried, and in cluster mode, where a conversation's calls are all
+ * handed over at once, nothing else is written or pending meanwhile (clean-clone CI, seed
+ * 222998097: the Twilio kill came first, and the Cal.com and orchestrator kills armed after it
+ * found no write and no unacked intent within 8 s, twice each, so the run failed).
+ */
+const IN_FLIGHT_WAIT_MS = 35_000;
 
 /** How often a mandatory timed kill is tried before the run goes on without it (and fails). */
 const MAX_TIMED_KILL_TRIES = 3;
